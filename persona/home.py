@@ -1,0 +1,70 @@
+"""The data directory: every piece of one twin's state lives under one folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from persona.errors import NotReady
+
+
+def default_home() -> Path:
+    return Path(platformdirs.user_data_dir("persona-twin", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @property
+    def profile_path(self) -> Path:
+        return self.root / "persona.yaml"
+
+    @property
+    def memory_dir(self) -> Path:
+        return self.root / "memory"
+
+    @property
+    def style_card_path(self) -> Path:
+        return self.root / "memory" / "style_card.json"
+
+    @property
+    def state_db(self) -> Path:
+        return self.root / "state.sqlite"
+
+    @property
+    def checkpoints_db(self) -> Path:
+        return self.root / "checkpoints.sqlite"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def mail_dir(self) -> Path:
+        """Embedded mail backend: a Maildir++ tree (inbox is the root, .Drafts and .Sent beside)."""
+        return self.root / "mail"
+
+    @property
+    def calendar_dir(self) -> Path:
+        return self.root / "calendar"
+
+    def ensure(self) -> "Home":
+        for path in (self.root, self.memory_dir, self.logs_dir):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def require_profile(self) -> Path:
+        if not self.profile_path.exists():
+            raise NotReady(
+                f"no persona profile in {self.root}; run `persona init --name NAME --email ADDR` first"
+            )
+        return self.profile_path
+
+
+def resolve_home(explicit: Path | None, env_home: Path | None) -> Home:
+    """--home wins over PERSONA_HOME, which wins over the per-user data dir."""
+    root = explicit or env_home or default_home()
+    return Home(root.expanduser().resolve())

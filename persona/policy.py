@@ -1,0 +1,104 @@
+"""The one function that decides whether a proposed Action runs, waits for the owner, or is refused.
+
+Principle (ARCHITECTURE.md, CaMeL): text from outside is data. An action whose target or payload came
+from untrusted text needs the owner's approval unless a rule the owner wrote allows it; destructive
+or exfiltrating actions never run unattended; non-owners can only cause replies to themselves.
+"""
+
+from __future__ import annotations
+
+from persona.events import Action, ActionKind, Decision, Principal, Source, Verdict
+from persona.profile import ApprovalRule, Profile, Role
+
+# Actions whose effect stays inside the owner's own space, or answers the asker in their own thread.
+_CONTAINED = {ActionKind.SAVE_DRAFT, ActionKind.WRITE_BRIEF}
+# Actions that remove or move data out of the owner's control: never unattended, never by non-owners.
+_DESTRUCTIVE = {ActionKind.DELETE_MAIL, ActionKind.DELETE_DOCUMENT, ActionKind.CANCEL_EVENT}
+_EXFILTRATING = {ActionKind.FORWARD_MAIL, ActionKind.SHARE_DOCUMENT, ActionKind.REVEAL_MEMORY}
+# Actions that reach other people on the owner's behalf.
+_OUTBOUND = {
+    ActionKind.SEND_MAIL,
+    ActionKind.CREATE_EVENT,
+    ActionKind.MOVE_EVENT,
+    ActionKind.ADD_ATTENDEES,
+    ActionKind.ANSWER_INVITE,
+}
+
+
+def _selector_matches(selector: str, address: str, profile: Profile) -> bool:
+    selector = selector.strip().lower()
+    if selector.startswith("role:"):
+        role = Principal.resolve(profile, address).role
+        return role.value == selector.removeprefix("role:")
+    return selector == address.strip().lower()
+
+
+def _allowing_rule(action: Action, profile: Profile) -> ApprovalRule | None:
+    if not action.targets:
+        return None
+    for rule in profile.approval_rules:
+        if rule.action == action.kind.value and all(
+            any(_selector_matches(sel, target, profile) for sel in rule.to) for target in action.targets
+        ):
+            return rule
+    return None
+
+
+def _untrusted(action: Action) -> list[str]:
+    """Which parts of the action came from text the owner did not write."""
+    parts = []
+    if not action.target_provenance and action.targets:
+        parts.append("targets of unknown origin")
+    if any(not p.source.trusted for p in action.target_provenance):
+        parts.append("targets taken from " + _sources(action.target_provenance))
+    if any(not p.source.trusted for p in action.payload_provenance):
+        parts.append("content derived from " + _sources(action.payload_provenance))
+    return parts
+
+
+def _sources(provenance: list) -> str:
+    return ", ".join(sorted({p.source.value for p in provenance if not p.source.trusted}))
+
+
+def _answers_asker(action: Action) -> bool:
+    """A reply that reaches only the principal who wrote to the twin, in their own conversation."""
+    asker = action.requested_by.address
+    return bool(asker) and action.targets == [asker]
+
+
+def decide(action: Action, profile: Profile) -> Decision:
+    requester = action.requested_by
+    kind = action.kind
+
+    if kind is ActionKind.REPLY_CHAT:
+        if requester.is_owner or not action.targets or _answers_asker(action):
+            return Decision(verdict=Verdict.RUN, reason="chat reply to the person who asked", rule="reply-to-asker")
+        return Decision(verdict=Verdict.REFUSE, reason="a chat reply may only go to the person who asked", rule="reply-to-asker")
+
+    if kind in _CONTAINED:
+        return Decision(verdict=Verdict.RUN, reason=f"{kind.value} stays in the owner's own space", rule="contained")
+
+    if kind in _DESTRUCTIVE | _EXFILTRATING and not requester.is_owner:
+        return Decision(
+            verdict=Verdict.REFUSE,
+            reason=f"{requester.role.value} {requester.address or ''} cannot cause {kind.value}".replace("  ", " "),
+            rule="owner-only-action",
+        )
+
+    untrusted = _untrusted(action)
+    rule = _allowing_rule(action, profile)
+
+    if kind in _DESTRUCTIVE | _EXFILTRATING:
+        if untrusted:
+            return Decision(verdict=Verdict.APPROVE, reason=f"{kind.value} with {'; '.join(untrusted)}", rule="untrusted-destructive")
+        return Decision(verdict=Verdict.RUN, reason=f"the owner asked for {kind.value} directly", rule="owner-instruction")
+
+    if kind in _OUTBOUND:
+        if rule is not None and requester.role is not Role.STRANGER:  # strangers never trigger auto-send
+            return Decision(verdict=Verdict.RUN, reason=f"owner rule allows {rule.action} to {', '.join(rule.to)}", rule="owner-rule")
+        if requester.is_owner and not untrusted:
+            return Decision(verdict=Verdict.RUN, reason=f"the owner asked for {kind.value} directly", rule="owner-instruction")
+        why = "; ".join(untrusted) or f"{kind.value} on behalf of {requester.role.value}"
+        return Decision(verdict=Verdict.APPROVE, reason=why, rule="needs-owner")
+
+    return Decision(verdict=Verdict.REFUSE, reason=f"no policy allows {kind.value}", rule="default-deny")

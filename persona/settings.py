@@ -1,0 +1,44 @@
+"""One settings model for the whole process, read from the environment (prefix PERSONA_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from persona.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PERSONA_", extra="ignore")
+
+    home: Path | None = Field(default=None, description="Data directory of this twin.")
+    llm_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PERSONA_LLM_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible endpoint; unset means the packaged local model.",
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("PERSONA_LLM_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_model: str = Field(
+        default="qwen2.5-coder-1.5b-instruct",
+        validation_alias=AliasChoices("PERSONA_LLM_MODEL", "OPENAI_MODEL"),
+    )
+    llm_timeout: float = 180.0
+    llm_threads: int | None = None
+    chroma_url: str | None = Field(default=None, description="Chroma server URL; unset means embedded.")
+    embedding_model: str | None = Field(
+        default=None, description="Path of a sentence-transformers model; unset means the packaged one."
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a bad value is reported naming its environment variable."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = "PERSONA_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
+        raise ConfigError(f"{key}: {err['msg']}") from None

@@ -1,0 +1,105 @@
+"""The policy matrix: who asked × where targets and content came from × action kind."""
+
+import pytest
+
+from persona.actions import ActionGate
+from persona.events import Action, ActionKind, Principal, Provenance, Source, Verdict
+from persona.policy import decide
+from persona.store import StateStore
+
+OWNER_SAID = [Provenance(source=Source.OWNER)]
+FROM_MAIL_BODY = [Provenance(source=Source.STRANGER, ref="msg-1")]
+
+
+def act(profile, kind, requester="dana@northwind.example", targets=("sam@northwind.example",),
+        target_prov=OWNER_SAID, payload_prov=OWNER_SAID):
+    return Action(kind=kind, requested_by=Principal.resolve(profile, requester), targets=list(targets),
+                  target_provenance=list(target_prov), payload_provenance=list(payload_prov))
+
+
+@pytest.mark.parametrize("kind", [ActionKind.FORWARD_MAIL, ActionKind.DELETE_MAIL, ActionKind.SHARE_DOCUMENT,
+                                  ActionKind.DELETE_DOCUMENT, ActionKind.CANCEL_EVENT, ActionKind.REVEAL_MEMORY])
+@pytest.mark.parametrize("requester", ["sam@northwind.example", "who@evil.example", "alex@home.example"])
+def test_non_owners_never_cause_destructive_or_exfiltrating_actions(profile, kind, requester):
+    assert decide(act(profile, kind, requester=requester), profile).verdict is Verdict.REFUSE
+
+
+@pytest.mark.parametrize("kind", [ActionKind.FORWARD_MAIL, ActionKind.DELETE_MAIL, ActionKind.SEND_MAIL,
+                                  ActionKind.SHARE_DOCUMENT, ActionKind.CREATE_EVENT, ActionKind.ADD_ATTENDEES])
+def test_targets_from_untrusted_text_need_the_owner(profile, kind):
+    """A hijacked model working on the owner's task still cannot act on a planted address."""
+    action = act(profile, kind, targets=["x@evil.example"], target_prov=FROM_MAIL_BODY)
+    decision = decide(action, profile)
+    assert decision.verdict is Verdict.APPROVE
+    assert "stranger" in decision.reason
+
+
+def test_owner_instruction_runs(profile):
+    assert decide(act(profile, ActionKind.SEND_MAIL), profile).verdict is Verdict.RUN
+    assert decide(act(profile, ActionKind.CREATE_EVENT), profile).verdict is Verdict.RUN
+
+
+def test_reply_drafted_from_a_mail_waits_unless_a_rule_allows(profile):
+    sam = act(profile, ActionKind.SEND_MAIL, requester="sam@northwind.example", targets=["sam@northwind.example"],
+              target_prov=[Provenance(source=Source.KNOWN_PERSON)], payload_prov=[Provenance(source=Source.KNOWN_PERSON)])
+    assert decide(sam, profile).verdict is Verdict.APPROVE
+    alex = act(profile, ActionKind.SEND_MAIL, requester="alex@home.example", targets=["alex@home.example"],
+               target_prov=[Provenance(source=Source.KNOWN_PERSON)], payload_prov=[Provenance(source=Source.KNOWN_PERSON)])
+    decision = decide(alex, profile)
+    assert decision.verdict is Verdict.RUN and decision.rule == "owner-rule"
+
+
+def test_strangers_do_not_get_rule_based_auto_send(profile):
+    profile.approval_rules[0].to.append("who@evil.example")
+    action = act(profile, ActionKind.SEND_MAIL, requester="who@evil.example", targets=["who@evil.example"],
+                 target_prov=FROM_MAIL_BODY, payload_prov=FROM_MAIL_BODY)
+    assert decide(action, profile).verdict is Verdict.APPROVE
+
+
+def test_chat_replies_only_to_the_asker(profile):
+    ok = act(profile, ActionKind.REPLY_CHAT, requester="sam@northwind.example", targets=["sam@northwind.example"])
+    assert decide(ok, profile).verdict is Verdict.RUN
+    other = act(profile, ActionKind.REPLY_CHAT, requester="sam@northwind.example", targets=["alex@home.example"])
+    assert decide(other, profile).verdict is Verdict.REFUSE
+
+
+def test_drafts_and_briefs_stay_inside(profile):
+    for kind in (ActionKind.SAVE_DRAFT, ActionKind.WRITE_BRIEF):
+        assert decide(act(profile, kind, requester="who@evil.example", target_prov=FROM_MAIL_BODY), profile).verdict is Verdict.RUN
+
+
+def test_gate_runs_queues_refuses_and_audits(tmp_path, profile):
+    store = StateStore(tmp_path / "s.sqlite")
+    sent: list[str] = []
+    gate = ActionGate(store, profile, {ActionKind.SEND_MAIL: lambda a: sent.append(a.payload["body"]) or "sent"})
+
+    ran = gate.submit(act(profile, ActionKind.SEND_MAIL) .model_copy(update={"payload": {"body": "hi"}}))
+    assert ran.receipt == "sent" and sent == ["hi"]
+
+    planted = act(profile, ActionKind.SEND_MAIL, targets=["x@evil.example"], target_prov=FROM_MAIL_BODY)
+    planted = planted.model_copy(update={"payload": {"body": "secrets"}})
+    assert gate.submit(planted).decision.verdict is Verdict.APPROVE
+    assert sent == ["hi"]
+    assert [a.id for a in store.approvals()] == [planted.id]
+
+    gate.reject(planted.id, by="dana")
+    assert store.get_approval(planted.id).status == "rejected" and sent == ["hi"]
+
+    refused = gate.submit(act(profile, ActionKind.DELETE_MAIL, requester="who@evil.example"))
+    assert refused.decision.verdict is Verdict.REFUSE
+
+    kinds = [e.kind for e in store.audit_entries(100)]
+    assert kinds.count("decision") == 3 and "executed" in kinds and "rejected" in kinds
+    assert store.verify_audit().ok
+
+
+def test_approved_edit_is_what_goes_out(tmp_path, profile):
+    store = StateStore(tmp_path / "s.sqlite")
+    sent: list[str] = []
+    gate = ActionGate(store, profile, {ActionKind.SEND_MAIL: lambda a: sent.append(a.payload["body"]) or "sent"})
+    action = act(profile, ActionKind.SEND_MAIL, requester="sam@northwind.example", targets=["sam@northwind.example"],
+                 target_prov=[Provenance(source=Source.KNOWN_PERSON)], payload_prov=[Provenance(source=Source.KNOWN_PERSON)])
+    action = action.model_copy(update={"payload": {"body": "draft"}})
+    gate.submit(action)
+    done = gate.approve(action.id, by="dana", edited={"body": "edited by Dana"})
+    assert sent == ["edited by Dana"] and done.status == "executed"
