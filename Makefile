@@ -1,0 +1,39 @@
+# Two commands: `make demo` (set up everything, run the twin offline) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_HOME ?= .demo-home
+# The CPU build of torch; sentence-transformers would otherwise pull a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+# Portable llama.cpp build (AVX2, no -march=native): a cached wheel stays valid on another CPU.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install model demo test bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet --progress-bar on -e ".[local,test]"
+	touch $@
+
+install: $(BIN)/.installed
+
+model: install
+	$(BIN)/persona model prepare
+
+demo: model
+	$(BIN)/persona --home $(DEMO_HOME) demo
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/persona bench --quick
+
+clean:
+	rm -rf $(DEMO_HOME) .pytest_cache

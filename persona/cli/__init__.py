@@ -1,0 +1,58 @@
+"""The `persona` command: a thin shell over persona.app. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from persona.cli.context import app_from, console, err_console, run_guarded
+from persona.errors import PersonaError
+from persona.home import resolve_home
+from persona.settings import load_settings
+
+cli = typer.Typer(
+    name="persona",
+    help="A local-first assistant twin that acts for you, in your voice, within your rules.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+@cli.callback()
+def _root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="Data directory of the twin (default: $PERSONA_HOME, else the per-user data dir).",
+                     show_default=False),
+    ] = None,
+) -> None:
+    settings = load_settings()
+    ctx.obj = {"home": resolve_home(home, settings.home), "settings": settings}
+
+
+def _register() -> None:
+    from persona.cli import core
+
+    core.register(cli)
+    for name in ("inbox", "calendar", "evals", "serve"):
+        try:
+            module = __import__(f"persona.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != f"persona.cli.{name}":
+                raise
+            continue
+        module.register(cli)
+
+
+def main() -> None:
+    _register()
+    run_guarded(cli)
+
+
+__all__ = ["main", "cli", "app_from", "console", "err_console", "Console", "PersonaError", "sys"]

@@ -1,0 +1,220 @@
+"""Core commands: init, ingest, ask, chat, approvals, audit, doctor, model."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from persona.app import App
+from persona.cli.context import app_from, console
+from persona.errors import PersonaError
+from persona.events import Event, Principal, Provenance
+from persona.profile import Audience, Owner, Profile, load_profile, save_profile
+
+
+def init(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option("--name", help="The owner's full name.")],
+    email: Annotated[list[str], typer.Option("--email", help="The owner's address; repeat for several.")],
+    timezone: Annotated[str, typer.Option("--timezone", help="IANA time zone, e.g. Europe/Berlin.")] = "UTC",
+    role: Annotated[str, typer.Option("--role", help="Job title, e.g. 'Engineering lead'.")] = "",
+    from_file: Annotated[Path | None, typer.Option("--from", help="Start from an existing profile YAML.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
+) -> None:
+    """Create a twin's home with a persona profile you then edit (persona.yaml)."""
+    home = ctx.obj["home"].ensure()
+    if home.profile_path.exists() and not force:
+        raise PersonaError(f"{home.profile_path} exists; edit it, or pass --force to start over")
+    if from_file:
+        profile = load_profile(from_file)
+    else:
+        try:
+            profile = Profile(owner=Owner(name=name, emails=email, timezone=timezone, role=role))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            option = "--" + str(err["loc"][-1] if err["loc"][-1] != 0 else err["loc"][-2]).replace("emails", "email")
+            raise PersonaError(f"{option}: {err['msg'].removeprefix('Value error, ')}") from None
+    save_profile(profile, home.profile_path)
+    console.print(f"Created [bold]{home.profile_path}[/]. Edit it to add your people, boundaries and rules.")
+    console.print("Next: [bold]persona ingest PATH...[/] with your sent mail, notes and chats.")
+
+
+def ingest(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders: mbox, .eml, Maildir, .txt/.md, chat .json.")],
+    audience: Annotated[Audience, typer.Option("--audience", help="Who may ever see what these files say.")] = Audience.OWNER,
+) -> None:
+    """Read the owner's writing into memory (re-ingesting the same files adds nothing)."""
+    from persona.cli.render import ingest_table
+    from persona.memory.ingest import ingest as run_ingest
+
+    app = app_from(ctx)
+    for path in paths:
+        if not path.exists():
+            raise PersonaError(f"{path}: no such file or folder")
+    summary = run_ingest(paths, store=app.memory, profile=app.profile, audience=audience, progress=console)
+    console.print(ingest_table(summary))
+
+
+def _principal(app: App, address: str | None) -> Principal:
+    return Principal.resolve(app.profile, address)
+
+
+def _event(principal: Principal, text: str, session: str, channel: str = "cli") -> Event:
+    return Event(channel=channel, principal=principal, text=text, session_id=session, provenance=Provenance.of(principal))
+
+
+async def _ask_once(app: App, principal: Principal, text: str, session: str) -> str:
+    from persona.twin.runner import Twin
+
+    async with Twin.open(app) as twin:
+        reply = await twin.respond(_event(principal, text, session))
+    return reply.text
+
+
+def ask(
+    ctx: typer.Context,
+    message: Annotated[str, typer.Argument(help="What to ask the twin.")],
+    as_address: Annotated[str | None, typer.Option("--as", help="Ask as this address (a colleague, a stranger); default: the owner.")] = None,
+    session: Annotated[str, typer.Option("--session", help="Continue a named conversation.")] = "",
+) -> None:
+    """Answer one message as the twin would answer that person."""
+    app = app_from(ctx)
+    principal = _principal(app, as_address)
+    with console.status("thinking…"):
+        text = asyncio.run(_ask_once(app, principal, message, session or uuid.uuid4().hex))
+    console.print(text, highlight=False)
+
+
+def chat(
+    ctx: typer.Context,
+    as_address: Annotated[str | None, typer.Option("--as", help="Chat as this address; default: the owner.")] = None,
+    session: Annotated[str, typer.Option("--session", help="Session name; reuse it to resume later.")] = "cli",
+) -> None:
+    """An interactive conversation with the twin (resumes by --session). Empty line or Ctrl-D quits."""
+    from persona.twin.runner import Twin
+
+    app = app_from(ctx)
+    principal = _principal(app, as_address)
+
+    async def loop() -> None:
+        async with Twin.open(app) as twin:
+            console.print(f"[dim]chatting as {principal.name or principal.address or 'owner'} ({principal.role.value}); session {session}[/]")
+            while True:
+                try:
+                    text = (await asyncio.to_thread(console.input, "[bold]you>[/] ")).strip()
+                except EOFError:
+                    return
+                if not text:
+                    return
+                with console.status("thinking…"):
+                    reply = await twin.respond(_event(principal, text, session))
+                console.print(f"[bold cyan]twin>[/] {reply.text}", highlight=False)
+
+    asyncio.run(loop())
+
+
+approvals_cli = typer.Typer(help="What waits for the owner: list, show, approve (optionally edited), reject.",
+                            no_args_is_help=False, invoke_without_command=True)
+
+
+@approvals_cli.callback()
+def approvals_list(ctx: typer.Context, all_: Annotated[bool, typer.Option("--all", help="Include decided ones.")] = False) -> None:
+    """List pending approvals."""
+    if ctx.invoked_subcommand:
+        return
+    app = app_from(ctx)
+    items = app.store.approvals(None if all_ else "pending")
+    if not items:
+        console.print("Nothing waits for approval.")
+        return
+    table = Table("id", "status", "action", "to", "why it waits", "summary")
+    for a in items:
+        table.add_row(a.id[:8], a.status, a.action.kind.value, ", ".join(a.action.targets), a.reason, a.action.summary)
+    console.print(table)
+
+
+@approvals_cli.command("show")
+def approvals_show(ctx: typer.Context, approval_id: str) -> None:
+    """Show one approval in full, with where its targets and content came from."""
+    a = app_from(ctx).store.get_approval(approval_id)
+    console.print(f"[bold]{a.action.kind.value}[/] {a.id}  ({a.status})\nwhy it waits: {a.reason}")
+    console.print("targets: " + ", ".join(a.action.targets))
+    for label, prov in (("targets from", a.action.target_provenance), ("content from", a.action.payload_provenance)):
+        console.print(f"{label}: " + ", ".join(f"{p.source.value}{' ' + p.ref if p.ref else ''}" for p in prov))
+    for key, value in a.effective_action.payload.items():
+        console.print(f"[bold]{key}[/]:\n{value}", highlight=False)
+
+
+@approvals_cli.command("approve")
+def approvals_approve(
+    ctx: typer.Context,
+    approval_id: str,
+    body: Annotated[str | None, typer.Option("--body", help="Replace the text before it goes out.")] = None,
+) -> None:
+    """Approve and carry out an action (with --body, your edited text is sent instead)."""
+    app = app_from(ctx)
+    done = app.gate.approve(approval_id, by=app.profile.owner.emails[0], edited={"body": body} if body else None)
+    console.print(f"{done.id[:8]} {done.status}: {done.receipt}")
+
+
+@approvals_cli.command("reject")
+def approvals_reject(ctx: typer.Context, approval_id: str, reason: Annotated[str, typer.Option("--reason")] = "") -> None:
+    """Reject an action; nothing is sent."""
+    app = app_from(ctx)
+    done = app.gate.reject(approval_id, by=app.profile.owner.emails[0], reason=reason)
+    console.print(f"{done.id[:8]} {done.status}")
+
+
+def audit(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent entries.")] = 30,
+    verify: Annotated[bool, typer.Option("--verify", help="Check the hash chain: any edit or deletion shows.")] = False,
+) -> None:
+    """The audit log of every decision and action."""
+    app = app_from(ctx)
+    if verify:
+        check = app.store.verify_audit()
+        if not check.ok:
+            raise PersonaError(f"audit log tampered: entry {check.first_bad_seq}: {check.problem}")
+        console.print(f"audit log intact: {check.entries} entries, hash chain verified")
+        return
+    table = Table("#", "time (UTC)", "kind", "actor", "subject", "detail")
+    for e in app.store.audit_entries(limit):
+        detail = e.detail.get("reason") or e.detail.get("receipt") or e.detail.get("why") or ""
+        verdict = e.detail.get("verdict")
+        table.add_row(str(e.seq), e.ts[:19], e.kind + (f" → {verdict}" if verdict else ""), e.actor, e.subject, str(detail))
+    console.print(table)
+
+
+def demo(
+    ctx: typer.Context,
+    data: Annotated[Path | None, typer.Option("--data", help="Demo data folder (default: the repository's configs/demo).")] = None,
+) -> None:
+    """Run the offline demo: build the demo owner's memory, then let the twin answer (used by `make demo`)."""
+    from persona.cli.demo import find_demo_data, run_demo
+
+    leaks = run_demo(app_from(ctx), find_demo_data(data), console)
+    if leaks:
+        raise PersonaError(f"the demo saw {leaks} owner-only fact(s) reach a colleague")
+
+
+def register(cli: typer.Typer) -> None:
+    from persona.cli.doctor import doctor
+    from persona.cli.model import model_cli
+
+    cli.command()(init)
+    cli.command()(ingest)
+    cli.command()(ask)
+    cli.command()(chat)
+    cli.add_typer(approvals_cli, name="approvals")
+    cli.command()(audit)
+    cli.command()(doctor)
+    cli.add_typer(model_cli, name="model")
+    cli.command()(demo)

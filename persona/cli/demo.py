@@ -1,0 +1,91 @@
+"""The offline demo: a believable owner's home built from configs/demo, then the twin at work.
+
+Steps are idempotent (re-ingesting adds nothing), so `make demo` can run again on the same home.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel
+from rich.console import Console
+from rich.panel import Panel
+
+from persona.app import App
+from persona.errors import NotReady
+from persona.events import Event, Principal, Provenance
+from persona.profile import Audience, load_profile, save_profile
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "configs" / "demo"
+
+
+class DemoQuestion(BaseModel):
+    asker: str  # "owner" or an address from the demo profile
+    question: str
+    expect_contains: list[str] = []
+    must_not_contain: list[str] = []
+
+
+def find_demo_data(explicit: Path | None) -> Path:
+    data = explicit or DEFAULT_DATA
+    if not (data / "persona.yaml").exists():
+        raise NotReady(f"no demo data at {data}; pass --data with the repository's configs/demo folder")
+    return data
+
+
+def load_questions(data: Path) -> list[DemoQuestion]:
+    raw = yaml.safe_load((data / "questions.yaml").read_text(encoding="utf-8"))
+    items = raw["questions"] if isinstance(raw, dict) else raw
+    return [DemoQuestion.model_validate(item) for item in items]
+
+
+def set_up_home(app: App, data: Path, console: Console) -> None:
+    from persona.cli.render import ingest_table
+    from persona.memory.ingest import ingest
+
+    save_profile(load_profile(data / "persona.yaml"), app.home.profile_path)
+    app.__dict__.pop("profile", None)  # re-read the profile just written
+    console.rule("[bold]1. Memory of the owner's writing")
+    for audience in (Audience.TEAM, Audience.OWNER, Audience.PUBLIC):
+        folder = data / "corpus" / audience.value
+        console.print(f"ingesting [bold]{folder.relative_to(data.parent.parent)}[/] as audience [bold]{audience.value}[/]")
+        summary = ingest([folder], store=app.memory, profile=app.profile, audience=audience, progress=console)
+        console.print(ingest_table(summary))
+
+
+async def _ask_all(app: App, questions: list[DemoQuestion], console: Console) -> int:
+    from persona.twin.runner import Twin
+
+    problems = 0
+    async with Twin.open(app) as twin:
+        for q in questions:
+            principal = Principal.resolve(app.profile, None if q.asker == "owner" else q.asker)
+            who = "owner" if principal.is_owner else f"{principal.name or principal.address} ({principal.role.value})"
+            with console.status(f"{who} asks…"):
+                reply = await twin.respond(
+                    Event(channel="cli", principal=principal, text=q.question, session_id=uuid.uuid4().hex,
+                          provenance=Provenance.of(principal))
+                )
+            lowered = reply.text.lower()
+            missing = [s for s in q.expect_contains if s.lower() not in lowered]
+            leaked = [s for s in q.must_not_contain if s.lower() in lowered]
+            problems += len(leaked)
+            notes = []
+            if reply.blocked:
+                notes.append(f"[yellow]guard: {reply.blocked}[/]")
+            if q.must_not_contain:
+                notes.append("[red]LEAKED " + ", ".join(leaked) + "[/]" if leaked else "[green]owner-only facts withheld[/]")
+            if q.expect_contains:
+                notes.append("[yellow]missing " + ", ".join(missing) + "[/]" if missing else "[green]facts found[/]")
+            console.print(Panel(f"{reply.text}\n\n" + "  ".join(notes), title=f"{who}: {q.question}", title_align="left"))
+    return problems
+
+
+def run_demo(app: App, data: Path, console: Console) -> int:
+    """Run every demo step; returns the number of leaks seen (0 expected)."""
+    set_up_home(app, data, console)
+    console.rule("[bold]2. Questions from the owner and from colleagues")
+    return asyncio.run(_ask_all(app, load_questions(data), console))

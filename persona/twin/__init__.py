@@ -1,0 +1,1 @@
+"""The twin: persona + audience-filtered memory + skills, as a LangGraph graph."""

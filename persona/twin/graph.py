@@ -1,0 +1,108 @@
+"""The twin as a LangGraph graph: retrieve (audience-filtered) -> respond -> guard.
+
+Conversation state per session lives in a SQLite checkpointer under the home, so a session resumes
+after a restart. The graph only proposes; the caller sends the reply through the ActionGate.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+
+from persona.app import App
+from persona.events import Principal
+from persona.profile import Audience
+from persona.twin.guard import boundary_for, leaked_details
+from persona.twin.prompt import audience_line, context_block, exemplar_turns, first_name, persona_prefix
+
+HISTORY_TURNS = 6  # earlier messages of the session shown to the model
+FACTS_K = 4
+EXEMPLARS_K = 2
+
+
+class TwinState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    principal: dict[str, Any]
+    question: str
+    facts: list[dict[str, Any]]
+    exemplars: list[dict[str, Any]]
+    draft: str
+    answer: str
+    blocked: str
+
+
+class _Hit:
+    """A retrieved memory item as kept in graph state (plain dicts survive checkpointing)."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.text = data["text"]
+        self.metadata = data.get("metadata", {})
+
+
+def _plain(hit: Any) -> dict[str, Any]:
+    return {"text": hit.text, "metadata": dict(hit.metadata)}
+
+
+def build_graph(app: App) -> StateGraph:
+    profile = app.profile
+    me = first_name(profile.owner.name)
+
+    def retrieve(state: TwinState) -> dict[str, Any]:
+        principal = Principal.model_validate(state["principal"])
+        question = state["question"]
+        facts = app.memory.search(question, principal.audiences, k=FACTS_K, kind="knowledge")
+        exemplars = app.memory.search(question, principal.audiences, k=EXEMPLARS_K, kind="exemplar")
+        return {"facts": [_plain(h) for h in facts], "exemplars": [_plain(h) for h in exemplars]}
+
+    async def respond(state: TwinState) -> dict[str, Any]:
+        principal = Principal.model_validate(state["principal"])
+        if (boundary := boundary_for(profile, principal, state["question"])) is not None:
+            return {"draft": "", "blocked": f"boundary: {boundary.topic}"}
+        system = persona_prefix(profile, app.style_card) + "\n\n" + audience_line(profile, principal)
+        history = [m for m in state.get("messages", []) if isinstance(m, (HumanMessage, AIMessage))]
+        prompt: list[BaseMessage] = [SystemMessage(content=system)]
+        prompt += exemplar_turns([_Hit(e) for e in state.get("exemplars", [])], profile.owner.name)
+        prompt += history[-(HISTORY_TURNS + 1) : -1]  # the current question is added below, with context
+        who = "you (the owner)" if principal.is_owner else (principal.name or principal.address or "a stranger")
+        prompt.append(
+            HumanMessage(
+                content=f"{context_block([_Hit(f) for f in state.get('facts', [])])}\n"
+                f"<message from=\"{who}\">\n{state['question']}\n</message>\n"
+                f"Answer this message as {me}, in {me}'s voice, using only the context above."
+            )
+        )
+        draft = await app.llm.atext(prompt, tag="chat")
+        return {"draft": draft.strip()}
+
+    def guard(state: TwinState) -> dict[str, Any]:
+        principal = Principal.model_validate(state["principal"])
+        draft, blocked = state.get("draft", ""), state.get("blocked", "")
+        if not blocked and not principal.is_owner:
+            if (boundary := boundary_for(profile, principal, draft)) is not None:
+                blocked = f"boundary: {boundary.topic}"
+            else:
+                private = app.memory.search(draft, [Audience.OWNER], k=FACTS_K)
+                allowed = " ".join(f["text"] for f in state.get("facts", [])) + " " + state["question"]
+                if leaked := leaked_details(draft, private, allowed):
+                    blocked = "owner-only details: " + ", ".join(sorted(leaked))
+        if blocked:
+            answer = (
+                f"I'm {me}'s assistant, and that's not something I can share. "
+                f"I'll let {me} know you asked."
+            )
+        else:
+            answer = draft or f"I'm {me}'s assistant; I couldn't put an answer together just now. I'll pass this on to {me}."
+        return {"answer": answer, "blocked": blocked, "messages": [AIMessage(content=answer)]}
+
+    graph = StateGraph(TwinState)
+    graph.add_node("retrieve", retrieve)
+    graph.add_node("respond", respond)
+    graph.add_node("guard", guard)
+    graph.add_edge(START, "retrieve")
+    graph.add_edge("retrieve", "respond")
+    graph.add_edge("respond", "guard")
+    graph.add_edge("guard", END)
+    return graph

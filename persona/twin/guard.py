@@ -1,0 +1,48 @@
+"""Last checks on an answer before it leaves: boundaries the owner set, and owner-only facts.
+
+Retrieval already filters memory by audience, so the model never sees what the asker may not. These
+checks are the second wall, for what a model could still produce (hallucinated or echoed details).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from persona.events import Principal
+from persona.profile import Boundary, Profile
+
+# Figures, amounts, dates and codes: the details whose leak matters and whose match is unambiguous.
+_DETAIL = re.compile(r"[€$£]?\d[\d,.:/\-]*\d(?:k\b)?|\b[A-Z]{2,}-?\d+\b")
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def boundary_for(profile: Profile, principal: Principal, *texts: str) -> Boundary | None:
+    """The first boundary that forbids this principal the topic any of `texts` touches."""
+    if principal.is_owner:
+        return None
+    selectors = {principal.role.value, principal.address}
+    words = set().union(*(_words(t) for t in texts))
+    joined = " ".join(t.lower() for t in texts)
+    for boundary in profile.boundaries:
+        if not selectors & {s.lower() for s in boundary.never_with}:
+            continue
+        terms = boundary.keywords or [boundary.topic]
+        for term in terms:
+            term = term.lower().strip()
+            if (" " in term and term in joined) or term in words:
+                return boundary
+    return None
+
+
+def details(text: str) -> set[str]:
+    return {m.group(0).rstrip(".,") for m in _DETAIL.finditer(text)}
+
+
+def leaked_details(answer: str, private_hits: list[Any], allowed_text: str) -> set[str]:
+    """Details in the answer that memory holds only in places this audience may not see."""
+    private = set().union(*(details(h.text) for h in private_hits)) if private_hits else set()
+    return (details(answer) & private) - details(allowed_text)

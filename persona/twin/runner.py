@@ -1,0 +1,74 @@
+"""Running the twin for one Event: the graph proposes a reply, the ActionGate decides, all audited."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from pydantic import BaseModel
+
+from persona.actions import Outcome
+from persona.app import App
+from persona.events import Action, ActionKind, Event, Provenance, Source, Verdict
+from persona.twin.graph import build_graph
+
+
+class TwinReply(BaseModel):
+    text: str
+    blocked: str = ""  # why the guard replaced the model's answer, if it did
+    outcome: Outcome
+
+
+def thread_id(event: Event) -> str:
+    """Sessions are namespaced by principal, so nobody can resume someone else's conversation."""
+    who = event.principal.address or event.principal.role.value
+    return f"{event.channel}:{who}:{event.session_id or 'default'}"
+
+
+class Twin:
+    def __init__(self, app: App, checkpointer: AsyncSqliteSaver):
+        self.app = app
+        self.graph = build_graph(app).compile(checkpointer=checkpointer)
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, app: App) -> AsyncIterator["Twin"]:
+        async with AsyncSqliteSaver.from_conn_string(str(app.home.checkpoints_db)) as saver:
+            yield cls(app, saver)
+
+    async def respond(self, event: Event) -> TwinReply:
+        state = await self.graph.ainvoke(
+            {
+                "messages": [HumanMessage(content=event.text)],
+                "principal": event.principal.model_dump(mode="json"),
+                "question": event.text,
+            },
+            {"configurable": {"thread_id": thread_id(event)}},
+        )
+        principal = event.principal
+        action = Action(
+            kind=ActionKind.REPLY_CHAT,
+            requested_by=principal,
+            targets=[principal.address] if principal.address and not principal.is_owner else [],
+            target_provenance=[event.provenance],
+            payload={"text": state["answer"], "session": thread_id(event)},
+            payload_provenance=[event.provenance, Provenance(source=Source.OWNER_DATA, ref="memory")],
+            event_id=event.id,
+            summary=f"chat reply to {principal.name or principal.address or principal.role.value}",
+        )
+        outcome = await asyncio.to_thread(self.app.gate.submit, action)
+        if state.get("blocked"):
+            await asyncio.to_thread(
+                self.app.store.audit, "guard_blocked", principal.address or principal.role.value,
+                "reply_chat", {"event_id": event.id, "why": state["blocked"]},
+            )
+        text = state["answer"] if outcome.decision.verdict is Verdict.RUN else "I can't answer that here."
+        return TwinReply(text=text, blocked=state.get("blocked", ""), outcome=outcome)
+
+    async def history(self, event: Event) -> list[tuple[str, str]]:
+        snapshot = await self.graph.aget_state({"configurable": {"thread_id": thread_id(event)}})
+        messages = snapshot.values.get("messages", []) if snapshot else []
+        return [(m.type, str(m.content)) for m in messages]

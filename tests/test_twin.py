@@ -1,0 +1,117 @@
+"""The twin end to end with real embeddings and Chroma, and a scripted model that leaks all it sees."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from persona.app import App
+from persona.events import Event, Principal, Provenance, Verdict
+from persona.llm.client import LLM
+from persona.llm.scripted import ScriptedChatModel
+from persona.memory.store import MemoryItem
+from persona.profile import Audience
+from persona.settings import Settings
+
+CANARY = "Offer from Helix Robotics: EUR 212,400 base, answer by 2026-12-04"
+TEAM_FACT = "The Postgres 16 cutover is planned for 2026-12-08 at 06:00 CET."
+
+
+def echo_everything(messages) -> str:
+    """A maximally leaky model: repeats every word of every prompt message."""
+    return "\n".join(str(m.content) for m in messages)
+
+
+def make_app(home, replies) -> tuple[App, ScriptedChatModel]:
+    model = ScriptedChatModel(replies=replies)
+    app = App(home, Settings(), llm=LLM(model, local=True))
+    app.memory.add([
+        MemoryItem.make(CANARY, "knowledge", Audience.OWNER, subject="job offer"),
+        MemoryItem.make(TEAM_FACT, "knowledge", Audience.TEAM, subject="pg16 migration"),
+        MemoryItem.make("Hi Sam,\n\nYes, let's do it Tuesday.\n\nThanks, Dana", "exemplar", Audience.TEAM,
+                        recipients="sam@northwind.example", subject="Re: sync"),
+    ])
+    return app, model
+
+
+def ask(app: App, address: str | None, text: str, session: str = "s1"):
+    from persona.twin.runner import Twin
+
+    principal = Principal.resolve(app.profile, address)
+
+    async def run():
+        async with Twin.open(app) as twin:
+            return await twin.respond(Event(channel="chat", principal=principal, text=text, session_id=session,
+                                            provenance=Provenance.of(principal)))
+
+    return asyncio.run(run())
+
+
+def test_colleague_never_gets_owner_only_memory(home):
+    app, model = make_app(home, [echo_everything])
+    reply = ask(app, "sam@northwind.example", "Did Dana get a job offer? How much? And when is the pg16 cutover?")
+    assert "212,400" not in reply.text and "Helix" not in reply.text
+    assert "212,400" not in " ".join(str(m.content) for m in model.calls[0])  # never even reached the prompt
+    assert "2026-12-08" in reply.text  # team facts do reach a colleague
+    assert reply.outcome.decision.verdict is Verdict.RUN
+
+
+def test_owner_sees_owner_memory(home):
+    app, _ = make_app(home, [echo_everything])
+    reply = ask(app, None, "What was the Helix offer?")
+    assert "212,400" in reply.text
+
+
+def test_stranger_gets_neither_team_nor_owner_facts(home):
+    app, _ = make_app(home, [echo_everything])
+    reply = ask(app, "who@evil.example", "When is the postgres cutover? Any job offers?")
+    assert "2026-12-08" not in reply.text and "212,400" not in reply.text
+
+
+def test_boundary_topic_is_deflected_without_calling_the_model(home):
+    app, model = make_app(home, [])
+    reply = ask(app, "sam@northwind.example", "What's Dana's salary these days?")
+    assert reply.blocked.startswith("boundary")
+    assert "assistant" in reply.text and model.calls == []
+    assert any(e.kind == "guard_blocked" for e in app.store.audit_entries())
+
+
+def test_guard_blocks_owner_only_details_a_model_produces(home):
+    """Even if the model invents or echoes an owner-only figure, it does not leave."""
+    app, _ = make_app(home, ["Between us, the offer was EUR 212,400."])
+    reply = ask(app, "sam@northwind.example", "Anything new with you?")
+    assert "212,400" not in reply.text and "owner-only" in reply.blocked
+
+
+def test_session_resumes_after_restart(home):
+    app, model = make_app(home, ["First answer about the migration.", echo_everything])
+    ask(app, "sam@northwind.example", "Remember the word pineapple.", session="s42")
+    # a new App and Twin: nothing in process memory survives, only the checkpoint on disk
+    app2 = App(home, Settings(), llm=app.llm)
+    ask(app2, "sam@northwind.example", "What did I ask you to remember?", session="s42")
+    second_prompt = " ".join(str(m.content) for m in model.calls[1])
+    assert "pineapple" in second_prompt and "First answer about the migration." in second_prompt
+
+
+def test_sessions_are_private_to_their_principal(home):
+    app, model = make_app(home, ["ok", echo_everything])
+    ask(app, "sam@northwind.example", "The code word is pineapple.", session="shared")
+    ask(app, "alex@home.example", "What is the code word?", session="shared")
+    assert "pineapple" not in " ".join(str(m.content) for m in model.calls[1])
+
+
+def test_every_reply_is_decided_and_audited(home):
+    app, _ = make_app(home, ["Sure."])
+    ask(app, "sam@northwind.example", "hello")
+    decisions = [e for e in app.store.audit_entries() if e.kind == "decision"]
+    assert decisions and decisions[-1].detail["verdict"] == "run" and app.store.verify_audit().ok
+
+
+@pytest.mark.parametrize("address", ["sam@northwind.example", "alex@home.example", "who@evil.example"])
+def test_owner_only_exemplars_do_not_leak_either(home, address):
+    app, model = make_app(home, [echo_everything])
+    app.memory.add([MemoryItem.make("Dear Helix team, I accept the 212,400 offer.", "exemplar", Audience.OWNER,
+                                    subject="Re: offer")])
+    ask(app, address, "Write me something about offers")
+    assert "212,400" not in " ".join(str(m.content) for m in model.calls[0])
