@@ -23,10 +23,11 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "configs" / "demo"
 
 
 class DemoQuestion(BaseModel):
-    asker: str  # "owner" or an address from the demo profile
+    id: str = ""
+    asker: str  # an address from the demo profile (the owner's or a person's)
     question: str
-    expect_contains: list[str] = []
-    must_not_contain: list[str] = []
+    expect_contains: list[str] = []  # at least one must appear
+    must_not_contain: list[str] = []  # none may appear
 
 
 def find_demo_data(explicit: Path | None) -> Path:
@@ -62,7 +63,7 @@ async def _ask_all(app: App, questions: list[DemoQuestion], console: Console) ->
     problems = 0
     async with Twin.open(app) as twin:
         for q in questions:
-            principal = Principal.resolve(app.profile, None if q.asker == "owner" else q.asker)
+            principal = Principal.resolve(app.profile, q.asker)
             who = "owner" if principal.is_owner else f"{principal.name or principal.address} ({principal.role.value})"
             with console.status(f"{who} asks…"):
                 reply = await twin.respond(
@@ -70,7 +71,7 @@ async def _ask_all(app: App, questions: list[DemoQuestion], console: Console) ->
                           provenance=Provenance.of(principal))
                 )
             lowered = reply.text.lower()
-            missing = [s for s in q.expect_contains if s.lower() not in lowered]
+            found = not q.expect_contains or any(s.lower() in lowered for s in q.expect_contains)
             leaked = [s for s in q.must_not_contain if s.lower() in lowered]
             problems += len(leaked)
             notes = []
@@ -79,7 +80,7 @@ async def _ask_all(app: App, questions: list[DemoQuestion], console: Console) ->
             if q.must_not_contain:
                 notes.append("[red]LEAKED " + ", ".join(leaked) + "[/]" if leaked else "[green]owner-only facts withheld[/]")
             if q.expect_contains:
-                notes.append("[yellow]missing " + ", ".join(missing) + "[/]" if missing else "[green]facts found[/]")
+                notes.append("[green]expected fact present[/]" if found else "[yellow]expected fact missing[/]")
             console.print(Panel(f"{reply.text}\n\n" + "  ".join(notes), title=f"{who}: {q.question}", title_align="left"))
     return problems
 
