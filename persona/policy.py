@@ -7,7 +7,7 @@ or exfiltrating actions never run unattended; non-owners can only cause replies 
 
 from __future__ import annotations
 
-from persona.events import Action, ActionKind, Decision, Principal, Source, Verdict
+from persona.events import Action, ActionKind, Decision, Principal, Verdict
 from persona.profile import ApprovalRule, Profile, Role
 
 # Actions whose effect stays inside the owner's own space, or answers the asker in their own thread.
@@ -92,6 +92,10 @@ def decide(action: Action, profile: Profile) -> Decision:
         if untrusted:
             return Decision(verdict=Verdict.APPROVE, reason=f"{kind.value} with {'; '.join(untrusted)}", rule="untrusted-destructive")
         return Decision(verdict=Verdict.RUN, reason=f"the owner asked for {kind.value} directly", rule="owner-instruction")
+
+    if kind is ActionKind.CREATE_EVENT and not action.targets and requester.is_owner:
+        # An event without attendees reaches nobody: it only writes into the owner's own calendar.
+        return Decision(verdict=Verdict.RUN, reason="an event without attendees stays in the owner's calendar", rule="own-calendar")
 
     if kind in _OUTBOUND:
         if rule is not None and requester.role is not Role.STRANGER:  # strangers never trigger auto-send

@@ -103,3 +103,16 @@ def test_approved_edit_is_what_goes_out(tmp_path, profile):
     gate.submit(action)
     done = gate.approve(action.id, by="dana", edited={"body": "edited by Dana"})
     assert sent == ["edited by Dana"] and done.status == "executed"
+
+
+def test_owner_event_without_attendees_stays_in_own_calendar(profile):
+    owner = Principal.owner(profile)
+    from_mail = [Provenance(source=Source.KNOWN_PERSON, ref="mail:14")]
+    alone = Action(kind=ActionKind.CREATE_EVENT, requested_by=owner, payload={"title": "Family reunion"},
+                   payload_provenance=from_mail)
+    assert decide(alone, profile).rule == "own-calendar"
+    invited = alone.model_copy(update={"targets": ["x@elsewhere.example"],
+                                       "target_provenance": [Provenance(source=Source.OWNER)]})
+    assert decide(invited, profile).verdict is Verdict.APPROVE  # attendees would get the untrusted text
+    colleague = Principal.resolve(profile, "sam@northwind.example")
+    assert decide(alone.model_copy(update={"requested_by": colleague}), profile).verdict is Verdict.APPROVE

@@ -1,0 +1,95 @@
+"""Bad input never crashes the parsers: random bytes and mangled real-looking input either parse or
+raise a PersonaError. Bounded (derandomized, fixed example counts) so CI runs them in seconds."""
+
+from __future__ import annotations
+
+import tempfile
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from persona.errors import PersonaError
+from persona.memory.loaders import iter_documents
+from persona.memory.mailparse import parse_mail
+
+BOUNDED = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+                   suppress_health_check=[HealthCheck.too_slow])
+ZONE = ZoneInfo("Europe/Berlin")
+
+HEADERS = st.sampled_from([
+    b"From: ", b"To: ", b"Cc: ", b"Subject: ", b"Date: ", b"Message-ID: ", b"In-Reply-To: ",
+    b"Content-Type: multipart/alternative; boundary=", b"Content-Type: text/html; charset=",
+    b"Content-Transfer-Encoding: ", b"MIME-Version: 1.0", b"--", b"=?utf-8?b?", b"=?iso-8859-1?q?",
+])
+MAILISH = st.lists(st.tuples(HEADERS, st.binary(max_size=40)), max_size=12).map(
+    lambda parts: b"\r\n".join(h + v for h, v in parts) + b"\r\n\r\n"
+).flatmap(lambda head: st.binary(max_size=300).map(lambda body: head + body))
+
+
+@BOUNDED
+@given(st.one_of(st.binary(max_size=600), MAILISH))
+def test_fuzz_parse_mail(data: bytes):
+    try:
+        parsed = parse_mail(data)
+    except PersonaError:
+        return
+    assert isinstance(parsed.body, str)
+
+
+ICS_LINES = st.sampled_from([
+    "BEGIN:VCALENDAR", "END:VCALENDAR", "BEGIN:VEVENT", "END:VEVENT", "VERSION:2.0", "PRODID:-//x//y//EN",
+    "UID:", "DTSTART:", "DTEND:", "DTSTART;TZID=Europe/Berlin:", "DURATION:", "RRULE:FREQ=", "SUMMARY:",
+    "ATTENDEE;CN=x:mailto:", "ORGANIZER:mailto:", "METHOD:REQUEST", "BEGIN:VTIMEZONE", "END:VTIMEZONE",
+    "EXDATE:", "STATUS:", "DTSTAMP:", " folded",
+])
+ICSISH = st.lists(
+    st.tuples(ICS_LINES, st.one_of(st.just(""), st.just("20261201T100000Z"), st.just("20261201"),
+                                   st.just("PT1H"), st.just("WEEKLY;COUNT=3"), st.text(max_size=20))),
+    max_size=25,
+).map(lambda lines: "\r\n".join(k + v for k, v in lines))
+
+
+@BOUNDED
+@given(ICSISH)
+def test_fuzz_ics_import(text: str):
+    from persona.channels.calendar.ics import ICSBackend
+    from persona.channels.calendar.importer import import_ics
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "in.ics"
+        source.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            import_ics(ICSBackend(Path(tmp) / "cal", ZONE), source)
+        except PersonaError:
+            pass
+
+
+@BOUNDED
+@given(ICSISH, st.sampled_from(["text/calendar; method=REQUEST", "text/calendar", "application/ics"]))
+def test_fuzz_invitation_parsing(ics: str, content_type: str):
+    from persona.channels.calendar.imip import parse_invitation
+
+    raw = (f"From: a@b.example\r\nTo: c@d.example\r\nSubject: invite\r\nContent-Type: {content_type}\r\n\r\n{ics}")
+    message = message_from_bytes(raw.encode("utf-8", "surrogatepass"), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    try:
+        parse_invitation(message, ZONE)
+    except PersonaError:
+        pass
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(["x.eml", "x.mbox", "x.md", "x.txt", "x.json", "x.ics", "x"]), st.binary(max_size=400))
+def test_fuzz_loaders(name: str, data: bytes):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            for _ in iter_documents(path):
+                pass
+        except PersonaError:
+            pass
