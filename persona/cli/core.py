@@ -200,7 +200,7 @@ def demo(
     """Run the offline demo: build the demo owner's memory, then let the twin answer (used by `make demo`)."""
     from persona.cli.demo import find_demo_data, run_demo
 
-    leaks = run_demo(app_from(ctx), find_demo_data(data), console)
+    leaks = run_demo(App(ctx.obj["home"], ctx.obj["settings"]), find_demo_data(data), console)
     if leaks:
         raise PersonaError(f"the demo saw {leaks} owner-only fact(s) reach a colleague")
 

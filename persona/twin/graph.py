@@ -16,11 +16,12 @@ from persona.app import App
 from persona.events import Principal
 from persona.profile import Audience
 from persona.twin.guard import boundary_for, leaked_details
-from persona.twin.prompt import audience_line, context_block, exemplar_turns, first_name, persona_prefix
+from persona.twin.prompt import audience_line, context_block, first_name, persona_prefix, tone_samples
 
 HISTORY_TURNS = 6  # earlier messages of the session shown to the model
 FACTS_K = 4
 EXEMPLARS_K = 2
+MAX_ANSWER_TOKENS = 220
 
 
 class TwinState(TypedDict, total=False):
@@ -64,17 +65,17 @@ def build_graph(app: App) -> StateGraph:
         system = persona_prefix(profile, app.style_card) + "\n\n" + audience_line(profile, principal)
         history = [m for m in state.get("messages", []) if isinstance(m, (HumanMessage, AIMessage))]
         prompt: list[BaseMessage] = [SystemMessage(content=system)]
-        prompt += exemplar_turns([_Hit(e) for e in state.get("exemplars", [])], profile.owner.name)
         prompt += history[-(HISTORY_TURNS + 1) : -1]  # the current question is added below, with context
-        who = "you (the owner)" if principal.is_owner else (principal.name or principal.address or "a stranger")
+        who = me if principal.is_owner else (principal.name or principal.address or "a stranger")
+        tone = "" if principal.is_owner else tone_samples([_Hit(e) for e in state.get("exemplars", [])], profile.owner.name)
         prompt.append(
             HumanMessage(
-                content=f"{context_block([_Hit(f) for f in state.get('facts', [])])}\n"
+                content=f"{context_block([_Hit(f) for f in state.get('facts', [])])}\n{tone}"
                 f"<message from=\"{who}\">\n{state['question']}\n</message>\n"
-                f"Answer this message as {me}, in {me}'s voice, using only the context above."
+                f"Reply to {who} using only facts from the context."
             )
         )
-        draft = await app.llm.atext(prompt, tag="chat")
+        draft = await app.llm.atext(prompt, max_tokens=MAX_ANSWER_TOKENS, tag="chat")
         return {"draft": draft.strip()}
 
     def guard(state: TwinState) -> dict[str, Any]:

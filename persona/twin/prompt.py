@@ -4,7 +4,7 @@ across turns; everything that varies (audience, exemplars, retrieved facts, the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
@@ -42,22 +42,41 @@ def persona_prefix(profile: Profile, style: "StyleCard | None") -> str:
     return "\n".join(lines)
 
 
-def audience_line(profile: Profile, principal: Principal) -> str:
+def audience_line(profile: Profile, principal: Principal, medium: Literal["chat", "mail"] = "chat") -> str:
+    """Who the twin is addressing now. In mail the twin drafts as the owner; in chat it is the owner's
+    assistant speaking in the owner's tone."""
     me = first_name(profile.owner.name)
+    if medium == "mail":
+        return _mail_audience(profile, principal, me)
     if principal.is_owner:
-        return f"You are talking with {me} (the owner). Answer {me}'s questions about {me}'s own work and mail."
+        return (
+            f"Now {me} (the owner) is asking you something. Answer {me} directly and briefly, as {me}'s"
+            f" assistant: call {me} 'you', no greeting, no sign-off."
+        )
     who = principal.name or principal.address or "someone unknown"
     if principal.role is Role.STRANGER:
         return (
-            f"You are talking with {who}, whom {me} does not know. Be polite, share nothing about {me}'s work"
-            f" or life, and offer to pass a message on. Say you are {me}'s assistant."
+            f"Now {who}, whom {me} does not know, is chatting with you. Be polite, share nothing about {me}'s"
+            f" work or life, say you are {me}'s assistant, and offer to pass a message on."
         )
     person = profile.person_for(principal.address)
-    rel = f" ({person.relationship})" if person and person.relationship else ""
+    rel = f", {person.relationship}" if person and person.relationship else ""
     return (
-        f"You are talking with {who}{rel}, a {principal.role.value} of {me}. Answer as {me} would, and say"
-        f" plainly that you are {me}'s assistant when asked or when you cannot help."
+        f"Now {who} ({principal.role.value}{rel}) is chatting with you. Reply as {me}'s assistant, in {me}'s"
+        f" tone, short like a chat message: no greeting line, no sign-off. Say plainly that you are {me}'s"
+        " assistant when you cannot help."
     )
+
+
+def _mail_audience(profile: Profile, principal: Principal, me: str) -> str:
+    who = principal.name or principal.address or "an unknown sender"
+    if principal.role is Role.STRANGER:
+        return f"The mail is from {who}, whom {me} does not know: share nothing about {me}'s work or life."
+    if principal.is_owner:
+        return f"The mail is from {me}'s own address."
+    person = profile.person_for(principal.address)
+    rel = f", {person.relationship}" if person and person.relationship else ""
+    return f"The mail is from {who} ({principal.role.value}{rel}). {me} writes the reply to {who}."
 
 
 def context_block(hits: list[Any]) -> str:
@@ -70,6 +89,14 @@ def context_block(hits: list[Any]) -> str:
         label = " | ".join(str(meta[k]) for k in ("subject", "date") if meta.get(k))
         parts.append(f"[{label}]\n{hit.text.strip()}" if label else hit.text.strip())
     return "<context>\n" + "\n---\n".join(parts) + "\n</context>"
+
+
+def tone_samples(hits: list[Any], owner_name: str, limit: int = 240) -> str:
+    """A little of the owner's own writing, to imitate tone in chat (not form, not content)."""
+    if not hits:
+        return ""
+    samples = "\n---\n".join(hit.text.strip()[:limit] for hit in hits)
+    return f"<tone>\nHow {first_name(owner_name)} writes (imitate the tone only):\n{samples}\n</tone>\n"
 
 
 def exemplar_turns(hits: list[Any], owner_name: str) -> list[BaseMessage]:
