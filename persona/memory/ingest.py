@@ -1,0 +1,137 @@
+"""Read an archive into memory: knowledge chunks for everything, exemplars for what the owner wrote.
+
+Items are content-addressed, so ingesting the same archive again adds nothing. Embedding happens in
+batches spanning many documents, which is where the throughput comes from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from persona.memory.chunking import chunk_text
+from persona.memory.loaders import Document, Skipped, iter_documents
+from persona.memory.store import MemoryItem, MemoryStore, date_metadata
+from persona.memory.style import StyleCard, compute_style_card
+from persona.profile import Audience, Profile
+
+_BATCH = 512  # items per embedding call: big enough to keep the model busy, small enough for RAM
+_INCOMING_CHARS = 600  # how much of the message being answered an exemplar keeps as context
+
+
+class IngestSummary(BaseModel):
+    files: int = 0
+    documents: int = 0
+    owner_written: int = 0
+    chunks_added: int = 0
+    chunks_present: int = 0
+    skipped: list[Skipped] = []
+    owner_texts: list[str] = []
+    style_card: StyleCard | None = None
+
+
+def ingest(
+    paths: Iterable[Path],
+    *,
+    store: MemoryStore,
+    profile: Profile,
+    audience: Audience,
+    progress: bool | Console | None = None,
+) -> IngestSummary:
+    """Ingest files/folders with one audience label; refreshes the style card when the owner wrote."""
+    summary = IngestSummary()
+    pending: list[MemoryItem] = []
+    exemplar_docs: list[Document] = []
+    incoming: dict[str, tuple[str, str]] = {}  # message id -> (author, start of its text)
+    sources: set[str] = set()
+
+    def flush() -> None:
+        added = store.add(pending)
+        summary.chunks_added += added
+        summary.chunks_present += len(pending) - added
+        pending.clear()
+
+    with _progress(progress) as bar:
+        task = bar.add_task("reading", total=None) if bar else None
+        for path in paths:
+            for doc in iter_documents(Path(path)):
+                if isinstance(doc, Skipped):
+                    summary.skipped.append(doc)
+                    continue
+                summary.documents += 1
+                sources.add(doc.source.split("#", 1)[0])
+                if doc.kind == "mail" and doc.meta.get("message_id"):
+                    incoming[doc.meta["message_id"]] = (doc.author, doc.text[:_INCOMING_CHARS])
+                if _owner_wrote(doc, profile):
+                    summary.owner_written += 1
+                    exemplar_docs.append(doc)
+                pending.extend(_knowledge(doc, profile, audience))
+                if len(pending) >= _BATCH:
+                    flush()
+                if bar is not None and task is not None:
+                    bar.update(task, description=f"{summary.documents} documents", advance=1)
+        # exemplars wait for the whole run so a reply can point at the message it answers
+        pending.extend(_exemplar(doc, audience, incoming) for doc in exemplar_docs if doc.text.strip())
+        flush()
+    summary.files = len(sources) + len({s.source.split("#", 1)[0] for s in summary.skipped})
+    summary.owner_texts = [doc.text for doc in exemplar_docs if doc.kind == "mail" and doc.text.strip()]
+    if summary.owner_texts:
+        summary.style_card = compute_style_card(store.exemplar_texts("mail"), profile.owner.name)
+        summary.style_card.save(store.home.style_card_path)
+    return summary
+
+
+def _owner_wrote(doc: Document, profile: Profile) -> bool:
+    if doc.kind == "note":
+        return False  # notes are the owner's, but they are not messages to imitate
+    if doc.author:
+        return profile.is_owner(doc.author)
+    name = str(doc.meta.get("from_name", "")).strip().lower()
+    return bool(name) and name == profile.owner.name.strip().lower()
+
+
+def _common(doc: Document, author: str) -> dict[str, Any]:
+    return {
+        "doc_id": doc.id,
+        "doc_kind": doc.kind,
+        "author": author,
+        "recipients": ", ".join(doc.recipients),
+        **date_metadata(doc.date),
+        "subject": doc.subject,
+        "thread_id": doc.thread_id,
+        "source": doc.source,
+    }
+
+
+def _knowledge(doc: Document, profile: Profile, audience: Audience) -> list[MemoryItem]:
+    author = doc.author or (profile.owner.emails[0] if doc.kind == "note" else "")
+    meta = _common(doc, author)
+    return [MemoryItem.make(chunk, "knowledge", audience, **meta) for chunk in chunk_text(doc.text)]
+
+
+def _exemplar(doc: Document, audience: Audience, incoming: dict[str, tuple[str, str]]) -> MemoryItem:
+    """One item per owner message, whole: the embedding sees its start, the prompt gets all of it."""
+    meta = _common(doc, doc.author)
+    replied_to = incoming.get(str(doc.meta.get("in_reply_to", "")))
+    if replied_to:
+        meta["incoming_author"], meta["incoming_text"] = replied_to
+    return MemoryItem.make(doc.text, "exemplar", audience, **meta)
+
+
+def _progress(progress: bool | Console | None) -> Any:
+    if not progress:
+        return nullcontext(None)
+    console = progress if isinstance(progress, Console) else None
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )

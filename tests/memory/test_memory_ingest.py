@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import json
+import random
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+from persona.memory.ingest import ingest
+from persona.memory.store import MemoryStore
+from persona.memory.style import StyleCard
+from persona.profile import Audience, Profile
+
+TOPICS = [
+    "budget",
+    "hiring",
+    "launch",
+    "offsite",
+    "roadmap",
+    "invoice",
+    "security review",
+    "demo",
+    "contract",
+]
+WORDS = (
+    "please review the draft before friday we need numbers from finance and a decision on scope "
+    "the customer asked about timelines so let us align in the next sync with product and design"
+).split()
+PEOPLE = ["sam@example.com", "pat@example.com", "kim@vendor.example", "lee@example.com"]
+
+
+def _write_corpus(folder: Path, n: int, seed: int = 7) -> int:
+    """n .eml files: people write to the owner, and every third message is the owner's reply."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True)
+    owner_count = 0
+    for i in range(n):
+        msg = EmailMessage()
+        topic = rng.choice(TOPICS)
+        body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14)))
+        if i % 3 == 2:
+            owner_count += 1
+            asker = PEOPLE[(i - 1) % len(PEOPLE)]
+            msg["From"], msg["To"] = "Dana Reyes <dana@example.com>", asker
+            msg["Subject"] = f"Re: {topic} {i - 1}"
+            msg["In-Reply-To"] = f"<m{i - 1}@example.com>"
+            text = f"Hi {asker.split('@')[0].title()},\n\nOn the {topic}: {body}.\n\nThanks,\nDana\n"
+            text += f"\nOn Mon, 3 Mar 2025, {asker} wrote:\n> earlier question {i - 1}\n"
+        else:
+            msg["From"], msg["To"] = PEOPLE[i % len(PEOPLE)], "dana@example.com"
+            msg["Subject"] = f"{topic} {i}"
+            text = f"Hello Dana, question {i} about the {topic}: {body}?\n"
+        msg["Message-ID"] = f"<m{i}@example.com>"
+        msg["Date"] = f"Mon, 03 Mar 2025 {i % 24:02d}:{i % 60:02d}:00 +0000"
+        msg.set_content(text)
+        (folder / f"{i:04d}.eml").write_bytes(msg.as_bytes())
+    return owner_count
+
+
+def test_ingest_thousand_emails_twice_adds_nothing_the_second_time(
+    tmp_path: Path, store: MemoryStore, owner: Profile
+) -> None:
+    folder = tmp_path / "mail"
+    owner_count = _write_corpus(folder, 1000)
+    started = time.monotonic()
+    first = ingest([folder], store=store, profile=owner, audience=Audience.TEAM)
+    first_seconds = time.monotonic() - started
+    assert first.documents == 1000 and first.files == 1000 and first.skipped == []
+    assert first.owner_written == owner_count == 333
+    assert store.count("exemplar") == 333
+    assert first.chunks_added == store.count() >= 1000 + 333
+    assert len(first.owner_texts) == 333 and all(t.startswith("Hi ") for t in first.owner_texts)
+
+    started = time.monotonic()
+    second = ingest([folder], store=store, profile=owner, audience=Audience.TEAM)
+    second_seconds = time.monotonic() - started
+    assert second.chunks_added == 0
+    assert second.chunks_present == first.chunks_added
+    assert store.count() == first.chunks_added
+    assert second_seconds < first_seconds / 2  # nothing is embedded again
+
+    card = StyleCard.load(store.home.style_card_path)
+    assert card is not None and card.samples == 333  # recomputed from the store, not double-counted
+    assert card.greetings[0].text == "Hi {name}," and card.greetings[0].share == 1.0
+    assert card.signoffs[0].text == "Thanks, Dana"
+
+
+def test_exemplars_carry_context_and_audience(tmp_path: Path, store: MemoryStore, owner: Profile) -> None:
+    folder = tmp_path / "mail"
+    _write_corpus(folder, 6)
+    ingest([folder], store=store, profile=owner, audience=Audience.OWNER)
+    hits = store.exemplars("launch budget hiring", {Audience.OWNER}, k=5)
+    assert len(hits) == 2
+    for hit in hits:
+        meta = hit.metadata
+        assert meta["audience"] == "owner" and meta["author"] == "dana@example.com"
+        assert meta["subject"].startswith("Re: ")
+        assert meta["incoming_author"] in PEOPLE
+        assert meta["incoming_text"].startswith("Hello Dana, question")
+        assert "wrote:" not in hit.text and hit.text.endswith("Thanks,\nDana")
+    assert store.exemplars("launch budget hiring", {Audience.TEAM, Audience.PUBLIC}, k=5) == []
+
+
+def test_notes_and_chats(tmp_path: Path, store: MemoryStore, owner: Profile) -> None:
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "plan.md").write_text("# Hiring\n\nWe hire two backend engineers in Q3.\n")
+    (tmp_path / "notes" / "chat.json").write_text(
+        json.dumps(
+            [
+                {
+                    "from": "Dana Reyes",
+                    "date": "2025-03-03T10:00:00Z",
+                    "text": "Can we push the demo to Friday?",
+                },
+                {"from": "sam@example.com", "date": "2025-03-03T10:01:00Z", "text": "Friday is fine."},
+            ]
+        )
+    )
+    (tmp_path / "notes" / "junk.bin").write_bytes(b"\x00")
+    summary = ingest(
+        [tmp_path / "notes"], store=store, profile=owner, audience=Audience.PUBLIC, progress=True
+    )
+    assert summary.documents == 3
+    assert summary.owner_written == 1  # the chat line matched by name; notes are not exemplars
+    assert [s.reason for s in summary.skipped] == ["unsupported file type"]
+    assert store.count("exemplar") == 1 and store.count("knowledge") == 3
+    assert summary.owner_texts == [] and summary.style_card is None  # chats do not shape mail style
+    [note] = store.search("backend engineers hiring", {Audience.PUBLIC}, k=1)
+    assert note.metadata["doc_kind"] == "note" and note.metadata["author"] == "dana@example.com"

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import math
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from persona.errors import ConfigError
+from persona.home import Home
+from persona.memory.embedding import Embedder
+from persona.memory.store import MemoryItem, MemoryStore
+from persona.profile import Audience
+from persona.settings import Settings
+
+OWNER, TEAM, PUBLIC = Audience.OWNER, Audience.TEAM, Audience.PUBLIC
+
+FACTS = [
+    ("My salary negotiation with HR: I asked for a raise to 120k in the March review.", OWNER),
+    ("The team offsite is planned in Lisbon in the second week of June.", TEAM),
+    ("Northwind's public office hours are Monday to Friday, nine to five.", PUBLIC),
+    ("The staging database password rotates every 30 days; ticket OPS-4471 tracks it.", TEAM),
+    ("Lunch options near the office: ramen on Main Street and a falafel place.", PUBLIC),
+]
+
+
+def _items() -> list[MemoryItem]:
+    return [
+        MemoryItem.make(text, "knowledge", aud, source=f"facts#{i}") for i, (text, aud) in enumerate(FACTS)
+    ]
+
+
+def test_embedder_is_normalised_and_semantic(embedder: Embedder) -> None:
+    a, b, c = embedder.embed(["When is the team offsite?", "The offsite is in June.", "Ramen for lunch"])
+    assert embedder.dim == len(a) == 384
+    assert math.isclose(sum(x * x for x in a), 1.0, rel_tol=1e-4)
+    dot = lambda u, v: sum(x * y for x, y in zip(u, v))
+    assert dot(a, b) > dot(a, c)
+    assert embedder.embed([]) == []
+
+
+def test_embedder_rejects_a_folder_that_is_no_model(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="PERSONA_EMBEDDING_MODEL"):
+        Embedder(Settings(embedding_model=str(tmp_path))).embed(["x"])
+
+
+def test_add_is_idempotent_and_counts(store: MemoryStore) -> None:
+    assert store.add(_items()) == 5
+    assert store.add(_items()) == 0
+    assert store.add([MemoryItem.make("Owner writes like this.", "exemplar", OWNER, doc_kind="mail")]) == 1
+    assert (store.count(), store.count("knowledge"), store.count("exemplar")) == (6, 5, 1)
+    assert store.exemplar_texts("mail") == ["Owner writes like this."]
+    store.delete_source("facts#0")
+    assert store.count("knowledge") == 4
+
+
+def test_audience_filter_applies_before_ranking(store: MemoryStore) -> None:
+    store.add(_items())
+    salary = "what salary raise did I ask HR for in the March review?"
+    best_for_owner = store.search(salary, {OWNER, TEAM, PUBLIC}, k=1)
+    assert best_for_owner[0].metadata["audience"] == "owner"  # it really is the best match
+    for k in (1, 3, 10):
+        hits = store.search(salary, {TEAM, PUBLIC}, k=k)
+        assert hits, "other items are still returned"
+        assert all(h.metadata["audience"] in {"team", "public"} for h in hits)
+        assert not any("salary" in h.text for h in hits)
+    public_only = store.search("offsite in Lisbon", {PUBLIC}, k=10)
+    assert {h.metadata["audience"] for h in public_only} == {"public"}
+    assert store.search(salary, set(), k=5) == []
+
+
+def test_where_narrows_but_cannot_widen_the_audience(store: MemoryStore) -> None:
+    store.add(_items())
+    hits = store.search("salary raise", {PUBLIC}, k=5, where={"audience": "owner"})
+    assert hits == []
+    hits = store.search("anything", {TEAM, PUBLIC}, k=5, where={"source": "facts#1"})
+    assert [h.text for h in hits] == [FACTS[1][0]]
+
+
+def test_keyword_match_lifts_exact_identifiers(store: MemoryStore) -> None:
+    store.add(_items())
+    filler = [f"Ticket OPS-{1000 + i} was closed after the deploy on day {i}." for i in range(30)]
+    store.add([MemoryItem.make(t, "knowledge", TEAM) for t in filler])
+    hits = store.search("OPS-4471", {TEAM}, k=3)
+    assert hits[0].text == FACTS[3][0]
+    assert hits[0].score >= hits[1].score
+
+
+def test_exemplar_search_returns_only_exemplars(store: MemoryStore) -> None:
+    store.add(_items())
+    store.add(
+        [
+            MemoryItem.make(
+                "Hi Sam,\n\nLisbon works for me.\n\nThanks,\nDana", "exemplar", TEAM, doc_kind="mail"
+            )
+        ]
+    )
+    hits = store.exemplars("offsite in Lisbon", {TEAM, PUBLIC}, k=5)
+    assert [h.metadata["kind"] for h in hits] == ["exemplar"]
+
+
+def test_other_embedding_model_is_refused(home: Home, embedder: Embedder, tmp_path: Path) -> None:
+    MemoryStore(home, Settings(chroma_url=None), embedder).add(_items()[:1])
+    other = tmp_path / "other-model"
+    shutil.copytree(embedder.path, other)
+    with pytest.raises(ConfigError, match="built with embedding model"):
+        MemoryStore(home, Settings(chroma_url=None), Embedder(Settings(embedding_model=str(other))))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """A real Chroma server (the `chroma` binary shipped in the chromadb wheel) on loopback."""
+    binary = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert binary, "the chromadb wheel ships a `chroma` binary next to the interpreter"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "chroma server did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_http_client_against_real_chroma_server(home: Home, embedder: Embedder, chroma_server: str) -> None:
+    store = MemoryStore(home, Settings(chroma_url=chroma_server), embedder)
+    assert store.add(_items()) == 5
+    assert store.add(_items()) == 0
+    hits = store.search("salary raise March review", {TEAM, PUBLIC}, k=5)
+    assert hits and all(h.metadata["audience"] != "owner" for h in hits)
+    assert not (home.memory_dir / "chroma").exists()
+
+
+def test_bad_chroma_url_is_a_config_error(home: Home, embedder: Embedder) -> None:
+    with pytest.raises(ConfigError, match="PERSONA_CHROMA_URL"):
+        MemoryStore(home, Settings(chroma_url="not a url"), embedder)
