@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     llm_timeout: float = 180.0
     llm_threads: int | None = None
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset means embedded.")
+    model_path: Path | None = Field(default=None, description="A GGUF to serve locally instead of the packaged model.")
+    jobs_db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the scheduler's job store (postgresql+psycopg://…); unset: SQLite in the home.",
+    )
     embedding_model: str | None = Field(
         default=None, description="Path of a sentence-transformers model; unset means the packaged one."
     )

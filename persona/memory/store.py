@@ -160,7 +160,10 @@ class MemoryStore:
         # both rankings cover every candidate, so a keyword-only find still gets its vector rank
         similarity = {id_: float(np.dot(query_vector, row[2])) for id_, row in candidates.items()}
         vector_rank = sorted(candidates, key=lambda i: -similarity[i])
-        keyword_rank = _bm25_rank(terms, {id_: row[0] for id_, row in candidates.items()})
+        # a mail's subject names its topic better than any sentence of its body
+        keyword_rank = _bm25_rank(
+            terms, {id_: f"{row[1].get('subject', '')} {row[0]}" for id_, row in candidates.items()}
+        )
         fused: Counter[str] = Counter()
         for ranking in (vector_rank, keyword_rank):
             for rank, id_ in enumerate(ranking):

@@ -1,0 +1,94 @@
+"""`persona jobs`, `persona brief`, `persona usage`: the always-on side, seen from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Annotated
+
+import typer
+from rich.markdown import Markdown
+from rich.table import Table
+
+from persona.cli.context import app_from, console
+
+
+def jobs(ctx: typer.Context) -> None:
+    """The scheduled jobs and their next run times (owner's time zone)."""
+    from persona.scheduler.service import job_specs, stored_jobs
+
+    app = app_from(ctx)
+    stored = asyncio.run(stored_jobs(app))
+    zone = app.profile.zone
+    now = app.clock().astimezone(zone)
+    table = Table("job", "what", "next run", "state")
+    for spec in job_specs(app.profile):
+        job = stored.get(spec.id)
+        if job is not None and job.name == spec.name:
+            when, state = job.next_run_time, "scheduled"
+        else:
+            when, state = spec.trigger.get_next_fire_time(None, now), "starts with `persona serve`"
+        table.add_row(
+            spec.id, spec.name, f"{when.astimezone(zone):%a %d %b %H:%M %Z}" if when else "paused", state
+        )
+    console.print(table)
+
+
+def brief(
+    ctx: typer.Context,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Day of the brief, YYYY-MM-DD (default: today).")
+    ] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Also deliver it: dashboard and a mail to you.")
+    ] = False,
+) -> None:
+    """Today's brief: meetings, mail that needs you, approvals, open follow-ups, what the twin did."""
+    from persona.skills.brief import build_brief, deliver_brief
+
+    app = app_from(ctx)
+    with console.status("gathering…"):
+        result = build_brief(app, _day(day))
+    console.print(Markdown(result.render()))
+    if send:
+        console.print(deliver_brief(app, result, by_mail=True))
+
+
+def usage(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option("--days", help="How many days back.")] = 7,
+) -> None:
+    """LLM calls and tokens per job and tag, per day."""
+    from persona.scheduler.usage import UsageLedger
+
+    app = app_from(ctx)
+    since = app.clock().astimezone(app.profile.zone).date() - timedelta(days=days - 1)
+    rows = UsageLedger.of(app).rows(since)
+    if not rows:
+        console.print(f"No LLM calls since {since}.")
+        return
+    table = Table("day", "job", "tag", "calls", "prompt tokens", "completion tokens")
+    for r in rows:
+        table.add_row(r.day, r.job, r.tag, str(r.calls), str(r.prompt_tokens), str(r.completion_tokens))
+    table.add_row(
+        "total",
+        "",
+        "",
+        *(str(sum(getattr(r, f) for r in rows)) for f in ("calls", "prompt_tokens", "completion_tokens")),
+    )
+    console.print(table)
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date like 2026-11-30", param_hint="--date") from None
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command("jobs")(jobs)
+    cli.command("brief")(brief)
+    cli.command("usage")(usage)
