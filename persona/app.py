@@ -17,6 +17,7 @@ from persona.settings import Settings
 from persona.store import StateStore
 
 if TYPE_CHECKING:
+    from persona.channels.calendar import CalendarBackend
     from persona.llm.client import LLM
     from persona.memory.embedding import Embedder
     from persona.memory.store import MemoryStore
@@ -73,6 +74,18 @@ class App:
         from persona.llm.client import LLM
 
         return LLM.from_settings(self.settings, self.home)
+
+    @cached_property
+    def calendar(self) -> "CalendarBackend":
+        """The owner's calendar: a CalDAV server when configured, else ICS files in the home."""
+        from persona.channels.calendar import CalDAVBackend, ICSBackend
+
+        s = self.settings
+        if s.caldav_url:
+            password = s.caldav_password.get_secret_value() if s.caldav_password else None
+            return CalDAVBackend(s.caldav_url, self.profile.zone, username=s.caldav_username, password=password,
+                                 calendar=s.caldav_calendar)
+        return ICSBackend(self.home.calendar_dir, self.profile.zone)
 
     @property
     def style_card(self) -> "StyleCard | None":

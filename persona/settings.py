@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the scheduler's job store (postgresql+psycopg://…); unset: SQLite in the home.",
     )
+    caldav_url: str | None = Field(default=None, description="CalDAV server; unset means the ICS calendar in the home.")
+    caldav_username: str | None = None
+    caldav_password: SecretStr | None = None
+    caldav_calendar: str | None = Field(default=None, description="Calendar name on the CalDAV server.")
     embedding_model: str | None = Field(
         default=None, description="Path of a sentence-transformers model; unset means the packaged one."
     )

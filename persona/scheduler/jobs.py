@@ -71,12 +71,11 @@ def poll_inbox(home: str) -> str:
 
 def sync_calendar(home: str) -> str:
     """Notice events added, moved or cancelled in the next hours and note them in the audit log."""
-    from persona.skills.brief import calendar_backend
 
     app = APPS.get(home)
     with tracking("calendar"):
         now = app.clock()
-        events = calendar_backend(app).events(now, now + timedelta(hours=SYNC_HOURS))
+        events = app.calendar.events(now, now + timedelta(hours=SYNC_HOURS))
         seen = {
             f"{e.uid}|{e.recurrence_id or ''}": f"{e.start.isoformat()}|{e.status.value}|{e.sequence}"
             for e in events

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from persona.channels.calendar import ICSBackend, PartStat, Status
+from persona.channels.calendar import PartStat, Status
 from persona.errors import PersonaError
 from persona.events import Action, ActionKind, Principal, Provenance, Source
 from persona.profile import Audience
@@ -126,14 +126,10 @@ def _day_bounds(app: "App", day: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time(0), zone)
 
 
-def calendar_backend(app: "App") -> ICSBackend:
-    return ICSBackend(app.home.calendar_dir, app.profile.zone)
-
-
 def _meetings(app: "App", day: date, prep_notes: bool) -> list[BriefItem]:
     start, end = _day_bounds(app, day)
     items = []
-    for event in calendar_backend(app).events(start, end):
+    for event in app.calendar.events(start, end):
         if event.status is Status.CANCELLED:
             continue
         others = [a.name or a.email for a in event.attendees if not app.profile.is_owner(a.email)]
@@ -207,7 +203,7 @@ def _waiting(app: "App", day: date) -> list[BriefItem]:
         for a in app.store.approvals("pending")
     ]
     start, _ = _day_bounds(app, day)
-    for event in calendar_backend(app).events(start, start + timedelta(days=INVITE_DAYS)):
+    for event in app.calendar.events(start, start + timedelta(days=INVITE_DAYS)):
         mine = next((a for a in event.attendees if app.profile.is_owner(a.email)), None)
         if (
             mine is not None

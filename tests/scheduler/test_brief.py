@@ -13,7 +13,7 @@ from persona.channels.calendar import Attendee, CalEvent, PartStat, Status
 from persona.errors import LLMUnavailable
 from persona.home import Home
 from persona.inbox import open_email_channel, process_inbox
-from persona.skills.brief import BRIEF_PREFIX, Brief, build_brief, calendar_backend, deliver_brief
+from persona.skills.brief import BRIEF_PREFIX, Brief, build_brief, deliver_brief
 
 NOTIFY = '{"reason": "an update", "label": "notify"}'
 IGNORE = '{"reason": "marketing", "label": "ignore"}'
@@ -25,7 +25,7 @@ def _at(app: App, day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def _calendar(app: App) -> None:
-    cal = calendar_backend(app)
+    cal = app.calendar
     sam = Attendee(email="sam@northwind.example", name="Sam Okafor")
     me = Attendee(email="dana@northwind.example", partstat=PartStat.ACCEPTED)
     cal.create(

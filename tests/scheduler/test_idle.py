@@ -89,19 +89,18 @@ def test_usage_command_prints_the_ledger(home: Home, clock: Clock, registered: l
 
 def test_calendar_sync_notes_changes_once(home: Home, clock: Clock, registered: list[App]) -> None:
     from persona.channels.calendar import CalEvent
-    from persona.skills.brief import calendar_backend
 
     app, model = scripted_app(home, [], clock)
     jobs.APPS.register(app)
     registered.append(app)
     start = clock() + timedelta(hours=3)
-    calendar_backend(app).create(
+    app.calendar.create(
         CalEvent(uid="sync@t", summary="Sync", start=start, end=start + timedelta(hours=1))
     )
 
     assert jobs.sync_calendar(str(home.root)) == "1 upcoming events, 1 changed"
     assert jobs.sync_calendar(str(home.root)) == "1 upcoming events, 0 changed"
-    calendar_backend(app).move("sync@t", start + timedelta(hours=1), start + timedelta(hours=2))
+    app.calendar.move("sync@t", start + timedelta(hours=1), start + timedelta(hours=2))
     assert jobs.sync_calendar(str(home.root)) == "1 upcoming events, 1 changed"
     assert [e.detail["events"] for e in app.store.audit_entries(kind="calendar_changed")] == [
         ["sync@t"],

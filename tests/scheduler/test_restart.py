@@ -18,7 +18,7 @@ from persona.channels.calendar import CalEvent
 from persona.home import Home
 from persona.profile import load_profile, save_profile
 from persona.scheduler.service import create_scheduler, start_scheduler, stop_scheduler, sync_jobs
-from persona.skills.brief import BRIEF_PREFIX, calendar_backend
+from persona.skills.brief import BRIEF_PREFIX
 
 
 def _brief_two_hours_ago(home: Home) -> datetime:
@@ -35,7 +35,7 @@ def _brief_two_hours_ago(home: Home) -> datetime:
 
 def _add_meeting_today(app: App) -> None:
     now = utc_now()
-    calendar_backend(app).create(
+    app.calendar.create(
         CalEvent(
             uid="sync-1@test",
             summary="Platform sync",

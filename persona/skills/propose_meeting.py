@@ -1,0 +1,51 @@
+"""From a meeting request to free slots on the owner's calendar: rules (and the LLM only for what rules
+cannot read) turn text into constraints; the exact solver does the arithmetic."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from persona.app import App
+from persona.skills.meeting_request import MeetingConstraints, parse_meeting_request
+from persona.skills.schedule import Preferences, Slot, find_slots
+
+
+class MeetingProposal(BaseModel):
+    constraints: MeetingConstraints
+    slots: list[Slot] = []
+
+    @property
+    def best(self) -> Slot | None:
+        return self.slots[0] if self.slots else None
+
+
+def propose_meeting(
+    app: App,
+    text: str,
+    sent_at: datetime,
+    *,
+    sender: str = "",
+    subject: str = "",
+    use_llm: bool = False,
+    limit: int = 3,
+) -> MeetingProposal:
+    """Constraints of the request and the owner's best free slots for it (none when it is unclear)."""
+    profile = app.profile
+    constraints = parse_meeting_request(
+        text, sent_at, profile.zone, llm=app.llm if use_llm else None, people=profile.people,
+        sender=sender, subject=subject, owner_emails=profile.owner.emails,
+    )
+    if constraints.needs_clarification or not constraints.windows:
+        return MeetingProposal(constraints=constraints)
+    query = constraints.slot_query([], [], max(sent_at, app.clock()))
+    span_start, span_end = query.window.start - timedelta(days=1), query.window.end + timedelta(days=1)
+    events = [e for e in app.calendar.events(span_start, span_end) if e.busy and not e.all_day]
+    query = query.model_copy(update={
+        "busy": app.calendar.busy(span_start, span_end),
+        "meetings": [e.interval for e in events],
+    })
+    slots = find_slots(query, profile.working_hours, profile.zone,
+                       Preferences(part_of_day=constraints.part_of_day), limit=limit)
+    return MeetingProposal(constraints=constraints, slots=slots)
