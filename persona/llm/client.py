@@ -1,0 +1,283 @@
+"""`LLM`: the one path from the twin to any chat model, local or hosted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import openai
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, convert_to_messages
+from langchain_core.messages.ai import UsageMetadata
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from persona.errors import LLMUnavailable
+from persona.home import Home
+from persona.llm.server import ensure_local_server
+from persona.settings import Settings
+
+T = TypeVar("T", bound=BaseModel)
+
+# llama.cpp's server ignores the key, but the openai client insists on one.
+LOCAL_API_KEY = "local"
+
+
+class Usage(BaseModel):
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+
+
+UsageHook = Callable[[str, Usage], None]
+
+
+class LLM:
+    """Text, streamed text and schema-checked JSON from one chat model, with usage per tag.
+
+    `local` selects how JSON output is constrained: llama.cpp's server takes a JSON schema
+    inside `{"type": "json_object"}` (it answers `json_schema` with HTTP 500); hosted
+    endpoints take the standard `json_schema` response format.
+    """
+
+    def __init__(self, chat_model: BaseChatModel, *, local: bool, url: str | None = None) -> None:
+        self.chat_model = chat_model
+        self.local = local
+        self.url = url
+        self.usage: dict[str, Usage] = {}
+        # Called after every call with that call's usage (calls=1), e.g. to append to a ledger.
+        self.on_usage: UsageHook | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, home: Home) -> LLM:
+        """A hosted endpoint when `llm_base_url` is set, else the packaged model on a local server."""
+        if settings.llm_base_url is None:
+            url, local = ensure_local_server(settings, home), True
+        else:
+            url, local = settings.llm_base_url, False
+        return cls.for_endpoint(
+            url,
+            local=local,
+            api_key=settings.llm_api_key,
+            model=settings.llm_model,
+            timeout=settings.llm_timeout,
+        )
+
+    @classmethod
+    def for_endpoint(
+        cls,
+        url: str,
+        *,
+        local: bool,
+        api_key: SecretStr | None = None,
+        model: str = "local",
+        timeout: float = 180.0,
+        temperature: float = 0.3,
+        max_retries: int = 1,
+    ) -> LLM:
+        """An LLM for one OpenAI-compatible endpoint (`local`: a llama-cpp-python server)."""
+        chat_model = ChatOpenAI(
+            base_url=url,
+            api_key=api_key or SecretStr(LOCAL_API_KEY),
+            model=model,
+            temperature=temperature,
+            timeout=timeout,
+            max_retries=max_retries,
+            use_responses_api=False,  # llama.cpp and most compatible servers speak chat completions only
+            stream_usage=True,
+            # langchain-openai shares one async HTTP client per URL in the process; a kept-alive
+            # connection from an event loop that has ended ("Event loop is closed") breaks the next
+            # asyncio.run(). A fresh connection per request costs little next to an LLM call.
+            default_headers={"Connection": "close"},
+        )
+        return cls(chat_model, local=local, url=url)
+
+    def text(
+        self, messages: LanguageModelInput, *, max_tokens: int | None = None, tag: str = "default"
+    ) -> str:
+        with self._mapped_errors():
+            reply = self.chat_model.invoke(messages, **self._limits(max_tokens))
+        self._count(tag, reply)
+        return reply.text
+
+    async def atext(
+        self, messages: LanguageModelInput, *, max_tokens: int | None = None, tag: str = "default"
+    ) -> str:
+        with self._mapped_errors():
+            reply = await self.chat_model.ainvoke(messages, **self._limits(max_tokens))
+        self._count(tag, reply)
+        return reply.text
+
+    async def astream(
+        self, messages: LanguageModelInput, *, max_tokens: int | None = None, tag: str = "default"
+    ) -> AsyncIterator[str]:
+        """Yield the answer as it is generated; usage is counted when the stream ends."""
+        chunks = 0
+        usage: UsageMetadata | None = None
+        with self._mapped_errors():
+            async for chunk in self.chat_model.astream(messages, **self._limits(max_tokens)):
+                usage = chunk.usage_metadata or usage
+                if chunk.text:
+                    chunks += 1
+                    yield chunk.text
+        # llama-cpp-python's server sends no usage when streaming; it streams one token per chunk.
+        self._count(tag, AIMessage(content="", usage_metadata=usage or _output_only(chunks)))
+
+    def json(
+        self,
+        messages: LanguageModelInput,
+        schema: type[T],
+        *,
+        max_tokens: int | None = None,
+        tag: str = "default",
+    ) -> T:
+        """An instance of `schema` generated under that schema; one retry if the output is invalid."""
+        prompt = _as_messages(messages)
+        model = self.chat_model.bind(
+            response_format=self._response_format(schema), **self._limits(max_tokens)
+        )
+        problem = ""
+        for _attempt in range(2):
+            with self._mapped_errors():
+                try:
+                    reply = model.invoke(prompt)
+                except openai.LengthFinishReasonError as exc:
+                    reply = _cut_off(exc)
+            self._count(tag, reply)
+            parsed, problem = _parse(reply, schema)
+            if parsed is not None:
+                return parsed
+            prompt = _with_correction(prompt, reply, problem)
+        raise self._invalid(schema, problem)
+
+    async def ajson(
+        self,
+        messages: LanguageModelInput,
+        schema: type[T],
+        *,
+        max_tokens: int | None = None,
+        tag: str = "default",
+    ) -> T:
+        prompt = _as_messages(messages)
+        model = self.chat_model.bind(
+            response_format=self._response_format(schema), **self._limits(max_tokens)
+        )
+        problem = ""
+        for _attempt in range(2):
+            with self._mapped_errors():
+                try:
+                    reply = await model.ainvoke(prompt)
+                except openai.LengthFinishReasonError as exc:
+                    reply = _cut_off(exc)
+            self._count(tag, reply)
+            parsed, problem = _parse(reply, schema)
+            if parsed is not None:
+                return parsed
+            prompt = _with_correction(prompt, reply, problem)
+        raise self._invalid(schema, problem)
+
+    def _limits(self, max_tokens: int | None) -> dict[str, Any]:
+        if max_tokens is None:
+            return {}
+        # langchain-openai sends max_tokens as max_completion_tokens, which llama-cpp-python's
+        # server ignores (it would generate up to n_ctx); put the old name in the body directly.
+        return {"extra_body": {"max_tokens": max_tokens}} if self.local else {"max_tokens": max_tokens}
+
+    def _response_format(self, schema: type[BaseModel]) -> dict[str, Any]:
+        json_schema = schema.model_json_schema()
+        if self.local:
+            return {"type": "json_object", "schema": json_schema}
+        name = re.sub(r"[^a-zA-Z0-9_-]", "_", schema.__name__)  # e.g. Page[Item] is not a valid name
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema, "strict": False}}
+
+    def _count(self, tag: str, reply: AIMessage) -> None:
+        meta = reply.usage_metadata or {}
+        usage = Usage(
+            calls=1, prompt_tokens=meta.get("input_tokens", 0), completion_tokens=meta.get("output_tokens", 0)
+        )
+        self.usage.setdefault(tag, Usage()).add(usage)
+        if self.on_usage is not None:
+            self.on_usage(tag, usage)
+
+    @property
+    def _where(self) -> str:
+        return f"the LLM at {self.url}" if self.url else "the LLM"
+
+    def _invalid(self, schema: type[BaseModel], problem: str) -> LLMUnavailable:
+        return LLMUnavailable(f"{self._where} answered invalid {schema.__name__} JSON twice: {problem}")
+
+    @contextmanager
+    def _mapped_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except openai.APIError as exc:
+            raise LLMUnavailable(f"{self._where} did not answer: {_reason(exc)}") from exc
+
+
+def _cut_off(exc: openai.LengthFinishReasonError) -> AIMessage:
+    """Under a response_format the openai client raises on a cut-off answer; keep it and its usage."""
+    usage = exc.completion.usage
+    return AIMessage(
+        content=exc.completion.choices[0].message.content or "",
+        usage_metadata=UsageMetadata(
+            input_tokens=usage.prompt_tokens if usage else 0,
+            output_tokens=usage.completion_tokens if usage else 0,
+            total_tokens=usage.total_tokens if usage else 0,
+        ),
+        response_metadata={"finish_reason": "length"},
+    )
+
+
+def _output_only(tokens: int) -> UsageMetadata:
+    return UsageMetadata(input_tokens=0, output_tokens=tokens, total_tokens=tokens)
+
+
+def _as_messages(messages: LanguageModelInput) -> list[BaseMessage]:
+    if isinstance(messages, str):
+        return [HumanMessage(messages)]
+    return convert_to_messages(messages)
+
+
+def _parse(reply: BaseMessage, schema: type[T]) -> tuple[T | None, str]:
+    if reply.response_metadata.get("finish_reason") == "length":
+        return None, "the answer was cut off by max_tokens"
+    text = reply.text.strip()
+    if not text:
+        return None, "the answer was empty"
+    # Endpoints that ignore response_format tend to wrap JSON in a Markdown fence.
+    fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, flags=re.DOTALL)
+    try:
+        return schema.model_validate_json(fenced.group(1) if fenced else text), ""
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(part) for part in err["loc"]) or "answer"
+        return None, f"{where}: {err['msg']}"
+
+
+def _with_correction(prompt: list[BaseMessage], reply: BaseMessage, problem: str) -> list[BaseMessage]:
+    """Keep the original prompt as the prefix (the server's cache reuses it) and say what was wrong."""
+    return [
+        *prompt,
+        AIMessage(content=reply.text),
+        HumanMessage(f"That answer was invalid ({problem}). Reply again with only the corrected JSON."),
+    ]
+
+
+def _reason(exc: openai.APIError) -> str:
+    if isinstance(exc, openai.APITimeoutError):
+        return "the request timed out"
+    if isinstance(exc, openai.APIStatusError):
+        detail = exc.message
+    elif isinstance(exc, openai.APIConnectionError):
+        detail = str(exc.__cause__ or exc)
+    else:
+        detail = str(exc)
+    status = f"HTTP {exc.status_code}: " if isinstance(exc, openai.APIStatusError) else ""
+    return status + " ".join(detail.split())[:200]

@@ -1,0 +1,137 @@
+"""Fixtures for the LLM layer: fake model parts, a stub OpenAI endpoint, the real local server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from llm_fakes import FakeParts, StubEndpoint, need
+
+from persona.errors import NotReady
+from persona.llm.client import LLM
+from persona.llm.model_files import ModelSpec, prepare_model
+from persona.llm.server import LocalServer
+
+
+@pytest.fixture
+def fake_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeParts:
+    """Three installed-looking packages holding data/partNN.bin, importable from a temp dir."""
+    prefix = f"fakemodel_{uuid.uuid4().hex[:8]}_part"
+    root = tmp_path / "site"
+    contents = [bytes([n]) * (1000 + n) + f"part {n}".encode() for n in (1, 2, 3)]
+    for n, data in enumerate(contents, start=1):
+        package = root / f"{prefix}{n}"
+        (package / "data").mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "data" / f"part{n:02d}.bin").write_bytes(data)
+    monkeypatch.syspath_prepend(str(root))
+    joined = b"".join(contents)
+    spec = ModelSpec(
+        filename="fake.gguf",
+        package_prefix=prefix,
+        part_count=3,
+        size=len(joined),
+        sha256=hashlib.sha256(joined).hexdigest(),
+    )
+    return FakeParts(spec=spec, root=root, contents=contents)
+
+
+# ---- a stub OpenAI-compatible endpoint ---------------------------------------------------
+
+
+@pytest.fixture
+def stub_endpoint() -> Iterator[StubEndpoint]:
+    stub = StubEndpoint(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keeps connections open, as real servers do
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+            if self.path == "/openapi.json":
+                self._send(200, {"info": {"title": stub.title}})
+                return
+            models = [{"id": m, "object": "model"} for m in stub.model_ids]
+            self._send(200, {"object": "list", "data": models})
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            stub.requests.append(body)
+            self._send(*stub.answers.pop(0)(body))
+
+        def _send(self, status: int, payload: dict) -> None:
+            data = json.dumps(payload).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting: that is what the timeout test wants
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    stub.port = server.server_address[1]
+    stub.url = f"http://127.0.0.1:{stub.port}/v1"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield stub
+    server.shutdown()
+    server.server_close()
+
+
+# ---- the real local model and server -----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private cache dir whose model is a link to the packaged GGUF in the user cache.
+
+    The packaged model is joined once into the user cache (later runs only stat it); the
+    server record lives here, so tests neither reuse nor stop a server the user is running.
+    """
+    try:
+        import llama_cpp.server  # noqa: F401
+    except ImportError:
+        need(False, "llama-cpp-python[server] is not installed: pip install 'persona-twin[local]'")
+    try:
+        shared = prepare_model()
+    except NotReady as exc:
+        need(False, str(exc))
+        raise
+    cache = tmp_path_factory.mktemp("cache")
+    (cache / "models").mkdir()
+    for name in (shared.name, shared.name + ".sha256"):
+        (cache / "models" / name).symlink_to(shared.with_name(name))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def local_model(model_cache: Path) -> Path:
+    return prepare_model(model_cache)
+
+
+@pytest.fixture(scope="session")
+def local_server(local_model: Path, model_cache: Path) -> Iterator[LocalServer]:
+    """The real llama.cpp server for this test session, recorded in the private cache."""
+    server = LocalServer(
+        local_model, state_path=model_cache / "server.json", log_path=model_cache / "llama-server.log"
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def real_llm(local_server: LocalServer) -> LLM:
+    # generous timeout: CI machines may be slow and shared
+    return LLM.for_endpoint(local_server.base_url, local=True, temperature=0.0, timeout=600, max_retries=0)
