@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from persona.errors import NotReady
 from persona.home import Home
+from persona.llm.client import LLM
+from persona.llm.model_files import prepare_model
+from persona.llm.server import LocalServer
 from persona.profile import Profile, save_profile
 
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -43,3 +48,51 @@ def home(tmp_path: Path, profile: Profile) -> Home:
     home = Home(tmp_path / "home").ensure()
     save_profile(profile, home.profile_path)
     return home
+
+
+# ---- the real local model and server -----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private cache dir whose model is a link to the packaged GGUF in the user cache.
+
+    The packaged model is joined once into the user cache (later runs only stat it); the
+    server record lives here, so tests neither reuse nor stop a server the user is running.
+    """
+    try:
+        import llama_cpp.server  # noqa: F401
+    except ImportError:
+        need(False, "llama-cpp-python[server] is not installed: pip install 'persona-twin[local]'")
+    try:
+        shared = prepare_model()
+    except NotReady as exc:
+        need(False, str(exc))
+        raise
+    cache = tmp_path_factory.mktemp("cache")
+    (cache / "models").mkdir()
+    for name in (shared.name, shared.name + ".sha256"):
+        (cache / "models" / name).symlink_to(shared.with_name(name))
+    return cache
+
+
+@pytest.fixture(scope="session")
+def local_model(model_cache: Path) -> Path:
+    return prepare_model(model_cache)
+
+
+@pytest.fixture(scope="session")
+def local_server(local_model: Path, model_cache: Path) -> Iterator[LocalServer]:
+    """The real llama.cpp server for this test session, recorded in the private cache."""
+    server = LocalServer(
+        local_model, state_path=model_cache / "server.json", log_path=model_cache / "llama-server.log"
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def real_llm(local_server: LocalServer) -> LLM:
+    # generous timeout: CI machines may be slow and shared
+    return LLM.for_endpoint(local_server.base_url, local=True, temperature=0.0, timeout=600, max_retries=0)

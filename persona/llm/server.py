@@ -181,8 +181,7 @@ def ensure_local_server(settings: Settings, home: Home, cache_dir: Path | None =
     A server this call starts is stopped when the process exits.
     """
     cache = cache_dir or default_cache_dir()
-    explicit = os.environ.get("PERSONA_MODEL_PATH")  # not yet a Settings field
-    model = resolve_model(Path(explicit) if explicit else None, cache, progress=sys.stderr.isatty())
+    model = resolve_model(settings.model_path, cache, progress=sys.stderr.isatty())
     server = LocalServer(
         model,
         state_path=cache / "server.json",
