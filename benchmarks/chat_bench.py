@@ -1,0 +1,296 @@
+"""Chat under load: many concurrent sessions through the real HTTP stack, against a scripted LLM.
+
+    python benchmarks/chat_bench.py [--sessions 200] [--turns 5] [--latency 0.05] [--retrieval real|off]
+                                    [--json out.json]
+
+The server runs in its own process (uvicorn on a loopback port, as `persona serve` runs it) with a
+fresh home: a profile with one colleague per session, a small memory, one invite token each, and a
+ScriptedChatModel that answers every call after a fixed `--latency`. This process is the client:
+httpx.AsyncClient opens all sessions at once; each sends `--turns` messages one after another and
+reads each answer's SSE stream to its `done` event. The twin's own overhead per turn is the turn's
+wall time minus the scripted latency (one LLM call per turn).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from pydantic import BaseModel
+
+MEMORY = [
+    ("The Postgres 16 cutover is planned for 2026-12-08 at 06:00 CET.", "team"),
+    ("The quarterly planning review moved to Thursday 14:00 in room Orion.", "team"),
+    ("Offer from Helix Robotics: EUR 212,400 base, answer by 2026-12-04.", "owner"),
+]
+QUESTIONS = [
+    "When is the pg16 cutover?",
+    "Where is the planning review?",
+    "Can Dana join on Thursday?",
+    "Any news on the migration?",
+    "Thanks, that helps.",
+]
+
+
+class NoRetrieval:
+    """`--retrieval off`: memory that finds nothing without embedding anything, to separate the cost of
+    the embedding model (CPU-bound, shared by all turns) from the rest of the twin and the server."""
+
+    def search(self, *args: object, **kwargs: object) -> list:
+        return []
+
+
+class Results(BaseModel):
+    transport: str
+    retrieval: str
+    sessions: int
+    turns: int
+    llm_latency_ms: float
+    wall_s: float
+    turns_per_s: float
+    overhead_p50_ms: float
+    overhead_p99_ms: float
+    overhead_max_ms: float
+    twin_turn_mean_ms: float  # server side: time inside the twin (retrieval, LLM, guard, gate, audit)
+    http_layer_mean_ms: float  # client turn time minus the twin's: HTTP, auth, session index, SSE, queueing
+    server_cpu_ms_per_turn: float  # CPU the server process spent per turn: the cost, without the waiting
+    errors: int
+
+
+# -- server process --------------------------------------------------------------------------------
+
+
+def serve(root: Path, sessions: int, turns: int, latency: float, retrieval: str, ready_file: Path) -> None:
+    import uvicorn
+
+    from persona.app import App
+    from persona.home import Home
+    from persona.llm.client import LLM
+    from persona.llm.scripted import ScriptedChatModel
+    from persona.memory.store import MemoryItem
+    from persona.profile import Audience, Profile, save_profile
+    from persona.server import ServerConfig, create_app
+    from persona.settings import Settings
+
+    home = Home(root).ensure()
+    people = [
+        {"name": f"Colleague {i}", "emails": [f"c{i}@northwind.example"], "role": "colleague"}
+        for i in range(sessions)
+    ]
+    save_profile(
+        Profile.model_validate(
+            {"owner": {"name": "Dana Reyes", "emails": ["dana@northwind.example"]}, "people": people}
+        ),
+        home.profile_path,
+    )
+    replies = ["Sure, the cutover is on 8 December at 06:00 CET; I'll confirm the details."] * (
+        sessions * turns + 10
+    )
+    app = App(home, Settings(), llm=LLM(ScriptedChatModel(replies=replies, latency=latency), local=True))
+    if retrieval == "off":
+        app.__dict__["memory"] = NoRetrieval()  # App caches memory as a property; this takes its place
+    else:
+        app.memory.add([MemoryItem.make(text, "knowledge", Audience(aud)) for text, aud in MEMORY])
+    # Limits sized for the load: the benchmark measures the twin, not the rate limiter saying no.
+    config = ServerConfig(chat_per_minute=60 * turns, chat_burst=turns, api_per_minute=6000, api_burst=1000)
+    api = create_app(app, config=config)
+    tokens = [api.state.persona.tokens.issue("invite", f"c{i}@northwind.example") for i in range(sessions)]
+    server = uvicorn.Server(
+        uvicorn.Config(
+            api, host="127.0.0.1", port=0, log_level="warning", backlog=4 * sessions, timeout_keep_alive=60
+        )
+    )
+
+    async def run() -> None:
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        owner = api.state.persona.tokens.issue("owner")
+        ready_file.write_text(
+            json.dumps({"url": f"http://127.0.0.1:{port}", "tokens": tokens, "owner": owner})
+        )
+        await task
+
+    asyncio.run(run())
+
+
+# -- client ----------------------------------------------------------------------------------------
+
+
+async def one_session(client: httpx.AsyncClient, token: str, turns: int) -> tuple[list[float], int]:
+    headers = {"Authorization": f"Bearer {token}"}
+    session: str | None = None
+    times: list[float] = []
+    errors = 0
+    for turn in range(turns):
+        body = {"message": QUESTIONS[turn % len(QUESTIONS)]} | ({"session": session} if session else {})
+        start = time.perf_counter()
+        try:
+            async with client.stream("POST", "/api/chat", json=body, headers=headers) as response:
+                if response.status_code != 200:
+                    errors += 1
+                    continue
+                finished = False
+                async for line in response.aiter_lines():
+                    if line.startswith("event: error"):
+                        break
+                    if line.startswith("event: done"):
+                        finished = True
+                    elif finished and line.startswith("data: "):
+                        session = json.loads(line[6:])["session"]
+                        break
+        except httpx.HTTPError:
+            finished = False
+        if finished:
+            times.append(time.perf_counter() - start)
+        else:
+            errors += 1
+    return times, errors
+
+
+def twin_turn_mean(metrics: str) -> float:
+    """Mean time of a turn inside the twin, from the server's own histogram."""
+    values = {
+        line.split()[0]: float(line.split()[1])
+        for line in metrics.splitlines()
+        if line.startswith("persona_chat_turn_seconds_")
+    }
+    return values["persona_chat_turn_seconds_sum"] / max(values["persona_chat_turn_seconds_count"], 1)
+
+
+class Run(BaseModel):
+    times: list[float]
+    errors: int
+    wall: float
+    twin_mean: float
+    server_cpu: float
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), to tell work from waiting on a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load(url: str, tokens: list[str], turns: int, owner: str, server_pid: int) -> Run:
+    limits = httpx.Limits(max_connections=len(tokens) + 10, max_keepalive_connections=len(tokens) + 10)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+        # One warm-up turn outside the measurement: first-use costs (imports, SQLite pages) are not per-turn.
+        await one_session(client, tokens[0], 1)
+        cpu, start = cpu_seconds(server_pid), time.perf_counter()
+        results = await asyncio.gather(*(one_session(client, t, turns) for t in tokens))
+        wall, cpu = time.perf_counter() - start, cpu_seconds(server_pid) - cpu
+        metrics = (await client.get("/metrics", headers={"Authorization": f"Bearer {owner}"})).text
+    return Run(
+        times=[t for times, _ in results for t in times],
+        errors=sum(e for _, e in results),
+        wall=wall,
+        twin_mean=twin_turn_mean(metrics),
+        server_cpu=cpu,
+    )
+
+
+def percentile(values: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--turns", type=int, default=5)
+    parser.add_argument("--latency", type=float, default=0.05, help="Scripted LLM latency per call, seconds.")
+    parser.add_argument(
+        "--retrieval",
+        choices=["real", "off"],
+        default="real",
+        help="off: memory finds nothing and embeds nothing (isolates the embedding model's cost).",
+    )
+    parser.add_argument("--json", type=Path, help="Also write the results here.")
+    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: run the server process
+    parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.sessions, args.turns, args.latency, args.retrieval, args.ready_file)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="chat-bench-") as tmp:
+        ready = Path(tmp) / "ready.json"
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "ANONYMIZED_TELEMETRY": "False",
+            "TOKENIZERS_PARALLELISM": "false",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                str(Path(tmp) / "home"),
+                "--ready-file",
+                str(ready),
+                "--sessions",
+                str(args.sessions),
+                "--turns",
+                str(args.turns),
+                "--latency",
+                str(args.latency),
+                "--retrieval",
+                args.retrieval,
+            ],
+            env=env,
+        )
+        try:
+            while not ready.exists():
+                if server.poll() is not None:
+                    raise SystemExit("the benchmark server exited before it was ready")
+                time.sleep(0.2)
+            info = json.loads(ready.read_text())
+            run = asyncio.run(load(info["url"], info["tokens"], args.turns, info["owner"], server.pid))
+        finally:
+            server.terminate()
+            server.wait(30)
+
+    times = run.times
+    overhead_ms = [(t - args.latency) * 1000 for t in times] or [float("nan")]
+    results = Results(
+        transport="httpx.AsyncClient -> uvicorn on 127.0.0.1 (server in its own process)",
+        retrieval=args.retrieval,
+        sessions=args.sessions,
+        turns=args.turns,
+        llm_latency_ms=args.latency * 1000,
+        wall_s=round(run.wall, 2),
+        turns_per_s=round(len(times) / run.wall, 1),
+        overhead_p50_ms=round(statistics.median(overhead_ms), 1),
+        overhead_p99_ms=round(percentile(overhead_ms, 0.99), 1),
+        overhead_max_ms=round(max(overhead_ms), 1),
+        twin_turn_mean_ms=round(run.twin_mean * 1000, 1),
+        http_layer_mean_ms=round((statistics.fmean(times) - run.twin_mean) * 1000, 1)
+        if times
+        else float("nan"),
+        server_cpu_ms_per_turn=round(run.server_cpu * 1000 / max(len(times), 1), 1),
+        errors=run.errors,
+    )
+    for key, value in results.model_dump().items():
+        print(f"{key:>16}: {value}")
+    print(f"{'target':>16}: overhead p50 <= 20 ms, p99 <= 100 ms, errors 0")
+    if args.json:
+        args.json.write_text(results.model_dump_json(indent=2))
+
+
+if __name__ == "__main__":
+    main()

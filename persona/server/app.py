@@ -1,0 +1,83 @@
+"""The FastAPI factory. The lifespan opens the Twin; other long-lived parts (the scheduler) join it
+through `lifespan_hooks`, each an async context manager factory given the App and the ServerState."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from persona.app import App
+from persona.errors import ConfigError, LLMUnavailable, NotReady, PersonaError
+from persona.events import ActionKind
+from persona.profile import Audience
+from persona.server.config import ServerConfig
+from persona.server.errors import Forbidden, NotFound, RateLimited, Unauthorized
+from persona.server.metrics import MetricsMiddleware
+from persona.server.routes import ROUTERS
+from persona.server.state import ServerState
+from persona.twin.runner import Twin
+
+LifespanHook = Callable[[App, ServerState], AbstractAsyncContextManager[None]]
+
+_STATUS: list[tuple[type[PersonaError], int]] = [  # most specific first
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (RateLimited, 429),
+    (ConfigError, 422),
+    (LLMUnavailable, 503),
+    (NotReady, 503),
+    (PersonaError, 400),
+]
+
+
+def _persona_error(_: Request, exc: Exception) -> Response:
+    """Every user-facing error, mapped once: a status code and a one-line message."""
+    status = next(code for cls, code in _STATUS if isinstance(exc, cls))
+    headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if isinstance(exc, RateLimited) else None
+    if isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}
+    return JSONResponse({"error": str(exc)}, status_code=status, headers=headers)
+
+
+def _warm_up(app: App) -> None:
+    """Load the embedding model, memory and LLM now; loading them inside a turn would stall it for seconds."""
+    app.memory.search("warm up", [Audience.PUBLIC], k=1)
+    app.llm  # noqa: B018 - may start the local model server
+
+
+def create_app(
+    app: App, *, config: ServerConfig | None = None, lifespan_hooks: Sequence[LifespanHook] = ()
+) -> FastAPI:
+    state = ServerState.build(app, config or ServerConfig())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        app.profile  # noqa: B018 - a broken profile fails the start, not the first request
+        app.gate.register(ActionKind.REPLY_CHAT, state.channel.deliver)
+        if state.config.warm_up:
+            await asyncio.to_thread(_warm_up, app)
+        async with AsyncExitStack() as stack:
+            state.twin = await stack.enter_async_context(Twin.open(app))
+            for hook in lifespan_hooks:
+                await stack.enter_async_context(hook(app, state))
+            try:
+                yield
+            finally:
+                state.twin = None
+
+    api = FastAPI(
+        title="persona-twin",
+        summary="Chat with the twin; the owner's approvals, audit, memory and persona.",
+        lifespan=lifespan,
+    )
+    api.state.persona = state
+    api.add_exception_handler(PersonaError, _persona_error)
+    api.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    for router in ROUTERS:
+        api.include_router(router)
+    return api

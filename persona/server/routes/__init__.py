@@ -1,0 +1,5 @@
+"""HTTP routes, one module per resource; `ROUTERS` is what the app factory mounts."""
+
+from persona.server.routes import approvals, audit, chat, health, login, memory, pages, persona, sessions
+
+ROUTERS = [r.router for r in (health, login, chat, sessions, approvals, audit, memory, persona, pages)]

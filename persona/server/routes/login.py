@@ -1,0 +1,63 @@
+"""Turn a token (from an invite link or pasted by the owner) into browser cookies, and back out."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from persona.server.auth import SESSION_COOKIE, principal_for_token
+from persona.server.csrf import CSRF_COOKIE, new_csrf_token
+from persona.server.errors import Forbidden, Unauthorized
+from persona.server.state import server_state
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginIn(BaseModel):
+    token: str = Field(min_length=1, max_length=200)
+
+
+class LoginOut(BaseModel):
+    role: str
+    next: str
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+@router.post("/session")
+async def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
+    if not _same_origin(request):
+        raise Forbidden("sign-in must come from this site's own pages")
+    state = server_state(request)
+    principal = await principal_for_token(state, body.token)
+    if principal is None:
+        raise Unauthorized("this link or token is unknown or was revoked; ask the owner for a new one")
+    await asyncio.to_thread(
+        state.app.store.audit, "signed_in", principal.address or principal.role.value, "web", {}
+    )
+    secure = state.config.secure_cookies
+    # Lax: a link from a mail client still opens the chat signed in; writes need the CSRF header anyway.
+    response.set_cookie(
+        SESSION_COOKIE,
+        body.token.strip(),
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        max_age=30 * 86400,
+    )
+    response.set_cookie(
+        CSRF_COOKIE, new_csrf_token(), httponly=False, samesite="lax", secure=secure, max_age=30 * 86400
+    )
+    return LoginOut(role=principal.role.value, next="/dashboard" if principal.is_owner else "/chat")
+
+
+@router.post("/logout", status_code=204)
+async def logout(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)

@@ -1,0 +1,88 @@
+"""Server-rendered pages: sign-in, the colleague chat, the owner dashboard. No front-end build."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from persona.events import Principal
+from persona.server.auth import optional_principal
+from persona.server.errors import Unauthorized
+from persona.server.routes.audit import today_activity
+from persona.server.routes.persona import read_persona
+from persona.server.state import server_state
+from persona.twin.prompt import first_name
+
+router = APIRouter(include_in_schema=False)
+
+
+async def page_principal(request: Request) -> Principal | None:
+    """Pages send a stale or revoked cookie to the sign-in page instead of answering 401."""
+    try:
+        return await optional_principal(request)
+    except Unauthorized:
+        return None
+
+
+MaybePrincipal = Annotated[Principal | None, Depends(page_principal)]
+
+
+def _home_for(principal: Principal | None) -> str:
+    if principal is None:
+        return "/login"
+    return "/dashboard" if principal.is_owner else "/chat"
+
+
+def _render(request: Request, name: str, **context: object) -> HTMLResponse:
+    owner = server_state(request).app.profile.owner
+    response = server_state(request).templates.TemplateResponse(
+        request, name, {"owner_name": owner.name, "me": first_name(owner.name), **context}
+    )
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/")
+async def index(principal: MaybePrincipal) -> Response:
+    return RedirectResponse(_home_for(principal), status_code=303)
+
+
+@router.get("/login")
+@router.get("/join")
+async def login_page(request: Request) -> Response:
+    return _render(request, "login.html")
+
+
+@router.get("/chat")
+async def chat_page(request: Request, principal: MaybePrincipal) -> Response:
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    sessions = await asyncio.to_thread(server_state(request).sessions.list, principal)
+    return _render(request, "chat.html", principal=principal, sessions=sessions)
+
+
+@router.get("/dashboard")
+async def dashboard_page(request: Request, principal: MaybePrincipal) -> Response:
+    if principal is None or not principal.is_owner:
+        return RedirectResponse(_home_for(principal), status_code=303)
+    app = server_state(request).app
+    approvals, activity, audit, persona = await asyncio.gather(
+        asyncio.to_thread(app.store.approvals, "pending"),
+        asyncio.to_thread(today_activity, app),
+        asyncio.to_thread(app.store.audit_entries, 50),
+        asyncio.to_thread(read_persona, app),
+    )
+    return _render(
+        request,
+        "dashboard.html",
+        principal=principal,
+        approvals=approvals,
+        activity=activity,
+        audit=audit[::-1],
+        persona_yaml=persona.yaml,
+    )

@@ -1,0 +1,72 @@
+"""What the routes share for the life of one server: the App, the open Twin, tokens, limits, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from weakref import WeakValueDictionary
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from persona.app import App
+from persona.channels.chat import ChatChannel, SessionIndex
+from persona.errors import NotReady
+from persona.server.config import ServerConfig
+from persona.server.metrics import Metrics
+from persona.server.ratelimit import RateLimiter
+from persona.server.tokens import TokenStore
+from persona.twin.runner import Twin
+
+
+@dataclass
+class ServerState:
+    app: App
+    config: ServerConfig
+    tokens: TokenStore
+    sessions: SessionIndex
+    channel: ChatChannel
+    metrics: Metrics
+    chat_limiter: RateLimiter
+    api_limiter: RateLimiter
+    templates: Jinja2Templates
+    twin: Twin | None = None
+    # One turn at a time per conversation, so a session's history never interleaves.
+    _locks: WeakValueDictionary[str, asyncio.Lock] = field(default_factory=WeakValueDictionary)
+
+    @classmethod
+    def build(cls, app: App, config: ServerConfig) -> ServerState:
+        return cls(
+            app=app,
+            config=config,
+            tokens=TokenStore(app.home.state_db),
+            sessions=SessionIndex(app.home.state_db),
+            channel=ChatChannel(),
+            metrics=Metrics(app),
+            chat_limiter=RateLimiter(config.chat_per_minute, config.chat_burst),
+            api_limiter=RateLimiter(config.api_per_minute, config.api_burst),
+            templates=Jinja2Templates(directory=Path(__file__).parent / "templates"),
+        )
+
+    def require_twin(self) -> Twin:
+        if self.twin is None:
+            raise NotReady("the twin is still starting; try again in a moment")
+        return self.twin
+
+    def session_lock(self, thread: str) -> asyncio.Lock:
+        lock = self._locks.get(thread)
+        if lock is None:
+            lock = self._locks[thread] = asyncio.Lock()
+        return lock
+
+    def reload_profile(self) -> None:
+        """After the owner edits the persona: drop the cached profile and rebuild what captured it."""
+        self.app.__dict__.pop("profile", None)
+        self.app.gate.profile = self.app.profile
+        if self.twin is not None:
+            self.twin = Twin(self.app, self.twin.graph.checkpointer)
+
+
+def server_state(request: Request) -> ServerState:
+    return request.app.state.persona

@@ -1,0 +1,143 @@
+"""Access tokens: one owner token and personal invite tokens, random, stored only as argon2 hashes.
+
+A token reads `pt_<id>_<secret>`. The id finds the row, argon2 verifies the secret; a verified
+token is remembered by its SHA-256 for this process only, so argon2 (tens of ms by design) runs
+once per token rather than once per request. Revocation is checked on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel
+
+from persona.errors import PersonaError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS access_tokens (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    address TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    created TEXT NOT NULL,
+    revoked TEXT
+);
+CREATE INDEX IF NOT EXISTS access_tokens_address ON access_tokens(address, revoked);
+"""
+
+TokenKind = Literal["owner", "invite"]
+OWNER = "owner"  # the address column of owner tokens
+
+
+class TokenRecord(BaseModel):
+    id: str
+    kind: TokenKind
+    address: str
+    created: str
+    revoked: str | None = None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _split(token: str) -> tuple[str, str] | None:
+    prefix, _, rest = token.strip().partition("_")
+    token_id, _, secret = rest.partition("_")  # the id is hex; the secret may itself contain "_"
+    if prefix != "pt" or not token_id or not secret:
+        return None
+    return token_id, secret
+
+
+class TokenStore:
+    """Tokens in the home's state database (table `access_tokens`), one short connection per call."""
+
+    def __init__(self, path: Path, hasher: PasswordHasher | None = None):
+        self.path = path
+        self.hasher = hasher or PasswordHasher()
+        self._verified: dict[str, str] = {}  # sha256(token) -> token id, for this process
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across crashes, no fsync per commit
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def issue(self, kind: TokenKind, address: str = OWNER) -> str:
+        """A new token; for the owner, every earlier owner token stops working (rotation)."""
+        address = OWNER if kind == "owner" else address.strip().lower()
+        if kind == "invite" and "@" not in address:
+            raise PersonaError(f"{address!r} is not an email address")
+        token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+        digest = self.hasher.hash(secret)
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            if kind == "owner":
+                db.execute(
+                    "UPDATE access_tokens SET revoked=? WHERE kind='owner' AND revoked IS NULL", (_now(),)
+                )
+            db.execute(
+                "INSERT INTO access_tokens (id, kind, address, hash, created) VALUES (?,?,?,?,?)",
+                (token_id, kind, address, digest, _now()),
+            )
+            db.execute("COMMIT")
+        return f"pt_{token_id}_{secret}"
+
+    def revoke(self, address: str) -> int:
+        """Revoke every live invite of `address`; returns how many."""
+        with self._connect() as db:
+            return db.execute(
+                "UPDATE access_tokens SET revoked=? WHERE kind='invite' AND address=? AND revoked IS NULL",
+                (_now(), address.strip().lower()),
+            ).rowcount
+
+    def has_owner_token(self) -> bool:
+        with self._connect() as db:
+            return (
+                db.execute("SELECT 1 FROM access_tokens WHERE kind='owner' AND revoked IS NULL").fetchone()
+                is not None
+            )
+
+    def records(self) -> list[TokenRecord]:
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id, kind, address, created, revoked FROM access_tokens ORDER BY created"
+            ).fetchall()
+        return [TokenRecord(**dict(r)) for r in rows]
+
+    def check(self, token: str) -> TokenRecord | None:
+        """The live record a token belongs to, or None (unknown, malformed, wrong secret or revoked)."""
+        parts = _split(token)
+        if parts is None:
+            return None
+        token_id, secret = parts
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM access_tokens WHERE id=?", (token_id,)).fetchone()
+        if row is None or row["revoked"]:
+            return None
+        fingerprint = hashlib.sha256(token.encode()).hexdigest()
+        known = self._verified.get(fingerprint)
+        if known is None or not hmac.compare_digest(known, token_id):
+            try:
+                self.hasher.verify(row["hash"], secret)
+            except (VerificationError, InvalidHashError):
+                return None
+            self._verified[fingerprint] = token_id
+        return TokenRecord(id=row["id"], kind=row["kind"], address=row["address"], created=row["created"])
