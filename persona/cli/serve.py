@@ -32,6 +32,7 @@ def serve(
     """Run the always-on service: colleague chat, owner dashboard, HTTP API."""
     import uvicorn
 
+    from persona.scheduler.service import scheduler_lifespan
     from persona.server import create_app
 
     app, tokens = _tokens(ctx)
@@ -51,7 +52,7 @@ def serve(
             f"[yellow]warning:[/] listening on {host}: anyone who can reach it may try tokens; "
             "put HTTPS in front of it."
         )
-    uvicorn.run(create_app(app), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(app, lifespan_hooks=[scheduler_lifespan]), host=host, port=port, log_level="info")
 
 
 def invite(

@@ -20,10 +20,14 @@ def packaged_model_path() -> Path:
     return get_model_path()
 
 
+_RECENT_QUERIES = 256
+
+
 class Embedder:
     """Loads the model on first use; whoever owns the instance shares it (one per process is plenty)."""
 
     def __init__(self, settings: Settings, batch_size: int = 64) -> None:
+        self._recent: dict[str, list[float]] = {}
         self.path = Path(settings.embedding_model) if settings.embedding_model else packaged_model_path()
         self.batch_size = batch_size
         self._model: SentenceTransformer | None = None
@@ -50,6 +54,14 @@ class Embedder:
         dim = self.model.get_embedding_dimension()
         assert dim is not None
         return dim
+
+    def embed_query(self, text: str) -> list[float]:
+        """One text's vector; a turn searches with the same text several times, so recent ones are kept."""
+        if text not in self._recent:
+            if len(self._recent) >= _RECENT_QUERIES:
+                self._recent.pop(next(iter(self._recent)))
+            self._recent[text] = self.embed([text])[0]
+        return self._recent[text]
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Unit-length vectors, one per text. sentence-transformers sorts by length before batching,

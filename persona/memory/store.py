@@ -142,7 +142,7 @@ class MemoryStore:
             clauses.append(where)
         scope = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         pool = max(4 * k, 20)
-        query_vector = self.embedder.embed([query])[0]
+        query_vector = self.embedder.embed_query(query)
         found = self._collection.query(
             query_embeddings=[query_vector], n_results=pool, where=scope, include=_INCLUDE
         )

@@ -15,7 +15,7 @@ from langgraph.graph.message import add_messages
 from persona.app import App
 from persona.events import Principal
 from persona.profile import Audience
-from persona.twin.guard import boundary_for, leaked_details
+from persona.twin.guard import boundary_for, details, leaked_details
 from persona.twin.prompt import audience_line, context_block, first_name, persona_prefix, tone_samples
 
 HISTORY_TURNS = 6  # earlier messages of the session shown to the model
@@ -84,7 +84,7 @@ def build_graph(app: App) -> StateGraph:
         if not blocked and not principal.is_owner:
             if (boundary := boundary_for(profile, principal, draft)) is not None:
                 blocked = f"boundary: {boundary.topic}"
-            else:
+            elif details(draft):  # only figures and codes are matched, so only they need the search
                 private = app.memory.search(draft, [Audience.OWNER], k=FACTS_K)
                 allowed = " ".join(f["text"] for f in state.get("facts", [])) + " " + state["question"]
                 if leaked := leaked_details(draft, private, allowed):
