@@ -1,0 +1,47 @@
+"""Run one inbox pass in a child process with a scripted model (the exactly-once tests kill it).
+
+Usage: python inbox_runner.py HOME   (mail settings from PERSONA_MAIL_*, crash step from PERSONA_CRASH_AT)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from langchain_core.messages import BaseMessage
+
+from persona.app import App
+from persona.home import Home
+from persona.inbox import open_email_channel, process_inbox
+from persona.llm.client import LLM
+from persona.llm.scripted import ScriptedChatModel
+from persona.settings import Settings
+
+TRIAGE = '{"reason": "a colleague asks a question", "label": "respond"}'
+REPLY = "Hi Sam,\n\nThursday at 10 works for me. I'll bring the numbers.\n\nBest,\nDana"
+
+
+def answer(messages: list[BaseMessage]) -> str:
+    return TRIAGE if messages[0].text.startswith("You sort") else REPLY
+
+
+class NoMemory:
+    """These homes have no memory built; drafting goes without exemplars or facts."""
+
+    def search(self, *_args: object, **_kwargs: object) -> list:
+        return []
+
+
+def main(home: Path) -> None:
+    app = App(Home(home), Settings(), llm=LLM(ScriptedChatModel(replies=[answer] * 50), local=True))
+    app.__dict__["memory"] = NoMemory()
+    channel = open_email_channel(app)
+    try:
+        report = process_inbox(app, channel)
+    finally:
+        channel.stop()
+    print(report.model_dump_json())
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

@@ -1,0 +1,111 @@
+"""Drafting replies: threading, prompt layout, audience-filtered memory, output checks and fallback."""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+from persona.channels.email.base import RawMail
+from persona.channels.email.channel import read_mail, sender_principal
+from persona.memory.style import Share, StyleCard
+from persona.skills.draft_reply import draft_reply, reply_message_id
+from persona.twin.prompt import persona_prefix
+
+GOOD = "Hi Sam,\n\nYes, Thursday at 10 works. I'll bring the budget numbers.\n\nCheers,\nDana"
+
+
+def _incoming(make_mail, sender="Sam Okafor <sam@northwind.example>", body="Could you send the budget numbers?"):
+    data = make_mail(sender, "Budget review", body, message_id="<q1@northwind.example>",
+                     headers={"References": "<q0@northwind.example>"})
+    return read_mail(RawMail(key="k", data=data))
+
+
+def test_reply_is_threaded_and_addressed_to_the_sender_only(make_app, make_mail):
+    app, _ = make_app([GOOD])
+    mail = _incoming(make_mail)
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.to == "sam@northwind.example"
+    assert draft.subject == "Re: Budget review"
+    assert draft.in_reply_to == "<q1@northwind.example>"
+    assert draft.references == ["<q0@northwind.example>", "<q1@northwind.example>"]
+    assert draft.body == GOOD and not draft.fallback
+    assert draft.meeting is None
+    assert reply_message_id(mail.message_id, "dana@northwind.example").endswith("@northwind.example>")
+
+
+def test_meeting_requests_are_read_for_the_calendar_and_named_in_the_task(make_app, make_mail):
+    app, model = make_app([GOOD])
+    mail = _incoming(make_mail, body="Could we meet Thursday afternoon for 45 minutes to go over the budget?")
+    meeting = draft_reply(app, mail, sender_principal(app.profile, mail)).meeting
+    assert meeting is not None and meeting.duration_minutes == 45 and meeting.part_of_day == "afternoon"
+    assert [w.day.isoformat() for w in meeting.windows] == ["2026-11-26"]  # the Thursday after Tue 24 Nov
+    task = model.calls[0][-1].text
+    assert "45-minute meeting on Thursday 26 November (afternoon)" in task and "confirm a time" in task
+
+
+def test_a_vague_meeting_request_makes_the_reply_ask(make_app, make_mail):
+    app, model = make_app([GOOD])
+    mail = _incoming(make_mail, body="Could we meet soon about the budget?")
+    assert draft_reply(app, mail, sender_principal(app.profile, mail)).meeting.needs_clarification
+    assert "Which day or days would suit you?" in model.calls[0][-1].text
+
+
+def test_prompt_order_prefix_exemplars_context_message_instruction(home, make_app, make_mail, list_memory):
+    StyleCard(samples=5, greetings=[Share(text="Hey {name},", share=0.8)],
+              signoffs=[Share(text="Cheers, Dana", share=0.7)]).save(home.style_card_path)
+    memory = list_memory([
+        ("Hey Sam, sure, let's do that. Cheers, Dana", "exemplar", "owner",
+         {"recipients": "sam@northwind.example", "subject": "Sync"}),
+        ("Q3 budget is 120k, approved by finance.", "knowledge", "team", {"subject": "Budget"}),
+        ("Dana's salary review is in March.", "knowledge", "owner", {"subject": "Private"}),
+    ])
+    app, model = make_app([GOOD], memory=memory)
+    mail = _incoming(make_mail)
+    draft_reply(app, mail, sender_principal(app.profile, mail))
+    prompt = model.calls[0]
+    assert isinstance(prompt[0], SystemMessage)
+    assert prompt[0].text.startswith(persona_prefix(app.profile, app.style_card))
+    assert "Sam Okafor" in prompt[0].text  # the audience line names who is writing in
+    # Exemplars are earlier turns; a colleague may not see owner-only exemplars or facts.
+    assert not any(isinstance(m, AIMessage) for m in prompt)
+    last = prompt[-1]
+    assert isinstance(last, HumanMessage)
+    assert "Q3 budget is 120k" in last.text and "salary" not in last.text
+    assert last.text.index("<context>") < last.text.index("<message>") < last.text.index("Write Dana's reply to Sam")
+    assert 'Open with "Hey Sam,"' in last.text and "Cheers, Dana" in last.text
+    assert {frozenset(q["audiences"]) for q in memory.queries} == {frozenset({"team", "public"})}
+    assert {"recipients": "sam@northwind.example"} in [q["where"] for q in memory.queries]
+
+
+def test_owner_may_see_own_exemplars_as_earlier_turns(home, profile, make_app, make_mail, list_memory):
+    from persona.profile import Person, Role, save_profile
+
+    widened = profile.model_copy(update={"people": [
+        Person(name="Sam Okafor", emails=["sam@northwind.example"], role=Role.COLLEAGUE, may_see=["owner"])]})
+    save_profile(widened, home.profile_path)
+    memory = list_memory([("Hey Sam, sure. Cheers, Dana", "exemplar", "owner",
+                          {"recipients": "sam@northwind.example", "subject": "Sync"})])
+    app, model = make_app([GOOD], memory=memory)
+    mail = _incoming(make_mail)
+    draft_reply(app, mail, sender_principal(app.profile, mail))
+    turns = model.calls[0]
+    assert isinstance(turns[1], HumanMessage) and "Write Dana's mail to sam@northwind.example" in turns[1].text
+    assert isinstance(turns[2], AIMessage) and turns[2].text == "Hey Sam, sure. Cheers, Dana"
+
+
+def test_bad_output_gets_one_corrective_retry(make_app, make_mail):
+    app, model = make_app(["I can't assist with that.", GOOD])
+    mail = _incoming(make_mail)
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.body == GOOD and not draft.fallback
+    assert "refuses" in model.calls[1][-1].text
+
+
+def test_two_bad_outputs_fall_back_to_a_holding_reply(make_app, make_mail):
+    body = "Can we go over the budget on Thursday? I need the numbers for the board and the plan for hiring."
+    app, model = make_app(["Hi Dana, thanks!", f"Hi Sam, {body}"])
+    mail = _incoming(make_mail, body=body)
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.fallback
+    assert draft.body.startswith("Hi Sam,") and "get back to you" in draft.body
+    assert "addressed to Dana" in model.calls[1][-1].text
+    assert len(model.calls) == 2
