@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ci import need
 
 from persona.errors import NotReady
 from persona.home import Home
@@ -15,7 +15,6 @@ from persona.llm.model_files import prepare_model
 from persona.llm.server import LocalServer
 from persona.profile import Profile, save_profile
 
-ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 PROFILE = {
     "owner": {"name": "Dana Reyes", "emails": ["dana@northwind.example"], "role": "Engineering lead",
@@ -29,13 +28,6 @@ PROFILE = {
     "approval_rules": [{"action": "send_mail", "to": ["role:family"]}],
 }
 
-
-def need(condition: bool, reason: str) -> None:
-    """Skip on a user's machine when a real server is missing; on CI the same gap is a failure."""
-    if not condition:
-        if ON_CI:
-            pytest.fail(f"CI must provide this: {reason}")
-        pytest.skip(reason)
 
 
 @pytest.fixture

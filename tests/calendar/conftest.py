@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import socket
 import subprocess
 import sys
@@ -12,16 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ci import need
 
-ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-
-def need(condition: bool, reason: str) -> None:
-    """Skip on a user's machine when a real server is missing; on CI the same gap is a failure."""
-    if not condition:
-        if ON_CI:
-            pytest.fail(f"CI must provide this: {reason}")
-        pytest.skip(reason)
 
 
 def _free_port() -> int:

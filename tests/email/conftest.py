@@ -21,16 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from ci import need
 
-ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-
-def need(condition: bool, reason: str) -> None:
-    """Skip on a user's machine when a server binary is missing; on CI the same gap is a failure."""
-    if not condition:
-        if ON_CI:
-            pytest.fail(f"CI must provide this: {reason}")
-        pytest.skip(reason)
 
 
 def _has_mail_user() -> bool:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 
 from persona.llm.model_files import ModelSpec
 
-ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-
-def need(condition: bool, reason: str) -> None:
-    """Skip on a user's machine when the real model or server is missing; fail on CI."""
-    if not condition:
-        if ON_CI:
-            pytest.fail(f"CI must provide this: {reason}")
-        pytest.skip(reason)
 
 
 # ---- fake model parts -------------------------------------------------------------------

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from ci import need
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -36,11 +37,6 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 RUNS = 6
 
 
-def need(condition: bool, reason: str) -> None:
-    if not condition:
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"CI must provide this: {reason}")
-        pytest.skip(reason)
 
 
 def _free_port() -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from conftest import need
+from ci import need
 from typer.testing import CliRunner
 
 from persona.cli.security import injection_command

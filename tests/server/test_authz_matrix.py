@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Served
+from server_helpers import Served
 
 PRINCIPALS = ["owner", "colleague_a", "colleague_b", "stranger", "revoked"]
 A_SESSION = "a-private-session"
@@ -74,7 +74,7 @@ def test_session_read_back_only_by_its_owner_principal(seeded: Served):
 
 def test_same_session_id_from_another_colleague_is_a_separate_conversation(seeded: Served):
     """Reusing A's session id does not resume A's thread: B starts their own, and sees nothing of A's."""
-    from conftest import echo_everything
+    from server_helpers import echo_everything
 
     seeded.model.replies.append(echo_everything)
     events = seeded.chat("colleague_b", "what was said before?", session=A_SESSION)

@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import issue_tokens, need, new_app, new_home, uvicorn_on_loopback
+from ci import need
+from server_helpers import issue_tokens, new_app, new_home, uvicorn_on_loopback
 
 from persona.events import Action, ActionKind, Principal, Provenance
 from persona.server import create_app

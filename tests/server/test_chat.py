@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from conftest import OWNER_SECRET, Served, echo_everything, new_home, running_twin
+from server_helpers import OWNER_SECRET, Served, echo_everything, new_home, running_twin
 from langchain_openai import ChatOpenAI
 
 from persona.events import ActionKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from conftest import new_home
+from server_helpers import new_home
 from typer.testing import CliRunner
 
 from persona.server.tokens import TokenStore

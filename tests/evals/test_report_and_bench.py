@@ -1,0 +1,73 @@
+"""`persona eval all` report files and plots; the retrieval benchmark's recall against exact search."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from persona.app import App
+from persona.bench import Figure, Plan, load_benchmark
+from persona.evals.report import Sources, run_all
+from persona.home import Home
+from persona.llm.client import LLM
+from persona.llm.scripted import ScriptedChatModel
+from persona.settings import Settings
+
+
+def test_eval_all_writes_tables_plots_and_reports_skips(home: Home, embedder, tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text(json.dumps({"id": "p1", "incoming": {"from": "Sam Okafor <sam@northwind.example>",
+                                 "subject": "Thursday?", "body": "Can we meet Thursday at 10?"},
+                                 "reply": {"body": "Hi Sam,\n\nYes, Thursday works.\n\nThanks,\nDana"}}) + "\n")
+    model = ScriptedChatModel(replies=["Hi Sam,\n\nYes, Thursday works for me.\n\nThanks,\nDana",
+                                       "Hello, I am unable to attend on Thursday."])
+    app = App(home, Settings(chroma_url=None), llm=LLM(model, local=True))
+    app.__dict__["embedder"] = embedder
+    started: list[str] = []
+    out = tmp_path / "report"
+    report = run_all(app, Sources(scheduling=None, probes=tmp_path / "missing.yaml", pairs=pairs), out,
+                     started=lambda name: started.append(name) or (lambda _d, _t: None))
+
+    status = {r.name: r.status for r in report.evals}
+    assert started == ["triage", "replies", "scheduling", "injection", "privacy"]
+    assert status == {"triage": "skipped", "replies": "ok", "scheduling": "skipped", "injection": "skipped",
+                      "privacy": "skipped"}
+    replies = next(r for r in report.evals if r.name == "replies")
+    assert replies.headline["twin agreement"] == 1.0 and replies.headline["baseline agreement"] == 0.0
+    assert len(report.plots) >= 2 and "replies.png" in report.plots
+    for plot in report.plots:
+        assert (out / plot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = (out / "report.md").read_text()
+    assert "| replies | ok |" in md and "no dataset: pass --triage PATH" in md and "![replies](replies.png)" in md
+    assert json.loads((out / "report.json").read_text())["evals"][1]["name"] == "replies"
+    assert (out / "replies" / "drafts.jsonl").exists()
+
+
+def test_a_failing_eval_is_reported_and_the_others_still_run(home: Home, tmp_path: Path) -> None:
+    bad = tmp_path / "pairs.jsonl"
+    bad.write_text("not json\n")
+    app = App(home, Settings(chroma_url=None), llm=LLM(ScriptedChatModel(), local=True))
+    report = run_all(app, Sources(scheduling=None, probes=None, pairs=bad), tmp_path / "r")
+    failed = next(r for r in report.evals if r.name == "replies")
+    assert failed.status == "failed" and "pairs.jsonl:1" in failed.note
+    assert (tmp_path / "r" / "report.md").exists() and len(report.plots) >= 2
+
+
+def test_figure_targets() -> None:
+    assert Figure(section="s", name="n", value=8.0, unit="ms", target="<= 10").met is True
+    assert Figure(section="s", name="n", value=87.0, unit="chunks/s", target=">= 500").met is False
+    assert Figure(section="s", name="n", value=1.0, unit="").met is None
+    assert Plan.of(quick=True).retrieval_sizes[-1] == 100_000 and 1_000_000 in Plan.of(quick=False).retrieval_sizes
+
+
+def test_retrieval_bench_measures_recall_against_exact_search(tmp_path: Path) -> None:
+    if importlib.util.find_spec("chromadb") is None:
+        pytest.fail("chromadb is a core dependency")
+    bench = load_benchmark("retrieval_bench")
+    exact_ef = bench.measure_size(3000, 20, {"ef_search": 200, "max_neighbors": 16, "ef_construction": 100}, tmp_path / "a")
+    sloppy = bench.measure_size(3000, 20, {"ef_search": 10, "max_neighbors": 4, "ef_construction": 10}, tmp_path / "b")
+    assert exact_ef.chunks == 3000 and exact_ef.recall_at_10 >= 0.9 and exact_ef.p50_ms > 0
+    assert sloppy.recall_at_10 < exact_ef.recall_at_10  # the recall check sees a worse index
