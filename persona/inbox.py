@@ -41,7 +41,9 @@ from persona.channels.email.channel import outgoing_from
 from persona.channels.email.errors import SendUncertain
 from persona.errors import PersonaError
 from persona.events import Action, ActionKind, Event, Provenance, Verdict
+from persona.channels.calendar.delivery import tentative_event_payload
 from persona.skills.draft_reply import draft_reply, reply_message_id
+from persona.skills.schedule import Slot
 from persona.skills.triage import Label, triage
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ class MailState(BaseModel):
     reply: OutgoingMail | None = None
     fallback: bool = False
     meeting: bool = False
+    slot: Slot | None = None  # the free time the reply proposes, held as a tentative event
     approval_id: str = ""
     verdict: str = ""
     note: str = ""
@@ -187,7 +190,8 @@ def handle_mail(app: App, channel: EmailChannel, event: Event) -> MailOutcome:
                 from_name=owner.name, to=[draft.to], subject=draft.subject, body=draft.body,
                 in_reply_to=draft.in_reply_to, references=draft.references, date=app.clock(),
             )
-            state = state.model_copy(update={"reply": reply, "fallback": draft.fallback, "meeting": draft.meeting is not None})
+            state = state.model_copy(update={"reply": reply, "fallback": draft.fallback, "meeting": draft.meeting is not None,
+                                         "slot": draft.slot})
             status = _move(app, key, status, "drafted", state)
             crash_point("after_reply_written")
         else:
@@ -221,12 +225,26 @@ def _deliver_reply(app: App, event: Event, mail: IncomingMail, state: MailState,
     except SendUncertain as exc:
         return state.model_copy(update={"verdict": "uncertain", "note": str(exc)})
     crash_point("after_send_submitted")
+    if state.slot is not None:
+        _hold_slot(app, event, mail, state.slot, origin)
     notes = {Verdict.RUN: f"reply sent: {outcome.receipt}",
              Verdict.APPROVE: f"draft saved; send awaits approval {outcome.action_id[:8]}",
              Verdict.REFUSE: f"draft saved; send refused: {outcome.decision.reason}"}
     note = notes[outcome.decision.verdict] + (" (holding reply)" if state.fallback else "")
     return state.model_copy(update={"approval_id": outcome.action_id, "verdict": outcome.decision.verdict.value,
                                     "note": note})
+
+
+def _hold_slot(app: App, event: Event, mail: IncomingMail, slot: Slot, origin: list[Provenance]) -> None:
+    """Propose the slot the reply offers as a tentative event; the sender asked, so the owner approves."""
+    owner = app.profile.owner.emails[0]
+    app.gate.submit(Action(
+        id=_action_id("event", mail.message_id), kind=ActionKind.CREATE_EVENT, requested_by=event.principal,
+        targets=[mail.from_addr], target_provenance=origin, payload_provenance=origin, event_id=event.id,
+        payload=tentative_event_payload(mail.subject.removeprefix("Re: ") or "Meeting", slot.start.isoformat(),
+                                        slot.end.isoformat(), owner, [mail.from_addr]),
+        summary=f"tentative event {slot.start.astimezone(app.profile.zone):%a %d %b %H:%M} with {mail.from_addr}",
+    ))
 
 
 def _action_id(kind: str, message_id: str) -> str:

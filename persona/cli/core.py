@@ -134,10 +134,9 @@ def approvals_list(ctx: typer.Context, all_: Annotated[bool, typer.Option("--all
     if not items:
         console.print("Nothing waits for approval.")
         return
-    table = Table("id", "status", "action", "to", "why it waits", "summary")
-    for a in items:
-        table.add_row(a.id[:8], a.status, a.action.kind.value, ", ".join(a.action.targets), a.reason, a.action.summary)
-    console.print(table)
+    from persona.cli.render import approvals_table
+
+    console.print(approvals_table(items))
 
 
 @approvals_cli.command("show")
@@ -159,8 +158,12 @@ def approvals_approve(
     body: Annotated[str | None, typer.Option("--body", help="Replace the text before it goes out.")] = None,
 ) -> None:
     """Approve and carry out an action (with --body, your edited text is sent instead)."""
+    from persona.delivery import delivering
+
     app = app_from(ctx)
-    done = app.gate.approve(approval_id, by=app.profile.owner.emails[0], edited={"body": body} if body else None)
+    kind = app.store.get_approval(approval_id).action.kind
+    with delivering(app, kind):
+        done = app.gate.approve(approval_id, by=app.profile.owner.emails[0], edited={"body": body} if body else None)
     console.print(f"{done.id[:8]} {done.status}: {done.receipt}")
 
 
@@ -198,9 +201,9 @@ def demo(
     data: Annotated[Path | None, typer.Option("--data", help="Demo data folder (default: the repository's configs/demo).")] = None,
 ) -> None:
     """Run the offline demo: build the demo owner's memory, then let the twin answer (used by `make demo`)."""
-    from persona.cli.demo import find_demo_data, run_demo
+    from persona.cli.demo import DEMO_NOW, find_demo_data, run_demo
 
-    leaks = run_demo(App(ctx.obj["home"], ctx.obj["settings"]), find_demo_data(data), console)
+    leaks = run_demo(App(ctx.obj["home"], ctx.obj["settings"], clock=lambda: DEMO_NOW), find_demo_data(data), console)
     if leaks:
         raise PersonaError(f"the demo saw {leaks} owner-only fact(s) reach a colleague")
 

@@ -6,8 +6,12 @@ Steps are idempotent (re-ingesting adds nothing), so `make demo` can run again o
 from __future__ import annotations
 
 import asyncio
+import email
+import mailbox
 import uuid
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel
@@ -15,11 +19,14 @@ from rich.console import Console
 from rich.panel import Panel
 
 from persona.app import App
+from persona.channels.calendar import import_ics
 from persona.errors import NotReady
 from persona.events import Event, Principal, Provenance
 from persona.profile import Audience, load_profile, save_profile
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "configs" / "demo"
+# The demo's "now": its inbox and calendar are written around Monday 30 November 2026 in Berlin.
+DEMO_NOW = datetime(2026, 11, 30, 7, 45, tzinfo=ZoneInfo("Europe/Berlin"))
 
 
 class DemoQuestion(BaseModel):
@@ -85,8 +92,50 @@ async def _ask_all(app: App, questions: list[DemoQuestion], console: Console) ->
     return problems
 
 
+def deliver_demo_inbox(app: App, data: Path) -> int:
+    """Put the demo's new mail into the home's Maildir inbox, once per Message-ID; returns how many."""
+    box = mailbox.Maildir(app.home.mail_dir, create=True)
+    present = {m["Message-ID"] for m in box}
+    added = 0
+    for path in sorted((data / "inbox").glob("*.eml")):
+        raw = path.read_bytes()
+        if email.message_from_bytes(raw)["Message-ID"] not in present:
+            box.add(raw)
+            added += 1
+    return added
+
+
+def run_inbox(app: App, data: Path, console: Console) -> None:
+    from persona.cli.render import approvals_table, inbox_table
+    from persona.inbox import open_email_channel, process_inbox
+
+    import_ics(app.calendar, data / "calendar.ics")
+    console.print(f"{deliver_demo_inbox(app, data)} new mails delivered to {app.home.mail_dir}")
+    channel = open_email_channel(app)
+    try:
+        with console.status("handling the inbox…") as status:
+            report = process_inbox(app, channel, progress=lambda o: status.update(f"{o.label}: {o.subject}"))
+    finally:
+        channel.stop()
+    console.print(inbox_table(report))
+    console.rule("[bold]4. Waiting for the owner's approval")
+    console.print(approvals_table(app.store.approvals()))
+    for approval in app.store.approvals():
+        if approval.action.kind.value == "send_mail":
+            p = approval.action.payload
+            console.print(Panel(p.get("body", ""), title=f"draft to {', '.join(approval.action.targets)}: {p.get('subject', '')}",
+                                title_align="left"), highlight=False)
+
+
 def run_demo(app: App, data: Path, console: Console) -> int:
     """Run every demo step; returns the number of leaks seen (0 expected)."""
+    from persona.skills.brief import build_brief
+
     set_up_home(app, data, console)
     console.rule("[bold]2. Questions from the owner and from colleagues")
-    return asyncio.run(_ask_all(app, load_questions(data), console))
+    leaks = asyncio.run(_ask_all(app, load_questions(data), console))
+    console.rule(f"[bold]3. The inbox on {DEMO_NOW:%A %d %B}: triage, drafts in the owner's voice")
+    run_inbox(app, data, console)
+    console.rule("[bold]5. The daily brief")
+    console.print(build_brief(app, DEMO_NOW.date()).render(), highlight=False)
+    return leaks

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from persona.cli.context import app_from, console
 from persona.errors import PersonaError
@@ -20,6 +19,7 @@ def inbox_run(ctx: typer.Context) -> None:
     """Fetch new mail since the last run and handle each message once."""
     if ctx.invoked_subcommand:
         return
+    from persona.cli.render import inbox_table
     from persona.inbox import open_email_channel, process_inbox
 
     app = app_from(ctx)
@@ -32,10 +32,7 @@ def inbox_run(ctx: typer.Context) -> None:
     if not report.outcomes and not report.stopped:
         console.print("No new mail.")
     if report.outcomes:
-        table = Table("message", "from", "subject", "triage", "why", "done")
-        for o in report.outcomes:
-            table.add_row(o.message_id, o.sender, o.subject, o.label, o.reason, o.did)
-        console.print(table)
+        console.print(inbox_table(report))
     if report.stopped:
         raise PersonaError(f"stopped early: {report.stopped}")
 

@@ -6,7 +6,9 @@ from collections import Counter
 
 from rich.table import Table
 
+from persona.inbox import InboxReport
 from persona.memory.ingest import IngestSummary
+from persona.store import Approval
 
 
 def ingest_table(summary: IngestSummary) -> Table:
@@ -20,4 +22,18 @@ def ingest_table(summary: IngestSummary) -> Table:
     table.add_row("skipped", ", ".join(f"{n}× {r}" for r, n in reasons.most_common()) or "0")
     if summary.style_card is not None:
         table.add_row("style card", f"updated from {summary.style_card.samples} messages")
+    return table
+
+
+def inbox_table(report: InboxReport) -> Table:
+    table = Table("message", "from", "subject", "triage", "why", "done")
+    for o in report.outcomes:
+        table.add_row(o.message_id, o.sender, o.subject, o.label, o.reason, o.did)
+    return table
+
+
+def approvals_table(items: list[Approval]) -> Table:
+    table = Table("id", "status", "action", "to", "why it waits", "summary")
+    for a in items:
+        table.add_row(a.id[:8], a.status, a.action.kind.value, ", ".join(a.action.targets), a.reason, a.action.summary)
     return table

@@ -12,6 +12,7 @@ import hashlib
 import re
 from difflib import SequenceMatcher
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel
@@ -21,6 +22,8 @@ from persona.errors import PersonaError
 from persona.events import Principal
 from persona.profile import Audience
 from persona.skills.meeting_request import MeetingConstraints, parse_meeting_request
+from persona.skills.propose_meeting import free_slots
+from persona.skills.schedule import Slot
 from persona.twin.prompt import audience_line, context_block, exemplar_turns, first_name, persona_prefix
 
 if TYPE_CHECKING:
@@ -42,8 +45,9 @@ class Draft(BaseModel):
     in_reply_to: str = ""
     references: list[str] = []
     fallback: bool = False  # the model's answers failed the checks twice: a holding reply was used
-    # What the mail asks for when it asks to meet: the calendar side proposes slots from this.
+    # What the mail asks for when it asks to meet, and the free slot the draft proposes.
     meeting: MeetingConstraints | None = None
+    slot: Slot | None = None
 
 
 def reply_message_id(incoming_id: str, owner_address: str) -> str:
@@ -63,7 +67,8 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal, *, reason: s
     them = first_name(principal.name or mail.from_name) or principal.address.partition("@")[0]
     style = app.style_card
     meeting = meeting_constraints(app, mail) if is_meeting_request(mail, reason) else None
-    prompt = _prompt(app, mail, principal, me, them, meeting, style)
+    slot = _first_free_slot(app, meeting, mail)
+    prompt = _prompt(app, mail, principal, me, them, meeting, slot, style)
     body = _clean(app.llm.text(prompt, max_tokens=350, tag="draft"))
     problem = reply_problem(body, mail, me, them)
     if problem:
@@ -80,6 +85,7 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal, *, reason: s
         references=list(dict.fromkeys([*mail.references, mail.message_id])),
         fallback=bool(problem),
         meeting=meeting,
+        slot=slot,
     )
 
 
@@ -90,7 +96,22 @@ def meeting_constraints(app: App, mail: IncomingMail) -> MeetingConstraints:
                                  sender=mail.from_addr, subject=mail.subject, owner_emails=profile.owner.emails)
 
 
-def _meeting_task(meeting: MeetingConstraints, me: str, them: str) -> str:
+def _first_free_slot(app: App, meeting: MeetingConstraints | None, mail: IncomingMail) -> Slot | None:
+    """The slot to propose: the solver's best on the owner's calendar (none if unclear or unreachable)."""
+    if meeting is None:
+        return None
+    try:
+        slots = free_slots(app, meeting, mail.date or app.clock(), limit=1)
+    except PersonaError:  # a calendar that cannot be read: the draft asks instead of guessing
+        return None
+    return slots[0] if slots else None
+
+
+def _meeting_task(meeting: MeetingConstraints, slot: Slot | None, me: str, them: str, zone: ZoneInfo) -> str:
+    if slot is not None:
+        start, end = slot.start.astimezone(zone), slot.end.astimezone(zone)
+        return (f" {them} asks to meet. {me}'s calendar is free on {start:%A %-d %B} from {start:%H:%M} to"
+                f" {end:%H:%M}: propose exactly that time and say {me} has pencilled it in.")
     if meeting.needs_clarification:
         return f" {them} asks to meet: ask {them} \"{meeting.question}\" and say {me} will then confirm a time."
     days = ", ".join(f"{w.day:%A %-d %B}" for w in meeting.windows)
@@ -100,7 +121,7 @@ def _meeting_task(meeting: MeetingConstraints, me: str, them: str) -> str:
 
 
 def _prompt(app: App, mail: IncomingMail, principal: Principal, me: str, them: str,
-            meeting: MeetingConstraints | None, style: StyleCard | None) -> list[BaseMessage]:
+            meeting: MeetingConstraints | None, slot: Slot | None, style: StyleCard | None) -> list[BaseMessage]:
     query = f"{mail.subject}\n{mail.text[:500]}"
     similar = _search(app, query, principal.audiences, k=2, kind="exemplar")
     to_them = _search(app, query, principal.audiences, k=1, kind="exemplar", where={"recipients": principal.address})
@@ -110,9 +131,9 @@ def _prompt(app: App, mail: IncomingMail, principal: Principal, me: str, them: s
     task = f"Write {me}'s reply to {them}. {greeting_hint(me, them, style)} Answer what {them} wrote in a few" \
            f" sentences, as {me}, addressed to {them}. Do not repeat {them}'s mail. Write only the reply body."
     if meeting is not None:
-        task += _meeting_task(meeting, me, them)
+        task += _meeting_task(meeting, slot, me, them, app.profile.zone)
     return [
-        SystemMessage(persona_prefix(app.profile, style) + "\n" + audience_line(app.profile, principal)),
+        SystemMessage(persona_prefix(app.profile, style) + "\n" + audience_line(app.profile, principal, "mail")),
         *exemplar_turns(exemplars, app.profile.owner.name),
         HumanMessage(f"{context_block(facts)}\n<message>\nFrom: {sender}\nSubject: {mail.subject}\n\n"
                      f"{mail.text[:_BODY_CHARS]}\n</message>\n{task}"),

@@ -37,8 +37,14 @@ def propose_meeting(
         text, sent_at, profile.zone, llm=app.llm if use_llm else None, people=profile.people,
         sender=sender, subject=subject, owner_emails=profile.owner.emails,
     )
+    return MeetingProposal(constraints=constraints, slots=free_slots(app, constraints, sent_at, limit=limit))
+
+
+def free_slots(app: App, constraints: MeetingConstraints, sent_at: datetime, *, limit: int = 3) -> list[Slot]:
+    """The owner's best free slots for clear constraints, from the calendar's busy time; none if unclear."""
     if constraints.needs_clarification or not constraints.windows:
-        return MeetingProposal(constraints=constraints)
+        return []
+    profile = app.profile
     query = constraints.slot_query([], [], max(sent_at, app.clock()))
     span_start, span_end = query.window.start - timedelta(days=1), query.window.end + timedelta(days=1)
     events = [e for e in app.calendar.events(span_start, span_end) if e.busy and not e.all_day]
@@ -46,6 +52,5 @@ def propose_meeting(
         "busy": app.calendar.busy(span_start, span_end),
         "meetings": [e.interval for e in events],
     })
-    slots = find_slots(query, profile.working_hours, profile.zone,
-                       Preferences(part_of_day=constraints.part_of_day), limit=limit)
-    return MeetingProposal(constraints=constraints, slots=slots)
+    return find_slots(query, profile.working_hours, profile.zone,
+                      Preferences(part_of_day=constraints.part_of_day), limit=limit)

@@ -7,6 +7,9 @@ Dovecot users by writing into their Maildir (what a local delivery agent does).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
 import mailbox
 import os
 import pwd
@@ -269,7 +272,7 @@ def build_mail(sender: str, subject: str, body: str, *, to: str = "Dana Reyes <d
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = "Tue, 24 Nov 2026 09:00:00 +0000"
+    msg["Date"] = format_datetime(MAIL_TIME)
     msg["Message-ID"] = message_id or make_msgid(domain="sender.example")
     for name, value in (headers or {}).items():
         msg[name] = value
@@ -309,6 +312,10 @@ def list_memory() -> type[ListMemory]:
     return ListMemory
 
 
+# When test mail is sent, and "now" for the apps that read it: fixed, so relative dates stay true.
+MAIL_TIME = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
 @pytest.fixture
 def make_app(home):
     """Factory: `make_app(replies)` -> (App on the test home with a scripted LLM and a ListMemory, the model)."""
@@ -319,7 +326,7 @@ def make_app(home):
 
     def build(replies=(), memory: ListMemory | None = None):
         model = ScriptedChatModel(replies=list(replies))
-        app = App(home, Settings(), llm=LLM(model, local=True))
+        app = App(home, Settings(), llm=LLM(model, local=True), clock=lambda: MAIL_TIME)
         app.__dict__["memory"] = memory or ListMemory()
         return app, model
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from persona.channels.email.base import RawMail
@@ -32,12 +34,34 @@ def test_reply_is_threaded_and_addressed_to_the_sender_only(make_app, make_mail)
     assert reply_message_id(mail.message_id, "dana@northwind.example").endswith("@northwind.example>")
 
 
-def test_meeting_requests_are_read_for_the_calendar_and_named_in_the_task(make_app, make_mail):
+def test_meeting_request_gets_the_first_free_slot_of_the_owners_calendar(make_app, make_mail):
+    from persona.channels.calendar import CalEvent
+
     app, model = make_app([GOOD])
+    berlin = app.profile.zone
+    # Thursday 26 November: busy 12:00-14:00 local, so the first 45 free afternoon minutes start at 14:00
+    app.calendar.create(CalEvent(uid="lunch@t", summary="Lunch", start=datetime(2026, 11, 26, 12, 0, tzinfo=berlin),
+                                 end=datetime(2026, 11, 26, 14, 0, tzinfo=berlin)))
     mail = _incoming(make_mail, body="Could we meet Thursday afternoon for 45 minutes to go over the budget?")
-    meeting = draft_reply(app, mail, sender_principal(app.profile, mail)).meeting
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    meeting = draft.meeting
     assert meeting is not None and meeting.duration_minutes == 45 and meeting.part_of_day == "afternoon"
     assert [w.day.isoformat() for w in meeting.windows] == ["2026-11-26"]  # the Thursday after Tue 24 Nov
+    assert draft.slot is not None and draft.slot.start.astimezone(berlin) == datetime(2026, 11, 26, 14, 0, tzinfo=berlin)
+    task = model.calls[0][-1].text
+    assert "free on Thursday 26 November from 14:00 to 14:45" in task and "pencilled" in task
+
+
+def test_meeting_request_without_a_free_slot_says_the_owner_will_confirm(make_app, make_mail):
+    from persona.channels.calendar import CalEvent
+
+    app, model = make_app([GOOD])
+    berlin = app.profile.zone
+    app.calendar.create(CalEvent(uid="offsite@t", summary="Offsite", start=datetime(2026, 11, 26, 8, 0, tzinfo=berlin),
+                                 end=datetime(2026, 11, 26, 20, 0, tzinfo=berlin)))
+    mail = _incoming(make_mail, body="Could we meet Thursday afternoon for 45 minutes to go over the budget?")
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.slot is None
     task = model.calls[0][-1].text
     assert "45-minute meeting on Thursday 26 November (afternoon)" in task and "confirm a time" in task
 

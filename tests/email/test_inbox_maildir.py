@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import json
 import mailbox
 from email import message_from_bytes
@@ -47,8 +49,12 @@ def test_respond_mail_becomes_a_threaded_draft_and_a_queued_send(make_app, make_
     [draft] = _folder(app.home, "Drafts")
     assert draft["To"] == "sam@northwind.example" and draft["In-Reply-To"] == "<b1@northwind.example>"
     assert draft["Subject"] == "Re: Budget" and draft.get_content().strip() == REPLY
-    [pending] = app.store.approvals("pending")
+    pending, held = app.store.approvals("pending")
     assert pending.action.kind is ActionKind.SEND_MAIL and pending.action.targets == ["sam@northwind.example"]
+    # "meet Thursday?" also holds the proposed slot as a tentative event, for the owner to approve
+    assert held.action.kind is ActionKind.CREATE_EVENT and held.action.payload["status"] == "TENTATIVE"
+    assert held.action.targets == ["sam@northwind.example"] and app.calendar.events(
+        datetime.fromisoformat(held.action.payload["start"]), datetime.fromisoformat(held.action.payload["end"])) == []
     assert _folder(app.home, "Sent") == []
     # The list mail was marked read; a second run finds nothing new.
     assert process_inbox(app, channel).outcomes == []

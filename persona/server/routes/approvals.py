@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from persona.delivery import delivering
 from persona.server.auth import Owner
 from persona.server.state import server_state
 from persona.store import Approval, ApprovalStatus
@@ -32,8 +33,13 @@ async def list_approvals(
 
 @router.post("/{approval_id}/approve")
 async def approve(approval_id: str, body: ApproveIn, request: Request, owner: Owner) -> Approval:
-    gate = server_state(request).app.gate
-    return await asyncio.to_thread(gate.approve, approval_id, by=owner.address, edited=body.edited or None)
+    app = server_state(request).app
+
+    def approve_and_deliver() -> Approval:
+        with delivering(app, app.store.get_approval(approval_id).action.kind):
+            return app.gate.approve(approval_id, by=owner.address, edited=body.edited or None)
+
+    return await asyncio.to_thread(approve_and_deliver)
 
 
 @router.post("/{approval_id}/reject")

@@ -1,0 +1,272 @@
+"""`persona bench`: the twin's speed against the machine's limits, one table and one JSON file.
+
+It reuses the scripts under benchmarks/ (loaded by path: they are a source checkout's tools, not part
+of the installed package): ingest_bench for the corpus generator, retrieval_bench for the index,
+llm_bench for raw llama.cpp speed, chat_bench for the twin's own overhead. `quick` keeps the whole run
+under five minutes on two cores by stopping retrieval at 100k vectors and shrinking every sample.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from pydantic import BaseModel
+
+from persona.errors import NotReady
+from persona.home import Home
+from persona.settings import Settings
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+DEMO_PROFILE = Path(__file__).resolve().parents[1] / "configs" / "demo" / "persona.yaml"
+Step = Callable[[str], None]
+
+
+class Figure(BaseModel):
+    section: str
+    name: str
+    value: float | None
+    unit: str
+    target: str = ""
+    meaning: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the value meets a "<= x" / ">= x" target; None without one."""
+        if not self.target or self.value is None:
+            return None
+        op, bound = self.target.split()[:2]
+        return self.value <= float(bound) if op == "<=" else self.value >= float(bound)
+
+
+class BenchReport(BaseModel):
+    quick: bool
+    machine: str
+    seconds: float = 0.0
+    figures: list[Figure] = []
+    notes: list[str] = []
+    raw: dict[str, Any] = {}
+
+
+class Plan(BaseModel):
+    """How much of each benchmark to run."""
+
+    embed_chunks: int
+    mails: int
+    retrieval_sizes: list[int]
+    queries: int
+    hybrid_size: int
+    prefix_tokens: int
+    gen_tokens: int
+    chat_sessions: int
+    chat_turns: int
+
+    @classmethod
+    def of(cls, quick: bool) -> Plan:
+        if quick:
+            return cls(embed_chunks=256, mails=40, retrieval_sizes=[10_000, 100_000], queries=50,
+                       hybrid_size=5_000, prefix_tokens=600, gen_tokens=48, chat_sessions=10, chat_turns=3)
+        return cls(embed_chunks=1024, mails=300, retrieval_sizes=[10_000, 100_000, 1_000_000], queries=300,
+                   hybrid_size=100_000, prefix_tokens=1000, gen_tokens=128, chat_sessions=100, chat_turns=5)
+
+
+def load_benchmark(name: str) -> ModuleType:
+    path = BENCHMARKS / f"{name}.py"
+    if not path.exists():
+        raise NotReady(f"{path} is missing: `persona bench` runs from a source checkout of persona-twin")
+    spec = importlib.util.spec_from_file_location(f"persona_benchmarks_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # pydantic models in the module resolve their annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_bench(settings: Settings, *, quick: bool, step: Step = lambda _: None) -> BenchReport:
+    plan = Plan.of(quick)
+    report = BenchReport(quick=quick, machine=f"{platform.machine()}, {os.cpu_count()} CPUs, "
+                                               f"load average {os.getloadavg()[0]:.1f} at start")
+    started = time.perf_counter()
+    for section in (ingest_section, retrieval_section, llm_section, overhead_section):
+        section(report, settings, plan, step)
+    report.seconds = round(time.perf_counter() - started, 1)
+    report.notes.append(f"load average {os.getloadavg()[0]:.1f} at the end: the CPUs are shared, numbers are honest "
+                        "measurements under that load, not the machine's best")
+    return report
+
+
+def _add(report: BenchReport, section: str, name: str, value: float | None, unit: str,
+         target: str = "", meaning: str = "") -> None:
+    report.figures.append(Figure(section=section, name=name, value=None if value is None else round(value, 2),
+                                 unit=unit, target=target, meaning=meaning))
+
+
+def ingest_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
+    from persona.memory.chunking import estimate_tokens
+    from persona.memory.embedding import Embedder
+    from persona.memory.ingest import ingest
+    from persona.memory.store import MemoryStore
+    from persona.profile import Audience, Owner, Profile
+
+    bench = load_benchmark("ingest_bench")
+    rng = random.Random(1)
+    step("ingest: loading the embedding model")
+    embedder = Embedder(settings)
+    embedder.embed(["warm up"])
+    chunks = [bench.chunk_of_about(90, rng) for _ in range(plan.embed_chunks)]
+    step(f"ingest: embedding {len(chunks)} chunks")
+    t0 = time.perf_counter()
+    embedder.embed(chunks)
+    embed_rate = len(chunks) / (time.perf_counter() - t0)
+    query_ms = []
+    for i in range(20):
+        t0 = time.perf_counter()
+        embedder.embed([f"when is the cutover {i}?"])
+        query_ms.append((time.perf_counter() - t0) * 1000)
+    with tempfile.TemporaryDirectory(prefix="persona-bench-") as tmp:
+        step(f"ingest: {plan.mails} generated mails into a fresh store")
+        bench.write_mails(Path(tmp) / "mail", plan.mails, rng)
+        store = MemoryStore(Home(Path(tmp) / "home").ensure(), settings.model_copy(update={"chroma_url": None}), embedder)
+        profile = Profile(owner=Owner(name="Dana", emails=["dana@example.com"]))
+        t0 = time.perf_counter()
+        summary = ingest([Path(tmp) / "mail"], store=store, profile=profile, audience=Audience.TEAM)
+        seconds = time.perf_counter() - t0
+    tokens = statistics.fmean(estimate_tokens(c) for c in chunks)
+    _add(report, "ingest", "embedding throughput", embed_rate, "chunks/s", ">= 500",
+         f"all-MiniLM-L6-v2 (sentence-transformers on torch) on {len(chunks)} chunks of ~{tokens:.0f} tokens")
+    _add(report, "ingest", "full ingest throughput", summary.chunks_added / seconds, "items/s", "",
+         f"{summary.documents} .eml files parsed, chunked, embedded and stored in Chroma ({summary.chunks_added} items)")
+    _add(report, "ingest", "query embedding p50", statistics.median(query_ms), "ms", "",
+         "one search query embedded (paid by every MemoryStore.search)")
+    _add(report, "ingest", "peak RSS", bench.peak_rss_mb(), "MB", "", "this process's peak resident memory after ingest")
+
+
+def retrieval_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
+    bench = load_benchmark("retrieval_bench")
+    hnsw: dict[str, int | str] = {"ef_search": 100, "max_neighbors": 16, "ef_construction": 100}  # Chroma's defaults
+    results = bench.run(plan.retrieval_sizes, plan.queries, plan.hybrid_size, hnsw, progress=step)
+    for size in results.sizes:
+        target = "<= 10" if size.chunks >= 1_000_000 else ""
+        _add(report, "retrieval", f"{size.chunks:,} vectors p50", size.p50_ms, "ms", target,
+             f"Chroma HNSW top-10 query (p99 {size.p99_ms} ms; exact numpy {size.exact_p50_ms} ms; built in {size.build_s} s)")
+        _add(report, "retrieval", f"{size.chunks:,} vectors recall@10", size.recall_at_10, "", "",
+             "share of the exact top 10 that HNSW returned")
+    if results.hybrid:
+        h = results.hybrid
+        _add(report, "retrieval", f"MemoryStore.search, vector step only ({h.chunks:,})", h.vector_only_p50_ms, "ms", "",
+             "audience-filtered vector query for a 20-item pool, with documents and embeddings, then re-ranking")
+        _add(report, "retrieval", f"MemoryStore.search, hybrid ({h.chunks:,})", h.hybrid_p50_ms, "ms", "",
+             f"plus the keyword $contains scan, BM25 and fusion (p99 {h.hybrid_p99_ms} ms)")
+    if 1_000_000 not in plan.retrieval_sizes:
+        report.notes.append("--quick stops retrieval at 100,000 vectors; run `persona bench` for the 1M figure")
+    report.raw["retrieval"] = results.model_dump()
+
+
+def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
+    import httpx
+
+    from persona.errors import PersonaError
+    from persona.llm.model_files import prepare_model
+    from persona.llm.server import LocalServer
+
+    bench = load_benchmark("llm_bench")
+    step("llm: starting a private llama.cpp server")
+    try:
+        with tempfile.TemporaryDirectory(prefix="persona-bench-llm-") as tmp, LocalServer(
+            prepare_model(progress=False), state_path=Path(tmp) / "server.json", log_path=Path(tmp) / "server.log",
+            threads=settings.llm_threads,
+        ) as server:  # private: no other process queues requests on it or stops it mid-measurement
+            step("llm: raw llama.cpp prefill and generation")
+            raw = bench.run(server.base_url, plan.prefix_tokens, 100, plan.gen_tokens)
+            step("llm: chat turns through the twin")
+            turns = asyncio.run(_twin_turns(settings, server.base_url))
+    except (PersonaError, httpx.HTTPError) as exc:
+        report.notes.append(f"LLM figures missing: {exc}")
+        return
+    _add(report, "llm", "prefill", raw.prefill_tok_s, "tok/s", "", f"{raw.prefill_tokens}-token prompt, nothing cached")
+    _add(report, "llm", "generation", raw.generation_tok_s, "tok/s", "", f"{raw.generated_tokens} streamed tokens")
+    _add(report, "llm", "prompt with a cached prefix", raw.cached_prefix_s, "s", "",
+         f"{raw.prefix_tokens}-token prefix seen before + {raw.new_tokens} new tokens (cold: {raw.cold_prefix_s:.2f} s)")
+    for name, turn in turns.items():
+        new = max(turn["prompt_tokens"] - (turn["prefix_tokens"] if name == "cached" else 0), 1)
+        ideal = new / raw.prefill_tok_s + turn["completion_tokens"] / raw.generation_tok_s
+        _add(report, "llm", f"twin chat turn, persona prefix {name}", turn["seconds"], "s", "",
+             f"{turn['prompt_tokens']} prompt ({turn['prefix_tokens']} persona prefix) + {turn['completion_tokens']} generated tokens")
+        _add(report, "llm", f"turn / raw cost of its new tokens ({name})", turn["seconds"] / ideal, "×",
+             "<= 1.2" if name == "cached" else "", f"raw cost {ideal:.2f} s at the prefill and generation rates above")
+    report.raw["llm"] = {"raw": raw.model_dump(), "turns": turns}
+
+
+async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float]]:
+    """Two owner turns through Twin.respond on an empty memory: the persona prefix cold, then cached.
+    A nonce in the voice notes makes the prefix new to the server's cache."""
+    from langchain_core.messages import SystemMessage
+
+    from persona.app import App
+    from persona.events import Event, Principal, Provenance
+    from persona.llm.client import LLM
+    from persona.profile import load_profile, save_profile
+    from persona.twin.prompt import persona_prefix
+    from persona.twin.runner import Twin
+
+    with tempfile.TemporaryDirectory(prefix="persona-bench-twin-") as tmp:
+        home = Home(Path(tmp)).ensure()
+        profile = load_profile(DEMO_PROFILE)
+        profile.voice.notes.append(f"bench run {uuid.uuid4()}")
+        save_profile(profile, home.profile_path)
+        endpoint = LLM.from_settings(settings.model_copy(update={"llm_base_url": url}), home)
+        llm = LLM(endpoint.chat_model, local=True, url=url)  # our own llama.cpp server: local request shapes
+        app = App(home, settings.model_copy(update={"chroma_url": None}), llm=llm)
+        owner = Principal.owner(app.profile)
+        app.llm.text([SystemMessage(persona_prefix(app.profile, None))], max_tokens=1, tag="prefix")
+        prefix_tokens = app.llm.usage["prefix"].prompt_tokens
+        app.profile.voice.notes[-1] = f"bench run {uuid.uuid4()}"  # the call above cached it: start cold again
+        turns: dict[str, dict[str, float]] = {}
+        async with Twin.open(app) as twin:
+            for name, question in (("cold", "What should I focus on this week?"), ("cached", "Anything due today?")):
+                before = app.llm.usage.get("chat")
+                done = (before.prompt_tokens, before.completion_tokens) if before else (0, 0)
+                t0 = time.perf_counter()
+                await twin.respond(Event(channel="cli", principal=owner, text=question, session_id=name,
+                                         provenance=Provenance.of(owner)))
+                seconds = time.perf_counter() - t0
+                usage = app.llm.usage["chat"]
+                turns[name] = {"seconds": seconds, "prompt_tokens": usage.prompt_tokens - done[0],
+                               "completion_tokens": usage.completion_tokens - done[1], "prefix_tokens": prefix_tokens}
+    return turns
+
+
+def overhead_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
+    script = BENCHMARKS / "chat_bench.py"
+    if not script.exists():
+        raise NotReady(f"{script} is missing: `persona bench` runs from a source checkout of persona-twin")
+    step(f"twin overhead: {plan.chat_sessions} chat sessions × {plan.chat_turns} turns, scripted LLM")
+    with tempfile.TemporaryDirectory(prefix="persona-bench-chat-") as tmp:
+        out = Path(tmp) / "chat.json"
+        done = subprocess.run([sys.executable, str(script), "--sessions", str(plan.chat_sessions), "--turns",
+                               str(plan.chat_turns), "--latency", "0.05", "--json", str(out)],
+                              capture_output=True, text=True, timeout=600, check=False)
+        if done.returncode != 0 or not out.exists():
+            report.notes.append(f"chat_bench failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
+            return
+        chat = json.loads(out.read_text())
+    _add(report, "twin", "overhead per turn p50", chat["overhead_p50_ms"], "ms", "<= 20",
+         f"HTTP chat turn minus the scripted LLM's 50 ms, {chat['sessions']} concurrent sessions")
+    _add(report, "twin", "overhead per turn p99", chat["overhead_p99_ms"], "ms", "<= 100", "same, 99th percentile")
+    _add(report, "twin", "time inside the twin per turn", chat["twin_turn_mean_ms"] - chat["llm_latency_ms"], "ms", "",
+         "retrieval, prompt, guard, gate and audit (server-side mean, LLM latency removed)")
+    report.raw["chat"] = chat

@@ -1,0 +1,43 @@
+"""Carrying out calendar Actions that policy allowed: the executors the ActionGate calls."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from persona.channels.calendar.models import Attendee, CalEvent
+from persona.events import Action, ActionKind
+
+if TYPE_CHECKING:
+    from persona.app import App
+
+
+def tentative_event_payload(summary: str, start: str, end: str, organizer: str, attendees: list[str]) -> dict:
+    """What a CREATE_EVENT action carries: an event held as tentative until the owner approves it."""
+    return {"summary": summary, "start": start, "end": end, "organizer": organizer,
+            "attendees": attendees, "status": "TENTATIVE"}
+
+
+def register_executors(app: App) -> None:
+    calendar = app.calendar
+
+    def create(action: Action) -> str:
+        p = action.payload
+        event = CalEvent(
+            uid=action.id + "@persona-twin", summary=p["summary"], start=p["start"], end=p["end"],
+            organizer=p.get("organizer", ""), attendees=[Attendee(email=a) for a in p.get("attendees", [])],
+            status=p.get("status", "CONFIRMED"),
+        )
+        return f"event {calendar.create(event)} created"
+
+    def move(action: Action) -> str:
+        p = action.payload
+        calendar.move(p["uid"], p["start"], p["end"])
+        return f"event {p['uid']} moved"
+
+    def cancel(action: Action) -> str:
+        calendar.cancel(action.payload["uid"])
+        return f"event {action.payload['uid']} cancelled"
+
+    app.gate.register(ActionKind.CREATE_EVENT, create)
+    app.gate.register(ActionKind.MOVE_EVENT, move)
+    app.gate.register(ActionKind.CANCEL_EVENT, cancel)
