@@ -48,5 +48,38 @@ def eval_triage(
         console.print(f"reply coverage (keyword check): {report.coverage:.0%} of {len(covered)} criteria")
 
 
+DEFAULT_SCHEDULING = Path(__file__).resolve().parents[2] / "evals" / "scheduling" / "dataset.json"
+
+
+@eval_cli.command("scheduling")
+def eval_scheduling(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Scheduling dataset JSON (requests, calendars, correct slots).")]
+    = DEFAULT_SCHEDULING,
+    rules_only: Annotated[bool, typer.Option("--rules-only", help="No LLM: what the rules alone get right.")] = False,
+) -> None:
+    """Natural-language meeting requests against calendars: is the top proposed slot a correct one?"""
+    from persona.evals.scheduling import run_scheduling_eval
+    from persona.llm.client import LLM
+
+    obj = ctx.obj
+    llm = None if rules_only else LLM.from_settings(obj["settings"], obj["home"].ensure())
+    with console.status("scheduling…") as status:
+        report = run_scheduling_eval(path, llm, progress=lambda done, total, item: status.update(
+            f"{done}/{total} {item.id}: {'ok' if item.correct else 'wrong'}"))
+    table = Table("request", "", "expected", "got", "read by")
+    for item in report.items:
+        table.add_row(item.id, "[green]ok[/]" if item.correct else "[red]wrong[/]", item.expected, item.got,
+                      item.understood_by)
+    console.print(table)
+    console.print(f"accuracy: {report.accuracy:.0%} ({report.correct}/{report.total})")
+
+
 def register(cli: typer.Typer) -> None:
+    from persona.cli import measure, security
+
+    security.register(eval_cli)
+    eval_cli.command("replies")(measure.replies_command)
+    eval_cli.command("all")(measure.all_command)
+    cli.command("bench")(measure.bench_command)
     cli.add_typer(eval_cli, name="eval")
