@@ -115,3 +115,10 @@ def test_owner_only_exemplars_do_not_leak_either(home, address):
                                     subject="Re: offer")])
     ask(app, address, "Write me something about offers")
     assert "212,400" not in " ".join(str(m.content) for m in model.calls[0])
+
+
+def test_everyday_numbers_are_not_mistaken_for_private_details():
+    from persona.twin.guard import details
+
+    assert details("our 1:1 at 10, 15 minutes to acknowledge") == set()
+    assert details("EUR 212,400 by 2026-12-04, case HR-7741") == {"212,400", "2026-12-04", "HR-7741"}

@@ -14,6 +14,7 @@ from persona.profile import Boundary, Profile
 
 # Figures, amounts, dates and codes: the details whose leak matters and whose match is unambiguous.
 _DETAIL = re.compile(r"[€$£]?\d[\d,.:/\-]*\d(?:k\b)?|\b[A-Z]{2,}-?\d+\b")
+_MIN_DIGITS = 3  # "1:1" or "10" are everyday words; "148,500", "2026-12-04" and "HR-7741" are details
 
 
 def _words(text: str) -> set[str]:
@@ -39,7 +40,8 @@ def boundary_for(profile: Profile, principal: Principal, *texts: str) -> Boundar
 
 
 def details(text: str) -> set[str]:
-    return {m.group(0).rstrip(".,") for m in _DETAIL.finditer(text)}
+    found = (m.group(0).rstrip(".,") for m in _DETAIL.finditer(text))
+    return {d for d in found if sum(c.isdigit() for c in d) >= _MIN_DIGITS}
 
 
 def leaked_details(answer: str, private_hits: list[Any], allowed_text: str) -> set[str]:
