@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -54,6 +55,8 @@ class LLM:
         self.usage: dict[str, Usage] = {}
         # Called after every call with that call's usage (calls=1), e.g. to append to a ledger.
         self.on_usage: UsageHook | None = None
+        # Builds a fresh LLM when the endpoint refuses connections (set for the shared local server).
+        self.revive: Callable[[], LLM] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, home: Home) -> LLM:
@@ -62,13 +65,16 @@ class LLM:
             url, local = ensure_local_server(settings, home), True
         else:
             url, local = settings.llm_base_url, False
-        return cls.for_endpoint(
+        llm = cls.for_endpoint(
             url,
             local=local,
             api_key=settings.llm_api_key,
             model=settings.llm_model,
             timeout=settings.llm_timeout,
         )
+        if local:
+            llm.revive = lambda: cls.from_settings(settings, home)
+        return llm
 
     @classmethod
     def for_endpoint(
@@ -102,16 +108,14 @@ class LLM:
     def text(
         self, messages: LanguageModelInput, *, max_tokens: int | None = None, tag: str = "default"
     ) -> str:
-        with self._mapped_errors():
-            reply = self.chat_model.invoke(messages, **self._limits(max_tokens))
+        reply = self._invoke(messages, **self._limits(max_tokens))
         self._count(tag, reply)
         return reply.text
 
     async def atext(
         self, messages: LanguageModelInput, *, max_tokens: int | None = None, tag: str = "default"
     ) -> str:
-        with self._mapped_errors():
-            reply = await self.chat_model.ainvoke(messages, **self._limits(max_tokens))
+        reply = await self._ainvoke(messages, **self._limits(max_tokens))
         self._count(tag, reply)
         return reply.text
 
@@ -140,16 +144,13 @@ class LLM:
     ) -> T:
         """An instance of `schema` generated under that schema; one retry if the output is invalid."""
         prompt = _as_messages(messages)
-        model = self.chat_model.bind(
-            response_format=self._response_format(schema), **self._limits(max_tokens)
-        )
+        options = {"response_format": self._response_format(schema), **self._limits(max_tokens)}
         problem = ""
         for _attempt in range(2):
-            with self._mapped_errors():
-                try:
-                    reply = model.invoke(prompt)
-                except openai.LengthFinishReasonError as exc:
-                    reply = _cut_off(exc)
+            try:
+                reply = self._invoke(prompt, **options)
+            except openai.LengthFinishReasonError as exc:
+                reply = _cut_off(exc)
             self._count(tag, reply)
             parsed, problem = _parse(reply, schema)
             if parsed is not None:
@@ -166,22 +167,51 @@ class LLM:
         tag: str = "default",
     ) -> T:
         prompt = _as_messages(messages)
-        model = self.chat_model.bind(
-            response_format=self._response_format(schema), **self._limits(max_tokens)
-        )
+        options = {"response_format": self._response_format(schema), **self._limits(max_tokens)}
         problem = ""
         for _attempt in range(2):
-            with self._mapped_errors():
-                try:
-                    reply = await model.ainvoke(prompt)
-                except openai.LengthFinishReasonError as exc:
-                    reply = _cut_off(exc)
+            try:
+                reply = await self._ainvoke(prompt, **options)
+            except openai.LengthFinishReasonError as exc:
+                reply = _cut_off(exc)
             self._count(tag, reply)
             parsed, problem = _parse(reply, schema)
             if parsed is not None:
                 return parsed
             prompt = _with_correction(prompt, reply, problem)
         raise self._invalid(schema, problem)
+
+    def _invoke(self, messages: LanguageModelInput, **options: Any) -> AIMessage:
+        try:
+            with self._mapped_errors():
+                return self.chat_model.invoke(messages, **options)
+        except LLMUnavailable as exc:
+            if not self._revived(exc):
+                raise
+        with self._mapped_errors():
+            return self.chat_model.invoke(messages, **options)
+
+    async def _ainvoke(self, messages: LanguageModelInput, **options: Any) -> AIMessage:
+        try:
+            with self._mapped_errors():
+                return await self.chat_model.ainvoke(messages, **options)
+        except LLMUnavailable as exc:
+            if not await asyncio.to_thread(self._revived, exc):
+                raise
+        with self._mapped_errors():
+            return await self.chat_model.ainvoke(messages, **options)
+
+    def _revived(self, exc: LLMUnavailable) -> bool:
+        """The shared local server was refused: the process that started it may have exited. Start or
+        find one again (once per call); a timeout is not a reason, the server is alive but slow."""
+        cause = exc.__cause__
+        if self.revive is None or not isinstance(cause, openai.APIConnectionError) or isinstance(
+            cause, openai.APITimeoutError
+        ):
+            return False
+        fresh = self.revive()
+        self.chat_model, self.url = fresh.chat_model, fresh.url
+        return True
 
     def _limits(self, max_tokens: int | None) -> dict[str, Any]:
         if max_tokens is None:

@@ -149,6 +149,27 @@ def test_a_closed_port_is_llm_unavailable() -> None:
     assert llm.usage == {}
 
 
+def test_a_refused_local_server_is_started_again_once(stub_endpoint: StubEndpoint) -> None:
+    """A reused local server can vanish when the process that started it exits; the LLM finds a new one."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    dead = f"http://127.0.0.1:{port}/v1"
+    llm = LLM(chat_at(dead), local=True, url=dead)
+    revived: list[str] = []
+    llm.revive = lambda: revived.append(stub_endpoint.url) or LLM(chat_at(stub_endpoint.url), local=True,
+                                                                   url=stub_endpoint.url)
+    stub_endpoint.answers.append(lambda _body: (200, completion("back again", 3, 2)))
+
+    assert llm.text("hello") == "back again"
+    assert revived == [stub_endpoint.url] and llm.url == stub_endpoint.url
+
+    llm.revive = lambda: LLM(chat_at(dead), local=True, url=dead)  # still nothing there: one clear error
+    llm.chat_model, llm.url = chat_at(dead), dead
+    with pytest.raises(LLMUnavailable, match="[Cc]onnect"):
+        llm.text("hello")
+
+
 def test_a_server_error_is_llm_unavailable(stub_endpoint: StubEndpoint) -> None:
     stub_endpoint.answers.append(lambda _body: (500, {"error": {"message": "model crashed"}}))
     llm = LLM(chat_at(stub_endpoint.url), local=False, url=stub_endpoint.url)
