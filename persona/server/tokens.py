@@ -11,8 +11,7 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -21,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
 
+from persona.db import connect, create
 from persona.errors import PersonaError
 
 _SCHEMA = """
@@ -66,19 +66,10 @@ class TokenStore:
         self.path = path
         self.hasher = hasher or PasswordHasher()
         self._verified: dict[str, str] = {}  # sha256(token) -> token id, for this process
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        create(path, _SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across crashes, no fsync per commit
-        try:
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def issue(self, kind: TokenKind, address: str = OWNER) -> str:
         """A new token; for the owner, every earlier owner token stops working (rotation)."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from persona.db import connect, create
 from persona.events import Principal
 
 _SCHEMA = """
@@ -41,19 +41,10 @@ class SessionInfo(BaseModel):
 class SessionIndex:
     def __init__(self, path: Path):
         self.path = path
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        create(path, _SCHEMA)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable across crashes, no fsync per commit
-        try:
-            yield db
-        finally:
-            db.close()
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
 
     def record(self, principal: Principal, session_id: str, text: str) -> None:
         """Note a message in a session, creating the session (titled by its first message) if new."""

@@ -16,6 +16,8 @@ from email.utils import format_datetime, formataddr
 
 from pydantic import BaseModel
 
+from persona.memory.mailparse import ParsedMail
+
 
 class RawMail(BaseModel):
     """One message as the backend holds it; `key` locates it in that backend."""
@@ -24,23 +26,12 @@ class RawMail(BaseModel):
     data: bytes
 
 
-class IncomingMail(BaseModel):
+class IncomingMail(ParsedMail):
     """A parsed incoming message plus the headers triage needs. Body text is untrusted data."""
 
     key: str
-    message_id: str
     thread_id: str = ""
-    in_reply_to: str = ""
-    references: list[str] = []
-    from_addr: str = ""
-    from_name: str = ""
     reply_to: str = ""
-    to: list[str] = []
-    cc: list[str] = []
-    date: datetime | None = None
-    subject: str = ""
-    body: str = ""
-    fresh: str = ""
     bulk: bool = False  # List-Id / List-Unsubscribe / Precedence: bulk: sent to a list, not to the owner
     auto: bool = False  # Auto-Submitted: written by a machine; replying could start a mail loop
 

@@ -29,7 +29,7 @@ def read_mail(raw: RawMail) -> IncomingMail:
     reply_to = getaddresses([str(headers.get("Reply-To", ""))])
     return IncomingMail(
         key=raw.key,
-        **parsed.model_dump(exclude={"signature"}),
+        **parsed.model_dump(),
         reply_to=reply_to[0][1].lower() if reply_to and reply_to[0][1] else "",
         bulk=bool(headers.get("List-Id") or headers.get("List-Unsubscribe")) or precedence in _BULK_PRECEDENCE,
         auto=str(headers.get("Auto-Submitted", "no")).strip().lower() != "no",
