@@ -76,7 +76,7 @@ def _mail_audience(profile: Profile, principal: Principal, me: str) -> str:
         return f"The mail is from {me}'s own address."
     person = profile.person_for(principal.address)
     rel = f", {person.relationship}" if person and person.relationship else ""
-    return f"The mail is from {who} ({principal.role.value}{rel}). {me} writes the reply to {who}."
+    return f"The mail is from {who} ({principal.role.value}{rel}); the reply goes from {me} to {who}."
 
 
 def context_block(hits: list[Any]) -> str:
