@@ -35,6 +35,11 @@ _REFUSAL = re.compile(r"\b(I can(?:'|no)t (?:assist|help) with|I'?m (?:sorry|una
                       r"|as an AI\b|language model)", re.IGNORECASE)
 _MEETING = re.compile(r"\b(meet(?:ing)?|call|sync|catch up|schedule|availability|available|calendar|slot|"
                       r"invite|appointment)\b", re.IGNORECASE)
+# "can we find 45 minutes next Tuesday?" asks for a meeting without naming one: a length and a day.
+_DURATION = re.compile(r"\b(?:\d+|half an?|an?)\s*-?\s*(?:min(?:ute)?s?|hours?)\b", re.IGNORECASE)
+_DAY = re.compile(r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b|\btomorrow\b|\bnext week\b",
+                  re.IGNORECASE)
+_SENTENCE = re.compile(r"(?<=[.?!])\s+|\n\s*\n")
 _GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[ ,]*(\w+)?", re.IGNORECASE)
 
 
@@ -56,8 +61,12 @@ def reply_message_id(incoming_id: str, owner_address: str) -> str:
     return f"<twin-{digest}@{owner_address.rpartition('@')[2] or 'persona.local'}>"
 
 
+def _asks_to_meet(sentence: str) -> bool:
+    return bool(_MEETING.search(sentence) or (_DURATION.search(sentence) and _DAY.search(sentence)))
+
+
 def is_meeting_request(mail: IncomingMail, reason: str = "") -> bool:
-    return bool(_MEETING.search(f"{mail.subject}\n{mail.text}\n{reason}"))
+    return _asks_to_meet(f"{mail.subject}\n{reason}") or any(_asks_to_meet(s) for s in _SENTENCE.split(mail.text))
 
 
 def draft_reply(app: App, mail: IncomingMail, principal: Principal, *, reason: str = "") -> Draft:
@@ -90,9 +99,11 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal, *, reason: s
 
 
 def meeting_constraints(app: App, mail: IncomingMail) -> MeetingConstraints:
-    """The meeting the mail asks for, read by the scheduling skill's rules (no model call)."""
+    """The meeting the mail asks for, read by the scheduling skill's rules (no model call) from the sentences
+    that ask, so days mentioned for other reasons ("the go/no-go on Friday") are not taken as options."""
     profile = app.profile
-    return parse_meeting_request(mail.text, mail.date or app.clock(), profile.zone, people=profile.people,
+    asking = " ".join(s.strip() for s in _SENTENCE.split(mail.text) if _asks_to_meet(s)) or mail.text
+    return parse_meeting_request(asking, mail.date or app.clock(), profile.zone, people=profile.people,
                                  sender=mail.from_addr, subject=mail.subject, owner_emails=profile.owner.emails)
 
 

@@ -133,3 +133,16 @@ def test_two_bad_outputs_fall_back_to_a_holding_reply(make_app, make_mail):
     assert draft.body.startswith("Hi Sam,") and "get back to you" in draft.body
     assert "addressed to Dana" in model.calls[1][-1].text
     assert len(model.calls) == 2
+
+
+def test_a_length_and_a_day_ask_for_a_meeting_read_from_the_asking_sentence_only(make_app, make_mail):
+    """Days mentioned for other reasons (a go/no-go on Friday) are not offered as meeting days."""
+    app, model = make_app([GOOD])
+    body = ("With the go/no-go on Friday, can we find 45 minutes next Tuesday or Thursday afternoon to go over"
+            " the cutover?\n\nPriya can join either day. Sunday runs from 05:00 to 07:00.")
+    mail = _incoming(make_mail, body=body)
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.meeting is not None and draft.meeting.duration_minutes == 45
+    days = {w.day for w in draft.meeting.windows}
+    assert {d.strftime("%a") for d in days} >= {"Tue", "Thu"} and "Sun" not in {d.strftime("%a") for d in days}
+    assert all(w.start.hour >= 12 for w in draft.meeting.windows)
