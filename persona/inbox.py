@@ -183,7 +183,7 @@ def handle_mail(app: App, channel: EmailChannel, event: Event) -> MailOutcome:
 
     if status == "triaged":
         if state.label == Label.RESPOND:
-            draft = draft_reply(app, mail, event.principal, reason=state.reason)
+            draft = draft_reply(app, mail, event.principal)
             owner = app.profile.owner
             reply = OutgoingMail(
                 message_id=reply_message_id(mail.message_id, owner.emails[0]), from_addr=owner.emails[0],

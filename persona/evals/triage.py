@@ -125,7 +125,7 @@ def _run_case(app: App, case: dict) -> CaseResult:
     result = CaseResult(id=case["id"], expected=expected, predicted=decided.label, reason=decided.reason)
     if expected is Label.RESPOND:
         try:
-            reply = draft_reply(app, mail, principal, reason=decided.reason).body
+            reply = draft_reply(app, mail, principal).body
         except LLMUnavailable as exc:
             return result.model_copy(update={"error": f"drafting: {exc}"})
         criteria = [c for c in criteria_of(case.get("response_criteria", "")) if _stems(c)]

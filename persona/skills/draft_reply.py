@@ -65,17 +65,18 @@ def _asks_to_meet(sentence: str) -> bool:
     return bool(_MEETING.search(sentence) or (_DURATION.search(sentence) and _DAY.search(sentence)))
 
 
-def is_meeting_request(mail: IncomingMail, reason: str = "") -> bool:
-    return _asks_to_meet(f"{mail.subject}\n{reason}") or any(_asks_to_meet(s) for s in _SENTENCE.split(mail.text))
+def is_meeting_request(mail: IncomingMail) -> bool:
+    """Read from what the sender wrote only: a triage reason that mentions meetings is no request."""
+    return _asks_to_meet(mail.subject) or any(_asks_to_meet(s) for s in _SENTENCE.split(mail.text))
 
 
-def draft_reply(app: App, mail: IncomingMail, principal: Principal, *, reason: str = "") -> Draft:
+def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
     """A reply from the owner to the sender of `mail`, in the owner's voice."""
     profile = app.profile
     me = first_name(profile.owner.name)
     them = first_name(principal.name or mail.from_name) or principal.address.partition("@")[0]
     style = app.style_card
-    meeting = meeting_constraints(app, mail) if is_meeting_request(mail, reason) else None
+    meeting = meeting_constraints(app, mail) if is_meeting_request(mail) else None
     slot = _first_free_slot(app, meeting, mail)
     prompt = _prompt(app, mail, principal, me, them, meeting, slot, style)
     body = _clean(app.llm.text(prompt, max_tokens=350, tag="draft"))
