@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 _BODY_CHARS = 2000
 _REFUSAL = re.compile(r"\b(I can(?:'|no)t (?:assist|help) with|I'?m (?:sorry|unable)[^.]{0,40}\b(?:assist|help)"
                       r"|as an AI\b|language model)", re.IGNORECASE)
-_MEETING = re.compile(r"\b(meet(?:ing)?|call|sync|catch up|schedule|availability|available|calendar|slot|"
+_MEETING = re.compile(r"\b(meet(?:ing)?|(?<!-)call|sync|catch up|schedule|availability|available|calendar|slot|"
                       r"invite|appointment)\b", re.IGNORECASE)
 # "can we find 45 minutes next Tuesday?" asks for a meeting without naming one: a length and a day.
 _DURATION = re.compile(r"\b(?:\d+|half an?|an?)\s*-?\s*(?:min(?:ute)?s?|hours?)\b", re.IGNORECASE)

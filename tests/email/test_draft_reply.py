@@ -146,3 +146,9 @@ def test_a_length_and_a_day_ask_for_a_meeting_read_from_the_asking_sentence_only
     days = {w.day for w in draft.meeting.windows}
     assert {d.strftime("%a") for d in days} >= {"Tue", "Thu"} and "Sun" not in {d.strftime("%a") for d in days}
     assert all(w.start.hour >= 12 for w in draft.meeting.windows)
+
+
+def test_on_call_is_not_a_call(make_app, make_mail):
+    app, _ = make_app([GOOD])
+    mail = _incoming(make_mail, body="Can you swap my on-call week with Jonas? I'm away from the 14th.")
+    assert draft_reply(app, mail, sender_principal(app.profile, mail)).meeting is None
