@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from persona.cli.context import app_from, console, err_console, run_guarded
-from persona.errors import PersonaError
+from persona.cli.context import run_guarded
 from persona.home import resolve_home
 from persona.settings import load_settings
 
@@ -54,5 +51,3 @@ def main() -> None:
     _register()
     run_guarded(cli)
 
-
-__all__ = ["main", "cli", "app_from", "console", "err_console", "Console", "PersonaError", "sys"]

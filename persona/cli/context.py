@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import click
 import typer
 from rich.console import Console
 
@@ -36,6 +37,6 @@ def run_guarded(cli: typer.Typer) -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(1)
-    except __import__("click").ClickException as exc:
+    except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -119,8 +119,9 @@ def run_inbox(app: App, data: Path, console: Console) -> None:
         channel.stop()
     console.print(inbox_table(report))
     console.rule("[bold]4. Waiting for the owner's approval")
-    console.print(approvals_table(app.store.approvals()))
-    for approval in app.store.approvals():
+    waiting = app.store.approvals()
+    console.print(approvals_table(waiting))
+    for approval in waiting:
         if approval.action.kind.value == "send_mail":
             p = approval.action.payload
             console.print(Panel(p.get("body", ""), title=f"draft to {', '.join(approval.action.targets)}: {p.get('subject', '')}",

@@ -40,13 +40,14 @@ class Twin:
             yield cls(app, saver)
 
     async def respond(self, event: Event) -> TwinReply:
+        session = thread_id(event)
         state = await self.graph.ainvoke(
             {
                 "messages": [HumanMessage(content=event.text)],
                 "principal": event.principal.model_dump(mode="json"),
                 "question": event.text,
             },
-            {"configurable": {"thread_id": thread_id(event)}},
+            {"configurable": {"thread_id": session}},
         )
         principal = event.principal
         action = Action(
@@ -54,7 +55,7 @@ class Twin:
             requested_by=principal,
             targets=[principal.address] if principal.address and not principal.is_owner else [],
             target_provenance=[event.provenance],
-            payload={"text": state["answer"], "session": thread_id(event)},
+            payload={"text": state["answer"], "session": session},
             payload_provenance=[event.provenance, Provenance(source=Source.OWNER_DATA, ref="memory")],
             event_id=event.id,
             summary=f"chat reply to {principal.name or principal.address or principal.role.value}",
