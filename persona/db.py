@@ -1,24 +1,83 @@
-"""SQLite connections for the home's state database: one short connection per operation, WAL mode."""
+"""SQLite connections for the home's state databases: WAL mode, one kept-open connection per thread and file.
+
+Closing the last connection to a WAL database checkpoints it and syncs the file, which costs ~60×
+the small transaction around it, so each thread keeps its connections open (a few per thread, the
+least recently used closed first). A connection already in use further up the same thread's stack,
+or one whose file was replaced on disk, is never handed out again.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_KEPT_PER_THREAD = 8
+_local = threading.local()
 
-@contextmanager
-def connect(path: Path) -> Iterator[sqlite3.Connection]:
+
+class _Kept:
+    def __init__(self, path: Path):
+        self.inode = os.stat(path).st_ino if path.exists() else None
+        self.db = _open(path)
+        self.busy = False
+        if self.inode is None:  # sqlite created the file just now
+            self.inode = os.stat(path).st_ino
+
+
+def _open(path: Path) -> sqlite3.Connection:
     """Autocommit unless a caller says BEGIN; rows by column name; no fsync per commit (WAL keeps it
     durable across a crash of the process)."""
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+def _kept(path: Path) -> _Kept | None:
+    """This thread's idle connection to `path`, opened if needed; None when it is busy (nested use)."""
+    pool: OrderedDict[str, _Kept] = _local.__dict__.setdefault("pool", OrderedDict())
+    key = str(path)
+    kept = pool.get(key)
+    if kept is not None and kept.inode != _inode(path):
+        pool.pop(key).db.close()
+        kept = None
+    if kept is None:
+        kept = pool[key] = _Kept(path)
+        while len(pool) > _KEPT_PER_THREAD:
+            pool.popitem(last=False)[1].db.close()
+    pool.move_to_end(key)
+    return None if kept.busy else kept
+
+
+def _inode(path: Path) -> int | None:
     try:
-        yield db
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None
+
+
+@contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    kept = _kept(path)
+    if kept is None:
+        db = _open(path)
+        try:
+            yield db
+        finally:
+            db.close()
+        return
+    kept.busy = True
+    try:
+        yield kept.db
     finally:
-        db.close()
+        kept.busy = False
+        if kept.db.in_transaction:  # a caller's BEGIN must never leak into the next caller's work
+            kept.db.rollback()
 
 
 def create(path: Path, schema: str) -> None:
