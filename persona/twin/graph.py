@@ -55,7 +55,11 @@ def build_graph(app: App) -> StateGraph:
         principal = Principal.model_validate(state["principal"])
         question = state["question"]
         facts = app.memory.search(question, principal.audiences, k=FACTS_K, kind="knowledge")
-        exemplars = app.memory.search(question, principal.audiences, k=EXEMPLARS_K, kind="exemplar")
+        # exemplars set the tone for others; the owner needs no samples of their own voice
+        exemplars = (
+            [] if principal.is_owner
+            else app.memory.search(question, principal.audiences, k=EXEMPLARS_K, kind="exemplar")
+        )
         return {"facts": [_plain(h) for h in facts], "exemplars": [_plain(h) for h in exemplars]}
 
     async def respond(state: TwinState) -> dict[str, Any]:

@@ -40,15 +40,35 @@ class Twin:
             yield cls(app, saver)
 
     async def respond(self, event: Event) -> TwinReply:
+        async for part in self.stream(event):
+            if isinstance(part, TwinReply):
+                return part
+        raise AssertionError("Twin.stream ends with a TwinReply")
+
+    async def stream(self, event: Event) -> AsyncIterator[str | TwinReply]:
+        """The owner's answer token by token as the model writes it, then the TwinReply. Anyone else
+        gets only the TwinReply: their answer may not leave before the guard has read all of it."""
         session = thread_id(event)
-        state = await self.graph.ainvoke(
+        live = event.principal.is_owner
+        state: dict = {}
+        async for mode, data in self.graph.astream(
             {
                 "messages": [HumanMessage(content=event.text)],
                 "principal": event.principal.model_dump(mode="json"),
                 "question": event.text,
             },
             {"configurable": {"thread_id": session}},
-        )
+            stream_mode=["messages", "values"] if live else ["values"],
+            durability="exit",  # one checkpoint per turn; the message itself is kept by the channel
+        ):
+            if mode == "values":
+                state = data
+            elif data[1].get("langgraph_node") == "respond" and (token := data[0].text):
+                yield token
+        yield await self._reply(event, session, state)
+
+    async def _reply(self, event: Event, session: str, state: dict) -> TwinReply:
+        """The graph only proposes: the reply goes through the ActionGate like every action."""
         principal = event.principal
         action = Action(
             kind=ActionKind.REPLY_CHAT,
