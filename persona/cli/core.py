@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -16,6 +16,9 @@ from persona.cli.context import app_from, console
 from persona.errors import PersonaError
 from persona.events import Event, Principal, Provenance
 from persona.profile import Audience, Owner, Profile, load_profile, save_profile
+
+if TYPE_CHECKING:
+    from persona.twin.runner import Twin
 
 
 def init(
@@ -70,12 +73,33 @@ def _event(principal: Principal, text: str, session: str, channel: str = "cli") 
     return Event(channel=channel, principal=principal, text=text, session_id=session, provenance=Provenance.of(principal))
 
 
-async def _ask_once(app: App, principal: Principal, text: str, session: str) -> str:
+async def _say(twin: Twin, event: Event, prefix: str = "") -> None:
+    """Print the twin's answer; the owner's appears as the model writes it, anyone else's once guarded."""
+    from persona.twin.runner import TwinReply
+
+    streamed = False
+    with console.status("thinking…") as status:
+        async for part in twin.stream(event):
+            if isinstance(part, TwinReply):
+                reply = part
+                continue
+            if not streamed:
+                status.stop()
+                console.print(prefix, end="")
+                streamed = True
+            console.print(part, end="", markup=False, highlight=False)
+    if streamed:
+        console.print()
+    else:
+        console.print(prefix, end="")
+        console.print(reply.text, markup=False, highlight=False)
+
+
+async def _ask_once(app: App, principal: Principal, text: str, session: str) -> None:
     from persona.twin.runner import Twin
 
     async with Twin.open(app) as twin:
-        reply = await twin.respond(_event(principal, text, session))
-    return reply.text
+        await _say(twin, _event(principal, text, session))
 
 
 def ask(
@@ -87,9 +111,7 @@ def ask(
     """Answer one message as the twin would answer that person."""
     app = app_from(ctx)
     principal = _principal(app, as_address)
-    with console.status("thinking…"):
-        text = asyncio.run(_ask_once(app, principal, message, session or uuid.uuid4().hex))
-    console.print(text, highlight=False)
+    asyncio.run(_ask_once(app, principal, message, session or uuid.uuid4().hex))
 
 
 def chat(
@@ -113,9 +135,7 @@ def chat(
                     return
                 if not text:
                     return
-                with console.status("thinking…"):
-                    reply = await twin.respond(_event(principal, text, session))
-                console.print(f"[bold cyan]twin>[/] {reply.text}", highlight=False)
+                await _say(twin, _event(principal, text, session), prefix="[bold cyan]twin>[/] ")
 
     asyncio.run(loop())
 

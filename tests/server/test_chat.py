@@ -16,13 +16,21 @@ def answer(events) -> str:
     return "".join(data for kind, data in events if kind == "token")
 
 
-def test_answer_streams_as_sse_events_in_order(twin: Served):
+def test_a_colleagues_answer_arrives_whole_after_the_guard(twin: Served):
     twin.model.replies.append("Yes, the cutover is on the 8th.")
     events = twin.chat("colleague_a", "When is the cutover?")
     kinds = [kind for kind, _ in events]
-    assert kinds[0] == "start" and kinds[-1] == "done" and kinds.count("token") == 7
-    assert answer(events) == "Yes, the cutover is on the 8th."
+    assert kinds[0] == "start" and kinds[-1] == "done" and kinds.count("token") == 1
+    assert answer(events) == events[-1][1]["text"] == "Yes, the cutover is on the 8th."
     assert events[0][1]["session"] == events[-1][1]["session"]
+
+
+def test_the_owners_answer_streams_as_the_model_writes_it(twin: Served):
+    twin.model.replies.append("The cutover is on the 8th, at 06:00.")
+    events = twin.chat("owner", "When is the cutover?")
+    tokens = [data for kind, data in events if kind == "token"]
+    assert tokens == ["The ", "cutover ", "is ", "on ", "the ", "8th, ", "at ", "06:00."]  # the model's chunks
+    assert events[-1] == ("done", {"session": events[0][1]["session"], "blocked": False, "text": "".join(tokens)})
 
 
 def test_colleague_gets_neither_owner_only_memory_nor_an_action_on_the_owners_behalf(twin: Served):

@@ -1,15 +1,15 @@
 """POST /api/chat: one message in, the twin's answer out as Server-Sent Events.
 
-Events: `start` {session}, then `token` pieces of the answer, then `done` {session, blocked};
+Events: `start` {session}, then `token` pieces of the answer, then `done` {session, blocked, text};
 or `error` {message} when the LLM is down (the message itself is already in the session).
-The answer is streamed only after the guard has checked it: for a colleague, unguarded tokens
-could carry owner-only details.
+The owner's answer streams as the model writes it. Anyone else's is sent whole, as one `token`,
+after the guard has read it: unguarded tokens could carry owner-only details. `done` carries the
+final text, which is what counts if it differs from the pieces (a fallback for an empty answer).
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import AsyncIterator
 
@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from persona.errors import PersonaError
 from persona.server.auth import Chatter
 from persona.server.state import server_state
-from persona.twin.runner import thread_id
+from persona.twin.runner import TwinReply, thread_id
 
 router = APIRouter(tags=["chat"])
 
@@ -34,10 +34,6 @@ class ChatIn(BaseModel):
     )
 
 
-def _pieces(text: str) -> list[str]:
-    return re.findall(r"\S+\s*|\s+", text)
-
-
 @router.post("/api/chat", response_class=EventSourceResponse)
 async def chat(body: ChatIn, request: Request, principal: Chatter) -> AsyncIterator[ServerSentEvent]:
     """Send a message to the twin; the answer streams back as SSE."""
@@ -49,15 +45,21 @@ async def chat(body: ChatIn, request: Request, principal: Chatter) -> AsyncItera
     )
     await asyncio.to_thread(state.sessions.record, principal, session, event.text)
     yield ServerSentEvent(event="start", data={"session": session})
+    streamed = False
     try:
         async with state.session_lock(thread_id(event)):
             with state.metrics.turn():
-                reply = await twin.respond(event)
+                async for part in twin.stream(event):
+                    if isinstance(part, TwinReply):
+                        reply = part
+                    else:
+                        streamed = True
+                        yield ServerSentEvent(event="token", data=part)
     except PersonaError as exc:  # headers are sent: the stream is the only way left to tell the user
         state.metrics.turn_errors.labels(type(exc).__name__).inc()
         message = f"{str(exc).rstrip('.')}. Your message is saved in this session; send it again later."
         yield ServerSentEvent(event="error", data={"message": message, "session": session})
         return
-    for piece in _pieces(reply.text):
-        yield ServerSentEvent(event="token", data=piece)
-    yield ServerSentEvent(event="done", data={"session": session, "blocked": bool(reply.blocked)})
+    if not streamed:
+        yield ServerSentEvent(event="token", data=reply.text)
+    yield ServerSentEvent(event="done", data={"session": session, "blocked": bool(reply.blocked), "text": reply.text})
