@@ -1,14 +1,17 @@
 """Chat under load: many concurrent sessions through the real HTTP stack, against a scripted LLM.
 
-    python benchmarks/chat_bench.py [--sessions 200] [--turns 5] [--latency 0.05] [--retrieval real|off]
-                                    [--json out.json]
+    python benchmarks/chat_bench.py [--sessions 200] [--turns 5] [--think 10] [--latency 0.05]
+                                    [--retrieval real|off] [--json out.json]
 
 The server runs in its own process (uvicorn on a loopback port, as `persona serve` runs it) with a
 fresh home: a profile with one colleague per session, a small memory, one invite token each, and a
 ScriptedChatModel that answers every call after a fixed `--latency`. This process is the client:
-httpx.AsyncClient opens all sessions at once; each sends `--turns` messages one after another and
-reads each answer's SSE stream to its `done` event. The twin's own overhead per turn is the turn's
-wall time minus the scripted latency (one LLM call per turn).
+httpx.AsyncClient keeps all sessions open at once. Each first signs in (its token's one argon2 check,
+not a chat turn), then sends `--turns` messages, pausing a random time between them as a person does
+(exponential, mean `--think` seconds, fixed seed; sessions start spread over the first pause).
+`--think 0` sends back to back: the server is then saturated and the figures measure queueing, not
+the twin. The twin's own overhead per turn is the turn's wall time minus the scripted latency
+(one LLM call per turn).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -54,6 +58,7 @@ class Results(BaseModel):
     retrieval: str
     sessions: int
     turns: int
+    think_s: float
     llm_latency_ms: float
     wall_s: float
     turns_per_s: float
@@ -63,6 +68,7 @@ class Results(BaseModel):
     twin_turn_mean_ms: float  # server side: time inside the twin (retrieval, LLM, guard, gate, audit)
     http_layer_mean_ms: float  # client turn time minus the twin's: HTTP, auth, session index, SSE, queueing
     server_cpu_ms_per_turn: float  # CPU the server process spent per turn: the cost, without the waiting
+    server_cpu_busy: float  # share of one core the server used: near 1.0 means turns queue for the CPU
     errors: int
 
 
@@ -127,12 +133,17 @@ def serve(root: Path, sessions: int, turns: int, latency: float, retrieval: str,
 # -- client ----------------------------------------------------------------------------------------
 
 
-async def one_session(client: httpx.AsyncClient, token: str, turns: int) -> tuple[list[float], int]:
+async def one_session(
+    client: httpx.AsyncClient, token: str, turns: int, think: float, rng: random.Random
+) -> tuple[list[float], int]:
     headers = {"Authorization": f"Bearer {token}"}
     session: str | None = None
     times: list[float] = []
     errors = 0
+    await asyncio.sleep(rng.uniform(0, think))
     for turn in range(turns):
+        if turn:
+            await asyncio.sleep(rng.expovariate(1 / think) if think else 0)
         body = {"message": QUESTIONS[turn % len(QUESTIONS)]} | ({"session": session} if session else {})
         start = time.perf_counter()
         try:
@@ -182,13 +193,16 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def load(url: str, tokens: list[str], turns: int, owner: str, server_pid: int) -> Run:
+async def load(url: str, tokens: list[str], turns: int, think: float, owner: str, server_pid: int) -> Run:
     limits = httpx.Limits(max_connections=len(tokens) + 10, max_keepalive_connections=len(tokens) + 10)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
-        # One warm-up turn outside the measurement: first-use costs (imports, SQLite pages) are not per-turn.
-        await one_session(client, tokens[0], 1)
+        # Outside the measurement: one warm-up turn (imports, SQLite pages) and each session's sign-in.
+        await one_session(client, tokens[0], 1, 0, random.Random(0))
+        for token in tokens:
+            (await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})).raise_for_status()
+        rngs = [random.Random(i) for i in range(len(tokens))]
         cpu, start = cpu_seconds(server_pid), time.perf_counter()
-        results = await asyncio.gather(*(one_session(client, t, turns) for t in tokens))
+        results = await asyncio.gather(*(one_session(client, t, turns, think, r) for t, r in zip(tokens, rngs)))
         wall, cpu = time.perf_counter() - start, cpu_seconds(server_pid) - cpu
         metrics = (await client.get("/metrics", headers={"Authorization": f"Bearer {owner}"})).text
     return Run(
@@ -212,6 +226,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--turns", type=int, default=5)
+    parser.add_argument(
+        "--think", type=float, default=10.0, help="Mean pause between a session's turns, seconds (0: back to back)."
+    )
     parser.add_argument("--latency", type=float, default=0.05, help="Scripted LLM latency per call, seconds.")
     parser.add_argument(
         "--retrieval",
@@ -260,7 +277,9 @@ def main() -> None:
                     raise SystemExit("the benchmark server exited before it was ready")
                 time.sleep(0.2)
             info = json.loads(ready.read_text())
-            run = asyncio.run(load(info["url"], info["tokens"], args.turns, info["owner"], server.pid))
+            run = asyncio.run(
+                load(info["url"], info["tokens"], args.turns, args.think, info["owner"], server.pid)
+            )
         finally:
             server.terminate()
             server.wait(30)
@@ -272,6 +291,7 @@ def main() -> None:
         retrieval=args.retrieval,
         sessions=args.sessions,
         turns=args.turns,
+        think_s=args.think,
         llm_latency_ms=args.latency * 1000,
         wall_s=round(run.wall, 2),
         turns_per_s=round(len(times) / run.wall, 1),
@@ -283,6 +303,7 @@ def main() -> None:
         if times
         else float("nan"),
         server_cpu_ms_per_turn=round(run.server_cpu * 1000 / max(len(times), 1), 1),
+        server_cpu_busy=round(run.server_cpu / run.wall, 2),
         errors=run.errors,
     )
     for key, value in results.model_dump().items():
