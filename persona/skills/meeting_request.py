@@ -331,11 +331,16 @@ def _day_mentions(text: str, today: date, zone: ZoneInfo) -> list[_Mention]:
             mentions.append(
                 _Mention(match.start(), match.end(), [monday + timedelta(days=d) for d in weekdays], week=True)
             )
+    previous: tuple[int, str] = (-1, "")  # where the last weekday ended, and its qualifier
     for match in re.finditer(r"\b(?:(?P<q>next|this|coming|on)\s+)?" + _WEEKDAY_RE + r"s?\b", text):
         if any(match.start("wd") in r for r in covered):
             continue
         weekday = _WEEKDAY[match["wd"][:3]]
         qualifier = match["q"] or ""
+        # "next Tuesday or Thursday": the qualifier of a list's first day holds for the whole list
+        if not qualifier and previous[0] >= 0 and re.fullmatch(r"\s*(?:,|/|,?\s*(?:or|and))\s*", text[previous[0] : match.start()]):
+            qualifier = previous[1]
+        previous = (match.end(), qualifier)
         if qualifier == "next":
             day = this_monday + timedelta(days=7 + weekday)
         elif qualifier == "this" and weekday == today.weekday():

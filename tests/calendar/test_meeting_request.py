@@ -84,6 +84,11 @@ def test_weekday_conventions():
     assert parse_meeting_request("call next Tuesday", monday, BERLIN).windows[0].day == date(2025, 3, 18)
     assert parse_meeting_request("call this Monday", monday, BERLIN).windows[0].day == date(2025, 3, 10)
     assert parse_meeting_request("call Monday", monday, BERLIN).windows[0].day == date(2025, 3, 17)
+    # a qualifier holds for the whole list of days it starts, and only for that list
+    listed = parse_meeting_request("call next Tuesday or Thursday", monday, BERLIN).windows
+    assert [w.day for w in listed] == [date(2025, 3, 18), date(2025, 3, 20)]
+    separate = parse_meeting_request("call next Tuesday; Thursday works too", monday, BERLIN).windows
+    assert [w.day for w in separate] == [date(2025, 3, 13), date(2025, 3, 18)]
 
 
 def test_title_and_attendees():
