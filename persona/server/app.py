@@ -4,6 +4,7 @@ through `lifespan_hooks`, each an async context manager factory given the App an
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
@@ -48,6 +49,10 @@ def _warm_up(app: App) -> None:
     """Load the embedding model, memory and LLM now; loading them inside a turn would stall it for seconds."""
     app.memory.search("warm up", [Audience.PUBLIC], k=1)
     app.llm  # noqa: B018 - may start the local model server
+    # The ~600k objects loaded so far (torch, transformers, chromadb) live as long as the process;
+    # left to the collector, each full collection walks them all and stalls every turn for ~0.5 s.
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(

@@ -37,6 +37,9 @@ class Twin:
     @asynccontextmanager
     async def open(cls, app: App) -> AsyncIterator["Twin"]:
         async with AsyncSqliteSaver.from_conn_string(str(app.home.checkpoints_db)) as saver:
+            await saver.setup()
+            # WAL keeps a commit durable across a crash of the process without an fsync per turn
+            await saver.conn.execute("PRAGMA synchronous=NORMAL")
             yield cls(app, saver)
 
     async def respond(self, event: Event) -> TwinReply:
