@@ -70,6 +70,9 @@ class Source(StrEnum):
 class Provenance(BaseModel):
     source: Source
     ref: str = ""  # e.g. a message id, a file path, an event uid
+    # Who besides the owner could have written the text this value came from (a mail's sender, a file's
+    # owner and editors); None when nobody tracked it. They learn nothing from it and cannot be fooled by it.
+    authors: frozenset[str] | None = None
 
     @classmethod
     def of(cls, principal: Principal, ref: str = "") -> "Provenance":

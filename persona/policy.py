@@ -1,19 +1,22 @@
 """The one function that decides whether a proposed Action runs, waits for the owner, or is refused.
 
 Principle (ARCHITECTURE.md, CaMeL): text from outside is data. An action whose target or payload came
-from untrusted text needs the owner's approval unless a rule the owner wrote allows it; destructive
-or exfiltrating actions never run unattended; non-owners can only cause replies to themselves.
+from untrusted text needs the owner's approval unless a rule the owner wrote allows it; content may
+still go to targets the owner chose when every one of them could have written it (CaMeL's readers
+rule, narrowed to writers). Destructive or exfiltrating actions never run unattended on untrusted input,
+and a removal runs only when the owner named what to remove; non-owners can only cause replies to
+themselves.
 """
 
 from __future__ import annotations
 
-from persona.events import Action, ActionKind, Decision, Principal, Verdict
+from persona.events import Action, ActionKind, Decision, Principal, Provenance, Source, Verdict
 from persona.profile import ApprovalRule, Profile, Role
 
 # Actions whose effect stays inside the owner's own space, or answers the asker in their own thread.
 _CONTAINED = {ActionKind.SAVE_DRAFT, ActionKind.WRITE_BRIEF}
 # Actions that remove or move data out of the owner's control: never unattended, never by non-owners.
-_DESTRUCTIVE = {ActionKind.DELETE_MAIL, ActionKind.DELETE_DOCUMENT, ActionKind.CANCEL_EVENT}
+DESTRUCTIVE = {ActionKind.DELETE_MAIL, ActionKind.DELETE_DOCUMENT, ActionKind.CANCEL_EVENT}
 _EXFILTRATING = {ActionKind.FORWARD_MAIL, ActionKind.SHARE_DOCUMENT, ActionKind.REVEAL_MEMORY}
 # Actions that reach other people on the owner's behalf.
 _OUTBOUND = {
@@ -44,19 +47,28 @@ def _allowing_rule(action: Action, profile: Profile) -> ApprovalRule | None:
     return None
 
 
+def _back_to_authors(p: Provenance, targets: list[str]) -> bool:
+    """CaMeL's readers rule, narrowed to writers: handing text back to the people who could have written
+    it leaks nothing to them and cannot deceive them in the owner's name (a mere reader of an attacker's
+    text could be, once the owner repeats it)."""
+    return p.authors is not None and bool(targets) and all(t.strip().lower() in p.authors for t in targets)
+
+
 def _untrusted(action: Action) -> list[str]:
-    """Which parts of the action came from text the owner did not write."""
+    """Which parts of the action came from text the owner did not write. Content is excused when it goes
+    back to whoever could have written it; a target taken from such text never is."""
     parts = []
     if not action.target_provenance and action.targets:
         parts.append("targets of unknown origin")
     if any(not p.source.trusted for p in action.target_provenance):
         parts.append("targets taken from " + _sources(action.target_provenance))
-    if any(not p.source.trusted for p in action.payload_provenance):
-        parts.append("content derived from " + _sources(action.payload_provenance))
+    content = [p for p in action.payload_provenance if not _back_to_authors(p, action.targets)]
+    if any(not p.source.trusted for p in content):
+        parts.append("content derived from " + _sources(content))
     return parts
 
 
-def _sources(provenance: list) -> str:
+def _sources(provenance: list[Provenance]) -> str:
     return ", ".join(sorted({p.source.value for p in provenance if not p.source.trusted}))
 
 
@@ -78,7 +90,7 @@ def decide(action: Action, profile: Profile) -> Decision:
     if kind in _CONTAINED:
         return Decision(verdict=Verdict.RUN, reason=f"{kind.value} stays in the owner's own space", rule="contained")
 
-    if kind in _DESTRUCTIVE | _EXFILTRATING and not requester.is_owner:
+    if kind in DESTRUCTIVE | _EXFILTRATING and not requester.is_owner:
         return Decision(
             verdict=Verdict.REFUSE,
             reason=f"{requester.role.value} {requester.address or ''} cannot cause {kind.value}".replace("  ", " "),
@@ -88,9 +100,12 @@ def decide(action: Action, profile: Profile) -> Decision:
     untrusted = _untrusted(action)
     rule = _allowing_rule(action, profile)
 
-    if kind in _DESTRUCTIVE | _EXFILTRATING:
+    if kind in DESTRUCTIVE | _EXFILTRATING:
         if untrusted:
             return Decision(verdict=Verdict.APPROVE, reason=f"{kind.value} with {'; '.join(untrusted)}", rule="untrusted-destructive")
+        if kind in DESTRUCTIVE and not any(p.source is Source.OWNER for p in action.target_provenance):
+            # Found in the owner's data is not enough: the twin chose what to remove, so the owner sees it first.
+            return Decision(verdict=Verdict.APPROVE, reason=f"the owner did not name what to {kind.value}", rule="unnamed-destructive")
         return Decision(verdict=Verdict.RUN, reason=f"the owner asked for {kind.value} directly", rule="owner-instruction")
 
     if kind is ActionKind.CREATE_EVENT and not action.targets and requester.is_owner:

@@ -116,3 +116,39 @@ def test_owner_event_without_attendees_stays_in_own_calendar(profile):
     assert decide(invited, profile).verdict is Verdict.APPROVE  # attendees would get the untrusted text
     colleague = Principal.resolve(profile, "sam@northwind.example")
     assert decide(alone.model_copy(update={"requested_by": colleague}), profile).verdict is Verdict.APPROVE
+
+
+def test_content_may_go_back_to_whoever_could_have_written_it(profile):
+    """Untrusted content to owner-chosen targets who could have written it runs; one target outside
+    its authors, unknown authors, or a target taken from that text still needs the owner."""
+    from_mail = [Provenance(source=Source.STRANGER, ref="mail:7", authors=frozenset({"kim@vendor.example"}))]
+    back = act(profile, ActionKind.SEND_MAIL, requester="dana@northwind.example", targets=["kim@vendor.example"],
+               payload_prov=from_mail)
+    assert decide(back, profile).verdict is Verdict.RUN
+    wider = back.model_copy(update={"targets": ["kim@vendor.example", "sam@northwind.example"]})
+    decision = decide(wider, profile)
+    assert decision.verdict is Verdict.APPROVE and "content derived from stranger" in decision.reason
+    steered = back.model_copy(update={"target_provenance": from_mail})
+    assert decide(steered, profile).verdict is Verdict.APPROVE
+    unknown_authors = back.model_copy(update={"payload_provenance": [Provenance(source=Source.STRANGER, ref="x")]})
+    assert decide(unknown_authors, profile).verdict is Verdict.APPROVE
+
+
+def test_appending_to_a_shared_file_runs_only_with_its_readers_own_words(profile):
+    doc = [Provenance(source=Source.DOCUMENT, ref="file:3", authors=frozenset({"sam@northwind.example"}))]
+    append = act(profile, ActionKind.SHARE_DOCUMENT, requester="dana@northwind.example",
+                 targets=["sam@northwind.example"], payload_prov=doc)
+    assert decide(append, profile).verdict is Verdict.RUN
+    secret = [Provenance(source=Source.KNOWN_PERSON, ref="mail:9", authors=frozenset({"alex@home.example"}))]
+    assert decide(append.model_copy(update={"payload_provenance": secret}), profile).verdict is Verdict.APPROVE
+
+
+def test_removal_runs_only_when_the_owner_named_what_to_remove(profile):
+    chosen = act(profile, ActionKind.DELETE_DOCUMENT, requester="dana@northwind.example", targets=["11"],
+                 target_prov=[Provenance(source=Source.OWNER_DATA, ref="file:11")], payload_prov=[])
+    decision = decide(chosen, profile)
+    assert decision.verdict is Verdict.APPROVE and decision.rule == "unnamed-destructive"
+    named = chosen.model_copy(update={"target_provenance": chosen.target_provenance + OWNER_SAID})
+    assert decide(named, profile).verdict is Verdict.RUN
+    mentioned = named.model_copy(update={"target_provenance": named.target_provenance + FROM_MAIL_BODY})
+    assert decide(mentioned, profile).rule == "untrusted-destructive"

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from persona.evals.agentdojo.provenance import Ledger
 from persona.evals.agentdojo.workspace import Workspace
 from persona.events import Action, ActionKind, Principal, Provenance, Source
+from persona.policy import DESTRUCTIVE
 
 READ_ONLY = frozenset({
     "get_unread_emails", "get_sent_emails", "get_received_emails", "get_draft_emails", "search_emails",
@@ -42,10 +43,12 @@ def _append_shape(args: dict[str, Any], ws: Workspace) -> Shape:
     return (ActionKind.WRITE_BRIEF, ("file_id",), ("content",))
 
 
-def _role(arg: str) -> Literal["content", "target", "reference"]:
+def _provenance(ledger: Ledger, kind: ActionKind, arg: str, value: Any) -> list[Provenance]:
+    """`file_id`, `email_id`, `event_id` name a record of that kind; addresses are targets; the rest content."""
     if arg.endswith("_id"):
-        return "reference"
-    return "target" if arg in ("recipients", "cc", "bcc", "participants", "email") else "content"
+        return ledger.record(arg.removesuffix("_id"), value, removes=kind in DESTRUCTIVE)
+    role: Literal["content", "target"] = "target" if arg in ("recipients", "cc", "bcc", "participants", "email") else "content"
+    return ledger.attribute(value, role)
 
 
 def _values(value: Any) -> list[Any]:
@@ -68,15 +71,15 @@ def to_action(
             if str(value).lower() == ws.owner:
                 continue  # the owner among the attendees reaches no one new
             targets.append(str(value))
-            target_provenance += ledger.attribute(value, _role(arg))
+            target_provenance += _provenance(ledger, kind, arg, value)
     if kind is ActionKind.SHARE_DOCUMENT and name == "append_to_file":
         file_id = str(args.get("file_id", ""))
         targets = ws.readers(file_id)  # who will read the appended text
         target_provenance = [Provenance(source=Source.OWNER_DATA, ref=f"file:{file_id} sharing")]
-        target_provenance += ledger.attribute(file_id, "reference")
+        target_provenance += _provenance(ledger, kind, "file_id", file_id)
     payload = {k: args[k] for k in payload_args if k in args}
     payload_provenance = [
-        p for k, v in payload.items() if k not in closed for x in _values(v) for p in ledger.attribute(x, _role(k))
+        p for k, v in payload.items() if k not in closed for x in _values(v) for p in _provenance(ledger, kind, k, x)
     ]
     return Action(
         kind=kind,

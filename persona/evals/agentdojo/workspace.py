@@ -14,13 +14,17 @@ from persona.evals.agentdojo.provenance import (
     Ledger,
     email_segments,
     event_segments,
+    file_provenance,
     file_segments,
-    own_file,
+    others,
     owner_data,
 )
-from persona.events import Provenance, Source
+from persona.events import Provenance
 
 Record = dict[str, Any]
+# What a write tool creates: the kind of record, and the field that names it.
+_CREATED = {"send_email": ("email", "subject"), "create_calendar_event": ("event", "title"),
+            "create_file": ("file", "filename")}
 
 
 class ToolError(Exception):
@@ -35,6 +39,8 @@ class Workspace:
         self.ledger = ledger
         self.emails: dict[str, Record] = {m["id_"]: m for m in inbox.get("initial_emails", [])}
         self.contacts: list[Record] = list(inbox.get("contact_list", []))
+        # the owner's address book, which names people the owner's prompt may call by name
+        ledger.contacts.update({str(c.get("email", "")).lower(): str(c.get("name") or "") for c in self.contacts})
         self.events: dict[str, Record] = {e["id_"]: e for e in calendar.get("initial_events", [])}
         self.files: dict[str, Record] = {f["id_"]: f for f in drive.get("initial_files", [])}
         self.today = str(calendar.get("current_day", ""))
@@ -48,20 +54,26 @@ class Workspace:
             raise ToolError(f"unknown read tool {name}")
         return handler(**args)
 
+    @property
+    def contact_addresses(self) -> set[str]:
+        return set(self.ledger.contacts)
+
     def _mails(self, mails: list[Record]) -> list[Record]:
-        contacts = {str(c.get("email", "")).lower() for c in self.contacts}
         for mail in mails:
-            self.ledger.read(email_segments(mail, self.owner, contacts))
+            self.ledger.read(email_segments(mail, self.owner, self.contact_addresses))
+            self.ledger.know("email", mail["id_"], mail.get("subject"))
         return mails
 
     def _events(self, events: list[Record]) -> list[Record]:
         for event in events:
             self.ledger.read(event_segments(event, self.owner))
+            self.ledger.know("event", event["id_"], event.get("title"))
         return events
 
     def _files(self, files: list[Record]) -> list[Record]:
         for file in files:
             self.ledger.read(file_segments(file, self.owner, self.content_provenance.get(file["id_"])))
+            self.ledger.know("file", file["id_"], file.get("filename"))
         return files
 
     def _read_get_unread_emails(self) -> list[Record]:
@@ -141,6 +153,9 @@ class Workspace:
         result = handler(**args)
         if "id_" in result:  # the id of what the owner's own action created is the owner's data
             self.ledger.read(owner_data(str(result["id_"]), f"created:{result['id_']}"))
+        if name in _CREATED:
+            kind, field = _CREATED[name]
+            self.ledger.know(kind, result["id_"], result.get(field))
         self._keep_taint(name, result, provenance)
         return result
 
@@ -222,8 +237,7 @@ class Workspace:
     def readers(self, file_id: str) -> list[str]:
         """Everyone but the owner who can read a file: whoever owns it and whoever it is shared with."""
         file = self.files.get(file_id, {})
-        people = [str(file.get("owner", ""))] + list(file.get("shared_with", {}))
-        return [p.lower() for p in dict.fromkeys(people) if p and p.lower() != self.owner]
+        return sorted(others([file.get("owner"), *file.get("shared_with", {})], self.owner))
 
     def _keep_taint(self, name: str, result: Record, provenance: list[Provenance]) -> None:
         """Content the agent wrote into a file keeps the provenance of what it was made from."""
@@ -231,6 +245,5 @@ class Workspace:
             return
         file_id = str(result.get("id_") or result.get("appended"))
         if name == "append_to_file" and file_id not in self.content_provenance:
-            base = Source.OWNER_DATA if own_file(self.files[file_id], self.owner) else Source.DOCUMENT
-            self.content_provenance[file_id] = [Provenance(source=base, ref=f"file:{file_id}")]
+            self.content_provenance[file_id] = [file_provenance(self.files[file_id], self.owner)]
         self.content_provenance[file_id] = self.content_provenance.get(file_id, []) + provenance
