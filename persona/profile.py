@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
 
 from persona.errors import ConfigError
 
@@ -72,10 +72,24 @@ class Owner(_Strict):
         return [_check_address(v) for v in value]
 
 
+# A wall-clock time in the owner's zone, sent as "09:00:00". Pydantic's default schema says `format: time`,
+# which JSON Schema reads as RFC 3339 with an offset: the API would promise what it never sends.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
+            "description": "HH:MM[:SS] in the owner's time zone",
+        }
+    ),
+]
+
+
 class WorkingHours(_Strict):
     days: list[Weekday] = ["mon", "tue", "wed", "thu", "fri"]
-    start: time = time(9, 0)
-    end: time = time(17, 30)
+    start: LocalTime = time(9, 0)
+    end: LocalTime = time(17, 30)
 
 
 class Voice(_Strict):
@@ -133,8 +147,8 @@ class TriageRules(_Strict):
 
 class Schedule(_Strict):
     inbox_every_minutes: int = Field(default=5, ge=1)
-    daily_brief_at: time = time(7, 30)
-    upkeep_at: time = time(2, 30)
+    daily_brief_at: LocalTime = time(7, 30)
+    upkeep_at: LocalTime = time(2, 30)
 
 
 class Profile(_Strict):
