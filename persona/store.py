@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
@@ -183,7 +184,7 @@ class StateStore:
     def get_approval(self, id_or_prefix: str) -> Approval:
         with self._connect() as db:
             rows = db.execute(
-                "SELECT * FROM approvals WHERE id LIKE ? LIMIT 2", (id_or_prefix.replace("%", "") + "%",)
+                "SELECT * FROM approvals WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (_starts_with(id_or_prefix),)
             ).fetchall()
         if not rows:
             raise PersonaError(f"no approval with id {id_or_prefix!r}; `persona approvals list` shows them")
@@ -241,7 +242,12 @@ class StateStore:
             return True
 
     def ledger_keys(self, prefix: str, status: str | None = None) -> list[tuple[str, str, str]]:
-        query = "SELECT key, status, value FROM ledger WHERE key LIKE ?" + (" AND status = ?" if status else "")
-        params: tuple[Any, ...] = (prefix + "%", status) if status else (prefix + "%",)
+        query = "SELECT key, status, value FROM ledger WHERE key LIKE ? ESCAPE '\\'" + (" AND status = ?" if status else "")
+        params: tuple[Any, ...] = (_starts_with(prefix), status) if status else (_starts_with(prefix),)
         with self._connect() as db:
             return [(r["key"], r["status"], r["value"]) for r in db.execute(query + " ORDER BY key", params)]
+
+
+def _starts_with(prefix: str) -> str:
+    """A LIKE pattern matching `prefix` literally: `%` and `_` in ids are characters, not wildcards."""
+    return re.sub(r"([\\%_])", r"\\\1", prefix) + "%"

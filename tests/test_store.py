@@ -51,3 +51,10 @@ def test_ledger_compare_and_set(store: StateStore):
     assert store.ledger_set("mail:1", "drafted", "draft-id", expect="fetched")
     assert store.ledger_get("mail:1") == ("drafted", "draft-id")
     assert store.ledger_keys("mail:") == [("mail:1", "drafted", "draft-id")]
+
+
+def test_prefixes_match_literally_not_as_like_wildcards(store: StateStore):
+    store.ledger_set("mail:a_b@host", "done", "")
+    store.ledger_set("mail:axb@host", "done", "")
+    assert [key for key, _, _ in store.ledger_keys("mail:a_")] == ["mail:a_b@host"]
+    assert store.ledger_keys("mail:%") == []
