@@ -88,7 +88,7 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
         problem = reply_problem(body, mail, me, them)
     subject = mail.subject if mail.subject.lower().startswith("re:") else f"Re: {mail.subject}".strip()
     return Draft(
-        to=principal.address,
+        to=mail.reply_to or principal.address,  # where the sender asked replies to go; the policy checks it
         subject=subject,
         body=holding_reply(me, them, style) if problem else body,
         in_reply_to=mail.message_id,
