@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -143,20 +143,18 @@ class LLM:
         tag: str = "default",
     ) -> T:
         """An instance of `schema` generated under that schema; one retry if the output is invalid."""
-        prompt = _as_messages(messages)
         options = {"response_format": self._response_format(schema), **self._limits(max_tokens)}
-        problem = ""
-        for _attempt in range(2):
+        attempts = self._json_attempts(messages, schema, tag)
+        prompt = next(attempts)
+        while True:
             try:
                 reply = self._invoke(prompt, **options)
             except openai.LengthFinishReasonError as exc:
                 reply = _cut_off(exc)
-            self._count(tag, reply)
-            parsed, problem = _parse(reply, schema)
-            if parsed is not None:
-                return parsed
-            prompt = _with_correction(prompt, reply, problem)
-        raise self._invalid(schema, problem)
+            try:
+                prompt = attempts.send(reply)
+            except StopIteration as done:
+                return done.value
 
     async def ajson(
         self,
@@ -166,14 +164,28 @@ class LLM:
         max_tokens: int | None = None,
         tag: str = "default",
     ) -> T:
-        prompt = _as_messages(messages)
         options = {"response_format": self._response_format(schema), **self._limits(max_tokens)}
-        problem = ""
-        for _attempt in range(2):
+        attempts = self._json_attempts(messages, schema, tag)
+        prompt = next(attempts)
+        while True:
             try:
                 reply = await self._ainvoke(prompt, **options)
             except openai.LengthFinishReasonError as exc:
                 reply = _cut_off(exc)
+            try:
+                prompt = attempts.send(reply)
+            except StopIteration as done:
+                return done.value
+
+    def _json_attempts(
+        self, messages: LanguageModelInput, schema: type[T], tag: str
+    ) -> Generator[list[BaseMessage], AIMessage, T]:
+        """The parse-and-correct loop of json/ajson without the call itself: yields each prompt to send,
+        receives the model's reply, returns the parsed instance."""
+        prompt = _as_messages(messages)
+        problem = ""
+        for _attempt in range(2):
+            reply = yield prompt
             self._count(tag, reply)
             parsed, problem = _parse(reply, schema)
             if parsed is not None:
