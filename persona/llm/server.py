@@ -123,6 +123,10 @@ class LocalServer:
             "--logits_all", "False",
             # Keeps the KV state of recent prompts in RAM, so alternating persona prefixes stay cheap.
             "--cache", "True",
+            # The cap counts only the KV part of a saved state; each also copies up to n_batch rows of
+            # logits (~300 MB with this vocabulary). The 2 GiB default grew the server to 14 GB RSS in
+            # a day of evals; 256 MiB keeps the last few prompts, ~1.5 GB in all.
+            "--cache_size", str(256 << 20),
             # By default any new request (even GET /v1/models) cuts a running stream short with
             # [DONE]; the server is shared by several homes and the scheduler, so requests queue.
             "--interrupt_requests", "False",
