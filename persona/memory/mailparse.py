@@ -153,7 +153,7 @@ def _decode(part: Message) -> str:
     charset = part.get_content_charset() or "utf-8"
     try:
         codecs.lookup(charset)
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or not even a name ("utf\x00-8")
         charset = "utf-8"
     try:
         return payload.decode(charset, errors="replace")

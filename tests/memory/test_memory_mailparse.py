@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from persona.errors import PersonaError
@@ -219,6 +219,7 @@ def test_fully_quoted_forward_has_no_fresh_text() -> None:
     st.binary(max_size=600),
     st.sampled_from([b"", NESTED[:200], b"Content-Type: text/plain; charset=utf-7\n\n"]),
 )
+@example(b"Content-Type: text/plain; charset=\"utf\x00-8\"\n\nhi", b"")  # a charset that is not even a name
 def test_arbitrary_bytes_parse_or_raise_only_mailparseerror(noise: bytes, prefix: bytes) -> None:
     data = prefix + noise
     try:
