@@ -43,16 +43,18 @@ class Twin:
             yield cls(app, saver)
 
     async def respond(self, event: Event) -> TwinReply:
-        async for part in self.stream(event):
+        async for part in self.stream(event, live=False):
             if isinstance(part, TwinReply):
                 return part
         raise AssertionError("Twin.stream ends with a TwinReply")
 
-    async def stream(self, event: Event) -> AsyncIterator[str | TwinReply]:
+    async def stream(self, event: Event, live: bool = True) -> AsyncIterator[str | TwinReply]:
         """The owner's answer token by token as the model writes it, then the TwinReply. Anyone else
-        gets only the TwinReply: their answer may not leave before the guard has read all of it."""
+        gets only the TwinReply: their answer may not leave before the guard has read all of it.
+        `live=False` asks the model for the whole answer at once: llama.cpp's server reports token
+        usage only then."""
         session = thread_id(event)
-        live = event.principal.is_owner
+        live = live and event.principal.is_owner
         state: dict = {}
         async for mode, data in self.graph.astream(
             {
