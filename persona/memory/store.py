@@ -1,18 +1,19 @@
-"""The memory store: one Chroma collection of the owner's knowledge and writing exemplars.
+"""The memory store: one Chroma collection of the owner's knowledge and writing exemplars, and a
+full-text index beside it (persona.memory.keywords) for the keyword half of hybrid search.
 
-Every item carries an audience label. Searches put the allowed audiences into Chroma's `where`
-clause, so an item outside them is never even a candidate; ranking happens after that filter.
+Every item carries an audience label. A search considers only items whose audience it was given:
+Chroma's `where`, or the same test on the metadata Chroma returns, applies it before any text is read
+or ranked, and the keyword index stores the audience with each item and filters on it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlparse
 
 import chromadb
@@ -23,13 +24,16 @@ from pydantic import BaseModel, Field
 from persona.errors import ConfigError
 from persona.home import Home
 from persona.memory.embedding import Embedder
+from persona.memory.keywords import KeywordIndex
 from persona.profile import Audience
 from persona.settings import Settings
 
 ItemKind = Literal["knowledge", "exemplar"]
 COLLECTION = "memory"
 _RRF_K = 60  # the usual reciprocal-rank-fusion constant; damps the weight of top ranks
+_OVERFETCH = 4  # neighbours asked for per one wanted, before the audience and kind are applied
 _ADD_BATCH = 256
+_SYNC_BATCH = 5000
 
 
 class MemoryItem(BaseModel):
@@ -88,6 +92,18 @@ class MemoryStore:
                 f"memory in {home.memory_dir} was built with embedding model {built_with!r}, "
                 f"not {embedder.name!r}; set PERSONA_EMBEDDING_MODEL back or start a fresh memory"
             )
+        home.memory_dir.mkdir(parents=True, exist_ok=True)
+        self._keywords = KeywordIndex(home.memory_dir / "keywords.sqlite")
+        if self._keywords.count() != self._collection.count():
+            self._reindex_keywords()  # a memory from before the index, or an add cut off between the two
+
+    def _reindex_keywords(self) -> None:
+        self._keywords.clear()
+        total = self._collection.count()
+        for offset in range(0, total, _SYNC_BATCH):
+            got = self._collection.get(limit=_SYNC_BATCH, offset=offset, include=["documents", "metadatas"])
+            self._keywords.add(_keyword_row(id_, doc, meta) for id_, doc, meta in
+                               zip(got["ids"], got["documents"], got["metadatas"]))
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -104,17 +120,22 @@ class MemoryStore:
             # an owner's short message is both a knowledge chunk and an exemplar: embed it once
             texts = list(dict.fromkeys(item.text for item in new))
             vectors = dict(zip(texts, self.embedder.embed(texts)))
+            metadatas = [_metadata(item) for item in new]
             self._collection.add(
                 ids=[item.id for item in new],
                 embeddings=[vectors[item.text] for item in new],
                 documents=[item.text for item in new],
-                metadatas=[_metadata(item) for item in new],
+                metadatas=metadatas,  # type: ignore[arg-type]
             )
+            self._keywords.add(_keyword_row(item.id, item.text, meta) for item, meta in zip(new, metadatas))
             added += len(new)
         return added
 
     def delete_source(self, source: str) -> None:
-        self._collection.delete(where={"source": source})
+        ids = self._collection.get(where={"source": source}, include=[])["ids"]
+        if ids:
+            self._collection.delete(ids=ids)
+            self._keywords.delete(ids)
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -143,35 +164,50 @@ class MemoryStore:
         scope = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         pool = max(4 * k, 20)
         query_vector = self.embedder.embed_query(query)
-        found = self._collection.query(
-            query_embeddings=[query_vector], n_results=pool, where=scope, include=_INCLUDE
-        )
-        candidates = _rows(
-            found["ids"][0], found["documents"][0], found["metadatas"][0], found["embeddings"][0]
-        )
-        terms = _terms(query)
-        if terms:
-            got = self._collection.get(
-                where=scope, where_document=_contains_any(query, terms), limit=5 * pool, include=_INCLUDE
-            )
-            for id_, row in _rows(got["ids"], got["documents"], got["metadatas"], got["embeddings"]).items():
-                candidates.setdefault(id_, row)
-
-        # both rankings cover every candidate, so a keyword-only find still gets its vector rank
-        similarity = {id_: float(np.dot(query_vector, row[2])) for id_, row in candidates.items()}
-        vector_rank = sorted(candidates, key=lambda i: -similarity[i])
-        # a mail's subject names its topic better than any sentence of its body
-        keyword_rank = _bm25_rank(
-            terms, {id_: f"{row[1].get('subject', '')} {row[0]}" for id_, row in candidates.items()}
-        )
+        candidates = self._nearest(query_vector, pool, allowed, kind, scope, filtered=where is not None)
+        keyword = self._keywords.search(_terms(query), allowed, kind, pool)
+        missing = [id_ for id_, _ in keyword if id_ not in candidates]
+        if missing:  # keyword-only finds: their vectors from Chroma, which re-applies a caller's `where`
+            got = self._collection.get(ids=missing, where=scope if where else None,
+                                       include=["documents", "metadatas", "embeddings"])
+            for id_, doc, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
+                if _in_scope(meta, allowed, kind):
+                    candidates[id_] = _Row(doc, dict(meta), float(np.dot(query_vector, vec)))
+        # every candidate has a vector rank; only those with a query word have a keyword rank
+        vector_rank = sorted(candidates, key=lambda i: -candidates[i].similarity)
+        keyword_rank = [id_ for id_, _ in keyword if id_ in candidates]
         fused: Counter[str] = Counter()
         for ranking in (vector_rank, keyword_rank):
             for rank, id_ in enumerate(ranking):
                 fused[id_] += 1.0 / (_RRF_K + rank + 1)
         return [
-            Hit(text=candidates[id_][0], score=score, similarity=similarity[id_], metadata=candidates[id_][1])
-            for id_, score in fused.most_common(k)
+            Hit(text=candidates[i].text, score=score, similarity=candidates[i].similarity, metadata=candidates[i].metadata)
+            for i, score in fused.most_common(k)
         ]
+
+    def _nearest(
+        self, vector: list[float], n: int, allowed: list[str], kind: str | None, scope: dict[str, Any], filtered: bool
+    ) -> dict[str, _Row]:
+        """The `n` nearest items in scope, nearest first. A `where` in Chroma's query first lists every
+        item it admits (500 ms at 50k items for a filter that admits most), so without a caller's `where`
+        this asks for more neighbours' metadata unfiltered, keeps those in scope and reads only their text;
+        Chroma filters only when too few were in scope."""
+        if not filtered:
+            want = n * _OVERFETCH
+            got = self._collection.query(query_embeddings=[vector], n_results=want, include=["metadatas", "distances"])
+            ids = got["ids"][0]
+            kept = [i for i, meta in enumerate(got["metadatas"][0]) if _in_scope(meta, allowed, kind)][:n]
+            if not kept and len(ids) < want:
+                return {}  # nothing in the whole collection is in scope
+            if len(kept) == n or len(ids) < want:  # enough, or that was the whole collection
+                texts = self._collection.get(ids=[ids[i] for i in kept], include=["documents"])
+                text_of = dict(zip(texts["ids"], texts["documents"]))
+                return {ids[i]: _Row(text_of[ids[i]], dict(got["metadatas"][0][i]), 1 - got["distances"][0][i])
+                        for i in kept if ids[i] in text_of}
+        found = self._collection.query(query_embeddings=[vector], n_results=n, where=scope,
+                                       include=["documents", "metadatas", "distances"])
+        return {id_: _Row(doc, dict(meta), 1 - dist) for id_, doc, meta, dist in
+                zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0])}
 
     def exemplars(
         self, query: str, audiences: Collection[Audience], k: int = 3, where: dict[str, Any] | None = None
@@ -204,23 +240,19 @@ def _client(home: Home, settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-_INCLUDE: Any = ["documents", "metadatas", "embeddings"]
-_Row = tuple[str, dict[str, Any], Any]  # text, metadata, embedding
+class _Row(NamedTuple):
+    text: str
+    metadata: dict[str, Any]
+    similarity: float  # cosine similarity to the query
 
 
-def _rows(ids: list[str], docs: Any, metas: Any, vectors: Any) -> dict[str, _Row]:
-    return {id_: (doc, dict(meta), vec) for id_, doc, meta, vec in zip(ids, docs, metas, vectors)}
+def _in_scope(meta: Any, allowed: list[str], kind: str | None) -> bool:
+    """The audience and kind half of a search's scope, checked on an item Chroma returned unfiltered."""
+    return meta["audience"] in allowed and kind in (None, meta["kind"])
 
 
-def _contains_any(query: str, terms: list[str]) -> dict[str, Any]:
-    """A where_document matching any term; $contains is case-sensitive, so try the usual casings."""
-    spelled = {w.lower(): w for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9'\-]*", query)}
-    variants = [
-        {"$contains": v}
-        for t in terms
-        for v in dict.fromkeys((t, t.capitalize(), t.upper(), spelled.get(t, t)))
-    ]
-    return variants[0] if len(variants) == 1 else {"$or": variants}
+def _keyword_row(id_: str, text: str, meta: Any) -> tuple[str, str, str, str, str]:
+    return id_, meta["audience"], meta["kind"], str(meta.get("subject", "")), text
 
 
 def _metadata(item: MemoryItem) -> dict[str, str | int | float | bool]:
@@ -234,7 +266,7 @@ def _metadata(item: MemoryItem) -> dict[str, str | int | float | bool]:
 
 # --- keyword scoring -------------------------------------------------------------------------------
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
+_WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")  # "lena's" is "lena": the index splits at apostrophes too
 _STOP = frozenset(
     "a an and are as at be but by can could did do does for from had has have how i if in is it its me my "
     "no not of on or our she he so that the their them then there these they this to was we were what "
@@ -244,27 +276,5 @@ _STOP = frozenset(
 
 
 def _terms(query: str) -> list[str]:
-    """Distinct content words of a query, longest first (a crude proxy for rarity), at most six."""
-    words = {w for w in _WORD.findall(query.lower()) if w not in _STOP and len(w) > 2}
-    return sorted(words, key=lambda w: (-len(w), w))[:6]
-
-
-def _bm25_rank(terms: Iterable[str], docs: dict[str, str], k1: float = 1.2, b: float = 0.75) -> list[str]:
-    """Ids of docs containing any term, best BM25 first; statistics come from the candidate pool."""
-    terms = list(terms)
-    if not terms or not docs:
-        return []
-    tokens = {id_: _WORD.findall(text.lower()) for id_, text in docs.items()}
-    avg_len = sum(len(t) for t in tokens.values()) / len(tokens) or 1.0
-    df = Counter(term for toks in tokens.values() for term in set(toks) & set(terms))
-    scores: dict[str, float] = {}
-    for id_, toks in tokens.items():
-        tf = Counter(toks)
-        score = 0.0
-        for term in terms:
-            if tf[term]:
-                idf = math.log(1 + (len(docs) - df[term] + 0.5) / (df[term] + 0.5))
-                score += idf * tf[term] * (k1 + 1) / (tf[term] + k1 * (1 - b + b * len(toks) / avg_len))
-        if score > 0:
-            scores[id_] = score
-    return sorted(scores, key=lambda i: -scores[i])
+    """Distinct content words of a query; the keyword index's BM25 weighs them by rarity."""
+    return sorted({w for w in _WORD.findall(query.lower()) if w not in _STOP and len(w) > 2})

@@ -159,3 +159,27 @@ def test_http_client_against_real_chroma_server(home: Home, embedder: Embedder, 
 def test_bad_chroma_url_is_a_config_error(home: Home, embedder: Embedder) -> None:
     with pytest.raises(ConfigError, match="PERSONA_CHROMA_URL"):
         MemoryStore(home, Settings(chroma_url="not a url"), embedder)
+
+
+def test_nearest_items_outside_the_audience_do_not_crowd_out_the_rest(store: MemoryStore) -> None:
+    """Most neighbours of the query are owner-only: the public item is still found, nothing private is."""
+    private = [f"Offsite in Lisbon, private note {i}: my own budget worries and travel plans." for i in range(120)]
+    store.add([MemoryItem.make(t, "knowledge", OWNER) for t in private])
+    store.add(_items())
+    hits = store.search("offsite in Lisbon budget", {PUBLIC}, k=3)
+    assert sorted(h.text for h in hits) == sorted(t for t, a in FACTS if a == PUBLIC)  # both public facts
+    assert store.search("offsite in Lisbon budget", {OWNER}, k=3)[0].metadata["audience"] == "owner"
+
+
+def test_keyword_index_follows_deletes_and_is_rebuilt_when_out_of_step(
+    home: Home, embedder: Embedder, store: MemoryStore
+) -> None:
+    store.add(_items())
+    filler = [f"Ticket OPS-{1000 + i} was closed after the deploy on day {i}." for i in range(30)]
+    store.add([MemoryItem.make(t, "knowledge", TEAM) for t in filler])
+    store.delete_source("facts#3")
+    assert all("4471" not in h.text for h in store.search("OPS-4471", {TEAM}, k=3))
+    store.add(_items())
+    (home.memory_dir / "keywords.sqlite").unlink()  # a memory built before the index existed
+    reopened = MemoryStore(home, Settings(chroma_url=None), embedder)
+    assert reopened.search("OPS-4471", {TEAM}, k=3)[0].text == FACTS[3][0]

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from persona.memory import keywords
+from persona.memory.keywords import KeywordIndex
+
+
+def test_bm25_over_the_collection_and_the_scope(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(keywords, "_FEW", 5)  # as a large memory, where common words are skipped
+    index = KeywordIndex(tmp_path / "k.sqlite")
+    rows = [(f"n{i}", "team", "knowledge", "", f"weekly note {i} about the platform") for i in range(12)]
+    rows += [
+        ("cut", "team", "knowledge", "Cutover moved", "We decided to move the cutover to Sunday."),
+        ("cut-ex", "team", "exemplar", "", "The cutover moves, sorry."),
+        ("secret", "owner", "knowledge", "", "My own cutover worries."),
+    ]
+    index.add(rows)
+    index.add(rows[-2:])  # added again: replaced, not doubled
+    assert index.count() == 15
+    # "platform" is in most items: too common to rank by; "decide" finds "decided" (stemming)
+    assert [i for i, _ in index.search(["platform", "decide"], ["team"], "knowledge", 5)] == ["cut"]
+    assert index.search(["platform"], ["team"], None, 5) == []
+    assert {i for i, _ in index.search(["cutover"], ["team", "public"], None, 5)} == {"cut", "cut-ex"}
+    assert [i for i, _ in index.search(['cutover") OR ("note'], ["owner"], None, 5)] == []  # quoted, not syntax
+    index.delete(["cut"])
+    assert [i for i, _ in index.search(["cutover"], ["team"], "knowledge", 5)] == []
+
+
+def test_a_small_memory_keeps_every_word(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "k.sqlite")
+    index.add([("a", "team", "knowledge", "", "Ticket OPS-4471 tracks it."), ("b", "team", "knowledge", "", "Other.")])
+    assert [i for i, _ in index.search(["ops-4471", "---"], ["team"], None, 5)] == ["a"]
