@@ -45,8 +45,8 @@ class Results(BaseModel):
     new_tokens: int
     cold_prefix_s: float
     cached_prefix_s: float
-    other_prefix_cold_s: float
-    first_prefix_again_s: float
+    other_prefix_cold_s: float | None  # None: `switch` was off
+    first_prefix_again_s: float | None
 
 
 def filler(tokens: int, seed: int) -> str:
@@ -84,10 +84,14 @@ def generation_rate(client: httpx.Client, max_tokens: int) -> tuple[int, float]:
     return len(stamps), (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
 
-def run(url: str, prefix_tokens: int, new_tokens: int, gen_tokens: int) -> Results:
+def run(url: str, prefix_tokens: int, new_tokens: int, gen_tokens: int, switch: bool = True,
+        prompt_tokens: int = 500) -> Results:
+    """Prefill rate on a `prompt_tokens` prompt, generation rate over `gen_tokens`, and a `prefix_tokens`
+    system prompt cold then cached; `switch` also measures a second prefix, then the first again (is it
+    kept in the RAM cache?)."""
     with httpx.Client(base_url=url, timeout=600) as client:
         prefill = chat(
-            client, [{"role": "user", "content": f"{uuid.uuid4()} {filler(500, 1)}"}], max_tokens=1
+            client, [{"role": "user", "content": f"{uuid.uuid4()} {filler(prompt_tokens, 1)}"}], max_tokens=1
         )
         generated, gen_rate = generation_rate(client, gen_tokens)
 
@@ -101,8 +105,8 @@ def run(url: str, prefix_tokens: int, new_tokens: int, gen_tokens: int) -> Resul
         prefix_b = f"{uuid.uuid4()} You write as the owner. {filler(prefix_tokens, 3)}"
         cold = chat(client, persona_prompt(prefix_a, 10), max_tokens=1)
         cached = chat(client, persona_prompt(prefix_a, 11), max_tokens=1)
-        other = chat(client, persona_prompt(prefix_b, 12), max_tokens=1)
-        again = chat(client, persona_prompt(prefix_a, 13), max_tokens=1)
+        other = chat(client, persona_prompt(prefix_b, 12), max_tokens=1) if switch else None
+        again = chat(client, persona_prompt(prefix_a, 13), max_tokens=1) if switch else None
     return Results(
         prefill_tokens=prefill.prompt_tokens,
         prefill_tok_s=prefill.prompt_tokens / prefill.seconds,
@@ -112,8 +116,8 @@ def run(url: str, prefix_tokens: int, new_tokens: int, gen_tokens: int) -> Resul
         new_tokens=new_tokens,
         cold_prefix_s=cold.seconds,
         cached_prefix_s=cached.seconds,
-        other_prefix_cold_s=other.seconds,
-        first_prefix_again_s=again.seconds,
+        other_prefix_cold_s=other.seconds if other else None,
+        first_prefix_again_s=again.seconds if again else None,
     )
 
 
@@ -136,9 +140,10 @@ def print_table(results: Results) -> None:
         ("generation", f"{r.generated_tokens} tokens", f"{r.generation_tok_s:.1f} tok/s"),
         ("prefix A, first request", f"{r.prefix_tokens}+{r.new_tokens} tokens", f"{r.cold_prefix_s:.2f} s"),
         ("prefix A, next request", "same prefix, new tail", f"{r.cached_prefix_s:.2f} s"),
-        ("prefix B, first request", "another prefix", f"{r.other_prefix_cold_s:.2f} s"),
-        ("prefix A again after B", "from the RAM cache", f"{r.first_prefix_again_s:.2f} s"),
     ]
+    if r.other_prefix_cold_s is not None and r.first_prefix_again_s is not None:
+        rows += [("prefix B, first request", "another prefix", f"{r.other_prefix_cold_s:.2f} s"),
+                 ("prefix A again after B", "from the RAM cache", f"{r.first_prefix_again_s:.2f} s")]
     for name, size, value in rows:
         print(f"{name:<26} {size:<24} {value:>12}")
 

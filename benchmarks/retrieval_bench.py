@@ -4,10 +4,13 @@
 
 Vectors are synthetic (384 dimensions like all-MiniLM-L6-v2, drawn around 1,000 cluster centres so
 neighbourhoods look like text embeddings rather than uniform noise) in a persistent Chroma collection
-with the HNSW settings given. Latency is one `query` of 10 results at a time, timed from the client;
-recall@10 compares its ids with an exact numpy search over the same vectors. The hybrid part times
-`MemoryStore.search` on a store of synthetic texts: a query with keywords (vector query + a keyword
-`$contains` scan + BM25 + fusion) against one made only of stopwords (the vector step alone).
+with the HNSW settings given. From `--hnswlib-from` vectors on (1M by default), the index is built with
+hnswlib directly (the HNSW library Chroma is built on, same space and parameters, on both cores):
+Chroma's local client builds on one thread, 134 s for 100k here under load, so about half an hour for 1M. Latency is one query of 10
+results at a time, timed from the client; recall@10 compares its ids with an exact numpy search over
+the same vectors. The hybrid part times `MemoryStore.search` on a store of synthetic texts with a
+Zipf-distributed vocabulary: a query with keywords (vector query + keyword index + fusion) against one
+made only of stopwords (the vector step alone).
 """
 
 from __future__ import annotations
@@ -28,11 +31,14 @@ from pydantic import BaseModel
 DIM = 384
 CENTRES = 1000
 _ADD = 5000  # below Chroma's max batch size
+HNSWLIB_FROM = 1_000_000
+VOCABULARY = 5000  # words of the synthetic texts: WORDS first (the most frequent), then generated ones
 WORDS = ["budget", "review", "hiring", "roadmap", "cutover", "replica", "postgres", "incident", "rotation", "offsite", "lisbon", "vendor", "renewal", "contract", "invoice", "alert", "pager", "staging", "rollback", "migration", "capacity", "planning", "quarter", "estimate", "launch", "customer", "feedback", "security", "audit", "dashboard", "latency", "throughput", "schema", "index", "backup", "restore"]
 
 
 class SizeResult(BaseModel):
     chunks: int
+    engine: str  # "chroma", or "hnswlib" (Chroma's HNSW library used directly)
     build_s: float
     p50_ms: float
     p99_ms: float
@@ -76,34 +82,52 @@ def _client(folder: Path) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(folder), settings=ChromaSettings(anonymized_telemetry=False))
 
 
-def measure_size(n: int, queries: int, hnsw: dict[str, int | str], folder: Path) -> SizeResult:
+def measure_size(n: int, queries: int, hnsw: dict[str, int | str], folder: Path,
+                 hnswlib_from: int = HNSWLIB_FROM) -> SizeResult:
     """Build an index of `n` vectors, then time `queries` single queries and check their recall."""
     cs = centres()
     stored = np.concatenate([clustered(min(_ADD, n - s), seed=s + 1, centres=cs) for s in range(0, n, _ADD)])
-    collection = _client(folder).create_collection(
-        f"bench{n}", configuration={"hnsw": {"space": "cosine", **hnsw}}, embedding_function=None  # type: ignore[typeddict-item]
-    )
-    started = time.perf_counter()
-    for s in range(0, n, _ADD):
-        collection.add(ids=[str(i) for i in range(s, min(s + _ADD, n))], embeddings=stored[s : s + _ADD])
     probe = clustered(queries, seed=10**9, centres=cs)
-    collection.query(query_embeddings=probe[:1], n_results=10, include=[])  # first query waits for indexing
+    started = time.perf_counter()
+    engine = "hnswlib" if n >= hnswlib_from else "chroma"
+    search = _hnswlib_index(stored, hnsw) if engine == "hnswlib" else _chroma_index(stored, hnsw, folder)
+    search(probe[0])  # Chroma's first query waits for indexing
     build = time.perf_counter() - started
 
     latencies, exact_times, hits = [], [], 0
     for q in probe:
         t0 = time.perf_counter()
-        found = collection.query(query_embeddings=[q], n_results=10, include=[])["ids"][0]
+        found = search(q)
         latencies.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         exact = np.argpartition(-(stored @ q), 10)[:10]
         exact_times.append((time.perf_counter() - t0) * 1000)
-        hits += len({str(i) for i in exact} & set(found))
+        hits += len({int(i) for i in exact} & found)
     return SizeResult(
-        chunks=n, build_s=round(build, 1), p50_ms=round(statistics.median(latencies), 2),
-        p99_ms=round(percentile(latencies, 99), 2), recall_at_10=round(hits / (10 * queries), 4),
-        exact_p50_ms=round(statistics.median(exact_times), 2),
+        chunks=n, engine=engine, build_s=round(build, 1),
+        p50_ms=round(statistics.median(latencies), 2), p99_ms=round(percentile(latencies, 99), 2),
+        recall_at_10=round(hits / (10 * queries), 4), exact_p50_ms=round(statistics.median(exact_times), 2),
     )
+
+
+def _chroma_index(stored: np.ndarray, hnsw: dict[str, int | str], folder: Path) -> Callable[[np.ndarray], set[int]]:
+    collection = _client(folder).create_collection(
+        f"bench{len(stored)}", configuration={"hnsw": {"space": "cosine", **hnsw}}, embedding_function=None  # type: ignore[typeddict-item]
+    )
+    for s in range(0, len(stored), _ADD):
+        collection.add(ids=[str(i) for i in range(s, min(s + _ADD, len(stored)))], embeddings=stored[s : s + _ADD])
+    return lambda q: {int(i) for i in collection.query(query_embeddings=[q], n_results=10, include=[])["ids"][0]}
+
+
+def _hnswlib_index(stored: np.ndarray, hnsw: dict[str, int | str]) -> Callable[[np.ndarray], set[int]]:
+    import hnswlib  # chroma-hnswlib: the library under Chroma's index
+
+    index = hnswlib.Index(space="cosine", dim=stored.shape[1])
+    index.init_index(max_elements=len(stored), M=int(hnsw["max_neighbors"]), ef_construction=int(hnsw["ef_construction"]))
+    index.add_items(stored, np.arange(len(stored)), num_threads=-1)
+    index.set_ef(int(hnsw["ef_search"]))
+    index.set_num_threads(1)  # one query at a time, like a search from the twin
+    return lambda q: {int(i) for i in index.knn_query(q, k=10)[0][0]}
 
 
 class SyntheticEmbedder:
@@ -130,10 +154,14 @@ def measure_hybrid(n: int, queries: int, folder: Path) -> HybridResult:
     from persona.settings import Settings
 
     rng = np.random.default_rng(7)
+    vocabulary = np.array(WORDS + [f"term{j}" for j in range(VOCABULARY - len(WORDS))])
+
+    def words(count: int) -> str:  # Zipf-distributed, like words in text: a few everywhere, most rare
+        return " ".join(vocabulary[np.minimum(rng.zipf(1.2, count), VOCABULARY) - 1])
+
     store = MemoryStore(Home(folder).ensure(), Settings(chroma_url=None), SyntheticEmbedder())  # type: ignore[arg-type]
     for s in range(0, n, _ADD):
-        store.add([MemoryItem.make(f"{i} " + " ".join(rng.choice(WORDS, 40)), "knowledge", Audience.TEAM)
-                   for i in range(s, min(s + _ADD, n))])
+        store.add([MemoryItem.make(f"{i} {words(40)}", "knowledge", Audience.TEAM) for i in range(s, min(s + _ADD, n))])
 
     def timed(make_query: Callable[[int], str]) -> list[float]:
         out = []
@@ -145,19 +173,19 @@ def measure_hybrid(n: int, queries: int, folder: Path) -> HybridResult:
 
     timed(lambda i: "the and of")  # warm-up
     vector = timed(lambda i: f"the and {'of ' * (i % 3)}")
-    hybrid = timed(lambda i: " ".join(rng.choice(WORDS, 3)) + "?")
+    hybrid = timed(lambda i: f"{words(3)}?")
     return HybridResult(chunks=n, vector_only_p50_ms=round(statistics.median(vector), 2),
                         hybrid_p50_ms=round(statistics.median(hybrid), 2), hybrid_p99_ms=round(percentile(hybrid, 99), 2))
 
 
 def run(sizes: list[int], queries: int, hybrid_size: int, hnsw: dict[str, int | str],
-        progress: Callable[[str], None] | None = None) -> Results:
+        progress: Callable[[str], None] | None = None, hnswlib_from: int = HNSWLIB_FROM) -> Results:
     results = Results(hnsw=hnsw)
     with tempfile.TemporaryDirectory(prefix="persona-retrieval-") as tmp:
         for n in sizes:
             if progress:
                 progress(f"retrieval: {n:,} vectors")
-            results.sizes.append(measure_size(n, queries, hnsw, Path(tmp) / f"index{n}"))
+            results.sizes.append(measure_size(n, queries, hnsw, Path(tmp) / f"index{n}", hnswlib_from))
         if hybrid_size:
             if progress:
                 progress(f"retrieval: hybrid search on {hybrid_size:,} texts")
@@ -173,11 +201,13 @@ def main() -> None:
     parser.add_argument("--ef-search", type=int, default=100)
     parser.add_argument("--max-neighbors", type=int, default=16)
     parser.add_argument("--ef-construction", type=int, default=100)
+    parser.add_argument("--hnswlib-from", type=int, default=HNSWLIB_FROM, help="index this many vectors and more with hnswlib")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     hnsw: dict[str, int | str] = {"ef_search": args.ef_search, "max_neighbors": args.max_neighbors,
                                   "ef_construction": args.ef_construction}
-    results = run([int(s) for s in args.sizes.split(",")], args.queries, args.hybrid_size, hnsw, progress=print)
+    results = run([int(s) for s in args.sizes.split(",")], args.queries, args.hybrid_size, hnsw, progress=print,
+                  hnswlib_from=args.hnswlib_from)
     for size in results.sizes:
         print(size.model_dump_json())
     if results.hybrid:

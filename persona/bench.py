@@ -3,7 +3,9 @@
 It reuses the scripts under benchmarks/ (loaded by path: they are a source checkout's tools, not part
 of the installed package): ingest_bench for the corpus generator, retrieval_bench for the index,
 llm_bench for raw llama.cpp speed, chat_bench for the twin's own overhead. `quick` keeps the whole run
-under five minutes on two cores by stopping retrieval at 100k vectors and shrinking every sample.
+under five minutes on two cores by stopping retrieval at 100k vectors and shrinking every sample; the
+full run adds 1M vectors, indexed with hnswlib (Chroma's HNSW library) because Chroma's local client
+builds on one thread. Each stage's wall time is reported with the figures.
 """
 
 from __future__ import annotations
@@ -65,23 +67,29 @@ class BenchReport(BaseModel):
 class Plan(BaseModel):
     """How much of each benchmark to run."""
 
+    quick: bool
     embed_chunks: int
     mails: int
     retrieval_sizes: list[int]
+    hnswlib_from: int  # sizes from this on are indexed with hnswlib, Chroma's HNSW library, on both cores
     queries: int
     hybrid_size: int
+    prompt_tokens: int  # the prompt the prefill rate is measured on
     prefix_tokens: int
     gen_tokens: int
     chat_sessions: int
     chat_turns: int
+    chat_think: float  # mean pause between a session's turns, seconds
 
     @classmethod
     def of(cls, quick: bool) -> Plan:
-        if quick:
-            return cls(embed_chunks=256, mails=40, retrieval_sizes=[10_000, 100_000], queries=50,
-                       hybrid_size=5_000, prefix_tokens=600, gen_tokens=48, chat_sessions=10, chat_turns=3)
-        return cls(embed_chunks=1024, mails=300, retrieval_sizes=[10_000, 100_000, 1_000_000], queries=300,
-                   hybrid_size=100_000, prefix_tokens=1000, gen_tokens=128, chat_sessions=100, chat_turns=5)
+        if quick:  # each figure on the smallest sample that still means something, the whole run < 5 min
+            return cls(quick=True, embed_chunks=192, mails=30, retrieval_sizes=[10_000, 100_000],
+                       hnswlib_from=100_000, queries=50, hybrid_size=5_000, prompt_tokens=300, prefix_tokens=400,
+                       gen_tokens=32, chat_sessions=10, chat_turns=3, chat_think=2.0)
+        return cls(quick=False, embed_chunks=1024, mails=300, retrieval_sizes=[10_000, 100_000, 1_000_000],
+                   hnswlib_from=1_000_000, queries=300, hybrid_size=100_000, prompt_tokens=500, prefix_tokens=1000,
+                   gen_tokens=128, chat_sessions=100, chat_turns=5, chat_think=10.0)
 
 
 def load_benchmark(name: str) -> ModuleType:
@@ -101,8 +109,11 @@ def run_bench(settings: Settings, *, quick: bool, step: Step = lambda _: None) -
     report = BenchReport(quick=quick, machine=f"{platform.machine()}, {os.cpu_count()} CPUs, "
                                                f"load average {os.getloadavg()[0]:.1f} at start")
     started = time.perf_counter()
-    for section in (ingest_section, retrieval_section, llm_section, overhead_section):
+    for name, section in (("ingest", ingest_section), ("retrieval", retrieval_section), ("llm", llm_section),
+                          ("twin overhead", overhead_section)):
+        t0 = time.perf_counter()
         section(report, settings, plan, step)
+        _add(report, "wall time", name, time.perf_counter() - t0, "s", "", "this stage of the run, set-up included")
     report.seconds = round(time.perf_counter() - started, 1)
     report.notes.append(f"load average {os.getloadavg()[0]:.1f} at the end: the CPUs are shared, numbers are honest "
                         "measurements under that load, not the machine's best")
@@ -158,21 +169,24 @@ def ingest_section(report: BenchReport, settings: Settings, plan: Plan, step: St
 def retrieval_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
     bench = load_benchmark("retrieval_bench")
     hnsw: dict[str, int | str] = {"ef_search": 100, "max_neighbors": 16, "ef_construction": 100}  # Chroma's defaults
-    results = bench.run(plan.retrieval_sizes, plan.queries, plan.hybrid_size, hnsw, progress=step)
+    results = bench.run(plan.retrieval_sizes, plan.queries, plan.hybrid_size, hnsw, progress=step,
+                        hnswlib_from=plan.hnswlib_from)
     for size in results.sizes:
         target = "<= 10" if size.chunks >= 1_000_000 else ""
+        engine = "Chroma HNSW" if size.engine == "chroma" else "hnswlib (Chroma's HNSW library, same parameters)"
         _add(report, "retrieval", f"{size.chunks:,} vectors p50", size.p50_ms, "ms", target,
-             f"Chroma HNSW top-10 query (p99 {size.p99_ms} ms; exact numpy {size.exact_p50_ms} ms; built in {size.build_s} s)")
+             f"{engine} top-10 query (p99 {size.p99_ms} ms; exact numpy {size.exact_p50_ms} ms; built in {size.build_s} s)")
         _add(report, "retrieval", f"{size.chunks:,} vectors recall@10", size.recall_at_10, "", "",
              "share of the exact top 10 that HNSW returned")
     if results.hybrid:
         h = results.hybrid
         _add(report, "retrieval", f"MemoryStore.search, vector step only ({h.chunks:,})", h.vector_only_p50_ms, "ms", "",
-             "audience-filtered vector query for a 20-item pool, with documents and embeddings, then re-ranking")
+             "audience-scoped vector query for a 20-item pool with its texts (synthetic query vector)")
         _add(report, "retrieval", f"MemoryStore.search, hybrid ({h.chunks:,})", h.hybrid_p50_ms, "ms", "",
-             f"plus the keyword $contains scan, BM25 and fusion (p99 {h.hybrid_p99_ms} ms)")
+             f"plus the keyword index (FTS5 BM25), keyword-only finds' vectors and fusion (p99 {h.hybrid_p99_ms} ms)")
     if 1_000_000 not in plan.retrieval_sizes:
-        report.notes.append("--quick stops retrieval at 100,000 vectors; run `persona bench` for the 1M figure")
+        report.notes.append("--quick stops retrieval at 100,000 vectors (on hnswlib, Chroma's HNSW library: "
+                            "Chroma builds on one thread); run `persona bench` for Chroma at 100k and the 1M figure")
     report.raw["retrieval"] = results.model_dump()
 
 
@@ -191,7 +205,8 @@ def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
             threads=settings.llm_threads,
         ) as server:  # private: no other process queues requests on it or stops it mid-measurement
             step("llm: raw llama.cpp prefill and generation")
-            raw = bench.run(server.base_url, plan.prefix_tokens, 100, plan.gen_tokens)
+            raw = bench.run(server.base_url, plan.prefix_tokens, 100, plan.gen_tokens, switch=not plan.quick,
+                            prompt_tokens=plan.prompt_tokens)
             step("llm: chat turns through the twin")
             turns = asyncio.run(_twin_turns(settings, server.base_url))
     except (PersonaError, httpx.HTTPError) as exc:
@@ -254,11 +269,13 @@ def overhead_section(report: BenchReport, settings: Settings, plan: Plan, step: 
     script = BENCHMARKS / "chat_bench.py"
     if not script.exists():
         raise NotReady(f"{script} is missing: `persona bench` runs from a source checkout of persona-twin")
-    step(f"twin overhead: {plan.chat_sessions} chat sessions × {plan.chat_turns} turns, scripted LLM")
+    step(f"twin overhead: {plan.chat_sessions} chat sessions × {plan.chat_turns} turns, scripted LLM, "
+         f"{plan.chat_think:g} s between turns")
     with tempfile.TemporaryDirectory(prefix="persona-bench-chat-") as tmp:
         out = Path(tmp) / "chat.json"
         done = subprocess.run([sys.executable, str(script), "--sessions", str(plan.chat_sessions), "--turns",
-                               str(plan.chat_turns), "--latency", "0.05", "--json", str(out)],
+                               str(plan.chat_turns), "--think", str(plan.chat_think), "--latency", "0.05",
+                               "--json", str(out)],
                               capture_output=True, text=True, timeout=600, check=False)
         if done.returncode != 0 or not out.exists():
             report.notes.append(f"chat_bench failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}")

@@ -61,6 +61,7 @@ def test_figure_targets() -> None:
     assert Figure(section="s", name="n", value=87.0, unit="chunks/s", target=">= 500").met is False
     assert Figure(section="s", name="n", value=1.0, unit="").met is None
     assert Plan.of(quick=True).retrieval_sizes[-1] == 100_000 and 1_000_000 in Plan.of(quick=False).retrieval_sizes
+    assert Plan.of(quick=False).hnswlib_from == 1_000_000  # the full run measures Chroma itself up to 100k
 
 
 def test_retrieval_bench_measures_recall_against_exact_search(tmp_path: Path) -> None:
@@ -71,3 +72,19 @@ def test_retrieval_bench_measures_recall_against_exact_search(tmp_path: Path) ->
     sloppy = bench.measure_size(3000, 20, {"ef_search": 10, "max_neighbors": 4, "ef_construction": 10}, tmp_path / "b")
     assert exact_ef.chunks == 3000 and exact_ef.recall_at_10 >= 0.9 and exact_ef.p50_ms > 0
     assert sloppy.recall_at_10 < exact_ef.recall_at_10  # the recall check sees a worse index
+
+
+def test_large_indexes_are_measured_on_hnswlib_with_the_same_parameters(tmp_path: Path) -> None:
+    bench = load_benchmark("retrieval_bench")
+    hnsw = {"ef_search": 100, "max_neighbors": 16, "ef_construction": 100}
+    big = bench.measure_size(3000, 20, hnsw, tmp_path / "big", hnswlib_from=2000)
+    small = bench.measure_size(1000, 20, hnsw, tmp_path / "small", hnswlib_from=2000)
+    assert (big.engine, small.engine) == ("hnswlib", "chroma")
+    assert big.recall_at_10 >= 0.9 and big.p50_ms > 0
+    sloppy = {**hnsw, "ef_search": 10, "max_neighbors": 4, "ef_construction": 10}
+    assert bench.measure_size(3000, 20, sloppy, tmp_path / "s", hnswlib_from=2000).recall_at_10 < big.recall_at_10
+
+
+def test_hybrid_search_benchmark_times_both_paths(tmp_path: Path) -> None:
+    result = load_benchmark("retrieval_bench").measure_hybrid(600, 10, tmp_path)
+    assert result.chunks == 600 and 0 < result.vector_only_p50_ms and 0 < result.hybrid_p50_ms <= result.hybrid_p99_ms
