@@ -74,7 +74,10 @@ def test_retrieval_bench_measures_recall_against_exact_search(tmp_path: Path) ->
     assert sloppy.recall_at_10 < exact_ef.recall_at_10  # the recall check sees a worse index
 
 
-def test_large_indexes_are_measured_on_hnswlib_with_the_same_parameters(tmp_path: Path) -> None:
+def test_large_indexes_are_measured_on_hnswlib_with_the_same_parameters_and_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the kept indexes go to the user's cache dir
     bench = load_benchmark("retrieval_bench")
     hnsw = {"ef_search": 100, "max_neighbors": 16, "ef_construction": 100}
     big = bench.measure_size(3000, 20, hnsw, tmp_path / "big", hnswlib_from=2000)
@@ -83,6 +86,9 @@ def test_large_indexes_are_measured_on_hnswlib_with_the_same_parameters(tmp_path
     assert big.recall_at_10 >= 0.9 and big.p50_ms > 0
     sloppy = {**hnsw, "ef_search": 10, "max_neighbors": 4, "ef_construction": 10}
     assert bench.measure_size(3000, 20, sloppy, tmp_path / "s", hnswlib_from=2000).recall_at_10 < big.recall_at_10
+    assert bench.index_cache(3000, hnsw).is_relative_to(tmp_path)
+    again = bench.measure_size(3000, 20, hnsw, tmp_path / "again", hnswlib_from=2000)
+    assert not big.reused and again.reused and again.recall_at_10 == big.recall_at_10  # the same index, loaded
 
 
 def test_hybrid_search_benchmark_times_both_paths(tmp_path: Path) -> None:
