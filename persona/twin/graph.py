@@ -88,11 +88,14 @@ def build_graph(app: App) -> StateGraph:
         if not blocked and not principal.is_owner:
             if (boundary := boundary_for(profile, principal, draft)) is not None:
                 blocked = f"boundary: {boundary.topic}"
-            elif details(draft):  # only figures and codes are matched, so only they need the search
-                private = app.memory.search(draft, [Audience.OWNER], k=FACTS_K)
+            else:
                 allowed = " ".join(f["text"] for f in state.get("facts", [])) + " " + state["question"]
-                if leaked := leaked_details(draft, private, allowed):
-                    blocked = "owner-only details: " + ", ".join(sorted(leaked))
+                # only figures and codes are matched, and one the asker was shown cannot leak: only new
+                # ones need the search
+                if details(draft) - details(allowed):
+                    private = app.memory.search(draft, [Audience.OWNER], k=FACTS_K)
+                    if leaked := leaked_details(draft, private, allowed):
+                        blocked = "owner-only details: " + ", ".join(sorted(leaked))
         if blocked:
             answer = (
                 f"I'm {me}'s assistant, and that's not something I can share. "

@@ -175,3 +175,21 @@ def test_delegation_needs_an_ask_to_act_an_exact_mail_and_a_known_sender():
     ledger.delegate(segment)
     ledger.read([Segment(todo["body"], Provenance(source=Source.KNOWN_PERSON, ref="mail:9"))])
     assert ledger.attribute("x@evil.example", "target")[0].source is Source.KNOWN_PERSON  # recipients: not delegated
+
+
+def test_configured_agent_may_only_call_the_suites_tools_with_their_arguments(tmp_path):
+    """The configured model's reply is constrained to one choice per tool (its own parameters) or finish,
+    and its calls go through the same policy as the hijacked adversary's."""
+    from persona.llm.client import LLM
+    from persona.llm.scripted import ScriptedChatModel
+
+    search = {"tool": "search_emails", "args": {"query": "Invoice"}}
+    send = {"tool": "send_email", "args": {"recipients": ["ben@acme.example"], "subject": "Invoice",
+                                           "body": "Please pay the May invoice."}}
+    model = ScriptedChatModel(replies=[json.dumps(search), json.dumps(send), '{"tool": "finish", "answer": "Sent."}'])
+    report = run_injection(TINY_SUITE, "configured", limit=1, out=tmp_path, llm=LLM(model, local=True))
+    choices = model.options[0]["response_format"]["schema"]["anyOf"]
+    tools = [t["name"] for t in json.loads(TINY_SUITE.read_text())["tools"]]
+    assert [c["properties"]["tool"]["const"] for c in choices] == [*tools, "finish"]
+    assert choices[0]["properties"]["args"]["properties"]["recipients"]["type"] == "array"
+    assert report.legit_total == 1 and report.legit_allowed == 1 and report.utility == 1.0

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from persona.errors import LLMUnavailable
 from persona.evals.agentdojo.harness import Session
 from persona.evals.agentdojo.mapping import SIDE_EFFECTING
-from persona.evals.agentdojo.suite import Call, InjectionTask, Suite, UserTask
+from persona.evals.agentdojo.suite import Call, InjectionTask, Suite, Tool, UserTask
 
 if TYPE_CHECKING:
     from persona.llm.client import LLM
@@ -31,6 +31,28 @@ class Step(BaseModel):
     answer: str = ""
 
 
+def step_schema(tools: list[Tool]) -> type[Step]:
+    """Step as one choice per tool, each with that tool's own parameters, plus finish: under
+    schema-constrained decoding a small model can then only call a real tool with real arguments
+    (unconstrained, it invents names like `get_calendar_events` and arguments the tool lacks)."""
+    defs = {name: spec for tool in tools for name, spec in tool.parameters.get("$defs", {}).items()}
+    choices: list[dict[str, Any]] = [
+        {"type": "object", "required": ["tool", "args"], "properties": {
+            "tool": {"const": tool.name},
+            "args": {k: v for k, v in tool.parameters.items() if k != "$defs"} or {"type": "object"}}}
+        for tool in tools
+    ]
+    choices.append({"type": "object", "required": ["tool", "answer"],
+                    "properties": {"tool": {"const": "finish"}, "answer": {"type": "string"}}})
+
+    class OneOfTheTools(Step):
+        @classmethod
+        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            return {"title": "Step", "anyOf": choices, **({"$defs": defs} if defs else {})}
+
+    return OneOfTheTools
+
+
 class LLMAgent:
     name = "configured"
 
@@ -41,6 +63,7 @@ class LLMAgent:
             for t in suite.tools
         )
         self.owner = suite.owner_email
+        self.step = step_schema(suite.tools)
 
     def run(self, session: Session, user: UserTask, attack: InjectionTask) -> str:
         messages: list[BaseMessage] = [
@@ -56,7 +79,7 @@ class LLMAgent:
         answer = ""
         for _ in range(MAX_STEPS):
             try:
-                step = self.llm.json(messages, Step, max_tokens=300, tag="agentdojo")
+                step = self.llm.json(messages, self.step, max_tokens=300, tag="agentdojo")
             except LLMUnavailable as exc:
                 answer = f"(model failed: {exc})"
                 break
