@@ -22,11 +22,9 @@ _local = threading.local()
 
 class _Kept:
     def __init__(self, path: Path):
-        self.inode = os.stat(path).st_ino if path.exists() else None
-        self.db = _open(path)
+        self.db = _open(path)  # creates the file if it is missing
+        self.inode = os.stat(path).st_ino
         self.busy = False
-        if self.inode is None:  # sqlite created the file just now
-            self.inode = os.stat(path).st_ino
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -78,6 +76,19 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
         kept.busy = False
         if kept.db.in_transaction:  # a caller's BEGIN must never leak into the next caller's work
             kept.db.rollback()
+
+
+@contextmanager
+def transaction(path: Path) -> Iterator[sqlite3.Connection]:
+    """A serialised write transaction (BEGIN IMMEDIATE): committed when the block ends, rolled back if it raises."""
+    with connect(path) as db:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
 
 def create(path: Path, schema: str) -> None:

@@ -10,14 +10,14 @@ import hashlib
 import json
 import re
 import sqlite3
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from persona.db import connect, create
+from persona.db import connect, create, transaction
 from persona.errors import PersonaError
 from persona.events import Action, Decision
 
@@ -109,21 +109,9 @@ class StateStore:
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         return connect(self.path)
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """A serialised write transaction (BEGIN IMMEDIATE), so the audit chain never forks."""
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-
     # -- audit -------------------------------------------------------------------------------
     def audit(self, kind: str, actor: str, subject: str, detail: dict[str, Any] | None = None) -> AuditEntry:
-        with self._write() as db:
+        with transaction(self.path) as db:  # serialised: the audit chain never forks
             return self._audit(db, kind, actor, subject, detail or {})
 
     def _audit(self, db: sqlite3.Connection, kind: str, actor: str, subject: str, detail: dict[str, Any]) -> AuditEntry:
@@ -168,7 +156,7 @@ class StateStore:
     # -- approvals ---------------------------------------------------------------------------
     def enqueue_approval(self, action: Action, decision: Decision) -> Approval:
         approval = Approval(id=action.id, created=_now(), status="pending", action=action, reason=decision.reason)
-        with self._write() as db:
+        with transaction(self.path) as db:
             db.execute(
                 "INSERT OR IGNORE INTO approvals (id, created, status, action, reason) VALUES (?,?,?,?,?)",
                 (approval.id, approval.created, approval.status, action.model_dump_json(), approval.reason),
@@ -209,7 +197,7 @@ class StateStore:
         if expect:
             query += " AND status=?"
             params.append(expect)
-        with self._write() as db:
+        with transaction(self.path) as db:
             return db.execute(query, params).rowcount == 1
 
     @staticmethod
@@ -229,7 +217,7 @@ class StateStore:
     def ledger_set(self, key: str, status: str, value: str = "", *, expect: str | None = None) -> bool:
         """Record a step as done. With `expect`, only if the key is currently in that status
         (`expect=""` means: only if the key is absent) — a compare-and-set for exactly-once work."""
-        with self._write() as db:
+        with transaction(self.path) as db:
             row = db.execute("SELECT status FROM ledger WHERE key = ?", (key,)).fetchone()
             current = row["status"] if row else ""
             if expect is not None and current != expect:

@@ -6,7 +6,6 @@ scheduler's threads never book each other's calls; calls outside any job count a
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from persona.db import connect, create
 from persona.llm.client import Usage
 
 if TYPE_CHECKING:
@@ -56,39 +56,26 @@ class UsageLedger:
     def of(cls, app: "App") -> "UsageLedger":
         return cls(app.home.root / "usage.sqlite")
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.execute(_SCHEMA)
-        return db
+    def __post_init__(self) -> None:
+        create(self.path, _SCHEMA)
 
     def add(self, day: date, job: str, tag: str, usage: Usage) -> None:
-        db = self._connect()
-        try:  # one UPSERT: concurrent jobs add without losing counts
+        with connect(self.path) as db:  # one UPSERT: concurrent jobs add without losing counts
             db.execute(
                 "INSERT INTO usage VALUES (?,?,?,?,?,?) ON CONFLICT(day, job, tag) DO UPDATE SET "
                 "calls = calls + excluded.calls, prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
                 "completion_tokens = completion_tokens + excluded.completion_tokens",
                 (day.isoformat(), job, tag, usage.calls, usage.prompt_tokens, usage.completion_tokens),
             )
-        finally:
-            db.close()
 
     def rows(self, since: date | None = None) -> list[UsageRow]:
-        if not self.path.exists():
-            return []
-        db = self._connect()
-        try:
+        with connect(self.path) as db:
             found = db.execute(
                 "SELECT day, job, tag, calls, prompt_tokens, completion_tokens FROM usage WHERE day >= ? "
                 "ORDER BY day, job, tag",
                 ((since or date.min).isoformat(),),
             ).fetchall()
-        finally:
-            db.close()
-        return [
-            UsageRow(day=r[0], job=r[1], tag=r[2], calls=r[3], prompt_tokens=r[4], completion_tokens=r[5])
-            for r in found
-        ]
+        return [UsageRow(**dict(r)) for r in found]
 
     def calls(self, job: str | None = None) -> int:
         return sum(r.calls for r in self.rows() if job is None or r.job == job)

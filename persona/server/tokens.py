@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
 
-from persona.db import connect, create
+from persona.db import connect, create, transaction
 from persona.errors import PersonaError
 
 _SCHEMA = """
@@ -78,8 +78,7 @@ class TokenStore:
             raise PersonaError(f"{address!r} is not an email address")
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         digest = self.hasher.hash(secret)
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
+        with transaction(self.path) as db:
             if kind == "owner":
                 db.execute(
                     "UPDATE access_tokens SET revoked=? WHERE kind='owner' AND revoked IS NULL", (_now(),)
@@ -88,7 +87,6 @@ class TokenStore:
                 "INSERT INTO access_tokens (id, kind, address, hash, created) VALUES (?,?,?,?,?)",
                 (token_id, kind, address, digest, _now()),
             )
-            db.execute("COMMIT")
         return f"pt_{token_id}_{secret}"
 
     def revoke(self, address: str) -> int:
