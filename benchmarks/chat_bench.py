@@ -240,6 +240,8 @@ def main() -> None:
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: run the server process
     parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.think < 0 or args.latency < 0 or args.sessions < 1 or args.turns < 1:
+        parser.error("--think and --latency must be >= 0, --sessions and --turns >= 1")
     if args.serve:
         serve(args.serve, args.sessions, args.turns, args.latency, args.retrieval, args.ready_file)
         return
