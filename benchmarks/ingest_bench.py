@@ -78,7 +78,7 @@ def main() -> None:
 
     chunks = [chunk_of_about(90, rng) for _ in range(args.chunks)]
     mean_tokens = sum(estimate_tokens(c) for c in chunks) / len(chunks)
-    pieces = sum(len(embedder.model.tokenizer(c)["input_ids"]) for c in chunks) / len(chunks)
+    pieces = sum(embedder.count_tokens(c) for c in chunks) / len(chunks)
     started = time.perf_counter()
     embedder.embed(chunks)
     seconds = time.perf_counter() - started

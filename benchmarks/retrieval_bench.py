@@ -124,7 +124,7 @@ def _chroma_index(stored: np.ndarray, hnsw: dict[str, int | str], folder: Path) 
 def index_cache(n: int, hnsw: dict[str, int | str]) -> Path:
     """Where the hnswlib index of `n` vectors is kept between runs: the vectors are seeded, so an index
     built once serves every later run with the same parameters (1M take ~10 min to build on 2 cores)."""
-    from persona.llm.model_files import default_cache_dir
+    from persona.settings import default_cache_dir
 
     name = f"hnsw-v1-{n}-d{DIM}-c{CENTRES}-m{hnsw['max_neighbors']}-ef{hnsw['ef_construction']}.bin"
     return default_cache_dir() / "bench" / name

