@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from langchain_core.messages import HumanMessage
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pydantic import BaseModel
 
 from persona.actions import Outcome
 from persona.app import App
 from persona.events import Action, ActionKind, Event, Provenance, Source, Verdict
+from persona.twin.checkpoints import Checkpoints
 from persona.twin.graph import build_graph
 
 
@@ -29,17 +29,14 @@ def thread_id(event: Event) -> str:
 
 
 class Twin:
-    def __init__(self, app: App, checkpointer: AsyncSqliteSaver):
+    def __init__(self, app: App, checkpointer: Checkpoints):
         self.app = app
         self.graph = build_graph(app).compile(checkpointer=checkpointer)
 
     @classmethod
     @asynccontextmanager
     async def open(cls, app: App) -> AsyncIterator["Twin"]:
-        async with AsyncSqliteSaver.from_conn_string(str(app.home.checkpoints_db)) as saver:
-            await saver.setup()
-            # WAL keeps a commit durable across a crash of the process without an fsync per turn
-            await saver.conn.execute("PRAGMA synchronous=NORMAL")
+        with Checkpoints.open(app.home.checkpoints_db) as saver:
             yield cls(app, saver)
 
     async def respond(self, event: Event) -> TwinReply:
