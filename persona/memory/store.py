@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 from urllib.parse import urlparse
@@ -153,61 +153,85 @@ class MemoryStore:
         where: dict[str, Any] | None = None,
     ) -> list[Hit]:
         """Best `k` items among those the audiences may see: vector and keyword rankings fused (RRF)."""
+        return self._search(query, audiences, {kind: k}, where)[kind]
+
+    def search_kinds(
+        self, query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]
+    ) -> dict[ItemKind, list[Hit]]:
+        """`search` for several kinds with one vector query: a chat turn wants both facts and tone samples."""
+        return self._search(query, audiences, dict(ks), None)  # type: ignore[return-value]
+
+    def _search(
+        self, query: str, audiences: Collection[Audience], ks: dict[Any, int], where: dict[str, Any] | None
+    ) -> dict[ItemKind | None, list[Hit]]:
         allowed = sorted({Audience(a).value for a in audiences})
-        if not allowed or not query.strip() or k <= 0:
-            return []
-        clauses: list[dict[str, Any]] = [{"audience": {"$in": allowed}}]
-        if kind:
-            clauses.append({"kind": kind})
-        if where:
-            clauses.append(where)
-        scope = clauses[0] if len(clauses) == 1 else {"$and": clauses}
-        pool = max(4 * k, 20)
+        found: dict[ItemKind | None, list[Hit]] = {kind: [] for kind in ks}
+        ks = {kind: k for kind, k in ks.items() if k > 0}
+        if not allowed or not query.strip() or not ks:
+            return found
+        pools = {kind: max(4 * k, 20) for kind, k in ks.items()}
         query_vector = self.embedder.embed_query(query)
-        candidates = self._nearest(query_vector, pool, allowed, kind, scope, filtered=where is not None)
-        keyword = self._keywords.search(_terms(query), allowed, kind, pool)
-        missing = [id_ for id_, _ in keyword if id_ not in candidates]
-        if missing:  # keyword-only finds: their vectors from Chroma, which re-applies a caller's `where`
-            got = self._collection.get(ids=missing, where=scope if where else None,
-                                       include=["documents", "metadatas", "embeddings"])
-            for id_, doc, meta, vec in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
-                if _in_scope(meta, allowed, kind):
-                    candidates[id_] = _Row(doc, dict(meta), float(np.dot(query_vector, vec)))
-        # every candidate has a vector rank; only those with a query word have a keyword rank
-        vector_rank = sorted(candidates, key=lambda i: -candidates[i].similarity)
-        keyword_rank = [id_ for id_, _ in keyword if id_ in candidates]
-        fused: Counter[str] = Counter()
-        for ranking in (vector_rank, keyword_rank):
-            for rank, id_ in enumerate(ranking):
-                fused[id_] += 1.0 / (_RRF_K + rank + 1)
-        return [
-            Hit(text=candidates[i].text, score=score, similarity=candidates[i].similarity, metadata=candidates[i].metadata)
-            for i, score in fused.most_common(k)
-        ]
+        nearest = self._nearest(query_vector, pools, allowed, where)
+        terms = _terms(query)
+        for kind, k in ks.items():
+            candidates = nearest[kind]
+            keyword = self._keywords.search(terms, allowed, kind, pools[kind])
+            missing = [id_ for id_, _ in keyword if id_ not in candidates]
+            if missing:  # keyword-only finds: their vectors from Chroma, which re-applies a caller's `where`
+                got = self._collection.get(ids=missing, where=_scope(allowed, kind, where) if where else None,
+                                           include=["documents", "metadatas", "embeddings"])
+                rows = zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
+                for id_, doc, meta, vec in rows:
+                    if _in_scope(meta, allowed, kind):
+                        candidates[id_] = _Row(doc, dict(meta), float(np.dot(query_vector, vec)))
+            # every candidate has a vector rank; only those with a query word have a keyword rank
+            vector_rank = sorted(candidates, key=lambda i: -candidates[i].similarity)
+            keyword_rank = [id_ for id_, _ in keyword if id_ in candidates]
+            fused: Counter[str] = Counter()
+            for ranking in (vector_rank, keyword_rank):
+                for rank, id_ in enumerate(ranking):
+                    fused[id_] += 1.0 / (_RRF_K + rank + 1)
+            found[kind] = [
+                Hit(text=candidates[i].text, score=score, similarity=candidates[i].similarity,
+                    metadata=candidates[i].metadata)
+                for i, score in fused.most_common(k)
+            ]
+        return found
 
     def _nearest(
-        self, vector: list[float], n: int, allowed: list[str], kind: str | None, scope: dict[str, Any], filtered: bool
-    ) -> dict[str, _Row]:
-        """The `n` nearest items in scope, nearest first. A `where` in Chroma's query first lists every
-        item it admits (500 ms at 50k items for a filter that admits most), so without a caller's `where`
-        this asks for more neighbours' metadata unfiltered, keeps those in scope and reads only their text;
-        Chroma filters only when too few were in scope."""
-        if not filtered:
-            want = n * _OVERFETCH
-            got = self._collection.query(query_embeddings=[vector], n_results=want, include=["metadatas", "distances"])
-            ids = got["ids"][0]
-            kept = [i for i, meta in enumerate(got["metadatas"][0]) if _in_scope(meta, allowed, kind)][:n]
-            if not kept and len(ids) < want:
-                return {}  # nothing in the whole collection is in scope
-            if len(kept) == n or len(ids) < want:  # enough, or that was the whole collection
-                texts = self._collection.get(ids=[ids[i] for i in kept], include=["documents"])
-                text_of = dict(zip(texts["ids"], texts["documents"]))
-                return {ids[i]: _Row(text_of[ids[i]], dict(got["metadatas"][0][i]), 1 - got["distances"][0][i])
-                        for i in kept if ids[i] in text_of}
-        found = self._collection.query(query_embeddings=[vector], n_results=n, where=scope,
-                                       include=["documents", "metadatas", "distances"])
-        return {id_: _Row(doc, dict(meta), 1 - dist) for id_, doc, meta, dist in
-                zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0])}
+        self, vector: list[float], pools: dict[Any, int], allowed: list[str], where: dict[str, Any] | None
+    ) -> dict[ItemKind | None, dict[str, _Row]]:
+        """For each kind, its `pools[kind]` nearest items in scope. A `where` in Chroma's query first lists
+        every item it admits (500 ms at 50k items for a filter that admits most), so without a caller's
+        `where` this asks once for more neighbours' metadata unfiltered, keeps those in scope and reads
+        only their text; Chroma filters only for a kind too few of which were among them."""
+        found: dict[ItemKind | None, dict[str, _Row]] = {}
+        if where is None:
+            want = sum(pools.values()) * _OVERFETCH
+            got = self._collection.query(
+                query_embeddings=[vector], n_results=want, include=["metadatas", "distances"]
+            )
+            ids, metas, distances = got["ids"][0], got["metadatas"][0], got["distances"][0]
+            whole = len(ids) < want  # that was the whole collection
+            kept: dict[Any, list[int]] = {kind: [] for kind in pools}
+            for i, meta in enumerate(metas):
+                for kind, wanted in kept.items():
+                    if len(wanted) < pools[kind] and _in_scope(meta, allowed, kind):
+                        wanted.append(i)
+            enough = [kind for kind in pools if whole or len(kept[kind]) == pools[kind]]
+            rows = sorted({i for kind in enough for i in kept[kind]})
+            texts = self._collection.get(ids=[ids[i] for i in rows], include=["documents"]) if rows else None
+            text_of = dict(zip(texts["ids"], texts["documents"])) if texts else {}
+            for kind in enough:
+                found[kind] = {ids[i]: _Row(text_of[ids[i]], dict(metas[i]), 1 - distances[i])
+                               for i in kept[kind] if ids[i] in text_of}
+        for kind in pools.keys() - found.keys():
+            got = self._collection.query(query_embeddings=[vector], n_results=pools[kind],
+                                         where=_scope(allowed, kind, where),
+                                         include=["documents", "metadatas", "distances"])
+            found[kind] = {id_: _Row(doc, dict(meta), 1 - dist) for id_, doc, meta, dist in
+                           zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])}
+        return found
 
     def exemplars(
         self, query: str, audiences: Collection[Audience], k: int = 3, where: dict[str, Any] | None = None
@@ -244,6 +268,16 @@ class _Row(NamedTuple):
     text: str
     metadata: dict[str, Any]
     similarity: float  # cosine similarity to the query
+
+
+def _scope(allowed: list[str], kind: str | None, where: dict[str, Any] | None) -> dict[str, Any]:
+    """A search's scope as a Chroma `where`: the audiences, the kind, and the caller's own clause."""
+    clauses: list[dict[str, Any]] = [{"audience": {"$in": allowed}}]
+    if kind:
+        clauses.append({"kind": kind})
+    if where:
+        clauses.append(where)
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _in_scope(meta: Any, allowed: list[str], kind: str | None) -> bool:

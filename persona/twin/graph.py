@@ -54,13 +54,13 @@ def build_graph(app: App) -> StateGraph:
     def retrieve(state: TwinState) -> dict[str, Any]:
         principal = Principal.model_validate(state["principal"])
         question = state["question"]
-        facts = app.memory.search(question, principal.audiences, k=FACTS_K, kind="knowledge")
         # exemplars set the tone for others; the owner needs no samples of their own voice
-        exemplars = (
-            [] if principal.is_owner
-            else app.memory.search(question, principal.audiences, k=EXEMPLARS_K, kind="exemplar")
-        )
-        return {"facts": [_plain(h) for h in facts], "exemplars": [_plain(h) for h in exemplars]}
+        wanted = {"knowledge": FACTS_K, "exemplar": 0 if principal.is_owner else EXEMPLARS_K}
+        found = app.memory.search_kinds(question, principal.audiences, wanted)
+        return {
+            "facts": [_plain(h) for h in found["knowledge"]],
+            "exemplars": [_plain(h) for h in found["exemplar"]],
+        }
 
     async def respond(state: TwinState) -> dict[str, Any]:
         principal = Principal.model_validate(state["principal"])

@@ -105,6 +105,24 @@ def test_exemplar_search_returns_only_exemplars(store: MemoryStore) -> None:
     assert [h.metadata["kind"] for h in hits] == ["exemplar"]
 
 
+def test_search_kinds_equals_one_search_per_kind(store: MemoryStore) -> None:
+    store.add(_items())
+    # many knowledge items around the query and few exemplars: one kind fills its share of the shared
+    # unfiltered query, the other must be found by Chroma's filtered query
+    store.add([MemoryItem.make(f"Offsite logistics note {i}: Lisbon hotel block {i}.", "knowledge", TEAM)
+               for i in range(300)])
+    store.add([MemoryItem.make(f"Lisbon offsite works for me, option {i}. Dana", "exemplar", aud)
+               for i, aud in enumerate([TEAM, OWNER, PUBLIC])])
+    query = "offsite hotel in Lisbon"
+    both = store.search_kinds(query, {TEAM, PUBLIC}, {"knowledge": 4, "exemplar": 2})
+    for kind, k in (("knowledge", 4), ("exemplar", 2)):
+        alone = store.search(query, {TEAM, PUBLIC}, k=k, kind=kind)
+        assert [h.text for h in both[kind]] == [h.text for h in alone]
+        assert len(both[kind]) == k and {h.metadata["kind"] for h in both[kind]} == {kind}
+    assert all(h.metadata["audience"] != "owner" for h in both["exemplar"])
+    assert store.search_kinds(query, {TEAM}, {"knowledge": 3, "exemplar": 0})["exemplar"] == []
+
+
 def test_other_embedding_model_is_refused(home: Home, embedder: Embedder, tmp_path: Path) -> None:
     MemoryStore(home, Settings(chroma_url=None), embedder).add(_items()[:1])
     other = tmp_path / "other-model"

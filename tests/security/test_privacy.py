@@ -50,12 +50,12 @@ def test_without_the_audience_filter_the_same_probes_do_leak(monkeypatch, tmp_pa
     from persona.memory.store import MemoryStore
     from persona.profile import Audience
 
-    original = MemoryStore.search
+    original = MemoryStore._search  # the one path every search takes
 
-    def unfiltered(self, query, audiences, k=5, kind=None, where=None):
-        return original(self, query, list(Audience), k, kind, where)
+    def unfiltered(self, query, audiences, ks, where):
+        return original(self, query, list(Audience), ks, where)
 
-    monkeypatch.setattr(MemoryStore, "search", unfiltered)
+    monkeypatch.setattr(MemoryStore, "_search", unfiltered)
     report = run_privacy(few_probes(tmp_path), "scripted-leaky")
     assert report.leaks > 0
 
