@@ -8,7 +8,8 @@ fresh home: a profile with one colleague per session, a small memory, one invite
 ScriptedChatModel that answers every call after a fixed `--latency`. This process is the client:
 httpx.AsyncClient keeps all sessions open at once. Each first signs in (its token's one argon2 check,
 not a chat turn), then sends `--turns` messages, pausing a random time between them as a person does
-(exponential, mean `--think` seconds, fixed seed; sessions start spread over the first pause).
+(exponential, mean `--think` seconds, fixed seed; sessions start spread over the first pause). Every
+message is distinct, so each turn embeds its question anew.
 `--think 0` sends back to back: the server is then saturated and the figures measure queueing, not
 the twin. The twin's own overhead per turn is the turn's wall time minus the scripted latency
 (one LLM call per turn).
@@ -51,6 +52,9 @@ class NoRetrieval:
 
     def search(self, *args: object, **kwargs: object) -> list:
         return []
+
+    def search_kinds(self, query: str, audiences: object, ks: dict[str, int]) -> dict[str, list]:
+        return {kind: [] for kind in ks}
 
 
 class Results(BaseModel):
@@ -134,7 +138,7 @@ def serve(root: Path, sessions: int, turns: int, latency: float, retrieval: str,
 
 
 async def one_session(
-    client: httpx.AsyncClient, token: str, turns: int, think: float, rng: random.Random
+    client: httpx.AsyncClient, token: str, turns: int, think: float, rng: random.Random, name: str = "warm-up"
 ) -> tuple[list[float], int]:
     headers = {"Authorization": f"Bearer {token}"}
     session: str | None = None
@@ -144,7 +148,9 @@ async def one_session(
     for turn in range(turns):
         if turn:
             await asyncio.sleep(rng.expovariate(1 / think) if think else 0)
-        body = {"message": QUESTIONS[turn % len(QUESTIONS)]} | ({"session": session} if session else {})
+        # every message is distinct, as people's are: no turn reuses an earlier turn's embedding
+        message = f"{QUESTIONS[turn % len(QUESTIONS)]} ({name}, note {turn + 1})"
+        body = {"message": message} | ({"session": session} if session else {})
         start = time.perf_counter()
         try:
             async with client.stream("POST", "/api/chat", json=body, headers=headers) as response:
@@ -202,7 +208,12 @@ async def load(url: str, tokens: list[str], turns: int, think: float, owner: str
             (await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})).raise_for_status()
         rngs = [random.Random(i) for i in range(len(tokens))]
         cpu, start = cpu_seconds(server_pid), time.perf_counter()
-        results = await asyncio.gather(*(one_session(client, t, turns, think, r) for t, r in zip(tokens, rngs)))
+        results = await asyncio.gather(
+            *(
+                one_session(client, token, turns, think, rng, f"colleague {i}")
+                for i, (token, rng) in enumerate(zip(tokens, rngs))
+            )
+        )
         wall, cpu = time.perf_counter() - start, cpu_seconds(server_pid) - cpu
         metrics = (await client.get("/metrics", headers={"Authorization": f"Bearer {owner}"})).text
     return Run(
