@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import warnings
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ _FORMAT = "1"  # bump when the export changes, so older cached files are not reu
 _TRANSFORMER = "sentence_transformers.models.Transformer"
 _POOLING = "sentence_transformers.models.Pooling"
 _NORMALIZE = "sentence_transformers.models.Normalize"
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,14 @@ class OnnxEncoder:
         if layout is None:
             return None
         onnx_file = export_path(model, cache_dir)
-        if not onnx_file.exists():
-            export(model, onnx_file)
-        return cls(onnx_file, model / "tokenizer.json", layout)
+        try:
+            if not onnx_file.exists():
+                export(model, onnx_file)
+            return cls(onnx_file, model / "tokenizer.json", layout)
+        except Exception as exc:  # noqa: BLE001 - any failure here only costs speed, never the answer
+            _log.warning("embedding model %s runs on sentence-transformers: its ONNX export failed (%s); "
+                         "delete %s to export it again", model, exc, onnx_file)
+            return None
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """One vector per text, in order. Texts are batched by token length, so little padding is run."""

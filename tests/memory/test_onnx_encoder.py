@@ -69,6 +69,18 @@ def test_an_unusual_layout_runs_on_sentence_transformers(tmp_path: Path) -> None
     assert not (tmp_path / "cache").exists()
 
 
+def test_a_failed_export_falls_back_to_sentence_transformers(tmp_path: Path, monkeypatch, caplog) -> None:
+    def broken_export(model: Path, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(b"not an onnx file")  # as a foreign or damaged file in the cache would be
+
+    monkeypatch.setattr("persona.memory.onnx_encoder.export", broken_export)
+    embedder = Embedder(Settings(), cache_dir=tmp_path / "cache")
+    assert isinstance(embedder.encoder, SentenceTransformer)
+    assert len(embedder.embed(["still embeds"])[0]) == 384
+    assert "ONNX export failed" in caplog.text
+
+
 @pytest.mark.parametrize("broken", ["modules.json", "tokenizer.json"])
 def test_a_folder_without_its_parts_is_not_exported(tmp_path: Path, broken: str) -> None:
     model = _copy_model(tmp_path)
