@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -30,6 +30,44 @@ def packaged_model_path() -> Path:
 _RECENT_QUERIES = 256
 
 
+class Encoder(Protocol):
+    """What the Embedder needs of a model: OnnxEncoder, or sentence-transformers for other layouts."""
+
+    @property
+    def dim(self) -> int: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray: ...
+
+
+class SentenceTransformerEncoder:
+    """The model on sentence-transformers itself (torch), for layouts OnnxEncoder does not reproduce."""
+
+    def __init__(self, path: Path) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model: SentenceTransformer = SentenceTransformer(str(path), device="cpu")
+
+    @property
+    def dim(self) -> int:
+        dim = self.model.get_embedding_dimension()
+        assert dim is not None
+        return dim
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text)["input_ids"])
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        return self.model.encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+
 class Embedder:
     """Loads the model on first use; whoever owns the instance shares it (one per process is plenty)."""
 
@@ -38,41 +76,31 @@ class Embedder:
         self.path = Path(settings.embedding_model) if settings.embedding_model else packaged_model_path()
         self.batch_size = batch_size
         self.cache_dir = cache_dir or default_cache_dir()
-        self._encoder: OnnxEncoder | SentenceTransformer | None = None
+        self._encoder: Encoder | None = None
 
     @property
     def name(self) -> str:
         return self.path.name if self.path.name != "model" else self.path.parent.name
 
     @property
-    def encoder(self) -> OnnxEncoder | SentenceTransformer:
+    def encoder(self) -> Encoder:
         if self._encoder is None:
             if not (self.path / "config.json").exists():
                 raise ConfigError(
                     f"PERSONA_EMBEDDING_MODEL: {self.path} is not a sentence-transformers model folder"
                 )
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder must never trigger a download
-            self._encoder = OnnxEncoder.load(self.path, self.cache_dir) or self._torch_model()
+            onnx = OnnxEncoder.load(self.path, self.cache_dir)
+            self._encoder = onnx or SentenceTransformerEncoder(self.path)
         return self._encoder
-
-    def _torch_model(self) -> SentenceTransformer:
-        from sentence_transformers import SentenceTransformer
-
-        return SentenceTransformer(str(self.path), device="cpu")
 
     @property
     def dim(self) -> int:
-        if isinstance(self.encoder, OnnxEncoder):
-            return self.encoder.layout.dim
-        dim = self.encoder.get_embedding_dimension()
-        assert dim is not None
-        return dim
+        return self.encoder.dim
 
     def count_tokens(self, text: str) -> int:
         """How many model tokens a text takes, before truncation."""
-        if isinstance(self.encoder, OnnxEncoder):
-            return len(self.encoder.tokenizer.encode(text).ids)
-        return len(self.encoder.tokenizer(text)["input_ids"])
+        return self.encoder.count_tokens(text)
 
     def embed_query(self, text: str) -> list[float]:
         """One text's vector; a turn searches with the same text several times, so recent ones are kept."""
@@ -87,14 +115,4 @@ class Embedder:
         encoder batches by length."""
         if not texts:
             return []
-        if isinstance(self.encoder, OnnxEncoder):
-            vectors = self.encoder.encode(texts, self.batch_size)
-        else:
-            vectors = self.encoder.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors).tolist()
+        return self.encoder.encode(texts, self.batch_size).tolist()

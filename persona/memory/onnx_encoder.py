@@ -139,6 +139,13 @@ class OnnxEncoder:
                          "delete %s to export it again", model, exc, onnx_file)
             return None
 
+    @property
+    def dim(self) -> int:
+        return self.layout.dim
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text).ids)
+
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """One vector per text, in order. Texts are batched by token length, so little padding is run."""
         encodings = self.tokenizer.encode_batch(texts)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
 
-from persona.memory.embedding import Embedder, packaged_model_path
+from persona.memory.embedding import Embedder, SentenceTransformerEncoder, packaged_model_path
 from persona.memory.onnx_encoder import OnnxEncoder, export_path, read_layout
 from persona.settings import Settings
 
@@ -62,7 +62,7 @@ def test_an_unusual_layout_runs_on_sentence_transformers(tmp_path: Path) -> None
     pooling.write_text(json.dumps(config))
     assert read_layout(model) is None
     embedder = Embedder(Settings(embedding_model=str(model)), cache_dir=tmp_path / "cache")
-    assert isinstance(embedder.encoder, SentenceTransformer)
+    assert isinstance(embedder.encoder, SentenceTransformerEncoder)
     (vector,) = embedder.embed(["max pooling"])
     assert len(vector) == embedder.dim == 384
     assert abs(float(np.linalg.norm(vector)) - 1) < 1e-5
@@ -76,7 +76,7 @@ def test_a_failed_export_falls_back_to_sentence_transformers(tmp_path: Path, mon
 
     monkeypatch.setattr("persona.memory.onnx_encoder.export", broken_export)
     embedder = Embedder(Settings(), cache_dir=tmp_path / "cache")
-    assert isinstance(embedder.encoder, SentenceTransformer)
+    assert isinstance(embedder.encoder, SentenceTransformerEncoder)
     assert len(embedder.embed(["still embeds"])[0]) == 384
     assert "ONNX export failed" in caplog.text
 
