@@ -184,18 +184,7 @@ class MemoryStore:
                 for id_, doc, meta, vec in rows:
                     if _in_scope(meta, allowed, kind):
                         candidates[id_] = _Row(doc, dict(meta), float(np.dot(query_vector, vec)))
-            # every candidate has a vector rank; only those with a query word have a keyword rank
-            vector_rank = sorted(candidates, key=lambda i: -candidates[i].similarity)
-            keyword_rank = [id_ for id_, _ in keyword if id_ in candidates]
-            fused: Counter[str] = Counter()
-            for ranking in (vector_rank, keyword_rank):
-                for rank, id_ in enumerate(ranking):
-                    fused[id_] += 1.0 / (_RRF_K + rank + 1)
-            found[kind] = [
-                Hit(text=candidates[i].text, score=score, similarity=candidates[i].similarity,
-                    metadata=candidates[i].metadata)
-                for i, score in fused.most_common(k)
-            ]
+            found[kind] = _fused(candidates, [id_ for id_, _ in keyword], k)
         return found
 
     def _nearest(
@@ -268,6 +257,22 @@ class _Row(NamedTuple):
     text: str
     metadata: dict[str, Any]
     similarity: float  # cosine similarity to the query
+
+
+def _fused(candidates: dict[str, _Row], keyword_ids: list[str], k: int) -> list[Hit]:
+    """The best `k` candidates by reciprocal-rank fusion. Every candidate has a vector rank; only those
+    with a query word have a keyword rank."""
+    vector_rank = sorted(candidates, key=lambda i: -candidates[i].similarity)
+    keyword_rank = [id_ for id_ in keyword_ids if id_ in candidates]
+    fused: Counter[str] = Counter()
+    for ranking in (vector_rank, keyword_rank):
+        for rank, id_ in enumerate(ranking):
+            fused[id_] += 1.0 / (_RRF_K + rank + 1)
+    return [
+        Hit(text=candidates[i].text, score=score, similarity=candidates[i].similarity,
+            metadata=candidates[i].metadata)
+        for i, score in fused.most_common(k)
+    ]
 
 
 def _scope(allowed: list[str], kind: str | None, where: dict[str, Any] | None) -> dict[str, Any]:
