@@ -94,6 +94,9 @@ class Served:
             text = response.read().decode()
         events = []
         for frame in text.strip().split("\n\n"):
+            if frame.startswith(":"):  # a comment: the keepalive while the twin works
+                events.append(("comment", frame[1:].strip()))
+                continue
             fields = dict(line.split(": ", 1) for line in frame.splitlines() if ": " in line)
             events.append((fields.get("event", "message"), json.loads(fields["data"])))
         return events

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socket
 
-from server_helpers import OWNER_SECRET, Served, echo_everything, new_home, running_twin
 from langchain_openai import ChatOpenAI
+from server_helpers import OWNER_SECRET, Served, echo_everything, new_home, running_twin
 
 from persona.events import ActionKind
 from persona.llm.client import LLM
 from persona.server.ratelimit import RateLimiter
+from persona.server.routes import chat as chat_route
 
 
 def answer(events) -> str:
@@ -31,6 +32,17 @@ def test_the_owners_answer_streams_as_the_model_writes_it(twin: Served):
     tokens = [data for kind, data in events if kind == "token"]
     assert tokens == ["The ", "cutover ", "is ", "on ", "the ", "8th, ", "at ", "06:00."]  # the model's chunks
     assert events[-1] == ("done", {"session": events[0][1]["session"], "blocked": False, "text": "".join(tokens)})
+
+
+def test_a_slow_answer_keeps_the_stream_alive_with_comments(twin: Served, monkeypatch):
+    monkeypatch.setattr(chat_route, "PING_SECONDS", 0.05)
+    monkeypatch.setattr(twin.model, "latency", 0.4)
+    twin.model.replies.append("Yes, the cutover is on the 8th.")
+    events = twin.chat("colleague_a", "When is the cutover?")
+    kinds = [kind for kind, _ in events]
+    assert kinds[0] == "start" and kinds[-2:] == ["token", "done"]
+    assert set(kinds[1:-2]) == {"comment"} and len(kinds[1:-2]) >= 3
+    assert events[-1][1]["text"] == "Yes, the cutover is on the 8th."
 
 
 def test_colleague_gets_neither_owner_only_memory_nor_an_action_on_the_owners_behalf(twin: Served):

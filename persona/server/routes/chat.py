@@ -5,26 +5,31 @@ or `error` {message} when the LLM is down (the message itself is already in the 
 The owner's answer streams as the model writes it. Anyone else's is sent whole, as one `token`,
 after the guard has read it: unguarded tokens could carry owner-only details. `done` carries the
 final text, which is what counts if it differs from the pieces (a fallback for an empty answer).
+While the twin works without output, a comment line every `PING_SECONDS` keeps proxies from closing
+the stream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from persona.errors import PersonaError
+from persona.events import Event
 from persona.server.auth import Chatter
-from persona.server.state import server_state
-from persona.twin.runner import TwinReply, thread_id
+from persona.server.state import ServerState, server_state
+from persona.twin.runner import Twin, TwinReply, thread_id
 
 router = APIRouter(tags=["chat"])
 
 SESSION_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+PING_SECONDS = 15.0
 
 
 class ChatIn(BaseModel):
@@ -34,8 +39,12 @@ class ChatIn(BaseModel):
     )
 
 
-@router.post("/api/chat", response_class=EventSourceResponse)
-async def chat(body: ChatIn, request: Request, principal: Chatter) -> AsyncIterator[ServerSentEvent]:
+@router.post(
+    "/api/chat",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "The answer as Server-Sent Events."}},
+)
+async def chat(body: ChatIn, request: Request, principal: Chatter) -> StreamingResponse:
     """Send a message to the twin; the answer streams back as SSE."""
     state = server_state(request)
     twin = state.require_twin()
@@ -44,7 +53,19 @@ async def chat(body: ChatIn, request: Request, principal: Chatter) -> AsyncItera
         principal, body.message.strip(), session, client=request.client.host if request.client else ""
     )
     await asyncio.to_thread(state.sessions.record, principal, session, event.text)
-    yield ServerSentEvent(event="start", data={"session": session})
+    return StreamingResponse(
+        _with_pings(_answer(state, twin, event, session)),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},  # proxies must not buffer it
+    )
+
+
+def sse(event: str, data: object) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+async def _answer(state: ServerState, twin: Twin, event: Event, session: str) -> AsyncIterator[bytes]:
+    yield sse("start", {"session": session})
     streamed = False
     try:
         async with state.session_lock(thread_id(event)):
@@ -54,12 +75,41 @@ async def chat(body: ChatIn, request: Request, principal: Chatter) -> AsyncItera
                         reply = part
                     else:
                         streamed = True
-                        yield ServerSentEvent(event="token", data=part)
+                        yield sse("token", part)
     except PersonaError as exc:  # headers are sent: the stream is the only way left to tell the user
         state.metrics.turn_errors.labels(type(exc).__name__).inc()
         message = f"{str(exc).rstrip('.')}. Your message is saved in this session; send it again later."
-        yield ServerSentEvent(event="error", data={"message": message, "session": session})
+        yield sse("error", {"message": message, "session": session})
         return
-    if not streamed:
-        yield ServerSentEvent(event="token", data=reply.text)
-    yield ServerSentEvent(event="done", data={"session": session, "blocked": bool(reply.blocked), "text": reply.text})
+    done = sse("done", {"session": session, "blocked": bool(reply.blocked), "text": reply.text})
+    # one write for an answer sent whole: each write is a round of syscalls on both ends
+    yield done if streamed else sse("token", reply.text) + done
+
+
+async def _with_pings(parts: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """`parts` as they come, with an SSE comment whenever none came for PING_SECONDS. The parts are
+    read by their own task: a timeout around reading them directly would cancel the twin's turn."""
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async for part in parts:
+                queue.put_nowait(part)
+        finally:
+            queue.put_nowait(None)
+
+    task = asyncio.create_task(pump())
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(PING_SECONDS):
+                    part = await queue.get()
+            except TimeoutError:
+                yield b": ping\n\n"
+                continue
+            if part is None:
+                break
+            yield part
+        await task  # its error, if it failed
+    finally:
+        task.cancel()
