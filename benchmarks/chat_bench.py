@@ -6,7 +6,8 @@
 The server runs in its own process (uvicorn on a loopback port, as `persona serve` runs it) with a
 fresh home: a profile with one colleague per session, a small memory, one invite token each, and a
 ScriptedChatModel that answers every call after a fixed `--latency`. This process is the client:
-httpx.AsyncClient keeps all sessions open at once. Each first signs in (its token's one argon2 check,
+one aiohttp session keeps all sessions open at once (httpx took 3× its CPU per turn, and the client
+shares the machine with the server). Each first signs in (its token's one argon2 check,
 not a chat turn), then sends `--turns` messages, pausing a random time between them as a person does
 (exponential, mean `--think` seconds, fixed seed; sessions start spread over the first pause). Every
 message is distinct, so each turn embeds its question anew.
@@ -29,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import aiohttp
 from pydantic import BaseModel
 
 MEMORY = [
@@ -138,7 +139,7 @@ def serve(root: Path, sessions: int, turns: int, latency: float, retrieval: str,
 
 
 async def one_session(
-    client: httpx.AsyncClient, token: str, turns: int, think: float, rng: random.Random, name: str = "warm-up"
+    client: aiohttp.ClientSession, token: str, turns: int, think: float, rng: random.Random, name: str = "warm-up"
 ) -> tuple[list[float], int]:
     headers = {"Authorization": f"Bearer {token}"}
     session: str | None = None
@@ -153,12 +154,13 @@ async def one_session(
         body = {"message": message} | ({"session": session} if session else {})
         start = time.perf_counter()
         try:
-            async with client.stream("POST", "/api/chat", json=body, headers=headers) as response:
-                if response.status_code != 200:
+            async with client.post("/api/chat", json=body, headers=headers) as response:
+                if response.status != 200:
                     errors += 1
                     continue
                 finished = False
-                async for line in response.aiter_lines():
+                async for raw in response.content:
+                    line = raw.decode().rstrip("\r\n")
                     if line.startswith("event: error"):
                         break
                     if line.startswith("event: done"):
@@ -166,7 +168,7 @@ async def one_session(
                     elif finished and line.startswith("data: "):
                         session = json.loads(line[6:])["session"]
                         break
-        except httpx.HTTPError:
+        except aiohttp.ClientError:
             finished = False
         if finished:
             times.append(time.perf_counter() - start)
@@ -200,12 +202,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def load(url: str, tokens: list[str], turns: int, think: float, owner: str, server_pid: int) -> Run:
-    limits = httpx.Limits(max_connections=len(tokens) + 10, max_keepalive_connections=len(tokens) + 10)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120) as client:
+    connector = aiohttp.TCPConnector(limit=len(tokens) + 10)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
         # Outside the measurement: one warm-up turn (imports, SQLite pages) and each session's sign-in.
         await one_session(client, tokens[0], 1, 0, random.Random(0))
         for token in tokens:
-            (await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})).raise_for_status()
+            async with client.get("/api/me", headers={"Authorization": f"Bearer {token}"}) as response:
+                response.raise_for_status()
         rngs = [random.Random(i) for i in range(len(tokens))]
         cpu, start = cpu_seconds(server_pid), time.perf_counter()
         results = await asyncio.gather(
@@ -215,7 +219,8 @@ async def load(url: str, tokens: list[str], turns: int, think: float, owner: str
             )
         )
         wall, cpu = time.perf_counter() - start, cpu_seconds(server_pid) - cpu
-        metrics = (await client.get("/metrics", headers={"Authorization": f"Bearer {owner}"})).text
+        async with client.get("/metrics", headers={"Authorization": f"Bearer {owner}"}) as response:
+            metrics = await response.text()
     return Run(
         times=[t for times, _ in results for t in times],
         errors=sum(e for _, e in results),
@@ -300,7 +305,7 @@ def main() -> None:
     times = run.times
     overhead_ms = [(t - args.latency) * 1000 for t in times] or [float("nan")]
     results = Results(
-        transport="httpx.AsyncClient -> uvicorn on 127.0.0.1 (server in its own process)",
+        transport="aiohttp -> uvicorn on 127.0.0.1 (server in its own process)",
         retrieval=args.retrieval,
         sessions=args.sessions,
         turns=args.turns,
