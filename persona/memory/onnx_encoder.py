@@ -1,8 +1,10 @@
 """A sentence-transformers model run on ONNX Runtime: the transformer exported once, pooling in numpy.
 
 Eager torch spends most of a short text's time in per-operator overhead: a chat question of a dozen
-words took ~14 ms through sentence-transformers and takes ~4.5 ms here, and ingest batches run about
-twice as fast, with vectors equal to torch's within 1e-6. The export needs torch (loaded only then);
+words took ~14 ms through sentence-transformers and takes ~5-8 ms here, and ingest batches run about
+twice as fast, with vectors equal to torch's within 1e-6. Each run uses one thread: splitting one
+short question over two cores saved little time and cost ~50% more CPU, which concurrent chat turns
+need; a long list of texts instead runs its batches side by side, one per core. The export needs torch (loaded only then);
 the .onnx file is kept in the cache dir, keyed by the model folder's files, so later starts import
 neither torch nor transformers.
 
@@ -18,11 +20,15 @@ import json
 import logging
 import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from tokenizers import Encoding
 
 _FORMAT = "1"  # bump when the export changes, so older cached files are not reused
 _TRANSFORMER = "sentence_transformers.models.Transformer"
@@ -109,9 +115,7 @@ class OnnxEncoder:
 
         self.layout = layout
         options = onnxruntime.SessionOptions()
-        # idle pool threads spin for a while after each run by default: on a small machine that is CPU
-        # taken from the server's event loop between two short queries
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.intra_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(
             str(onnx_file), options, providers=["CPUExecutionProvider"]
         )
@@ -147,34 +151,45 @@ class OnnxEncoder:
         return len(self.tokenizer.encode(text).ids)
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
-        """One vector per text, in order. Texts are batched by token length, so little padding is run."""
+        """One vector per text, in order. Texts are batched by token length, so little padding is run;
+        batches run in parallel, one per core (ONNX Runtime releases the GIL)."""
         encodings = self.tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         vectors = np.empty((len(texts), self.layout.dim), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            batch = [encodings[i] for i in order[start : start + batch_size]]
-            width = max(len(e.ids) for e in batch)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            feeds = {name: np.zeros((len(batch), width), dtype=np.int64) for name in self._inputs}
-            if "input_ids" in feeds:  # some models derive positions from where the padding is
-                feeds["input_ids"][:] = self._pad_id
-            for row, e in enumerate(batch):
-                mask[row, : len(e.ids)] = 1
-                if "input_ids" in feeds:
-                    feeds["input_ids"][row, : len(e.ids)] = e.ids
-                if "token_type_ids" in feeds:
-                    feeds["token_type_ids"][row, : len(e.ids)] = e.type_ids
-            if "attention_mask" in feeds:
-                feeds["attention_mask"] = mask
-            hidden = self._session.run(None, feeds)[0]
-            if self.layout.pooling == "cls":
-                pooled = hidden[:, 0]
-            else:
-                pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
-            # unit length always, as the memory's dot-product similarities assume
-            pooled = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-            vectors[order[start : start + batch_size]] = pooled
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+        def run(rows: list[int]) -> None:
+            vectors[rows] = self._pooled([encodings[i] for i in rows])
+
+        if len(batches) == 1:
+            run(batches[0])
+        elif batches:
+            with ThreadPoolExecutor(min(len(batches), os.cpu_count() or 1)) as pool:
+                list(pool.map(run, batches))
         return vectors
+
+    def _pooled(self, batch: list[Encoding]) -> np.ndarray:
+        """One batch through the network, padded to its longest text: a unit-length vector per text."""
+        width = max(len(e.ids) for e in batch)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        feeds = {name: np.zeros((len(batch), width), dtype=np.int64) for name in self._inputs}
+        if "input_ids" in feeds:  # some models derive positions from where the padding is
+            feeds["input_ids"][:] = self._pad_id
+        for row, e in enumerate(batch):
+            mask[row, : len(e.ids)] = 1
+            if "input_ids" in feeds:
+                feeds["input_ids"][row, : len(e.ids)] = e.ids
+            if "token_type_ids" in feeds:
+                feeds["token_type_ids"][row, : len(e.ids)] = e.type_ids
+        if "attention_mask" in feeds:
+            feeds["attention_mask"] = mask
+        hidden = self._session.run(None, feeds)[0]
+        if self.layout.pooling == "cls":
+            pooled = hidden[:, 0]
+        else:
+            pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+        # unit length always, as the memory's dot-product similarities assume
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
 def _pad_token(model: Path) -> str | None:
