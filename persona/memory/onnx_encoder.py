@@ -69,12 +69,24 @@ def read_layout(model: Path) -> Layout | None:
 
 
 def export_path(model: Path, cache_dir: Path) -> Path:
-    """Where the export of this exact model folder is kept: any changed file gives a new name."""
+    """Where the export of this exact model folder is kept: named by the folder's place, then by its
+    files, so any changed file gives a new name and the folder's earlier exports can be found."""
     digest = hashlib.sha256(_FORMAT.encode())
     for file in sorted(p for p in model.rglob("*") if p.is_file()):
         stat = file.stat()
         digest.update(f"{file.relative_to(model)}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
-    return cache_dir / "embedding" / f"{model.name}-{digest.hexdigest()[:16]}.onnx"
+    return cache_dir / "embedding" / f"{_folder_prefix(model)}{digest.hexdigest()[:16]}.onnx"
+
+
+def _folder_prefix(model: Path) -> str:
+    return f"{model.name}-{hashlib.sha256(str(model.resolve()).encode()).hexdigest()[:8]}-"
+
+
+def _remove_earlier_exports(model: Path, kept: Path) -> None:
+    """A reinstalled or changed model folder is exported anew; its older exports (~90 MB each) go."""
+    for old in kept.parent.glob(f"{_folder_prefix(model)}*.onnx"):
+        if old != kept:
+            old.unlink(missing_ok=True)
 
 
 def export(model: Path, target: Path) -> None:
@@ -137,6 +149,7 @@ class OnnxEncoder:
         try:
             if not onnx_file.exists():
                 export(model, onnx_file)
+                _remove_earlier_exports(model, onnx_file)
             return cls(onnx_file, model / "tokenizer.json", layout)
         except Exception as exc:  # noqa: BLE001 - any failure here only costs speed, never the answer
             _log.warning("embedding model %s runs on sentence-transformers: its ONNX export failed (%s); "

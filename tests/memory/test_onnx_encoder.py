@@ -32,6 +32,8 @@ def test_onnx_vectors_equal_sentence_transformers(embedder: Embedder) -> None:
     # batching by length must not change a text's vector, nor the order of the answers
     alone = np.array([embedder.embed([t])[0] for t in TEXTS[:4]])
     assert np.abs(alone - got[:4]).max() < 1e-5
+    # small batches run side by side on the cores; every vector still lands in its text's row
+    assert np.abs(embedder.encoder.encode(TEXTS, 3) - reference).max() < 1e-5
     assert embedder.count_tokens("hello world") == 4  # [CLS] hello world [SEP]
 
 
@@ -49,9 +51,14 @@ def test_export_is_kept_and_redone_when_the_model_changes(tmp_path: Path) -> Non
     written = onnx_file.stat().st_mtime_ns
     assert OnnxEncoder.load(model, cache) is not None
     assert onnx_file.stat().st_mtime_ns == written  # reused, not exported again
+    assert [p.suffix for p in (cache / "embedding").iterdir()] == [".onnx"]  # no partial files left
+    another_folders = cache / "embedding" / f"model-00000000-{'0' * 16}.onnx"
+    another_folders.write_bytes(b"")
     (model / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 128}))
     assert export_path(model, cache) != onnx_file
-    assert [p.suffix for p in (cache / "embedding").iterdir()] == [".onnx"]  # no partial files left
+    assert OnnxEncoder.load(model, cache) is not None
+    # the changed folder's new export replaces its old one; another folder's is left alone
+    assert sorted((cache / "embedding").iterdir()) == sorted([export_path(model, cache), another_folders])
 
 
 def test_an_unusual_layout_runs_on_sentence_transformers(tmp_path: Path) -> None:
