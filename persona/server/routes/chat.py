@@ -39,10 +39,23 @@ class ChatIn(BaseModel):
     )
 
 
+# each event's `data` is JSON: {session} for start, a string for token, {session, blocked, text} for done
+_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {"event": {"enum": ["start", "token", "done", "error"]}, "data": {"type": "string"}},
+}
+
+
 @router.post(
     "/api/chat",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "The answer as Server-Sent Events."}},
+    responses={
+        200: {
+            "description": "The answer as Server-Sent Events: start, token..., then done or error.",
+            "content": {"text/event-stream": {"itemSchema": _EVENT}},
+        }
+    },
 )
 async def chat(body: ChatIn, request: Request, principal: Chatter) -> StreamingResponse:
     """Send a message to the twin; the answer streams back as SSE."""
