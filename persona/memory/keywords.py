@@ -57,6 +57,17 @@ class KeywordIndex:
         with self._lock, self._db:
             self._db.execute("DELETE FROM items")
 
+    def scopes(self, ids: Collection[str]) -> dict[str, tuple[str, str]]:
+        """(audience, kind) of each of these ids that the index holds."""
+        rows = {_rowid(id_): id_ for id_ in ids}
+        if not rows:
+            return {}
+        with self._lock:
+            found = self._db.execute(
+                f"SELECT id, audience, kind FROM items WHERE rowid IN ({','.join('?' * len(rows))})", list(rows)
+            ).fetchall()
+        return {id_: (audience, kind) for id_, audience, kind in found}
+
     def search(
         self, terms: Collection[str], audiences: Collection[str], kind: str | None, limit: int
     ) -> list[tuple[str, float]]:

@@ -1,9 +1,9 @@
 """The memory store: one Chroma collection of the owner's knowledge and writing exemplars, and a
 full-text index beside it (persona.memory.keywords) for the keyword half of hybrid search.
 
-Every item carries an audience label. A search considers only items whose audience it was given:
-Chroma's `where`, or the same test on the metadata Chroma returns, applies it before any text is read
-or ranked, and the keyword index stores the audience with each item and filters on it.
+Every item carries an audience label. A search ranks only items whose audience it was given (Chroma's
+`where`, or the audience the keyword index keeps beside each item), and reads an item's text only if
+the metadata Chroma holds for it agrees.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import chromadb
@@ -173,54 +173,66 @@ class MemoryStore:
         query_vector = self.embedder.embed_query(query)
         nearest = self._nearest(query_vector, pools, allowed, where)
         terms = _terms(query)
+        chosen: dict[ItemKind | None, list[tuple[str, float]]] = {}
         for kind, k in ks.items():
-            candidates = nearest[kind]
-            keyword = self._keywords.search(terms, allowed, kind, pools[kind])
-            missing = [id_ for id_, _ in keyword if id_ not in candidates]
+            similarity = nearest[kind]
+            keyword = [id_ for id_, _ in self._keywords.search(terms, allowed, kind, pools[kind])]
+            missing = [id_ for id_ in keyword if id_ not in similarity]
             if missing:  # keyword-only finds: their vectors from Chroma, which re-applies a caller's `where`
                 got = self._collection.get(ids=missing, where=_scope(allowed, kind, where) if where else None,
-                                           include=["documents", "metadatas", "embeddings"])
-                rows = zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
-                for id_, doc, meta, vec in rows:
-                    if _in_scope(meta, allowed, kind):
-                        candidates[id_] = _Row(doc, dict(meta), float(np.dot(query_vector, vec)))
-            found[kind] = _fused(candidates, [id_ for id_, _ in keyword], k)
-        return found
+                                           include=["embeddings"])
+                similarity.update((id_, float(np.dot(query_vector, vec)))
+                                  for id_, vec in zip(got["ids"], got["embeddings"]))
+            chosen[kind] = _fused(similarity, keyword, k)
+        return found | self._hits(chosen, nearest, allowed)
 
     def _nearest(
         self, vector: list[float], pools: dict[Any, int], allowed: list[str], where: dict[str, Any] | None
-    ) -> dict[ItemKind | None, dict[str, _Row]]:
-        """For each kind, its `pools[kind]` nearest items in scope. A `where` in Chroma's query first lists
-        every item it admits (500 ms at 50k items for a filter that admits most), so without a caller's
-        `where` this asks once for more neighbours' metadata unfiltered, keeps those in scope and reads
-        only their text; Chroma filters only for a kind too few of which were among them."""
-        found: dict[ItemKind | None, dict[str, _Row]] = {}
+    ) -> dict[ItemKind | None, dict[str, float]]:
+        """For each kind, its `pools[kind]` nearest items in scope, with their similarity. A `where` in
+        Chroma's query first lists every item it admits (500 ms at 50k items for a filter that admits
+        most), and Chroma's metadata costs ~75 µs an item returned, so without a caller's `where` this
+        asks once for more neighbours, ids only, and reads their audience and kind from the keyword
+        index; Chroma filters only for a kind too few of which were among them."""
+        found: dict[ItemKind | None, dict[str, float]] = {}
         if where is None:
             want = sum(pools.values()) * _OVERFETCH
-            got = self._collection.query(
-                query_embeddings=[vector], n_results=want, include=["metadatas", "distances"]
-            )
-            ids, metas, distances = got["ids"][0], got["metadatas"][0], got["distances"][0]
+            got = self._collection.query(query_embeddings=[vector], n_results=want, include=["distances"])
+            ids, distances = got["ids"][0], got["distances"][0]
+            scopes = self._keywords.scopes(ids)
+            kept: dict[Any, dict[str, float]] = {kind: {} for kind in pools}
+            for id_, distance in zip(ids, distances):
+                audience, item_kind = scopes.get(id_, ("", ""))
+                for kind, picked in kept.items():
+                    if len(picked) < pools[kind] and audience in allowed and kind in (None, item_kind):
+                        picked[id_] = 1 - distance
             whole = len(ids) < want  # that was the whole collection
-            kept: dict[Any, list[int]] = {kind: [] for kind in pools}
-            for i, meta in enumerate(metas):
-                for kind, wanted in kept.items():
-                    if len(wanted) < pools[kind] and _in_scope(meta, allowed, kind):
-                        wanted.append(i)
-            enough = [kind for kind in pools if whole or len(kept[kind]) == pools[kind]]
-            rows = sorted({i for kind in enough for i in kept[kind]})
-            texts = self._collection.get(ids=[ids[i] for i in rows], include=["documents"]) if rows else None
-            text_of = dict(zip(texts["ids"], texts["documents"])) if texts else {}
-            for kind in enough:
-                found[kind] = {ids[i]: _Row(text_of[ids[i]], dict(metas[i]), 1 - distances[i])
-                               for i in kept[kind] if ids[i] in text_of}
+            found = {kind: picked for kind, picked in kept.items() if whole or len(picked) == pools[kind]}
         for kind in pools.keys() - found.keys():
             got = self._collection.query(query_embeddings=[vector], n_results=pools[kind],
-                                         where=_scope(allowed, kind, where),
-                                         include=["documents", "metadatas", "distances"])
-            found[kind] = {id_: _Row(doc, dict(meta), 1 - dist) for id_, doc, meta, dist in
-                           zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])}
+                                         where=_scope(allowed, kind, where), include=["distances"])
+            found[kind] = {id_: 1 - dist for id_, dist in zip(got["ids"][0], got["distances"][0])}
         return found
+
+    def _hits(
+        self,
+        chosen: dict[ItemKind | None, list[tuple[str, float]]],
+        similarity: dict[ItemKind | None, dict[str, float]],
+        allowed: list[str],
+    ) -> dict[ItemKind | None, list[Hit]]:
+        """The chosen items' text and metadata, read only now; an item is shown only if Chroma's own
+        metadata puts it in scope, whatever the keyword index said."""
+        ids = sorted({id_ for picks in chosen.values() for id_, _ in picks})
+        got = self._collection.get(ids=ids, include=["documents", "metadatas"]) if ids else None
+        rows = dict(zip(got["ids"], zip(got["documents"], got["metadatas"]))) if got else {}
+        return {
+            kind: [
+                Hit(text=rows[id_][0], score=score, similarity=similarity[kind][id_], metadata=dict(rows[id_][1]))
+                for id_, score in picks
+                if id_ in rows and _in_scope(rows[id_][1], allowed, kind)
+            ]
+            for kind, picks in chosen.items()
+        }
 
     def exemplars(
         self, query: str, audiences: Collection[Audience], k: int = 3, where: dict[str, Any] | None = None
@@ -253,26 +265,16 @@ def _client(home: Home, settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-class _Row(NamedTuple):
-    text: str
-    metadata: dict[str, Any]
-    similarity: float  # cosine similarity to the query
-
-
-def _fused(candidates: dict[str, _Row], keyword_ids: list[str], k: int) -> list[Hit]:
-    """The best `k` candidates by reciprocal-rank fusion. Every candidate has a vector rank; only those
-    with a query word have a keyword rank."""
-    vector_rank = sorted(candidates, key=lambda i: -candidates[i].similarity)
-    keyword_rank = [id_ for id_ in keyword_ids if id_ in candidates]
+def _fused(similarity: dict[str, float], keyword_ids: list[str], k: int) -> list[tuple[str, float]]:
+    """The best `k` candidates (id, score) by reciprocal-rank fusion. Every candidate has a vector rank;
+    only those with a query word have a keyword rank."""
+    vector_rank = sorted(similarity, key=lambda i: -similarity[i])
+    keyword_rank = [id_ for id_ in keyword_ids if id_ in similarity]
     fused: Counter[str] = Counter()
     for ranking in (vector_rank, keyword_rank):
         for rank, id_ in enumerate(ranking):
             fused[id_] += 1.0 / (_RRF_K + rank + 1)
-    return [
-        Hit(text=candidates[i].text, score=score, similarity=candidates[i].similarity,
-            metadata=candidates[i].metadata)
-        for i, score in fused.most_common(k)
-    ]
+    return fused.most_common(k)
 
 
 def _scope(allowed: list[str], kind: str | None, where: dict[str, Any] | None) -> dict[str, Any]:

@@ -123,6 +123,18 @@ def test_search_kinds_equals_one_search_per_kind(store: MemoryStore) -> None:
     assert store.search_kinds(query, {TEAM}, {"knowledge": 3, "exemplar": 0})["exemplar"] == []
 
 
+def test_an_item_is_shown_only_if_chromas_own_metadata_allows_it(store: MemoryStore) -> None:
+    """The keyword index picks candidates by the audience it keeps; a stale or damaged entry there
+    must still not show an owner-only item to anyone else."""
+    secret = MemoryItem.make("Offer from Helix Robotics: EUR 212,400 base.", "knowledge", OWNER)
+    store.add([secret, MemoryItem.make("The Helix Robotics demo is on Friday.", "knowledge", TEAM)])
+    store._keywords.add([(secret.id, TEAM.value, "knowledge", "", secret.text)])  # the index now says team
+    for query in ("Helix Robotics offer base", "212,400"):
+        texts = [h.text for h in store.search(query, {TEAM, PUBLIC}, k=4)]
+        assert texts == ["The Helix Robotics demo is on Friday."]
+    assert secret.text in [h.text for h in store.search("Helix Robotics offer", set(Audience), k=4)]  # the owner
+
+
 def test_other_embedding_model_is_refused(home: Home, embedder: Embedder, tmp_path: Path) -> None:
     MemoryStore(home, Settings(chroma_url=None), embedder).add(_items()[:1])
     other = tmp_path / "other-model"
