@@ -1,10 +1,11 @@
 """Chat under load: many concurrent sessions through the real HTTP stack, against a scripted LLM.
 
     python benchmarks/chat_bench.py [--sessions 200] [--turns 5] [--think 10] [--latency 0.05]
-                                    [--retrieval real|off] [--json out.json]
+                                    [--memory 1000] [--retrieval real|off] [--json out.json]
 
 The server runs in its own process (uvicorn on a loopback port, as `persona serve` runs it) with a
-fresh home: a profile with one colleague per session, a small memory, one invite token each, and a
+fresh home: a profile with one colleague per session, a memory of `--memory` generated notes and
+tone samples (team and owner-only, so every search filters), one invite token each, and a
 ScriptedChatModel that answers every call after a fixed `--latency`. This process is the client:
 one aiohttp session keeps all sessions open at once (httpx took 3× its CPU per turn, and the client
 shares the machine with the server). Each first signs in (its token's one argon2 check,
@@ -38,6 +39,24 @@ MEMORY = [
     ("The quarterly planning review moved to Thursday 14:00 in room Orion.", "team"),
     ("Offer from Helix Robotics: EUR 212,400 base, answer by 2026-12-04.", "owner"),
 ]
+TOPICS = ["Postgres 16 cutover", "quarterly planning", "on-call rota", "Lisbon offsite", "SRE hiring",
+          "incident INC-2291", "vendor contract", "code review norms", "budget review", "release train"]
+PEOPLE = ["Sofia", "Jonas", "Priya", "Tomasz", "Aisha", "Martin", "Hannah", "Felix"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
+def generated_memory(count: int) -> list[tuple[str, str, str]]:
+    """(text, kind, audience) notes like an owner's: one in five a tone sample, one in four owner-only."""
+    rng = random.Random(7)
+    items = []
+    for i in range(count):
+        topic, person, day = rng.choice(TOPICS), rng.choice(PEOPLE), rng.choice(DAYS)
+        text = (f"Note {i} on the {topic}: {person} will have the next step ready by {day}; "
+                f"open questions go to the {rng.choice(TOPICS)} thread, figures in sheet {rng.randint(100, 999)}.")
+        items.append((text, "exemplar" if i % 5 == 0 else "knowledge", "owner" if i % 4 == 0 else "team"))
+    return items
+
+
 QUESTIONS = [
     "When is the pg16 cutover?",
     "Where is the planning review?",
@@ -61,6 +80,7 @@ class NoRetrieval:
 class Results(BaseModel):
     transport: str
     retrieval: str
+    memory_items: int
     sessions: int
     turns: int
     think_s: float
@@ -80,7 +100,9 @@ class Results(BaseModel):
 # -- server process --------------------------------------------------------------------------------
 
 
-def serve(root: Path, sessions: int, turns: int, latency: float, retrieval: str, ready_file: Path) -> None:
+def serve(
+    root: Path, sessions: int, turns: int, latency: float, retrieval: str, memory: int, ready_file: Path
+) -> None:
     import uvicorn
 
     from persona.app import App
@@ -110,7 +132,8 @@ def serve(root: Path, sessions: int, turns: int, latency: float, retrieval: str,
     if retrieval == "off":
         app.__dict__["memory"] = NoRetrieval()  # App caches memory as a property; this takes its place
     else:
-        app.memory.add([MemoryItem.make(text, "knowledge", Audience(aud)) for text, aud in MEMORY])
+        notes = [(text, "knowledge", aud) for text, aud in MEMORY] + generated_memory(memory)
+        app.memory.add([MemoryItem.make(text, kind, Audience(aud)) for text, kind, aud in notes])
     # Limits sized for the load: the benchmark measures the twin, not the rate limiter saying no.
     config = ServerConfig(chat_per_minute=60 * turns, chat_burst=turns, api_per_minute=6000, api_burst=1000)
     api = create_app(app, config=config)
@@ -247,6 +270,9 @@ def main() -> None:
     )
     parser.add_argument("--latency", type=float, default=0.05, help="Scripted LLM latency per call, seconds.")
     parser.add_argument(
+        "--memory", type=int, default=1000, help="Generated memory items besides three fixed facts (embedded at start)."
+    )
+    parser.add_argument(
         "--retrieval",
         choices=["real", "off"],
         default="real",
@@ -256,10 +282,10 @@ def main() -> None:
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: run the server process
     parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.think < 0 or args.latency < 0 or args.sessions < 1 or args.turns < 1:
-        parser.error("--think and --latency must be >= 0, --sessions and --turns >= 1")
+    if args.think < 0 or args.latency < 0 or args.memory < 0 or args.sessions < 1 or args.turns < 1:
+        parser.error("--think, --latency and --memory must be >= 0, --sessions and --turns >= 1")
     if args.serve:
-        serve(args.serve, args.sessions, args.turns, args.latency, args.retrieval, args.ready_file)
+        serve(args.serve, args.sessions, args.turns, args.latency, args.retrieval, args.memory, args.ready_file)
         return
 
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as tmp:
@@ -286,6 +312,8 @@ def main() -> None:
                 str(args.latency),
                 "--retrieval",
                 args.retrieval,
+                "--memory",
+                str(args.memory),
             ],
             env=env,
         )
@@ -307,6 +335,7 @@ def main() -> None:
     results = Results(
         transport="aiohttp -> uvicorn on 127.0.0.1 (server in its own process)",
         retrieval=args.retrieval,
+        memory_items=len(MEMORY) + args.memory if args.retrieval == "real" else 0,
         sessions=args.sessions,
         turns=args.turns,
         think_s=args.think,
