@@ -84,6 +84,18 @@ def test_guard_blocks_owner_only_details_a_model_produces(home):
     assert "212,400" not in reply.text and "owner-only" in reply.blocked
 
 
+def test_guard_finds_an_owner_only_figure_far_from_the_answers_words(home):
+    """The figure's owner-only note is unlike the answer: many owner notes are nearer to it in meaning.
+    The guard looks the figure up wherever it is written, not among the notes nearest the answer."""
+    app, _ = make_app(home, ["Happy to help with the Lisbon offsite hotel, ref 48213-B is the booking."])
+    app.memory.add([MemoryItem.make(f"Lisbon offsite hotel booking idea {i}: a room near the venue.", "knowledge",
+                                    Audience.OWNER) for i in range(12)])
+    app.memory.add([MemoryItem.make("Lawyer call about the divorce settlement, case file 48213-B.", "knowledge",
+                                    Audience.OWNER)])
+    reply = ask(app, "sam@northwind.example", "Anything new on the offsite?")
+    assert "48213" not in reply.text and reply.blocked == "owner-only details: 48213"
+
+
 def test_session_resumes_after_restart(home):
     app, model = make_app(home, ["First answer about the migration.", echo_everything])
     ask(app, "sam@northwind.example", "Remember the word pineapple.", session="s42")

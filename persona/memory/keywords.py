@@ -68,6 +68,18 @@ class KeywordIndex:
             ).fetchall()
         return {id_: (audience, kind) for id_, audience, kind in found}
 
+    def holding(self, phrases: Collection[str], audiences: Collection[str], limit: int) -> list[str]:
+        """Ids of items holding any of these phrases (as the tokenizer splits them), none left out for
+        being common: for checks that must not miss one, like the guard's figures."""
+        if not phrases or not audiences or limit <= 0:
+            return []
+        match = " OR ".join('"' + p.replace('"', '""') + '"' for p in phrases)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT id FROM items WHERE items MATCH ? AND audience IN ({','.join('?' * len(audiences))}) "
+                "LIMIT ?", [match, *audiences, limit]).fetchall()
+        return [id_ for (id_,) in rows]
+
     def search(
         self, terms: Collection[str], audiences: Collection[str], kind: str | None, limit: int
     ) -> list[tuple[str, float]]:

@@ -234,6 +234,16 @@ class MemoryStore:
             for kind, picks in chosen.items()
         }
 
+    def texts_holding(self, phrases: Collection[str], audiences: Collection[Audience], limit: int = 20) -> list[str]:
+        """Texts of items in scope that hold any of these exact phrases (figures, codes), found by the
+        keyword index alone: no embedding, and every such item counts, not only the nearest."""
+        allowed = sorted({Audience(a).value for a in audiences})
+        ids = self._keywords.holding(phrases, allowed, limit)
+        got = self._collection.get(ids=ids, include=["documents", "metadatas"]) if ids else None
+        if not got:
+            return []
+        return [doc for doc, meta in zip(got["documents"], got["metadatas"]) if meta["audience"] in allowed]
+
     def exemplars(
         self, query: str, audiences: Collection[Audience], k: int = 3, where: dict[str, Any] | None = None
     ) -> list[Hit]:

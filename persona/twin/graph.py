@@ -91,9 +91,9 @@ def build_graph(app: App) -> StateGraph:
             else:
                 allowed = " ".join(f["text"] for f in state.get("facts", [])) + " " + state["question"]
                 # only figures and codes are matched, and one the asker was shown cannot leak: only new
-                # ones need the search
-                if details(draft) - details(allowed):
-                    private = app.memory.search(draft, [Audience.OWNER], k=FACTS_K)
+                # ones are looked up, in every owner-only item that holds them
+                if new := details(draft) - details(allowed):
+                    private = app.memory.texts_holding(new, [Audience.OWNER])
                     if leaked := leaked_details(draft, private, allowed):
                         blocked = "owner-only details: " + ", ".join(sorted(leaked))
         if blocked:

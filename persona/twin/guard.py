@@ -7,7 +7,6 @@ checks are the second wall, for what a model could still produce (hallucinated o
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from persona.events import Principal
 from persona.profile import Boundary, Profile
@@ -44,7 +43,7 @@ def details(text: str) -> set[str]:
     return {d for d in found if sum(c.isdigit() for c in d) >= _MIN_DIGITS}
 
 
-def leaked_details(answer: str, private_hits: list[Any], allowed_text: str) -> set[str]:
+def leaked_details(answer: str, private_texts: list[str], allowed_text: str) -> set[str]:
     """Details in the answer that memory holds only in places this audience may not see."""
-    private = set().union(*(details(h.text) for h in private_hits)) if private_hits else set()
+    private = set().union(*(details(text) for text in private_texts)) if private_texts else set()
     return (details(answer) & private) - details(allowed_text)
