@@ -64,21 +64,21 @@ class KeywordIndex:
             return {}
         with self._lock:
             found = self._db.execute(
-                f"SELECT id, audience, kind FROM items WHERE rowid IN ({','.join('?' * len(rows))})", list(rows)
+                f"SELECT id, audience, kind FROM items WHERE rowid IN ({','.join('?' * len(rows))})",
+                list(rows),
             ).fetchall()
         return {id_: (audience, kind) for id_, audience, kind in found}
 
     def holding(self, phrases: Collection[str], audiences: Collection[str], limit: int) -> list[str]:
-        """Ids of items holding any of these phrases (as the tokenizer splits them), none left out for
-        being common: for checks that must not miss one, like the guard's figures."""
-        if not phrases or not audiences or limit <= 0:
+        """Ids of items holding these phrases (as the tokenizer splits them), up to `limit` for each
+        phrase, none left out for being common: for checks that must not miss one, like the guard's."""
+        if not audiences or limit <= 0:
             return []
-        match = " OR ".join('"' + p.replace('"', '""') + '"' for p in phrases)
+        sql = ("SELECT id FROM items WHERE items MATCH ? "
+               f"AND audience IN ({','.join('?' * len(audiences))}) LIMIT ?")
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT id FROM items WHERE items MATCH ? AND audience IN ({','.join('?' * len(audiences))}) "
-                "LIMIT ?", [match, *audiences, limit]).fetchall()
-        return [id_ for (id_,) in rows]
+            found = [self._db.execute(sql, [_phrase(p), *audiences, limit]).fetchall() for p in phrases]
+        return list(dict.fromkeys(id_ for rows in found for (id_,) in rows))
 
     def search(
         self, terms: Collection[str], audiences: Collection[str], kind: str | None, limit: int
@@ -88,7 +88,7 @@ class KeywordIndex:
             return []
         with self._lock:
             total = self._count()
-            phrases = ['"' + t.replace('"', '""') + '"' for t in terms]  # quoted: never FTS syntax
+            phrases = [_phrase(t) for t in terms]
             rare = [p for p in phrases if self._db.execute(
                 "SELECT count(*) FROM items WHERE items MATCH ?", (p,)).fetchone()[0] <= max(_COMMON * total, _FEW)]
         if not rare:
@@ -104,6 +104,11 @@ class KeywordIndex:
         with self._lock:
             rows = self._db.execute(sql, [*params, limit]).fetchall()
         return [(id_, -score) for id_, score in rows]  # FTS5's bm25() is lower-is-better
+
+
+def _phrase(text: str) -> str:
+    """`text` as one FTS5 phrase: quoted, so it is never read as query syntax."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _rowid(id_: str) -> int:

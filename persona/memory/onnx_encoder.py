@@ -4,8 +4,8 @@ Eager torch spends most of a short text's time in per-operator overhead: a chat 
 words took ~14 ms through sentence-transformers and takes ~5-8 ms here, and ingest batches run about
 twice as fast, with vectors equal to torch's within 1e-6. Each run uses one thread: splitting one
 short question over two cores saved little time and cost ~50% more CPU, which concurrent chat turns
-need; a long list of texts instead runs its batches side by side, one per core. The export needs torch (loaded only then);
-the .onnx file is kept in the cache dir, keyed by the model folder's files, so later starts import
+need; a long list of texts instead runs its batches side by side, one per core. The export needs
+torch (loaded only then); the .onnx file is kept in the cache dir, keyed by the model folder's files, so later starts import
 neither torch nor transformers.
 
 Only the common layout is handled: Transformer -> Pooling (mean or CLS) -> optional Normalize, with a

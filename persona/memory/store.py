@@ -227,22 +227,26 @@ class MemoryStore:
         rows = dict(zip(got["ids"], zip(got["documents"], got["metadatas"]))) if got else {}
         return {
             kind: [
-                Hit(text=rows[id_][0], score=score, similarity=similarity[kind][id_], metadata=dict(rows[id_][1]))
+                Hit(text=rows[id_][0], score=score, similarity=similarity[kind][id_],
+                    metadata=dict(rows[id_][1]))
                 for id_, score in picks
                 if id_ in rows and _in_scope(rows[id_][1], allowed, kind)
             ]
             for kind, picks in chosen.items()
         }
 
-    def texts_holding(self, phrases: Collection[str], audiences: Collection[Audience], limit: int = 20) -> list[str]:
-        """Texts of items in scope that hold any of these exact phrases (figures, codes), found by the
-        keyword index alone: no embedding, and every such item counts, not only the nearest."""
+    def texts_holding(
+        self, phrases: Collection[str], audiences: Collection[Audience], limit: int = 20
+    ) -> list[str]:
+        """Texts of items in scope that hold any of these exact phrases (figures, codes), up to `limit`
+        for each, found by the keyword index alone: no embedding, and not only the nearest items."""
         allowed = sorted({Audience(a).value for a in audiences})
         ids = self._keywords.holding(phrases, allowed, limit)
         got = self._collection.get(ids=ids, include=["documents", "metadatas"]) if ids else None
         if not got:
             return []
-        return [doc for doc, meta in zip(got["documents"], got["metadatas"]) if meta["audience"] in allowed]
+        rows = zip(got["documents"], got["metadatas"])
+        return [doc for doc, meta in rows if _in_scope(meta, allowed, None)]
 
     def exemplars(
         self, query: str, audiences: Collection[Audience], k: int = 3, where: dict[str, Any] | None = None
