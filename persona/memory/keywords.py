@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 # bm25() takes one weight per column in declaration order; a mail's subject names its topic better
@@ -81,29 +81,30 @@ class KeywordIndex:
         return list(dict.fromkeys(id_ for rows in found for (id_,) in rows))
 
     def search(
-        self, terms: Collection[str], audiences: Collection[str], kind: str | None, limit: int
-    ) -> list[tuple[str, float]]:
-        """(id, BM25 score) of the best `limit` items containing any term, best first."""
-        if not terms or not audiences or limit <= 0:
-            return []
+        self, terms: Collection[str], audiences: Collection[str], limits: Mapping[str | None, int]
+    ) -> dict[str | None, list[str]]:
+        """For each kind asked for (None: any kind), the ids of its best `limits[kind]` items holding
+        any term, by BM25, best first."""
+        found: dict[str | None, list[str]] = {kind: [] for kind in limits}
+        if not terms or not audiences:
+            return found
+        sql = (f"SELECT id FROM items WHERE items MATCH ? AND audience IN ({','.join('?' * len(audiences))})"
+               " AND (? IS NULL OR kind = ?)"
+               f" ORDER BY {_RANK} LIMIT ?")
         with self._lock:
             total = self._count()
             phrases = [_phrase(t) for t in terms]
-            rare = [p for p in phrases if self._db.execute(
-                "SELECT count(*) FROM items WHERE items MATCH ?", (p,)).fetchone()[0] <= max(_COMMON * total, _FEW)]
-        if not rare:
-            return []
-        match = " OR ".join(rare)
-        sql = (f"SELECT id, {_RANK} FROM items WHERE items MATCH ? "
-               f"AND audience IN ({','.join('?' * len(audiences))})")
-        params: list[str | int] = [match, *audiences]
-        if kind:
-            sql += " AND kind = ?"
-            params.append(kind)
-        sql += f" ORDER BY {_RANK} LIMIT ?"
-        with self._lock:
-            rows = self._db.execute(sql, [*params, limit]).fetchall()
-        return [(id_, -score) for id_, score in rows]  # FTS5's bm25() is lower-is-better
+            count = "SELECT count(*) FROM items WHERE items MATCH ?"
+            most = max(_COMMON * total, _FEW)
+            rare = [p for p in phrases if self._db.execute(count, (p,)).fetchone()[0] <= most]
+            if not rare:
+                return found
+            match = " OR ".join(rare)
+            for kind, limit in limits.items():
+                if limit > 0:
+                    rows = self._db.execute(sql, [match, *audiences, kind, kind, limit]).fetchall()
+                    found[kind] = [id_ for (id_,) in rows]
+        return found
 
 
 def _phrase(text: str) -> str:

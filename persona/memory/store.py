@@ -172,19 +172,12 @@ class MemoryStore:
         pools = {kind: max(4 * k, 20) for kind, k in ks.items()}
         query_vector = self.embedder.embed_query(query)
         nearest = self._nearest(query_vector, pools, allowed, where)
-        terms = _terms(query)
-        chosen: dict[ItemKind | None, list[tuple[str, float]]] = {}
-        for kind, k in ks.items():
-            similarity = nearest[kind]
-            keyword = [id_ for id_, _ in self._keywords.search(terms, allowed, kind, pools[kind])]
-            missing = [id_ for id_ in keyword if id_ not in similarity]
-            if missing:  # keyword-only finds: their vectors from Chroma, which re-applies a caller's `where`
-                got = self._collection.get(ids=missing, where=_scope(allowed, kind, where) if where else None,
-                                           include=["embeddings"])
-                similarity.update((id_, float(np.dot(query_vector, vec)))
-                                  for id_, vec in zip(got["ids"], got["embeddings"]))
-            chosen[kind] = _fused(similarity, keyword, k)
-        return found | self._hits(chosen, nearest, allowed)
+        keyword = self._keywords.search(_terms(query), allowed, pools)
+        if where:  # the keyword index knows nothing of a caller's `where`: Chroma applies it to its finds
+            keyword = {kind: self._admitted(ids, nearest[kind], allowed, kind, where)
+                       for kind, ids in keyword.items()}
+        chosen = {kind: _fused(list(nearest[kind]), keyword[kind], k) for kind, k in ks.items()}
+        return found | self._hits(chosen, nearest, query_vector, allowed)
 
     def _nearest(
         self, vector: list[float], pools: dict[Any, int], allowed: list[str], where: dict[str, Any] | None
@@ -214,26 +207,42 @@ class MemoryStore:
             found[kind] = {id_: 1 - dist for id_, dist in zip(got["ids"][0], got["distances"][0])}
         return found
 
+    def _admitted(
+        self, ids: list[str], nearest: dict[str, float], allowed: list[str], kind: str | None,
+        where: dict[str, Any],
+    ) -> list[str]:
+        """Those of `ids` a search's whole scope admits; the nearest items were found within it already."""
+        missing = [id_ for id_ in ids if id_ not in nearest]
+        if not missing:
+            return ids
+        got = set(self._collection.get(ids=missing, where=_scope(allowed, kind, where), include=[])["ids"])
+        return [id_ for id_ in ids if id_ in nearest or id_ in got]
+
     def _hits(
         self,
         chosen: dict[ItemKind | None, list[tuple[str, float]]],
-        similarity: dict[ItemKind | None, dict[str, float]],
+        nearest: dict[ItemKind | None, dict[str, float]],
+        query_vector: list[float],
         allowed: list[str],
     ) -> dict[ItemKind | None, list[Hit]]:
         """The chosen items' text and metadata, read only now; an item is shown only if Chroma's own
-        metadata puts it in scope, whatever the keyword index said."""
+        metadata puts it in scope, whatever the keyword index said. A keyword-only find's similarity
+        comes from its vector, read in the same call."""
         ids = sorted({id_ for picks in chosen.values() for id_, _ in picks})
-        got = self._collection.get(ids=ids, include=["documents", "metadatas"]) if ids else None
-        rows = dict(zip(got["ids"], zip(got["documents"], got["metadatas"]))) if got else {}
-        return {
-            kind: [
-                Hit(text=rows[id_][0], score=score, similarity=similarity[kind][id_],
-                    metadata=dict(rows[id_][1]))
-                for id_, score in picks
-                if id_ in rows and _in_scope(rows[id_][1], allowed, kind)
-            ]
-            for kind, picks in chosen.items()
-        }
+        hits: dict[ItemKind | None, list[Hit]] = {kind: [] for kind in chosen}
+        if not ids:
+            return hits
+        got = self._collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        rows = dict(zip(got["ids"], zip(got["documents"], got["metadatas"], got["embeddings"])))
+        for kind, picks in chosen.items():
+            for id_, score in picks:
+                if id_ in rows and _in_scope(rows[id_][1], allowed, kind):
+                    text, meta, vector = rows[id_]
+                    similarity = nearest[kind].get(id_)
+                    if similarity is None:
+                        similarity = float(np.dot(query_vector, vector))
+                    hits[kind].append(Hit(text=text, score=score, similarity=similarity, metadata=dict(meta)))
+        return hits
 
     def texts_holding(
         self, phrases: Collection[str], audiences: Collection[Audience], limit: int = 20
@@ -279,15 +288,16 @@ def _client(home: Home, settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-def _fused(similarity: dict[str, float], keyword_ids: list[str], k: int) -> list[tuple[str, float]]:
-    """The best `k` candidates (id, score) by reciprocal-rank fusion. Every candidate has a vector rank;
-    only those with a query word have a keyword rank."""
-    vector_rank = sorted(similarity, key=lambda i: -similarity[i])
-    keyword_rank = [id_ for id_ in keyword_ids if id_ in similarity]
+def _fused(vector_ids: list[str], keyword_ids: list[str], k: int) -> list[tuple[str, float]]:
+    """The best `k` candidates (id, score) by reciprocal-rank fusion of the two rankings, best first.
+    A keyword find that is not among the vector candidates ranks just after them on that side: its
+    vector is further from the query than all of theirs."""
     fused: Counter[str] = Counter()
-    for ranking in (vector_rank, keyword_rank):
-        for rank, id_ in enumerate(ranking):
-            fused[id_] += 1.0 / (_RRF_K + rank + 1)
+    for rank, id_ in enumerate(vector_ids):
+        fused[id_] = 1.0 / (_RRF_K + rank + 1)
+    beyond = 1.0 / (_RRF_K + len(vector_ids) + 1)
+    for rank, id_ in enumerate(keyword_ids):
+        fused[id_] = fused.get(id_, beyond) + 1.0 / (_RRF_K + rank + 1)
     return fused.most_common(k)
 
 

@@ -19,15 +19,19 @@ def test_bm25_over_the_collection_and_the_scope(tmp_path: Path, monkeypatch) -> 
     index.add(rows[-2:])  # added again: replaced, not doubled
     assert index.count() == 15
     # "platform" is in most items: too common to rank by; "decide" finds "decided" (stemming)
-    assert [i for i, _ in index.search(["platform", "decide"], ["team"], "knowledge", 5)] == ["cut"]
-    assert index.search(["platform"], ["team"], None, 5) == []
-    assert {i for i, _ in index.search(["cutover"], ["team", "public"], None, 5)} == {"cut", "cut-ex"}
-    assert [i for i, _ in index.search(['cutover") OR ("note'], ["owner"], None, 5)] == []  # quoted, not syntax
+    assert index.search(["platform", "decide"], ["team"], {"knowledge": 5}) == {"knowledge": ["cut"]}
+    assert index.search(["platform"], ["team"], {None: 5}) == {None: []}
+    assert set(index.search(["cutover"], ["team", "public"], {None: 5})[None]) == {"cut", "cut-ex"}
+    # each kind asked for gets its own best items
+    by_kind = index.search(["cutover"], ["team", "owner"], {"knowledge": 5, "exemplar": 5})
+    assert sorted(by_kind["knowledge"]) == ["cut", "secret"] and by_kind["exemplar"] == ["cut-ex"]
+    assert index.search(['cutover") OR ("note'], ["owner"], {None: 5}) == {None: []}  # quoted, not syntax
     index.delete(["cut"])
-    assert [i for i, _ in index.search(["cutover"], ["team"], "knowledge", 5)] == []
+    assert index.search(["cutover"], ["team"], {"knowledge": 5}) == {"knowledge": []}
 
 
 def test_a_small_memory_keeps_every_word(tmp_path: Path) -> None:
     index = KeywordIndex(tmp_path / "k.sqlite")
     index.add([("a", "team", "knowledge", "", "Ticket OPS-4471 tracks it."), ("b", "team", "knowledge", "", "Other.")])
-    assert [i for i, _ in index.search(["ops-4471", "---"], ["team"], None, 5)] == ["a"]
+    assert index.search(["ops-4471", "---"], ["team"], {None: 5}) == {None: ["a"]}
+
