@@ -20,9 +20,11 @@ from pathlib import Path
 _SCHEMA = """CREATE VIRTUAL TABLE IF NOT EXISTS items USING fts5(
     id UNINDEXED, audience UNINDEXED, kind UNINDEXED, subject, text, tokenize='porter unicode61')"""
 _RANK = "bm25(items, 0, 0, 0, 2.0, 1.0)"
-# A term in more than this share of the items adds almost nothing to BM25 (idf ≈ log 4 against ≈ log N
-# for a rare one) yet costs the most to score: every item holding it is read. Such terms are left out
-# once they are in more than _FEW items; below that, scoring them all takes a millisecond or two.
+# Scoring a term reads every item holding it, so the common ones cost the most and weigh the least.
+# FTS5's BM25 gives a term in more than half the items no weight at all (its idf, log((N-n+.5)/(n+.5)),
+# is clamped to ~0): such a term is always left out (a term in all of 1,000 items cost 3-5 ms a query).
+# Above _FEW items, so is one in more than _COMMON of them: it adds almost nothing (idf ≈ log 3 against
+# ≈ log N for a rare one).
 _COMMON = 0.25
 _FEW = 1000
 
@@ -95,7 +97,7 @@ class KeywordIndex:
             total = self._count()
             phrases = [_phrase(t) for t in terms]
             count = "SELECT count(*) FROM items WHERE items MATCH ?"
-            most = max(_COMMON * total, _FEW)
+            most = min(total / 2, max(_COMMON * total, _FEW))
             rare = [p for p in phrases if self._db.execute(count, (p,)).fetchone()[0] <= most]
             if not rare:
                 return found

@@ -35,3 +35,12 @@ def test_a_small_memory_keeps_every_word(tmp_path: Path) -> None:
     index.add([("a", "team", "knowledge", "", "Ticket OPS-4471 tracks it."), ("b", "team", "knowledge", "", "Other.")])
     assert index.search(["ops-4471", "---"], ["team"], {None: 5}) == {None: ["a"]}
 
+
+def test_a_word_in_most_items_is_left_out_at_any_size(tmp_path: Path) -> None:
+    # BM25 gives it no weight, yet it would list every item holding it as a keyword find
+    index = KeywordIndex(tmp_path / "k.sqlite")
+    index.add([(f"w{i}", "team", "knowledge", "", f"Weekly note {i}.") for i in range(3)])
+    index.add([("cut", "team", "knowledge", "", "The cutover note.")])
+    assert index.search(["note"], ["team"], {None: 5}) == {None: []}
+    assert index.search(["note", "cutover"], ["team"], {None: 5}) == {None: ["cut"]}
+    assert index.search(["weekly"], ["team"], {None: 5}) == {None: []}  # three of four items: more than half
