@@ -70,6 +70,9 @@ class NoRetrieval:
     """`--retrieval off`: memory that finds nothing without embedding anything, to separate the cost of
     the embedding model (CPU-bound, shared by all turns) from the rest of the twin and the server."""
 
+    def search(self, *args: object, **kwargs: object) -> list:
+        return []
+
     def search_kinds(self, query: str, audiences: object, ks: dict[str, int]) -> dict[str, list]:
         return {kind: [] for kind in ks}
 
