@@ -134,3 +134,25 @@ def test_everyday_numbers_are_not_mistaken_for_private_details():
 
     assert details("our 1:1 at 10, 15 minutes to acknowledge") == set()
     assert details("EUR 212,400 by 2026-12-04, case HR-7741") == {"212,400", "2026-12-04", "HR-7741"}
+
+
+def test_a_copied_mail_reaches_a_colleague_in_chat_form(home):
+    # a small model answers with a past mail, greeting and signature included, and runs on into the
+    # next context item
+    copied = ("Hi Priya,\n\nThe cutover is on 8 December at 06:00.\n\n- Sofia joins the go/no-go.\n\n"
+              "Thanks,\nDana\n---\n[pg16 migration | 2026-11-01]\nThe cutover is planned for 2026-12-08.")
+    app, _ = make_app(home, [copied])
+    reply = ask(app, "sam@northwind.example", "When is the cutover?")
+    assert reply.text == "The cutover is on 8 December at 06:00.\n\n- Sofia joins the go/no-go."
+
+
+def test_tone_samples_come_without_greeting_signature_or_a_repeat_of_the_context(home):
+    app, model = make_app(home, ["Sure."])
+    mail = "Hi Sam,\n\nThe pg16 dry run passed, so we go on Sunday.\n\nThanks,\nDana"
+    app.memory.add([MemoryItem.make(mail, kind, Audience.TEAM, subject="Re: dry run")
+                    for kind in ("knowledge", "exemplar")])
+    ask(app, "sam@northwind.example", "Did the pg16 dry run pass?")
+    prompt = str(model.calls[0][-1].content)
+    tone = prompt[prompt.index("<tone>"):prompt.index("</tone>")]
+    assert prompt.count("The pg16 dry run passed") == 1  # in the context, not again as a tone sample
+    assert "Yes, let's do it Tuesday." in tone and "Hi Sam," not in tone and "Thanks, Dana" not in tone

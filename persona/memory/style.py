@@ -125,7 +125,7 @@ def compute_style_card(texts: list[str], owner_name: str) -> StyleCard:
             habit: round(sum(1 for t in samples if pattern.search(t)) / len(samples), 3)
             for habit, pattern in _PUNCTUATION.items()
         },
-        phrases=common_phrases([_middle(t, owner_name) for t in samples]),
+        phrases=common_phrases([body_of(t, owner_name) for t in samples]),
     )
 
 
@@ -196,11 +196,16 @@ def _is_name(line: str, owner_name: str) -> bool:
     return bare in {owner_name.lower(), parts[0], parts[0][0], "".join(p[0] for p in parts)}
 
 
-def _middle(text: str, owner_name: str) -> str:
-    """The text without its greeting and closing lines, so phrases measure the body."""
-    lines = _lines(text)
-    lines = lines[: len(lines) - _closing(lines, owner_name)[1]]
-    return "\n".join(lines[1:] if lines and greeting_of(lines[0]) else lines)
+def body_of(text: str, owner_name: str) -> str:
+    """The text without a greeting line ("Hi Sam,") and its closing lines ("Thanks,\nDana"); the
+    blank lines between paragraphs stay."""
+    lines = [line.rstrip() for line in text.strip().split("\n")]
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    content = [lines[i].strip() for i in filled]
+    dropped = set(filled[len(filled) - _closing(content, owner_name)[1] :])
+    if content and greeting_of(content[0]) and content[0][-1] in ",!:":  # a line of its own, not "Hi, yes."
+        dropped.add(filled[0])
+    return "\n".join(line for i, line in enumerate(lines) if i not in dropped).strip()
 
 
 def common_phrases(texts: list[str], limit: int = 10) -> list[str]:

@@ -15,6 +15,7 @@ from langgraph.graph.message import add_messages
 from persona.app import App
 from persona.events import Principal
 from persona.profile import Audience
+from persona.twin.chat_form import as_chat_message
 from persona.twin.guard import boundary_for, details, leaked_details
 from persona.twin.prompt import audience_line, context_block, first_name, persona_prefix, tone_samples
 
@@ -71,12 +72,16 @@ def build_graph(app: App) -> StateGraph:
         prompt: list[BaseMessage] = [SystemMessage(content=system)]
         prompt += history[-(HISTORY_TURNS + 1) : -1]  # the current question is added below, with context
         who = me if principal.is_owner else (principal.name or principal.address or "a stranger")
-        tone = "" if principal.is_owner else tone_samples([_Hit(e) for e in state.get("exemplars", [])], profile.owner.name)
+        facts = [_Hit(f) for f in state.get("facts", [])]
+        # a past message already in the context would only be there twice, and invite copying it
+        samples = [_Hit(e) for e in state.get("exemplars", []) if e["text"] not in {f.text for f in facts}]
+        tone = "" if principal.is_owner else tone_samples(samples, profile.owner.name)
         prompt.append(
             HumanMessage(
-                content=f"{context_block([_Hit(f) for f in state.get('facts', [])])}\n{tone}"
+                content=f"{context_block(facts)}\n{tone}"
                 f"<message from=\"{who}\">\n{state['question']}\n</message>\n"
-                f"Reply to {who} using only facts from the context."
+                f"Answer {who} in a few sentences of your own, as a chat message: do not copy the context or"
+                " a past mail, no greeting, no sign-off. Use only facts from the context."
             )
         )
         draft = await app.llm.atext(prompt, max_tokens=MAX_ANSWER_TOKENS, tag="chat")
@@ -102,7 +107,10 @@ def build_graph(app: App) -> StateGraph:
                 f"I'll let {me} know you asked."
             )
         else:
-            answer = draft or f"I'm {me}'s assistant; I couldn't put an answer together just now. I'll pass this on to {me}."
+            answer = as_chat_message(draft, profile.owner.name) or (
+                f"I'm {me}'s assistant; I couldn't put an answer together just now. "
+                f"I'll pass this on to {me}."
+            )
         return {"answer": answer, "blocked": blocked, "messages": [AIMessage(content=answer)]}
 
     graph = StateGraph(TwinState)

@@ -10,6 +10,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from persona.events import Principal
 from persona.profile import Profile, Role
+from persona.twin.chat_form import CONTEXT_SEPARATOR, as_chat_message
 
 if TYPE_CHECKING:
     from persona.memory.style import StyleCard
@@ -80,23 +81,25 @@ def _mail_audience(profile: Profile, principal: Principal, me: str) -> str:
 
 
 def context_block(hits: list[Any]) -> str:
-    """Retrieved memory as a tagged block; each hit shows where it came from."""
+    """Retrieved memory as a tagged block; each hit shows where it came from (subject, day)."""
     if not hits:
         return "<context>\n(nothing relevant in memory)\n</context>"
     parts = []
     for hit in hits:
         meta = hit.metadata
-        label = " | ".join(str(meta[k]) for k in ("subject", "date") if meta.get(k))
+        label = " | ".join(v for v in (str(meta.get("subject") or ""), str(meta.get("date") or "")[:10]) if v)
         parts.append(f"[{label}]\n{hit.text.strip()}" if label else hit.text.strip())
-    return "<context>\n" + "\n---\n".join(parts) + "\n</context>"
+    return "<context>\n" + f"\n{CONTEXT_SEPARATOR}\n".join(parts) + "\n</context>"
 
 
 def tone_samples(hits: list[Any], owner_name: str, limit: int = 240) -> str:
-    """A little of the owner's own writing, to imitate tone in chat (not form, not content)."""
-    if not hits:
+    """A little of the owner's own writing, to imitate tone in chat (not form, not content): shown in
+    chat form, without the greeting and sign-off of the mail it came from."""
+    samples = [as_chat_message(hit.text, owner_name)[:limit] for hit in hits]
+    if not any(samples):
         return ""
-    samples = "\n---\n".join(hit.text.strip()[:limit] for hit in hits)
-    return f"<tone>\nHow {first_name(owner_name)} writes (imitate the tone only):\n{samples}\n</tone>\n"
+    joined = f"\n{CONTEXT_SEPARATOR}\n".join(s for s in samples if s)
+    return f"<tone>\nHow {first_name(owner_name)} writes (imitate the tone only):\n{joined}\n</tone>\n"
 
 
 def exemplar_turns(hits: list[Any], owner_name: str) -> list[BaseMessage]:

@@ -68,3 +68,13 @@ def test_style_features() -> None:
     assert plain["greeting"] == 0.0 and plain["signoff"] == 0.0
     assert plain["question_rate"] == 0.5 and plain["lowercase_start_rate"] == 1.0
     assert plain["words"] == 7
+
+
+def test_body_of_drops_greeting_and_closing_lines_only() -> None:
+    from persona.memory.style import body_of
+
+    assert body_of("Hi Sam,\n\nYes, Tuesday.\n\n- room Orion\n\nThanks,\nDana", "Dana Reyes") == (
+        "Yes, Tuesday.\n\n- room Orion"
+    )
+    assert body_of("Hi Sam, yes.\n— D", "Dana Reyes") == "Hi Sam, yes."  # a greeting with the answer stays
+    assert body_of("Sure.", "Dana Reyes") == "Sure."
