@@ -156,3 +156,19 @@ def test_tone_samples_come_without_greeting_signature_or_a_repeat_of_the_context
     tone = prompt[prompt.index("<tone>"):prompt.index("</tone>")]
     assert prompt.count("The pg16 dry run passed") == 1  # in the context, not again as a tone sample
     assert "Yes, let's do it Tuesday." in tone and "Hi Sam," not in tone and "Thanks, Dana" not in tone
+
+
+def test_a_figure_the_model_made_up_does_not_reach_a_colleague(home):
+    app, _ = make_app(home, ["I heard the same. They are paying $120,000 a year."])
+    reply = ask(app, "sam@northwind.example", "Which company made Dana an offer, and how much?")
+    assert reply.blocked == "details not in memory: $120,000"
+    assert "120,000" not in reply.text and "don't have that detail" in reply.text
+
+
+def test_a_figure_from_memory_written_another_way_is_no_invention():
+    from persona.twin.guard import unsupported_details
+
+    sources = "Cutover: Sunday 6 December, 05:00–07:00 Berlin time; rollback decision 06:30. Budget €1,400."
+    assert unsupported_details("6 Dec, 05:00-07:00, decision at 06:30, budget 1400 EUR", sources) == set()
+    assert unsupported_details("On 2026-12-06, from 05:00.", sources) == set()
+    assert unsupported_details("On 2026-12-07, €2,400 budget.", sources) == {"2026-12-07", "€2,400"}

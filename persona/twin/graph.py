@@ -16,13 +16,14 @@ from persona.app import App
 from persona.events import Principal
 from persona.profile import Audience
 from persona.twin.chat_form import as_chat_message
-from persona.twin.guard import boundary_for, details, leaked_details
+from persona.twin.guard import boundary_for, details, leaked_details, unsupported_details
 from persona.twin.prompt import audience_line, context_block, first_name, persona_prefix, tone_samples
 
 HISTORY_TURNS = 6  # earlier messages of the session shown to the model
 FACTS_K = 4
 EXEMPLARS_K = 2
 MAX_ANSWER_TOKENS = 220
+UNSUPPORTED = "details not in memory: "
 
 
 class TwinState(TypedDict, total=False):
@@ -46,6 +47,12 @@ class _Hit:
 
 def _plain(hit: Any) -> dict[str, Any]:
     return {"text": hit.text, "metadata": dict(hit.metadata)}
+
+
+def _shown(state: TwinState) -> str:
+    """Everything the model was shown that an answer may take a detail from."""
+    texts = [f["text"] for f in state.get("facts", [])] + [e["text"] for e in state.get("exemplars", [])]
+    return " ".join(texts + [str(m.content) for m in state.get("messages", [])])
 
 
 def build_graph(app: App) -> StateGraph:
@@ -89,7 +96,8 @@ def build_graph(app: App) -> StateGraph:
 
     def guard(state: TwinState) -> dict[str, Any]:
         principal = Principal.model_validate(state["principal"])
-        draft, blocked = state.get("draft", ""), state.get("blocked", "")
+        # the checks read what would leave: the draft in chat form
+        draft, blocked = as_chat_message(state.get("draft", ""), profile.owner.name), state.get("blocked", "")
         if not blocked and not principal.is_owner:
             if (boundary := boundary_for(profile, principal, draft)) is not None:
                 blocked = f"boundary: {boundary.topic}"
@@ -101,13 +109,18 @@ def build_graph(app: App) -> StateGraph:
                     private = app.memory.texts_holding(new, [Audience.OWNER])
                     if leaked := leaked_details(draft, private, allowed):
                         blocked = "owner-only details: " + ", ".join(sorted(leaked))
-        if blocked:
+                    # a figure in nothing the model was shown is made up, and would go out in the owner's name
+                    elif invented := unsupported_details(draft, _shown(state)):
+                        blocked = UNSUPPORTED + ", ".join(sorted(invented))
+        if blocked.startswith(UNSUPPORTED):
+            answer = f"I'm {me}'s assistant, and I don't have that detail. I'll pass your question to {me}."
+        elif blocked:
             answer = (
                 f"I'm {me}'s assistant, and that's not something I can share. "
                 f"I'll let {me} know you asked."
             )
         else:
-            answer = as_chat_message(draft, profile.owner.name) or (
+            answer = draft or (
                 f"I'm {me}'s assistant; I couldn't put an answer together just now. "
                 f"I'll pass this on to {me}."
             )

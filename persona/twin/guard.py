@@ -7,6 +7,7 @@ checks are the second wall, for what a model could still produce (hallucinated o
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from persona.events import Principal
 from persona.profile import Boundary, Profile
@@ -14,6 +15,8 @@ from persona.profile import Boundary, Profile
 # Figures, amounts, dates and codes: the details whose leak matters and whose match is unambiguous.
 _DETAIL = re.compile(r"[€$£]?\d[\d,.:/\-]*\d(?:k\b)?|\b[A-Z]{2,}-?\d+\b")
 _MIN_DIGITS = 3  # "1:1" or "10" are everyday words; "148,500", "2026-12-04" and "HR-7741" are details
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
 
 
 def _words(text: str) -> set[str]:
@@ -47,3 +50,20 @@ def leaked_details(answer: str, private_texts: list[str], allowed_text: str) -> 
     """Details in the answer that memory holds only in places this audience may not see."""
     private = set().union(*(details(text) for text in private_texts)) if private_texts else set()
     return (details(answer) & private) - details(allowed_text)
+
+
+def unsupported_details(answer: str, sources: str) -> set[str]:
+    """Details in the answer that no source holds, even written another way ("05:00-07:00" for
+    "05:00–07:00", "2026-12-06" for "6 December"): the model made them up."""
+    digits = re.sub(r"\D", "", sources)
+    lowered = sources.lower()
+    return {d for d in details(answer) if re.sub(r"\D", "", d) not in digits and not _day_named(d, lowered)}
+
+
+def _day_named(detail: str, lowered: str) -> bool:
+    try:
+        day = date.fromisoformat(detail)
+    except ValueError:
+        return False
+    month = _MONTHS[day.month - 1]
+    return f"{day.day} {month}" in lowered or f"{month} {day.day}" in lowered
