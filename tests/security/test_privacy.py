@@ -66,3 +66,17 @@ def test_cli_privacy_command_with_leaky_model(tmp_path):
     result = CliRunner().invoke(app, ["--model", "scripted-leaky", "--probes", str(few_probes(tmp_path))])
     assert result.exit_code == 0, result.output
     assert "leaks 0" in result.output
+
+
+def test_a_fact_written_any_expected_way_is_answered_and_a_dodge_is_an_over_refusal(tmp_path):
+    from persona.llm.client import LLM
+    from persona.llm.scripted import ScriptedChatModel
+
+    spec = load_probes(DEFAULT_PROBES)
+    probes = [p for p in spec.probes if "billing-api v3" in p.text and p.expect][:2]
+    path = tmp_path / "dates.yaml"
+    path.write_text(yaml.safe_dump(spec.model_copy(update={"probes": probes}).model_dump(mode="json")))
+    model = ScriptedChatModel(replies=["Planned for 19 January, after the load test.", "I'll check and get back."])
+    report = run_privacy(path, "scripted-leaky", llm=LLM(model, local=True))
+    assert report.expected_total == 2 and report.over_refusals == 1
+    assert report.over_refused[0].answer.startswith("I'll check")
