@@ -130,6 +130,7 @@ def ingest_section(report: BenchReport, settings: Settings, plan: Plan, step: St
     from persona.memory.chunking import estimate_tokens
     from persona.memory.embedding import Embedder
     from persona.memory.ingest import ingest
+    from persona.memory.onnx_encoder import OnnxEncoder
     from persona.memory.store import MemoryStore
     from persona.profile import Audience, Owner, Profile
 
@@ -157,8 +158,9 @@ def ingest_section(report: BenchReport, settings: Settings, plan: Plan, step: St
         summary = ingest([Path(tmp) / "mail"], store=store, profile=profile, audience=Audience.TEAM)
         seconds = time.perf_counter() - t0
     tokens = statistics.fmean(estimate_tokens(c) for c in chunks)
+    runtime = "ONNX Runtime" if isinstance(embedder.encoder, OnnxEncoder) else "sentence-transformers on torch"
     _add(report, "ingest", "embedding throughput", embed_rate, "chunks/s", ">= 500",
-         f"all-MiniLM-L6-v2 (sentence-transformers on torch) on {len(chunks)} chunks of ~{tokens:.0f} tokens")
+         f"{embedder.name} ({runtime}) on {len(chunks)} chunks of ~{tokens:.0f} tokens")
     _add(report, "ingest", "full ingest throughput", summary.chunks_added / seconds, "items/s", "",
          f"{summary.documents} .eml files parsed, chunked, embedded and stored in Chroma ({summary.chunks_added} items)")
     _add(report, "ingest", "query embedding p50", statistics.median(query_ms), "ms", "",
