@@ -201,7 +201,7 @@ def body_of(text: str, owner_name: str) -> str:
     blank lines between paragraphs stay."""
     lines = [line.rstrip() for line in text.strip().split("\n")]
     filled = [i for i, line in enumerate(lines) if line.strip()]
-    content = [lines[i].strip() for i in filled]
+    content = _lines(text)  # the filled lines' text
     dropped = set(filled[len(filled) - _closing(content, owner_name)[1] :])
     if content and greeting_of(content[0]) and content[0][-1] in ",!:":  # a line of its own, not "Hi, yes."
         dropped.add(filled[0])

@@ -15,6 +15,7 @@ CONTEXT_SEPARATOR = "---"  # between context items in the prompt (persona.twin.p
 def as_chat_message(text: str, owner_name: str) -> str:
     """`text` up to any echoed context separator, without a greeting line or closing lines."""
     lines = text.strip().split("\n")
-    if CONTEXT_SEPARATOR in (line.strip() for line in lines):
-        lines = lines[: [line.strip() for line in lines].index(CONTEXT_SEPARATOR)]
+    stripped = [line.strip() for line in lines]
+    if CONTEXT_SEPARATOR in stripped:
+        lines = lines[: stripped.index(CONTEXT_SEPARATOR)]
     return body_of("\n".join(lines), owner_name)

@@ -81,7 +81,8 @@ def build_graph(app: App) -> StateGraph:
         who = me if principal.is_owner else (principal.name or principal.address or "a stranger")
         facts = [_Hit(f) for f in state.get("facts", [])]
         # a past message already in the context would only be there twice, and invite copying it
-        samples = [_Hit(e) for e in state.get("exemplars", []) if e["text"] not in {f.text for f in facts}]
+        in_context = {f.text for f in facts}
+        samples = [_Hit(e) for e in state.get("exemplars", []) if e["text"] not in in_context]
         tone = "" if principal.is_owner else tone_samples(samples, profile.owner.name)
         prompt.append(
             HumanMessage(
