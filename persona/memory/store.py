@@ -12,6 +12,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -94,6 +95,8 @@ class MemoryStore:
             )
         home.memory_dir.mkdir(parents=True, exist_ok=True)
         self._keywords = KeywordIndex(home.memory_dir / "keywords.sqlite")
+        # a search's keyword half runs here while the question is embedded (both release the GIL)
+        self._keyword_searches = ThreadPoolExecutor(1, thread_name_prefix="keyword-search")
         if self._keywords.count() != self._collection.count():
             self._reindex_keywords()  # a memory from before the index, or an add cut off between the two
 
@@ -170,9 +173,10 @@ class MemoryStore:
         if not allowed or not query.strip() or not ks:
             return found
         pools = {kind: max(4 * k, 20) for kind, k in ks.items()}
+        by_keyword = self._keyword_searches.submit(self._keywords.search, _terms(query), allowed, pools)
         query_vector = self.embedder.embed_query(query)
         nearest = self._nearest(query_vector, pools, allowed, where)
-        keyword = self._keywords.search(_terms(query), allowed, pools)
+        keyword = by_keyword.result()
         if where:  # the keyword index knows nothing of a caller's `where`: Chroma applies it to its finds
             keyword = {kind: self._admitted(ids, nearest[kind], allowed, kind, where)
                        for kind, ids in keyword.items()}
