@@ -7,6 +7,8 @@ any other runs on sentence-transformers itself. Both give the same vectors.
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -72,7 +74,9 @@ class Embedder:
     """Loads the model on first use; whoever owns the instance shares it (one per process is plenty)."""
 
     def __init__(self, settings: Settings, batch_size: int = 32, cache_dir: Path | None = None) -> None:
-        self._recent: dict[str, list[float]] = {}
+        self._recent: dict[str, Future[list[float]]] = {}
+        self._recent_lock = threading.Lock()
+        self._prefetching = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="embed-query")
         self.path = Path(settings.embedding_model) if settings.embedding_model else packaged_model_path()
         self.batch_size = batch_size
         self.cache_dir = cache_dir or default_cache_dir()
@@ -104,11 +108,35 @@ class Embedder:
 
     def embed_query(self, text: str) -> list[float]:
         """One text's vector; a turn searches with the same text several times, so recent ones are kept."""
-        if text not in self._recent:
+        future, new = self._query(text)
+        if new:  # nobody started it: embed it here rather than hand it to a thread
+            self._run(future, text)
+        return future.result()
+
+    def prefetch(self, text: str) -> None:
+        """Start embedding a text a search will soon ask for, in a thread: a chat turn starts it as the
+        message arrives and its other set-up work runs meanwhile."""
+        future, new = self._query(text)
+        if new:
+            self._prefetching.submit(self._run, future, text)
+
+    def _query(self, text: str) -> tuple[Future[list[float]], bool]:
+        with self._recent_lock:
+            if (future := self._recent.get(text)) is not None:
+                return future, False
             if len(self._recent) >= _RECENT_QUERIES:
                 self._recent.pop(next(iter(self._recent)))
-            self._recent[text] = self.embed([text])[0]
-        return self._recent[text]
+            future = self._recent[text] = Future()
+            return future, True
+
+    def _run(self, future: Future[list[float]], text: str) -> None:
+        try:
+            future.set_result(self.embed([text])[0])
+        except BaseException as exc:  # noqa: BLE001 - handed on to whoever waits for the vector
+            with self._recent_lock:  # a failure is not kept: the next search tries again
+                if self._recent.get(text) is future:
+                    del self._recent[text]
+            future.set_exception(exc)
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Unit-length vectors, one per text; callers should pass many texts at once, which the

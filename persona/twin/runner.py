@@ -35,9 +35,13 @@ class Twin:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, app: App) -> AsyncIterator["Twin"]:
+    async def open(cls, app: App) -> AsyncIterator[Twin]:
         with Checkpoints.open(app.home.checkpoints_db) as saver:
             yield cls(app, saver)
+
+    def prefetch(self, event: Event) -> None:
+        """Start the work a turn for this event will begin with, while the caller finishes its own."""
+        self.app.memory.embedder.prefetch(event.text)
 
     async def respond(self, event: Event) -> TwinReply:
         async for part in self.stream(event, live=False):

@@ -45,6 +45,31 @@ def test_embedder_is_normalised_and_semantic(embedder: Embedder) -> None:
     assert embedder.embed([]) == []
 
 
+def test_a_prefetched_question_is_embedded_once_and_a_failure_is_not_kept(
+    embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[str]] = []
+    real = embedder.embed
+
+    def counted(texts: list[str]) -> list[list[float]]:
+        calls.append(texts)
+        if texts == ["fails once"] and calls.count(texts) == 1:
+            raise RuntimeError("model fell over")
+        return real(texts)
+
+    monkeypatch.setattr(embedder, "embed", counted)
+    question = "Who covers on-call next week?"
+    embedder.prefetch(question)
+    vector = embedder.embed_query(question)  # waits for the prefetch
+    assert embedder.embed_query(question) == vector == real([question])[0]
+    assert calls == [[question]]
+
+    with pytest.raises(RuntimeError, match="fell over"):
+        embedder.embed_query("fails once")
+    assert embedder.embed_query("fails once") == real(["fails once"])[0]
+    assert calls.count(["fails once"]) == 2
+
+
 def test_embedder_rejects_a_folder_that_is_no_model(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="PERSONA_EMBEDDING_MODEL"):
         Embedder(Settings(embedding_model=str(tmp_path))).embed(["x"])

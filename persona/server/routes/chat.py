@@ -65,6 +65,7 @@ async def chat(body: ChatIn, request: Request, principal: Chatter) -> StreamingR
     event = state.channel.event(
         principal, body.message.strip(), session, client=request.client.host if request.client else ""
     )
+    twin.prefetch(event)
     await asyncio.to_thread(state.sessions.record, principal, session, event.text)
     return StreamingResponse(
         _with_pings(_answer(state, twin, event, session)),
