@@ -79,6 +79,9 @@ class NoRetrieval:
     def texts_holding(self, *args: object, **kwargs: object) -> list[str]:
         return []
 
+    def prefetch_kinds(self, *args: object, **kwargs: object) -> None:
+        pass
+
 
 class Results(BaseModel):
     transport: str
@@ -138,14 +141,13 @@ def serve(
         notes = [(text, "knowledge", aud) for text, aud in MEMORY] + generated_memory(memory)
         app.memory.add([MemoryItem.make(text, kind, Audience(aud)) for text, kind, aud in notes])
     # Limits sized for the load: the benchmark measures the twin, not the rate limiter saying no.
-    config = ServerConfig(chat_per_minute=60 * turns, chat_burst=turns, api_per_minute=6000, api_burst=1000)
-    api = create_app(app, config=config)
+    limits = ServerConfig(chat_per_minute=60 * turns, chat_burst=turns, api_per_minute=6000, api_burst=1000)
+    api = create_app(app, config=limits)
     tokens = [api.state.persona.tokens.issue("invite", f"c{i}@northwind.example") for i in range(sessions)]
-    server = uvicorn.Server(
-        uvicorn.Config(
-            api, host="127.0.0.1", port=0, log_level="warning", backlog=4 * sessions, timeout_keep_alive=60
-        )
+    config = uvicorn.Config(
+        api, host="127.0.0.1", port=0, log_level="warning", backlog=4 * sessions, timeout_keep_alive=60
     )
+    server = uvicorn.Server(config)
 
     async def run() -> None:
         task = asyncio.create_task(server.serve())
@@ -158,7 +160,9 @@ def serve(
         )
         await task
 
-    asyncio.run(run())
+    # uvicorn's own event loop choice, as `persona serve` (uvicorn.run) makes it: uvloop when installed
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(run())
 
 
 # -- client ----------------------------------------------------------------------------------------

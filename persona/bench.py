@@ -147,7 +147,7 @@ def ingest_section(report: BenchReport, settings: Settings, plan: Plan, step: St
     query_ms = []
     for i in range(20):
         t0 = time.perf_counter()
-        embedder.embed([f"when is the cutover {i}?"])
+        embedder.embed_query(f"when is the cutover {i}?")
         query_ms.append((time.perf_counter() - t0) * 1000)
     with tempfile.TemporaryDirectory(prefix="persona-bench-") as tmp:
         step(f"ingest: {plan.mails} generated mails into a fresh store")

@@ -1,14 +1,15 @@
 """Sentence embeddings from a local sentence-transformers model; nothing is fetched from a hub.
 
-The usual layout runs on ONNX Runtime (persona.memory.onnx_encoder: ~3x faster for a chat question);
-any other runs on sentence-transformers itself. Both give the same vectors.
+The usual layout runs on ONNX Runtime (persona.memory.onnx_encoder: ~5x faster for a chat question,
+which runs on an int8 copy of the model); any other runs on sentence-transformers itself. Documents get
+the same vectors either way.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -42,6 +43,8 @@ class Encoder(Protocol):
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray: ...
 
+    def encode_query(self, text: str) -> np.ndarray: ...
+
 
 class SentenceTransformerEncoder:
     """The model on sentence-transformers itself (torch), for layouts OnnxEncoder does not reproduce."""
@@ -69,6 +72,9 @@ class SentenceTransformerEncoder:
             show_progress_bar=False,
         )
 
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode([text], 1)[0]
+
 
 class Embedder:
     """Loads the model on first use; whoever owns the instance shares it (one per process is plenty)."""
@@ -76,7 +82,6 @@ class Embedder:
     def __init__(self, settings: Settings, batch_size: int = 32, cache_dir: Path | None = None) -> None:
         self._recent: dict[str, Future[list[float]]] = {}
         self._recent_lock = threading.Lock()
-        self._prefetching = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="embed-query")
         self.path = Path(settings.embedding_model) if settings.embedding_model else packaged_model_path()
         self.batch_size = batch_size
         self.cache_dir = cache_dir or default_cache_dir()
@@ -107,18 +112,12 @@ class Embedder:
         return self.encoder.count_tokens(text)
 
     def embed_query(self, text: str) -> list[float]:
-        """One text's vector; a turn searches with the same text several times, so recent ones are kept."""
-        future, new = self._query(text)
-        if new:  # nobody started it: embed it here rather than hand it to a thread
-            self._run(future, text)
-        return future.result()
-
-    def prefetch(self, text: str) -> None:
-        """Start embedding a text a search will soon ask for, in a thread: a chat turn starts it as the
-        message arrives and its other set-up work runs meanwhile."""
+        """One text's vector; a turn searches with the same text several times, so recent ones are kept,
+        and a search asking while another embeds the text waits for that one."""
         future, new = self._query(text)
         if new:
-            self._prefetching.submit(self._run, future, text)
+            self._run(future, text)
+        return future.result()
 
     def _query(self, text: str) -> tuple[Future[list[float]], bool]:
         with self._recent_lock:
@@ -131,7 +130,7 @@ class Embedder:
 
     def _run(self, future: Future[list[float]], text: str) -> None:
         try:
-            future.set_result(self.embed([text])[0])
+            future.set_result(self.encoder.encode_query(text).tolist())
         except BaseException as exc:  # noqa: BLE001 - handed on to whoever waits for the vector
             with self._recent_lock:  # a failure is not kept: the next search tries again
                 if self._recent.get(text) is future:

@@ -2,11 +2,14 @@
 
 Eager torch spends most of a short text's time in per-operator overhead: a chat question of a dozen
 words took ~14 ms through sentence-transformers and takes ~5-8 ms here, and ingest batches run about
-twice as fast, with vectors equal to torch's within 1e-6. Each run uses one thread: splitting one
-short question over two cores saved little time and cost ~50% more CPU, which concurrent chat turns
-need; a long list of texts instead runs its batches side by side, one per core. The export needs
-torch (loaded only then); the .onnx file is kept in the cache dir, keyed by the model folder's files, so later starts import
-neither torch nor transformers.
+twice as fast, with vectors equal to torch's within 1e-6. A question (`encode_query`) runs on an int8
+copy of the export in ~3 ms: its vector is within ~1% (cosine) of the full one, and the retrieval
+eval ranks the same (MRR@10 0.538 int8, 0.537 full). Documents, embedded once and kept, always run on
+the full export. Each run uses one thread: splitting one short question over two cores saved little
+time and cost ~50% more CPU, which concurrent chat turns need; a long list of texts instead runs its
+batches side by side, one per core. The export needs torch (loaded only then); the .onnx files are
+kept in the cache dir, keyed by the model folder's files, so later starts import neither torch nor
+transformers.
 
 Only the common layout is handled: Transformer -> Pooling (mean or CLS) -> optional Normalize, with a
 tokenizer.json; vectors always leave at unit length. `OnnxEncoder.load` returns None for anything else,
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
     from tokenizers import Encoding
 
 _FORMAT = "1"  # bump when the export changes, so older cached files are not reused
@@ -82,10 +86,15 @@ def _folder_prefix(model: Path) -> str:
     return f"{model.name}-{hashlib.sha256(str(model.resolve()).encode()).hexdigest()[:8]}-"
 
 
+def query_path(export: Path) -> Path:
+    """Where the int8 copy of an export is kept, for questions."""
+    return export.with_suffix(".q8.onnx")
+
+
 def _remove_earlier_exports(model: Path, kept: Path) -> None:
-    """A reinstalled or changed model folder is exported anew; its older exports (~90 MB each) go."""
+    """A reinstalled or changed model folder is exported anew; its older exports (~150 MB each) go."""
     for old in kept.parent.glob(f"{_folder_prefix(model)}*.onnx"):
-        if old != kept:
+        if old not in (kept, query_path(kept)):
             old.unlink(missing_ok=True)
 
 
@@ -120,8 +129,32 @@ def export(model: Path, target: Path) -> None:
     partial.replace(target)
 
 
+def quantize(export: Path, target: Path) -> None:
+    """An int8 copy of the export's matrix products (weights per output channel, activations scaled per
+    run): a question embeds in about half the time, and its vector stays within ~1% (cosine) of the
+    full one, which documents are embedded with."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    partial = target.with_suffix(f".{os.getpid()}.partial")
+    quantize_dynamic(str(export), str(partial), weight_type=QuantType.QInt8, per_channel=True,
+                     op_types_to_quantize=["MatMul"])
+    partial.replace(target)
+
+
+def _query_copy(export: Path) -> Path | None:
+    """The export's int8 copy, made once; None if it cannot be made (questions then run on the export)."""
+    target = query_path(export)
+    try:
+        if not target.exists():
+            quantize(export, target)
+    except Exception as exc:  # noqa: BLE001 - it only costs speed
+        _log.warning("questions embed on the full model: its int8 copy failed (%s)", exc)
+        return None
+    return target
+
+
 class OnnxEncoder:
-    def __init__(self, onnx_file: Path, tokenizer_file: Path, layout: Layout) -> None:
+    def __init__(self, onnx_file: Path, tokenizer_file: Path, layout: Layout, query_file: Path | None = None):
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -130,6 +163,9 @@ class OnnxEncoder:
         options.intra_op_num_threads = 1
         self._session = onnxruntime.InferenceSession(
             str(onnx_file), options, providers=["CPUExecutionProvider"]
+        )
+        self._query_session = self._session if query_file is None else onnxruntime.InferenceSession(
+            str(query_file), options, providers=["CPUExecutionProvider"]
         )
         self._inputs = [i.name for i in self._session.get_inputs()]
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
@@ -150,7 +186,7 @@ class OnnxEncoder:
             if not onnx_file.exists():
                 export(model, onnx_file)
                 _remove_earlier_exports(model, onnx_file)
-            return cls(onnx_file, model / "tokenizer.json", layout)
+            return cls(onnx_file, model / "tokenizer.json", layout, _query_copy(onnx_file))
         except Exception as exc:  # noqa: BLE001 - any failure here only costs speed, never the answer
             _log.warning("embedding model %s runs on sentence-transformers: its ONNX export failed (%s); "
                          "delete %s to export it again", model, exc, onnx_file)
@@ -181,7 +217,11 @@ class OnnxEncoder:
                 list(pool.map(run, batches))
         return vectors
 
-    def _pooled(self, batch: list[Encoding]) -> np.ndarray:
+    def encode_query(self, text: str) -> np.ndarray:
+        """A question's vector, from the int8 copy when there is one."""
+        return self._pooled([self.tokenizer.encode(text)], self._query_session)[0]
+
+    def _pooled(self, batch: list[Encoding], session: InferenceSession | None = None) -> np.ndarray:
         """One batch through the network, padded to its longest text: a unit-length vector per text."""
         width = max(len(e.ids) for e in batch)
         mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -196,7 +236,7 @@ class OnnxEncoder:
                 feeds["token_type_ids"][row, : len(e.ids)] = e.type_ids
         if "attention_mask" in feeds:
             feeds["attention_mask"] = mask
-        hidden = self._session.run(None, feeds)[0]
+        hidden = (session or self._session).run(None, feeds)[0]
         if self.layout.pooling == "cls":
             pooled = hidden[:, 0]
         else:

@@ -9,10 +9,12 @@ the metadata Chroma holds for it agrees.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 from collections import Counter
 from collections.abc import Collection, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -35,6 +37,7 @@ _RRF_K = 60  # the usual reciprocal-rank-fusion constant; damps the weight of to
 _OVERFETCH = 4  # neighbours asked for per one wanted, before the audience and kind are applied
 _ADD_BATCH = 256
 _SYNC_BATCH = 5000
+_PREFETCHED = 64  # searches started ahead and not asked for yet; the oldest beyond this nobody will ask for
 
 
 class MemoryItem(BaseModel):
@@ -97,6 +100,12 @@ class MemoryStore:
         self._keywords = KeywordIndex(home.memory_dir / "keywords.sqlite")
         # a search's keyword half runs here while the question is embedded (both release the GIL)
         self._keyword_searches = ThreadPoolExecutor(1, thread_name_prefix="keyword-search")
+        self._prefetching = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="memory-search")
+        self._prefetched: dict[tuple[object, ...], Future[dict[ItemKind | None, list[Hit]]]] = {}
+        self._prefetched_lock = threading.Lock()
+        # (audience, kind) by id, read from the keyword index once: an id is a hash of its item's kind,
+        # audience and text, and `add` never rewrites a stored id, so an id's scope stays what it was
+        self._scopes: dict[str, tuple[str, str]] = {}
         if self._keywords.count() != self._collection.count():
             self._reindex_keywords()  # a memory from before the index, or an add cut off between the two
 
@@ -139,6 +148,8 @@ class MemoryStore:
         if ids:
             self._collection.delete(ids=ids)
             self._keywords.delete(ids)
+            for id_ in ids:
+                self._scopes.pop(id_, None)
 
     # --- reading -----------------------------------------------------------------------------------
 
@@ -161,8 +172,24 @@ class MemoryStore:
     def search_kinds(
         self, query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]
     ) -> dict[ItemKind, list[Hit]]:
-        """`search` for several kinds with one vector query: a chat turn wants both facts and tone samples."""
+        """`search` for several kinds with one vector query: a chat turn wants both facts and tone samples.
+        A search `prefetch_kinds` started is not run again: its result is taken, once."""
+        with self._prefetched_lock:
+            started = self._prefetched.pop(_search_key(query, audiences, ks), None)
+        if started is not None:
+            return started.result()  # type: ignore[return-value]
         return self._search(query, audiences, dict(ks), None)  # type: ignore[return-value]
+
+    def prefetch_kinds(self, query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]) -> None:
+        """Start `search_kinds` in a thread for a search about to be asked for: a chat turn starts it as
+        the message arrives, and sets itself up meanwhile."""
+        key = _search_key(query, audiences, ks)
+        with self._prefetched_lock:
+            if key in self._prefetched:
+                return
+            if len(self._prefetched) >= _PREFETCHED:
+                self._prefetched.pop(next(iter(self._prefetched)))
+            self._prefetched[key] = self._prefetching.submit(self._search, query, audiences, dict(ks), None)
 
     def _search(
         self, query: str, audiences: Collection[Audience], ks: dict[Any, int], where: dict[str, Any] | None
@@ -196,7 +223,9 @@ class MemoryStore:
             want = sum(pools.values()) * _OVERFETCH
             got = self._collection.query(query_embeddings=[vector], n_results=want, include=["distances"])
             ids, distances = got["ids"][0], got["distances"][0]
-            scopes = self._keywords.scopes(ids)
+            if unknown := [id_ for id_ in ids if id_ not in self._scopes]:
+                self._scopes.update(self._keywords.scopes(unknown))
+            scopes = self._scopes
             kept: dict[Any, dict[str, float]] = {kind: {} for kind in pools}
             for id_, distance in zip(ids, distances):
                 audience, item_kind = scopes.get(id_, ("", ""))
@@ -303,6 +332,12 @@ def _fused(vector_ids: list[str], keyword_ids: list[str], k: int) -> list[tuple[
     for rank, id_ in enumerate(keyword_ids):
         fused[id_] = fused.get(id_, beyond) + 1.0 / (_RRF_K + rank + 1)
     return fused.most_common(k)
+
+
+def _search_key(
+    query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]
+) -> tuple[object, ...]:
+    return query, frozenset(Audience(a) for a in audiences), tuple(sorted(ks.items()))
 
 
 def _scope(allowed: list[str], kind: str | None, where: dict[str, Any] | None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ after a restart. The graph only proposes; the caller sends the reply through the
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.graph import END, START, StateGraph
@@ -18,6 +18,9 @@ from persona.profile import Audience
 from persona.twin.chat_form import as_chat_message
 from persona.twin.guard import boundary_for, details, leaked_details, unsupported_details
 from persona.twin.prompt import audience_line, context_block, first_name, persona_prefix, tone_samples
+
+if TYPE_CHECKING:
+    from persona.memory.store import ItemKind
 
 HISTORY_TURNS = 6  # earlier messages of the session shown to the model
 FACTS_K = 4
@@ -55,16 +58,19 @@ def _shown(state: TwinState) -> str:
     return " ".join(texts + [str(m.content) for m in state.get("messages", [])])
 
 
+def memory_wanted(principal: Principal) -> dict[ItemKind, int]:
+    """How many items of each kind a turn retrieves for this principal."""
+    # exemplars set the tone for others; the owner needs no samples of their own voice
+    return {"knowledge": FACTS_K, "exemplar": 0 if principal.is_owner else EXEMPLARS_K}
+
+
 def build_graph(app: App) -> StateGraph:
     profile = app.profile
     me = first_name(profile.owner.name)
 
     def retrieve(state: TwinState) -> dict[str, Any]:
         principal = Principal.model_validate(state["principal"])
-        question = state["question"]
-        # exemplars set the tone for others; the owner needs no samples of their own voice
-        wanted = {"knowledge": FACTS_K, "exemplar": 0 if principal.is_owner else EXEMPLARS_K}
-        found = app.memory.search_kinds(question, principal.audiences, wanted)
+        found = app.memory.search_kinds(state["question"], principal.audiences, memory_wanted(principal))
         return {
             "facts": [_plain(h) for h in found["knowledge"]],
             "exemplars": [_plain(h) for h in found["exemplar"]],

@@ -13,7 +13,7 @@ from persona.actions import Outcome
 from persona.app import App
 from persona.events import Action, ActionKind, Event, Provenance, Source, Verdict
 from persona.twin.checkpoints import Checkpoints
-from persona.twin.graph import build_graph
+from persona.twin.graph import build_graph, memory_wanted
 
 
 class TwinReply(BaseModel):
@@ -41,7 +41,7 @@ class Twin:
 
     def prefetch(self, event: Event) -> None:
         """Start the work a turn for this event will begin with, while the caller finishes its own."""
-        self.app.memory.embedder.prefetch(event.text)
+        self.app.memory.prefetch_kinds(event.text, event.principal.audiences, memory_wanted(event.principal))
 
     async def respond(self, event: Event) -> TwinReply:
         async for part in self.stream(event, live=False):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
 from persona.errors import ConfigError
@@ -45,29 +46,38 @@ def test_embedder_is_normalised_and_semantic(embedder: Embedder) -> None:
     assert embedder.embed([]) == []
 
 
-def test_a_prefetched_question_is_embedded_once_and_a_failure_is_not_kept(
+def test_a_question_is_embedded_once_and_a_failure_is_not_kept(
     embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[list[str]] = []
-    real = embedder.embed
+    calls: list[str] = []
+    real = embedder.encoder.encode_query
 
-    def counted(texts: list[str]) -> list[list[float]]:
-        calls.append(texts)
-        if texts == ["fails once"] and calls.count(texts) == 1:
+    def counted(text: str) -> np.ndarray:
+        calls.append(text)
+        if text == "fails once" and calls.count(text) == 1:
             raise RuntimeError("model fell over")
-        return real(texts)
+        return real(text)
 
-    monkeypatch.setattr(embedder, "embed", counted)
+    monkeypatch.setattr(embedder.encoder, "encode_query", counted)
     question = "Who covers on-call next week?"
-    embedder.prefetch(question)
-    vector = embedder.embed_query(question)  # waits for the prefetch
-    assert embedder.embed_query(question) == vector == real([question])[0]
-    assert calls == [[question]]
+    vector = embedder.embed_query(question)
+    assert embedder.embed_query(question) == vector == real(question).tolist()
+    assert calls == [question]
 
     with pytest.raises(RuntimeError, match="fell over"):
         embedder.embed_query("fails once")
-    assert embedder.embed_query("fails once") == real(["fails once"])[0]
-    assert calls.count(["fails once"]) == 2
+    assert embedder.embed_query("fails once") == real("fails once").tolist()
+    assert calls.count("fails once") == 2
+
+
+def test_a_question_embeds_close_to_the_same_text_as_a_document(embedder: Embedder) -> None:
+    # questions run on an int8 copy of the model, documents on the full one: they must still meet
+    texts = ["When is the Postgres 16 cutover?", "Lunch options near the office", "Who covers on-call?"]
+    documents = np.array(embedder.embed(texts))
+    questions = np.array([embedder.embed_query(t) for t in texts])
+    assert np.allclose(np.linalg.norm(questions, axis=1), 1.0, atol=1e-4)
+    assert (questions * documents).sum(1).min() > 0.97
+    assert (questions @ documents.T).argmax(1).tolist() == [0, 1, 2]
 
 
 def test_embedder_rejects_a_folder_that_is_no_model(tmp_path: Path) -> None:
@@ -146,6 +156,32 @@ def test_search_kinds_equals_one_search_per_kind(store: MemoryStore) -> None:
         assert len(both[kind]) == k and {h.metadata["kind"] for h in both[kind]} == {kind}
     assert all(h.metadata["audience"] != "owner" for h in both["exemplar"])
     assert store.search_kinds(query, {TEAM}, {"knowledge": 3, "exemplar": 0})["exemplar"] == []
+
+
+def test_a_prefetched_search_runs_once_for_the_same_scope_and_its_result_is_taken_once(
+    store: MemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.add(_items())
+    runs: list[tuple[str, frozenset[Audience]]] = []
+    real = store._search
+
+    def counted(query, audiences, ks, where):  # type: ignore[no-untyped-def]
+        runs.append((query, frozenset(audiences)))
+        return real(query, audiences, ks, where)
+
+    monkeypatch.setattr(store, "_search", counted)
+    query, wanted = "what salary raise did I ask HR for?", {"knowledge": 2, "exemplar": 1}
+    store.prefetch_kinds(query, {TEAM, PUBLIC}, wanted)
+    store.prefetch_kinds(query, {TEAM, PUBLIC}, wanted)  # already started: not started twice
+    found = store.search_kinds(query, [PUBLIC, TEAM], wanted)
+    assert runs == [(query, frozenset({TEAM, PUBLIC}))]
+    assert found["knowledge"] and all(h.metadata["audience"] != "owner" for h in found["knowledge"])
+    # a search with a wider scope is its own search, never the narrower one's result; taken once, the
+    # prefetched result is gone and the next search runs anew
+    owner_view = store.search_kinds(query, {OWNER, TEAM, PUBLIC}, wanted)
+    assert "salary" in owner_view["knowledge"][0].text
+    assert store.search_kinds(query, {TEAM, PUBLIC}, wanted) == found
+    assert len(runs) == 3
 
 
 def test_an_item_is_shown_only_if_chromas_own_metadata_allows_it(store: MemoryStore) -> None:

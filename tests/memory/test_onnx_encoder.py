@@ -11,7 +11,7 @@ import pytest
 from sentence_transformers import SentenceTransformer
 
 from persona.memory.embedding import Embedder, SentenceTransformerEncoder, packaged_model_path
-from persona.memory.onnx_encoder import OnnxEncoder, export_path, read_layout
+from persona.memory.onnx_encoder import OnnxEncoder, export_path, query_path, read_layout
 from persona.settings import Settings
 
 TEXTS = [
@@ -51,14 +51,28 @@ def test_export_is_kept_and_redone_when_the_model_changes(tmp_path: Path) -> Non
     written = onnx_file.stat().st_mtime_ns
     assert OnnxEncoder.load(model, cache) is not None
     assert onnx_file.stat().st_mtime_ns == written  # reused, not exported again
-    assert [p.suffix for p in (cache / "embedding").iterdir()] == [".onnx"]  # no partial files left
+    # the export and its int8 copy for questions, no partial files
+    written_files = sorted(p.name for p in (cache / "embedding").iterdir())
+    assert written_files == [onnx_file.name, query_path(onnx_file).name]
     another_folders = cache / "embedding" / f"model-00000000-{'0' * 16}.onnx"
     another_folders.write_bytes(b"")
     (model / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 128}))
     assert export_path(model, cache) != onnx_file
     assert OnnxEncoder.load(model, cache) is not None
     # the changed folder's new export replaces its old one; another folder's is left alone
-    assert sorted((cache / "embedding").iterdir()) == sorted([export_path(model, cache), another_folders])
+    kept = export_path(model, cache)
+    assert sorted((cache / "embedding").iterdir()) == sorted([kept, query_path(kept), another_folders])
+
+
+def test_a_failed_int8_copy_leaves_questions_on_the_full_model(tmp_path: Path, monkeypatch, caplog) -> None:
+    def broken_quantize(export: Path, target: Path) -> None:
+        raise RuntimeError("no quantizer here")
+
+    monkeypatch.setattr("persona.memory.onnx_encoder.quantize", broken_quantize)
+    encoder = OnnxEncoder.load(packaged_model_path(), tmp_path / "cache")
+    assert encoder is not None
+    assert np.abs(encoder.encode_query(TEXTS[0]) - encoder.encode(TEXTS[:1], 1)[0]).max() < 1e-6
+    assert "int8 copy failed" in caplog.text
 
 
 def test_an_unusual_layout_runs_on_sentence_transformers(tmp_path: Path) -> None:
