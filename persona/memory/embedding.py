@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -80,7 +79,7 @@ class Embedder:
     """Loads the model on first use; whoever owns the instance shares it (one per process is plenty)."""
 
     def __init__(self, settings: Settings, batch_size: int = 32, cache_dir: Path | None = None) -> None:
-        self._recent: dict[str, Future[list[float]]] = {}
+        self._recent: dict[str, list[float]] = {}
         self._recent_lock = threading.Lock()
         self.path = Path(settings.embedding_model) if settings.embedding_model else packaged_model_path()
         self.batch_size = batch_size
@@ -112,30 +111,17 @@ class Embedder:
         return self.encoder.count_tokens(text)
 
     def embed_query(self, text: str) -> list[float]:
-        """One text's vector; a turn searches with the same text several times, so recent ones are kept,
-        and a search asking while another embeds the text waits for that one."""
-        future, new = self._query(text)
-        if new:
-            self._run(future, text)
-        return future.result()
-
-    def _query(self, text: str) -> tuple[Future[list[float]], bool]:
+        """One text's vector; a turn searches with the same text several times, so recent ones are kept
+        (a failure is not: the next search tries again)."""
         with self._recent_lock:
-            if (future := self._recent.get(text)) is not None:
-                return future, False
+            if (vector := self._recent.get(text)) is not None:
+                return vector
+        vector = self.encoder.encode_query(text).tolist()
+        with self._recent_lock:
             if len(self._recent) >= _RECENT_QUERIES:
                 self._recent.pop(next(iter(self._recent)))
-            future = self._recent[text] = Future()
-            return future, True
-
-    def _run(self, future: Future[list[float]], text: str) -> None:
-        try:
-            future.set_result(self.encoder.encode_query(text).tolist())
-        except BaseException as exc:  # noqa: BLE001 - handed on to whoever waits for the vector
-            with self._recent_lock:  # a failure is not kept: the next search tries again
-                if self._recent.get(text) is future:
-                    del self._recent[text]
-            future.set_exception(exc)
+            self._recent[text] = vector
+        return vector
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """Unit-length vectors, one per text; callers should pass many texts at once, which the
