@@ -73,7 +73,7 @@ class NoRetrieval:
     def search(self, *args: object, **kwargs: object) -> list:
         return []
 
-    def search_kinds(self, query: str, audiences: object, ks: dict[str, int]) -> dict[str, list]:
+    async def asearch_kinds(self, query: str, audiences: object, ks: dict[str, int]) -> dict[str, list]:
         return {kind: [] for kind in ks}
 
     def texts_holding(self, *args: object, **kwargs: object) -> list[str]:

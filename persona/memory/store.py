@@ -8,6 +8,7 @@ the metadata Chroma holds for it agrees.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
@@ -174,11 +175,24 @@ class MemoryStore:
     ) -> dict[ItemKind, list[Hit]]:
         """`search` for several kinds with one vector query: a chat turn wants both facts and tone samples.
         A search `prefetch_kinds` started is not run again: its result is taken, once."""
-        with self._prefetched_lock:
-            started = self._prefetched.pop(_search_key(query, audiences, ks), None)
-        if started is not None:
+        if (started := self._take_prefetched(query, audiences, ks)) is not None:
             return started.result()  # type: ignore[return-value]
         return self._search(query, audiences, dict(ks), None)  # type: ignore[return-value]
+
+    async def asearch_kinds(
+        self, query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]
+    ) -> dict[ItemKind, list[Hit]]:
+        """`search_kinds` for the event loop: it waits for the search thread without a thread of its own."""
+        started = self._take_prefetched(query, audiences, ks)
+        if started is None:
+            started = self._prefetching.submit(self._search, query, audiences, dict(ks), None)
+        return await asyncio.wrap_future(started)  # type: ignore[return-value]
+
+    def _take_prefetched(
+        self, query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]
+    ) -> Future[dict[ItemKind | None, list[Hit]]] | None:
+        with self._prefetched_lock:
+            return self._prefetched.pop(_search_key(query, audiences, ks), None)
 
     def prefetch_kinds(self, query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]) -> None:
         """Start `search_kinds` in a thread for a search about to be asked for: a chat turn starts it as

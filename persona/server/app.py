@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
@@ -21,6 +22,11 @@ from persona.server.metrics import MetricsMiddleware
 from persona.server.routes import ROUTERS
 from persona.server.state import ServerState
 from persona.twin.runner import Twin
+
+# A turn hands work to threads (the memory search, SQLite writes), and each must take the GIL back to go
+# on. A thread waiting for it gets it when the running one blocks, or after this long: CPython's default
+# 5 ms stalled a search for a millisecond of Python in another session's turn several times over.
+SWITCH_INTERVAL = 0.001
 
 LifespanHook = Callable[[App, ServerState], AbstractAsyncContextManager[None]]
 
@@ -67,6 +73,8 @@ def create_app(
         if state.config.warm_up:
             await asyncio.to_thread(_warm_up, app)
         async with AsyncExitStack() as stack:
+            stack.callback(sys.setswitchinterval, sys.getswitchinterval())
+            sys.setswitchinterval(SWITCH_INTERVAL)
             state.twin = await stack.enter_async_context(Twin.open(app))
             for hook in lifespan_hooks:
                 await stack.enter_async_context(hook(app, state))

@@ -6,6 +6,7 @@ after a restart. The graph only proposes; the caller sends the reply through the
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
@@ -68,9 +69,11 @@ def build_graph(app: App) -> StateGraph:
     profile = app.profile
     me = first_name(profile.owner.name)
 
-    def retrieve(state: TwinState) -> dict[str, Any]:
+    # Nodes are async: LangGraph runs a sync node on a thread of the loop's executor, a hop each way.
+    async def retrieve(state: TwinState) -> dict[str, Any]:
         principal = Principal.model_validate(state["principal"])
-        found = app.memory.search_kinds(state["question"], principal.audiences, memory_wanted(principal))
+        wanted = memory_wanted(principal)
+        found = await app.memory.asearch_kinds(state["question"], principal.audiences, wanted)
         return {
             "facts": [_plain(h) for h in found["knowledge"]],
             "exemplars": [_plain(h) for h in found["exemplar"]],
@@ -101,7 +104,7 @@ def build_graph(app: App) -> StateGraph:
         draft = await app.llm.atext(prompt, max_tokens=MAX_ANSWER_TOKENS, tag="chat")
         return {"draft": draft.strip()}
 
-    def guard(state: TwinState) -> dict[str, Any]:
+    async def guard(state: TwinState) -> dict[str, Any]:
         principal = Principal.model_validate(state["principal"])
         # the checks read what would leave: the draft in chat form
         draft, blocked = as_chat_message(state.get("draft", ""), profile.owner.name), state.get("blocked", "")
@@ -113,7 +116,7 @@ def build_graph(app: App) -> StateGraph:
                 # only figures and codes are matched, and one the asker was shown cannot leak: only new
                 # ones are looked up, in every owner-only item that holds them
                 if new := details(draft) - details(allowed):
-                    private = app.memory.texts_holding(new, [Audience.OWNER])
+                    private = await asyncio.to_thread(app.memory.texts_holding, new, [Audience.OWNER])
                     if leaked := leaked_details(draft, private, allowed):
                         blocked = "owner-only details: " + ", ".join(sorted(leaked))
                     # a figure in nothing the model was shown is made up, and would go out in the owner's name

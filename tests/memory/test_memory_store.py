@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import math
 import shutil
 import socket
@@ -173,7 +174,7 @@ def test_a_prefetched_search_runs_once_for_the_same_scope_and_its_result_is_take
     query, wanted = "what salary raise did I ask HR for?", {"knowledge": 2, "exemplar": 1}
     store.prefetch_kinds(query, {TEAM, PUBLIC}, wanted)
     store.prefetch_kinds(query, {TEAM, PUBLIC}, wanted)  # already started: not started twice
-    found = store.search_kinds(query, [PUBLIC, TEAM], wanted)
+    found = asyncio.run(store.asearch_kinds(query, [PUBLIC, TEAM], wanted))  # as the twin's turn takes it
     assert runs == [(query, frozenset({TEAM, PUBLIC}))]
     assert found["knowledge"] and all(h.metadata["audience"] != "owner" for h in found["knowledge"])
     # a search with a wider scope is its own search, never the narrower one's result; taken once, the
@@ -181,7 +182,8 @@ def test_a_prefetched_search_runs_once_for_the_same_scope_and_its_result_is_take
     owner_view = store.search_kinds(query, {OWNER, TEAM, PUBLIC}, wanted)
     assert "salary" in owner_view["knowledge"][0].text
     assert store.search_kinds(query, {TEAM, PUBLIC}, wanted) == found
-    assert len(runs) == 3
+    assert asyncio.run(store.asearch_kinds(query, {TEAM, PUBLIC}, wanted)) == found
+    assert len(runs) == 4
 
 
 def test_an_item_is_shown_only_if_chromas_own_metadata_allows_it(store: MemoryStore) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
+import sys
 
+import pytest
 from langchain_openai import ChatOpenAI
 from server_helpers import OWNER_SECRET, Served, echo_everything, new_home, running_twin
 
 from persona.events import ActionKind
 from persona.llm.client import LLM
+from persona.server.app import SWITCH_INTERVAL
 from persona.server.ratelimit import RateLimiter
 from persona.server.routes import chat as chat_route
 
@@ -242,3 +245,16 @@ def test_sessions_resume_after_a_server_restart(tmp_path):
         second.model.replies.append(echo_everything)
         second.chat("colleague_a", "What was the word?", session="keep")
         assert "pineapple" in " ".join(str(m.content) for m in second.model.calls[-1])
+
+
+def test_the_server_shares_the_gil_in_short_slices_while_it_runs(tmp_path):
+    """Threads a turn hands work to get the GIL back within SWITCH_INTERVAL of asking; the process's own
+    setting is back once the server stops."""
+    outside = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.004)  # whatever the process had
+        with running_twin(new_home(tmp_path / "home")):
+            assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+        assert sys.getswitchinterval() == pytest.approx(0.004)
+    finally:
+        sys.setswitchinterval(outside)
