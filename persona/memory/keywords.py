@@ -16,10 +16,12 @@ from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 # bm25() takes one weight per column in declaration order; a mail's subject names its topic better
-# than any sentence of its body, so it counts double
+# than any sentence of its body, so it counts double. `meta` is the item's metadata as JSON, so a search
+# reads the items it shows from here rather than from Chroma.
 _SCHEMA = """CREATE VIRTUAL TABLE IF NOT EXISTS items USING fts5(
-    id UNINDEXED, audience UNINDEXED, kind UNINDEXED, subject, text, tokenize='porter unicode61')"""
-_RANK = "bm25(items, 0, 0, 0, 2.0, 1.0)"
+    id UNINDEXED, audience UNINDEXED, kind UNINDEXED, subject, text, meta UNINDEXED,
+    tokenize='porter unicode61')"""
+_RANK = "bm25(items, 0, 0, 0, 2.0, 1.0, 0)"
 # Scoring a term reads every item holding it, so the common ones cost the most and weigh the least.
 # FTS5's BM25 gives a term in more than half the items no weight at all (its idf, log((N-n+.5)/(n+.5)),
 # is clamped to ~0): such a term is always left out (a term in all of 1,000 items cost 3-5 ms a query).
@@ -36,6 +38,9 @@ class KeywordIndex:
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")  # an ingest in another process does not block reads
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
+            if columns and "meta" not in columns:  # an index from before `meta`: the store refills it
+                self._db.execute("DROP TABLE items")
             self._db.execute(_SCHEMA)
 
     def count(self) -> int:
@@ -45,11 +50,14 @@ class KeywordIndex:
     def _count(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM items_docsize").fetchone()[0])  # one row per item
 
-    def add(self, rows: Iterable[tuple[str, str, str, str, str]]) -> None:
-        """Rows of (id, audience, kind, subject, text); an id indexed before is replaced, not doubled."""
+    def add(self, rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
+        """Rows of (id, audience, kind, subject, text, meta JSON); an id indexed before is replaced, not
+        doubled."""
         with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO items(rowid, id, audience, kind, subject, text) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)", ((_rowid(r[0]), *r) for r in rows))
+            self._db.executemany(
+                "INSERT OR REPLACE INTO items(rowid, id, audience, kind, subject, text, meta) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", ((_rowid(r[0]), *r) for r in rows)
+            )
 
     def delete(self, ids: Collection[str]) -> None:
         with self._lock, self._db:
@@ -61,15 +69,20 @@ class KeywordIndex:
 
     def scopes(self, ids: Collection[str]) -> dict[str, tuple[str, str]]:
         """(audience, kind) of each of these ids that the index holds."""
-        rows = {_rowid(id_): id_ for id_ in ids}
-        if not rows:
-            return {}
+        return {id_: (audience, kind) for id_, audience, kind in self._rows("id, audience, kind", ids)}
+
+    def items(self, ids: Collection[str]) -> dict[str, tuple[str, str, str, str]]:
+        """(audience, kind, text, meta) of each of these ids that the index holds."""
+        return {row[0]: row[1:] for row in self._rows("id, audience, kind, text, meta", ids)}
+
+    def _rows(self, columns: str, ids: Collection[str]) -> list[tuple[str, ...]]:
+        rowids = list({_rowid(id_) for id_ in ids})
+        if not rowids:
+            return []
         with self._lock:
-            found = self._db.execute(
-                f"SELECT id, audience, kind FROM items WHERE rowid IN ({','.join('?' * len(rows))})",
-                list(rows),
+            return self._db.execute(
+                f"SELECT {columns} FROM items WHERE rowid IN ({','.join('?' * len(rowids))})", rowids
             ).fetchall()
-        return {id_: (audience, kind) for id_, audience, kind in found}
 
     def holding(self, phrases: Collection[str], audiences: Collection[str], limit: int) -> list[str]:
         """Ids of items holding these phrases (as the tokenizer splits them), up to `limit` for each

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import re
 import threading
@@ -56,9 +57,8 @@ class MemoryItem(BaseModel):
         cls, text: str, kind: ItemKind, audience: Audience, **metadata: str | float | bool | None
     ) -> MemoryItem:
         """An item whose id is a hash of its content, kind and audience, so re-ingesting adds nothing."""
-        digest = hashlib.sha256(f"{kind}\0{audience.value}\0{text}".encode()).hexdigest()[:32]
         return cls(
-            id=digest,
+            id=_item_id(kind, audience.value, text),
             text=text,
             kind=kind,
             audience=audience,
@@ -272,15 +272,12 @@ class MemoryStore:
         query_vector: list[float],
         allowed: list[str],
     ) -> dict[ItemKind | None, list[Hit]]:
-        """The chosen items' text and metadata, read only now; an item is shown only if Chroma's own
-        metadata puts it in scope, whatever the keyword index said. A keyword-only find's similarity
-        comes from its vector, read in the same call."""
-        ids = sorted({id_ for picks in chosen.values() for id_, _ in picks})
+        """The chosen items, read only now and shown only in scope. Each is one Chroma holds: the vector
+        finds are its neighbours, and the keyword-only finds are read from it, for the vectors their
+        similarity needs."""
+        keyword_only = {id_ for kind, picks in chosen.items() for id_, _ in picks if id_ not in nearest[kind]}
+        rows = self._read({id_ for picks in chosen.values() for id_, _ in picks}, keyword_only)
         hits: dict[ItemKind | None, list[Hit]] = {kind: [] for kind in chosen}
-        if not ids:
-            return hits
-        got = self._collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
-        rows = dict(zip(got["ids"], zip(got["documents"], got["metadatas"], got["embeddings"])))
         for kind, picks in chosen.items():
             for id_, score in picks:
                 if id_ in rows and _in_scope(rows[id_][1], allowed, kind):
@@ -291,6 +288,22 @@ class MemoryStore:
                     hits[kind].append(Hit(text=text, score=score, similarity=similarity, metadata=dict(meta)))
         return hits
 
+    def _read(
+        self, ids: Collection[str], with_vectors: Collection[str] = ()
+    ) -> dict[str, tuple[str, dict[str, Any], Any]]:
+        """(text, metadata, vector or None) of the items, from the keyword index where it can be: a
+        Chroma call costs ~1 ms whatever it reads. An id is a hash of its item's kind, audience and
+        text, so an index row that does not hash to its id is not believed, and Chroma's own copy is
+        read instead, as it is for the items whose vectors are wanted."""
+        indexed = self._keywords.items([id_ for id_ in ids if id_ not in with_vectors])
+        rows = {id_: (text, json.loads(meta) | {"audience": audience, "kind": kind}, None)
+                for id_, (audience, kind, text, meta) in indexed.items()
+                if _item_id(kind, audience, text) == id_}
+        if unread := [id_ for id_ in ids if id_ not in rows]:
+            got = self._collection.get(ids=unread, include=["documents", "metadatas", "embeddings"])
+            rows |= dict(zip(got["ids"], zip(got["documents"], got["metadatas"], got["embeddings"])))
+        return rows
+
     def texts_holding(
         self, phrases: Collection[str], audiences: Collection[Audience], limit: int = 20
     ) -> list[str]:
@@ -298,11 +311,7 @@ class MemoryStore:
         for each, found by the keyword index alone: no embedding, and not only the nearest items."""
         allowed = sorted({Audience(a).value for a in audiences})
         ids = self._keywords.holding(phrases, allowed, limit)
-        got = self._collection.get(ids=ids, include=["documents", "metadatas"]) if ids else None
-        if not got:
-            return []
-        rows = zip(got["documents"], got["metadatas"])
-        return [doc for doc, meta in rows if _in_scope(meta, allowed, None)]
+        return [text for text, meta, _ in self._read(ids).values() if _in_scope(meta, allowed, None)]
 
     def exemplars(
         self, query: str, audiences: Collection[Audience], k: int = 3, where: dict[str, Any] | None = None
@@ -369,8 +378,12 @@ def _in_scope(meta: Any, allowed: list[str], kind: str | None) -> bool:
     return meta["audience"] in allowed and kind in (None, meta["kind"])
 
 
-def _keyword_row(id_: str, text: str, meta: Any) -> tuple[str, str, str, str, str]:
-    return id_, meta["audience"], meta["kind"], str(meta.get("subject", "")), text
+def _item_id(kind: str, audience: str, text: str) -> str:
+    return hashlib.sha256(f"{kind}\0{audience}\0{text}".encode()).hexdigest()[:32]
+
+
+def _keyword_row(id_: str, text: str, meta: Any) -> tuple[str, str, str, str, str, str]:
+    return id_, meta["audience"], meta["kind"], str(meta.get("subject", "")), text, json.dumps(meta)
 
 
 def _metadata(item: MemoryItem) -> dict[str, str | int | float | bool]:

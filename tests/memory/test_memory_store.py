@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -186,16 +189,46 @@ def test_a_prefetched_search_runs_once_for_the_same_scope_and_its_result_is_take
     assert len(runs) == 4
 
 
-def test_an_item_is_shown_only_if_chromas_own_metadata_allows_it(store: MemoryStore) -> None:
-    """The keyword index picks candidates by the audience it keeps; a stale or damaged entry there
-    must still not show an owner-only item to anyone else."""
+@pytest.mark.parametrize("damage", ["audience", "metadata"])
+def test_a_damaged_keyword_index_shows_no_owner_only_item(store: MemoryStore, damage: str) -> None:
+    """The keyword index picks candidates by the audience it keeps, and a search reads the items it
+    shows from there; a stale or damaged entry must still not show an owner-only item to anyone else."""
     secret = MemoryItem.make("Offer from Helix Robotics: EUR 212,400 base.", "knowledge", OWNER)
     store.add([secret, MemoryItem.make("The Helix Robotics demo is on Friday.", "knowledge", TEAM)])
-    store._keywords.add([(secret.id, TEAM.value, "knowledge", "", secret.text)])  # the index now says team
+    said = TEAM if damage == "audience" else OWNER  # the row's own column, or only its metadata
+    team_meta = json.dumps({"kind": "knowledge", "audience": TEAM.value})
+    store._keywords.add([(secret.id, said.value, "knowledge", "", secret.text, team_meta)])
     for query in ("Helix Robotics offer base", "212,400"):
         texts = [h.text for h in store.search(query, {TEAM, PUBLIC}, k=4)]
         assert texts == ["The Helix Robotics demo is on Friday."]
-    assert secret.text in [h.text for h in store.search("Helix Robotics offer", set(Audience), k=4)]  # the owner
+    owner_view = store.search("Helix Robotics offer", set(Audience), k=4)
+    assert [h.metadata["audience"] for h in owner_view if h.text == secret.text] == [OWNER.value]
+
+
+def test_found_items_carry_the_text_and_metadata_chroma_holds(store: MemoryStore) -> None:
+    store.add(_items())
+    stored = store._collection.get(include=["documents", "metadatas"])
+    metadata_of = dict(zip(stored["documents"], stored["metadatas"]))
+    for query in ("offsite in Lisbon", "OPS-4471", "lunch near the office"):
+        hits = store.search(query, {TEAM, PUBLIC}, k=3)
+        assert hits and all(h.metadata == metadata_of[h.text] for h in hits)
+
+
+def test_a_keyword_index_from_before_item_metadata_is_rebuilt(
+    home: Home, embedder: Embedder, store: MemoryStore
+) -> None:
+    store.add(_items())
+    path = home.memory_dir / "keywords.sqlite"
+    path.unlink()
+    stored = store._collection.get(include=["documents", "metadatas"])
+    with closing(sqlite3.connect(path)) as old, old:  # the earlier layout, in step with Chroma
+        old.execute("CREATE VIRTUAL TABLE items USING fts5(id UNINDEXED, audience UNINDEXED, "
+                    "kind UNINDEXED, subject, text, tokenize='porter unicode61')")
+        old.executemany("INSERT INTO items(id, audience, kind, subject, text) VALUES (?, ?, ?, '', ?)",
+                        [(id_, meta["audience"], meta["kind"], text) for id_, text, meta in
+                         zip(stored["ids"], stored["documents"], stored["metadatas"])])
+    hit = MemoryStore(home, Settings(chroma_url=None), embedder).search("OPS-4471", {TEAM}, k=1)[0]
+    assert (hit.text, hit.metadata["source"]) == (FACTS[3][0], "facts#3")
 
 
 def test_other_embedding_model_is_refused(home: Home, embedder: Embedder, tmp_path: Path) -> None:
