@@ -2,8 +2,9 @@
 full-text index beside it (persona.memory.keywords) for the keyword half of hybrid search.
 
 Every item carries an audience label. A search ranks only items whose audience it was given (Chroma's
-`where`, or the audience the keyword index keeps beside each item), and reads an item's text only if
-the metadata Chroma holds for it agrees.
+`where`, or the audience the keyword index keeps beside each item), and shows an item only if its
+audience agrees as Chroma holds it, or as the keyword index holds it beside a text that hashes, with
+that audience and kind, to the item's id.
 """
 
 from __future__ import annotations
@@ -183,9 +184,7 @@ class MemoryStore:
         self, query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]
     ) -> dict[ItemKind, list[Hit]]:
         """`search_kinds` for the event loop: it waits for the search thread without a thread of its own."""
-        started = self._take_prefetched(query, audiences, ks)
-        if started is None:
-            started = self._prefetching.submit(self._search, query, audiences, dict(ks), None)
+        started = self._take_prefetched(query, audiences, ks) or self._start(query, audiences, ks)
         return await asyncio.wrap_future(started)  # type: ignore[return-value]
 
     def _take_prefetched(
@@ -203,7 +202,12 @@ class MemoryStore:
                 return
             if len(self._prefetched) >= _PREFETCHED:
                 self._prefetched.pop(next(iter(self._prefetched)))
-            self._prefetched[key] = self._prefetching.submit(self._search, query, audiences, dict(ks), None)
+            self._prefetched[key] = self._start(query, audiences, ks)
+
+    def _start(
+        self, query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]
+    ) -> Future[dict[ItemKind | None, list[Hit]]]:
+        return self._prefetching.submit(self._search, query, audiences, dict(ks), None)
 
     def _search(
         self, query: str, audiences: Collection[Audience], ks: dict[Any, int], where: dict[str, Any] | None
