@@ -113,13 +113,12 @@ class TokenStore:
 
     def check(self, token: str) -> TokenRecord | None:
         """The live record a token belongs to, or None (unknown, malformed, wrong secret or revoked)."""
-        parts = _split(token)
-        row = self._live_row(parts[0]) if parts else None
-        if parts is None or row is None:
+        if (found := self._live_row(token)) is None:
             return None
+        row, secret = found
         if not self._verified_before(token, row["id"]):
             try:
-                self.hasher.verify(row["hash"], parts[1])
+                self.hasher.verify(row["hash"], secret)
             except (VerificationError, InvalidHashError):
                 return None
             self._verified[_fingerprint(token)] = row["id"]
@@ -128,14 +127,16 @@ class TokenStore:
     def known(self, token: str) -> TokenRecord | None:
         """`check` for a token this process verified before: one indexed read and no argon2, cheap
         enough for the event loop. None for any other token, which only `check` can decide."""
-        parts = _split(token)
-        row = self._live_row(parts[0]) if parts else None
-        return _record(row) if row is not None and self._verified_before(token, row["id"]) else None
+        found = self._live_row(token)
+        return _record(found[0]) if found and self._verified_before(token, found[0]["id"]) else None
 
-    def _live_row(self, token_id: str) -> sqlite3.Row | None:
+    def _live_row(self, token: str) -> tuple[sqlite3.Row, str] | None:
+        """The unrevoked row a well-formed token names, with the token's secret."""
+        if (parts := _split(token)) is None:
+            return None
         with self._connect() as db:
-            row = db.execute("SELECT * FROM access_tokens WHERE id=?", (token_id,)).fetchone()
-        return None if row is None or row["revoked"] else row
+            row = db.execute("SELECT * FROM access_tokens WHERE id=?", (parts[0],)).fetchone()
+        return None if row is None or row["revoked"] else (row, parts[1])
 
     def _verified_before(self, token: str, token_id: str) -> bool:
         known = self._verified.get(_fingerprint(token))
