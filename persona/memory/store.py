@@ -298,11 +298,12 @@ class MemoryStore:
         """(text, metadata, vector or None) of the items, from the keyword index where it can be: a
         Chroma call costs ~1 ms whatever it reads. An id is a hash of its item's kind, audience and
         text, so an index row that does not hash to its id is not believed, and Chroma's own copy is
-        read instead, as it is for the items whose vectors are wanted."""
+        read instead, as it is for the items whose vectors are wanted (and for a row whose metadata
+        does not parse)."""
         indexed = self._keywords.items([id_ for id_ in ids if id_ not in with_vectors])
-        rows = {id_: (text, json.loads(meta) | {"audience": audience, "kind": kind}, None)
-                for id_, (audience, kind, text, meta) in indexed.items()
-                if _item_id(kind, audience, text) == id_}
+        rows = {id_: (text, meta | {"audience": audience, "kind": kind}, None)
+                for id_, (audience, kind, text, raw) in indexed.items()
+                if _item_id(kind, audience, text) == id_ and (meta := _json_object(raw)) is not None}
         if unread := [id_ for id_ in ids if id_ not in rows]:
             got = self._collection.get(ids=unread, include=["documents", "metadatas", "embeddings"])
             rows |= dict(zip(got["ids"], zip(got["documents"], got["metadatas"], got["embeddings"])))
@@ -384,6 +385,14 @@ def _in_scope(meta: Any, allowed: list[str], kind: str | None) -> bool:
 
 def _item_id(kind: str, audience: str, text: str) -> str:
     return hashlib.sha256(f"{kind}\0{audience}\0{text}".encode()).hexdigest()[:32]
+
+
+def _json_object(raw: str | None) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw or "")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _keyword_row(id_: str, text: str, meta: Any) -> tuple[str, str, str, str, str, str]:

@@ -189,7 +189,7 @@ def test_a_prefetched_search_runs_once_for_the_same_scope_and_its_result_is_take
     assert len(runs) == 4
 
 
-@pytest.mark.parametrize("damage", ["audience", "metadata"])
+@pytest.mark.parametrize("damage", ["audience", "metadata", "unreadable"])
 def test_a_damaged_keyword_index_shows_no_owner_only_item(store: MemoryStore, damage: str) -> None:
     """The keyword index picks candidates by the audience it keeps, and a search reads the items it
     shows from there; a stale or damaged entry must still not show an owner-only item to anyone else."""
@@ -197,6 +197,8 @@ def test_a_damaged_keyword_index_shows_no_owner_only_item(store: MemoryStore, da
     store.add([secret, MemoryItem.make("The Helix Robotics demo is on Friday.", "knowledge", TEAM)])
     said = TEAM if damage == "audience" else OWNER  # the row's own column, or only its metadata
     team_meta = json.dumps({"kind": "knowledge", "audience": TEAM.value})
+    if damage == "unreadable":
+        team_meta = team_meta[:-3]
     store._keywords.add([(secret.id, said.value, "knowledge", "", secret.text, team_meta)])
     for query in ("Helix Robotics offer base", "212,400"):
         texts = [h.text for h in store.search(query, {TEAM, PUBLIC}, k=4)]
