@@ -33,9 +33,13 @@ _FEW = 1000
 
 class KeywordIndex:
     def __init__(self, path: Path) -> None:
-        # the server searches from worker threads: one connection, one lock
+        # Writes share one connection and one lock. Each thread reads on a connection of its own: in WAL
+        # mode a read sees the last commit and waits for no one, so a turn reading the items it shows
+        # never queues behind another session's search.
+        self._path = path
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._lock = threading.Lock()
+        self._readers = threading.local()
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")  # an ingest in another process does not block reads
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
@@ -43,12 +47,16 @@ class KeywordIndex:
                 self._db.execute("DROP TABLE items")
             self._db.execute(_SCHEMA)
 
-    def count(self) -> int:
-        with self._lock:
-            return self._count()
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection, opened on its first read."""
+        db: sqlite3.Connection | None = getattr(self._readers, "db", None)
+        if db is None:
+            db = self._readers.db = sqlite3.connect(self._path)
+            db.execute("PRAGMA query_only=ON")
+        return db
 
-    def _count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM items_docsize").fetchone()[0])  # one row per item
+    def count(self) -> int:
+        return _count(self._reader())
 
     def add(self, rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
         """Rows of (id, audience, kind, subject, text, meta JSON); an id indexed before is replaced, not
@@ -79,10 +87,9 @@ class KeywordIndex:
         rowids = list({_rowid(id_) for id_ in ids})
         if not rowids:
             return []
-        with self._lock:
-            return self._db.execute(
-                f"SELECT {columns} FROM items WHERE rowid IN ({','.join('?' * len(rowids))})", rowids
-            ).fetchall()
+        return self._reader().execute(
+            f"SELECT {columns} FROM items WHERE rowid IN ({','.join('?' * len(rowids))})", rowids
+        ).fetchall()
 
     def holding(self, phrases: Collection[str], audiences: Collection[str], limit: int) -> list[str]:
         """Ids of items holding these phrases (as the tokenizer splits them), up to `limit` for each
@@ -91,8 +98,8 @@ class KeywordIndex:
             return []
         sql = ("SELECT id FROM items WHERE items MATCH ? "
                f"AND audience IN ({','.join('?' * len(audiences))}) LIMIT ?")
-        with self._lock:
-            found = [self._db.execute(sql, [_phrase(p), *audiences, limit]).fetchall() for p in phrases]
+        db = self._reader()
+        found = [db.execute(sql, [_phrase(p), *audiences, limit]).fetchall() for p in phrases]
         return list(dict.fromkeys(id_ for rows in found for (id_,) in rows))
 
     def search(
@@ -106,20 +113,24 @@ class KeywordIndex:
         sql = (f"SELECT id FROM items WHERE items MATCH ? AND audience IN ({','.join('?' * len(audiences))})"
                " AND (? IS NULL OR kind = ?)"
                f" ORDER BY {_RANK} LIMIT ?")
-        with self._lock:
-            total = self._count()
-            phrases = [_phrase(t) for t in terms]
-            count = "SELECT count(*) FROM items WHERE items MATCH ?"
-            most = min(total / 2, max(_COMMON * total, _FEW))
-            rare = [p for p in phrases if self._db.execute(count, (p,)).fetchone()[0] <= most]
-            if not rare:
-                return found
-            match = " OR ".join(rare)
-            for kind, limit in limits.items():
-                if limit > 0:
-                    rows = self._db.execute(sql, [match, *audiences, kind, kind, limit]).fetchall()
-                    found[kind] = [id_ for (id_,) in rows]
+        db = self._reader()
+        total = _count(db)
+        phrases = [_phrase(t) for t in terms]
+        count = "SELECT count(*) FROM items WHERE items MATCH ?"
+        most = min(total / 2, max(_COMMON * total, _FEW))
+        rare = [p for p in phrases if db.execute(count, (p,)).fetchone()[0] <= most]
+        if not rare:
+            return found
+        match = " OR ".join(rare)
+        for kind, limit in limits.items():
+            if limit > 0:
+                rows = db.execute(sql, [match, *audiences, kind, kind, limit]).fetchall()
+                found[kind] = [id_ for (id_,) in rows]
         return found
+
+
+def _count(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT count(*) FROM items_docsize").fetchone()[0])  # one row per item
 
 
 def _phrase(text: str) -> str:

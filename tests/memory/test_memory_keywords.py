@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from persona.memory import keywords
@@ -50,3 +52,30 @@ def test_a_word_in_most_items_is_left_out_at_any_size(tmp_path: Path) -> None:
     assert index.search(["note"], ["team"], {None: 5}) == {None: []}
     assert index.search(["note", "cutover"], ["team"], {None: 5}) == {None: ["cut"]}
     assert index.search(["weekly"], ["team"], {None: 5}) == {None: []}  # three of four items: more than half
+
+
+def test_reads_go_on_while_a_large_add_is_being_written(tmp_path: Path) -> None:
+    # memory upkeep adds items in the server's process: chat turns must not wait for it to finish
+    index = KeywordIndex(tmp_path / "k.sqlite")
+    index.add([("old", "team", "knowledge", "", "The cutover is on Sunday.", "{}")]
+              + [(f"n{i}", "team", "knowledge", "", f"Weekly note {i}.", "{}") for i in range(3)])
+    writing, finish = threading.Event(), threading.Event()
+
+    def slow_rows() -> Iterator[tuple[str, str, str, str, str, str]]:
+        yield "new", "team", "knowledge", "", "The cutover moved to Monday.", "{}"
+        writing.set()
+        finish.wait(10)
+
+    writer = threading.Thread(target=index.add, args=(slow_rows(),))
+    writer.start()
+    assert writing.wait(10)
+    try:
+        # the last commit, read while the write is still open
+        assert index.search(["cutover"], ["team"], {None: 5}) == {None: ["old"]}
+        assert set(index.items(["old", "new"])) == {"old"}
+        assert index.holding(["cutover"], ["team"], 5) == ["old"] and index.count() == 4
+        assert writer.is_alive()
+    finally:
+        finish.set()
+        writer.join()
+    assert set(index.items(["old", "new"])) == {"old", "new"} and index.count() == 5
