@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
+from langgraph.checkpoint.base import empty_checkpoint
+from langgraph.checkpoint.sqlite import SqliteSaver
 
 from persona.app import App
 from persona.events import Event, Principal, Provenance, Verdict
@@ -13,6 +16,7 @@ from persona.llm.scripted import ScriptedChatModel
 from persona.memory.store import MemoryItem
 from persona.profile import Audience
 from persona.settings import Settings
+from persona.twin.checkpoints import Checkpoints
 
 CANARY = "Offer from Helix Robotics: EUR 212,400 base, answer by 2026-12-04"
 TEAM_FACT = "The Postgres 16 cutover is planned for 2026-12-08 at 06:00 CET."
@@ -104,6 +108,37 @@ def test_session_resumes_after_restart(home):
     ask(app2, "sam@northwind.example", "What did I ask you to remember?", session="s42")
     second_prompt = " ".join(str(m.content) for m in model.calls[1])
     assert "pineapple" in second_prompt and "First answer about the migration." in second_prompt
+
+
+def checkpoint_rows(home) -> list[tuple[str, int]]:
+    with sqlite3.connect(home.checkpoints_db) as db:
+        return db.execute("SELECT thread_id, count(*) FROM checkpoints GROUP BY 1 ORDER BY 1").fetchall()
+
+
+def test_a_session_keeps_one_checkpoint_with_the_whole_conversation(home):
+    app, model = make_app(home, ["One about the migration.", "Two.", echo_everything])
+    ask(app, "sam@northwind.example", "Remember the word pineapple.", session="long")
+    ask(app, "sam@northwind.example", "And the word mango.", session="long")
+    ask(app, "alex@home.example", "Hello.", session="other")
+    assert [count for _, count in checkpoint_rows(home)] == [1, 1]
+    app2 = App(home, Settings(), llm=app.llm)  # after a restart the latest checkpoint still holds it all
+    model.replies.append(echo_everything)
+    ask(app2, "sam@northwind.example", "Which words?", session="long")
+    prompt = " ".join(str(m.content) for m in model.calls[-1])
+    assert all(word in prompt for word in ("pineapple", "One about the migration.", "mango", "Two."))
+    assert [count for _, count in checkpoint_rows(home)] == [1, 1]
+
+
+def test_a_checkpoint_file_from_before_is_cut_to_each_threads_latest(home):
+    config = {"configurable": {"thread_id": "chat:sam@northwind.example:old", "checkpoint_ns": ""}}
+    with SqliteSaver.from_conn_string(str(home.checkpoints_db)) as saver:
+        for _ in range(3):
+            latest = empty_checkpoint()
+            saver.put(config, latest, {}, {})
+    assert checkpoint_rows(home) == [("chat:sam@northwind.example:old", 3)]
+    with Checkpoints.open(home.checkpoints_db) as saver:
+        assert saver.get_tuple(config).checkpoint["id"] == latest["id"]
+    assert checkpoint_rows(home) == [("chat:sam@northwind.example:old", 1)]
 
 
 def test_sessions_are_private_to_their_principal(home):

@@ -5,6 +5,11 @@ statements of a turn cost ~2 ms of thread hops. On one kept WAL connection with 
 the same statements take a fraction of a millisecond and never wait for the disk (a commit syncs
 nothing until the WAL is checkpointed), so running them on the loop holds it for less time than the
 hops did. Serialising the checkpoint ran on the loop before as well.
+
+A turn's checkpoint replaces its thread's older ones: the next turn resumes from the latest, and
+each holds the whole conversation, so keeping them all grew a session's rows with the square of its
+length (45 MB for one 400-turn session) and made memory upkeep, which lists them, slower each day.
+The graph has no DeltaChannel, the one kind of channel rebuilt from older checkpoints.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ class Checkpoints(SqliteSaver):
             saver = cls(conn)
             saver.setup()  # also switches the file to WAL
             conn.execute("PRAGMA synchronous=NORMAL")
+            with saver.cursor() as cur:  # a file written before threads kept only their latest
+                newest = "SELECT thread_id, checkpoint_ns, max(checkpoint_id) FROM checkpoints GROUP BY 1, 2"
+                for thread_id, ns, checkpoint_id in cur.execute(newest).fetchall():
+                    _drop_older(cur, thread_id, ns, checkpoint_id)
             yield saver
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
@@ -51,7 +60,11 @@ class Checkpoints(SqliteSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return self.put(config, checkpoint, metadata, new_versions)
+        saved = self.put(config, checkpoint, metadata, new_versions)
+        where = saved["configurable"]
+        with self.cursor() as cur:
+            _drop_older(cur, where["thread_id"], where["checkpoint_ns"], where["checkpoint_id"])
+        return saved
 
     async def aput_writes(
         self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
@@ -65,3 +78,10 @@ class Checkpoints(SqliteSaver):
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, Any]:
         return self.get_delta_channel_history(config=config, channels=channels)
+
+
+def _drop_older(cur: sqlite3.Cursor, thread_id: str, ns: str, checkpoint_id: str) -> None:
+    """Delete a thread's checkpoints older than this one, and their pending writes (ids sort by time)."""
+    for table in ("writes", "checkpoints"):
+        cur.execute(f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id < ?",
+                    (thread_id, ns, checkpoint_id))
