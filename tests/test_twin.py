@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 
 import pytest
+from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -16,7 +17,9 @@ from persona.llm.scripted import ScriptedChatModel
 from persona.memory.store import MemoryItem
 from persona.profile import Audience
 from persona.settings import Settings
+from persona.skills.upkeep import conversations_since
 from persona.twin.checkpoints import Checkpoints
+from persona.twin.graph import HISTORY_TURNS
 
 CANARY = "Offer from Helix Robotics: EUR 212,400 base, answer by 2026-12-04"
 TEAM_FACT = "The Postgres 16 cutover is planned for 2026-12-08 at 06:00 CET."
@@ -139,6 +142,62 @@ def test_a_checkpoint_file_from_before_is_cut_to_each_threads_latest(home):
     with Checkpoints.open(home.checkpoints_db) as saver:
         assert saver.get_tuple(config).checkpoint["id"] == latest["id"]
     assert checkpoint_rows(home) == [("chat:sam@northwind.example:old", 1)]
+
+
+def history(app: App, address: str, session: str) -> list[tuple[str, str]]:
+    from persona.twin.runner import Twin
+
+    principal = Principal.resolve(app.profile, address)
+
+    async def run():
+        async with Twin.open(app) as twin:
+            return await twin.history(Event(channel="chat", principal=principal, text="", session_id=session,
+                                            provenance=Provenance.of(principal)))
+
+    return asyncio.run(run())
+
+
+def test_a_long_session_keeps_its_whole_conversation_and_shows_the_model_the_latest(home):
+    turns = HISTORY_TURNS + 3
+    app, model = make_app(home, [f"Answer {i}." for i in range(turns)] + [echo_everything])
+    for i in range(turns):
+        ask(app, "sam@northwind.example", f"Question {i}?", session="long")
+    expected = [line for i in range(turns) for line in (("human", f"Question {i}?"), ("ai", f"Answer {i}."))]
+    with SqliteSaver.from_conn_string(str(home.checkpoints_db)) as saver:  # a turn reads and writes it all
+        (state,) = [s.checkpoint["channel_values"] for s in saver.list(None)]
+    assert len(state["messages"]) == HISTORY_TURNS and len(state["archive"]) == 2 * turns - HISTORY_TURNS
+    app2 = App(home, Settings(), llm=app.llm)  # after a restart
+    assert history(app2, "sam@northwind.example", "long") == expected
+    ((_, _, folded),) = conversations_since(app2, "").values()
+    assert folded == expected  # memory upkeep reads it all too
+    ask(app2, "sam@northwind.example", "And now?", session="long")
+    prompt = " ".join(str(m.content) for m in model.calls[-1])
+    shown = [i for i in range(turns) if f"Answer {i}." in prompt]
+    assert shown == list(range(turns - HISTORY_TURNS // 2, turns))  # the model sees the last turns only
+    assert history(app2, "sam@northwind.example", "long")[:-1] == [*expected, ("human", "And now?")]
+
+
+def test_a_session_kept_whole_before_keeps_its_order(home):
+    """A state from before the archive holds every message; its next turn archives all but the latest."""
+    from persona.twin.runner import Twin, thread_id
+
+    app, _ = make_app(home, ["Latest answer."])
+    sam = Principal.resolve(app.profile, "sam@northwind.example")
+    event = Event(channel="chat", principal=sam, text="", session_id="old", provenance=Provenance.of(sam))
+    before = [
+        HumanMessage(content=f"Old question {i}?") if i % 2 == 0 else AIMessage(content=f"Old answer {i}.")
+        for i in range(2 * HISTORY_TURNS)
+    ]
+
+    async def write_old_state():
+        async with Twin.open(app) as twin:
+            await twin.graph.aupdate_state({"configurable": {"thread_id": thread_id(event)}},
+                                           {"messages": before}, as_node="guard")
+
+    asyncio.run(write_old_state())
+    ask(app, "sam@northwind.example", "New question?", session="old")
+    assert history(app, "sam@northwind.example", "old") == [(m.type, m.content) for m in before] + [
+        ("human", "New question?"), ("ai", "Latest answer.")]
 
 
 def test_sessions_are_private_to_their_principal(home):

@@ -24,6 +24,7 @@ from persona.memory.chunking import chunk_text
 from persona.memory.store import MemoryItem, date_metadata
 from persona.profile import Audience
 from persona.skills.triage import corrections
+from persona.twin.graph import conversation
 
 if TYPE_CHECKING:
     from persona.app import App
@@ -96,11 +97,7 @@ def conversations_since(
             if thread in latest or ts <= after:
                 continue
             values = snapshot.checkpoint.get("channel_values", {})
-            spoken = [
-                (m.type, m.text)
-                for m in values.get("messages", [])
-                if m.type in ("human", "ai") and m.text.strip()
-            ]
+            spoken = [(speaker, text) for speaker, text in conversation(values) if text.strip()]
             if spoken:
                 latest[thread] = (ts, values.get("principal", {}), spoken)
     return latest

@@ -2,14 +2,27 @@
 
 Conversation state per session lives in a SQLite checkpointer under the home, so a session resumes
 after a restart. The graph only proposes; the caller sends the reply through the ActionGate.
+
+`messages` holds only the last HISTORY_TURNS messages, the ones the model is shown; older ones move to
+`archive` as plain (speaker, text) pairs. Each turn reads and writes the session's whole state, and
+rebuilding message objects grew with the session: with every message kept, a turn of a 400-turn
+session took 17.5 ms of the twin's time instead of 4 ms.
 """
 
 from __future__ import annotations
 
 import asyncio
+import operator
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    RemoveMessage,
+    SystemMessage,
+)
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
@@ -32,6 +45,7 @@ UNSUPPORTED = "details not in memory: "
 
 class TwinState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
+    archive: Annotated[list[tuple[str, str]], operator.add]  # the conversation before `messages`
     principal: dict[str, Any]
     question: str
     facts: list[dict[str, Any]]
@@ -57,6 +71,18 @@ def _shown(state: TwinState) -> str:
     """Everything the model was shown that an answer may take a detail from."""
     texts = [f["text"] for f in state.get("facts", [])] + [e["text"] for e in state.get("exemplars", [])]
     return " ".join(texts + [str(m.content) for m in state.get("messages", [])])
+
+
+def conversation(state: dict[str, Any]) -> list[tuple[str, str]]:
+    """The whole conversation of a state, oldest first, as (speaker, text): "human" or "ai"."""
+    return [(speaker, text) for speaker, text in state.get("archive", [])] + [
+        (m.type, m.text) for m in state.get("messages", []) if isinstance(m, (HumanMessage, AIMessage))
+    ]
+
+
+def _older(messages: list[AnyMessage]) -> list[AnyMessage]:
+    """Those of `messages` before the last HISTORY_TURNS: they leave the model's view for the archive."""
+    return [m for m in messages[:-HISTORY_TURNS] if m.id and isinstance(m, (HumanMessage, AIMessage))]
 
 
 def memory_wanted(principal: Principal) -> dict[ItemKind, int]:
@@ -134,7 +160,14 @@ def build_graph(app: App) -> StateGraph:
                 f"I'm {me}'s assistant; I couldn't put an answer together just now. "
                 f"I'll pass this on to {me}."
             )
-        return {"answer": answer, "blocked": blocked, "messages": [AIMessage(content=answer)]}
+        reply = AIMessage(content=answer)
+        older = _older([*state.get("messages", []), reply])
+        return {
+            "answer": answer,
+            "blocked": blocked,
+            "messages": [*(RemoveMessage(id=m.id) for m in older), reply],
+            "archive": [(m.type, m.text) for m in older],
+        }
 
     graph = StateGraph(TwinState)
     graph.add_node("retrieve", retrieve)

@@ -13,7 +13,7 @@ from persona.actions import Outcome
 from persona.app import App
 from persona.events import Action, ActionKind, Event, Provenance, Source, Verdict
 from persona.twin.checkpoints import Checkpoints
-from persona.twin.graph import build_graph, memory_wanted
+from persona.twin.graph import build_graph, conversation, memory_wanted
 
 
 class TwinReply(BaseModel):
@@ -97,5 +97,4 @@ class Twin:
 
     async def history(self, event: Event) -> list[tuple[str, str]]:
         snapshot = await self.graph.aget_state({"configurable": {"thread_id": thread_id(event)}})
-        messages = snapshot.values.get("messages", []) if snapshot else []
-        return [(m.type, str(m.content)) for m in messages]
+        return conversation(snapshot.values) if snapshot else []
