@@ -100,8 +100,8 @@ class MemoryStore:
             )
         home.memory_dir.mkdir(parents=True, exist_ok=True)
         self._keywords = KeywordIndex(home.memory_dir / "keywords.sqlite")
-        # a search's keyword half runs here while the question is embedded (both release the GIL); the
-        # index reads each thread on its own connection, so concurrent searches do not queue for one
+        # a search's keyword half runs here while the question is embedded (both release the GIL); each
+        # thread reads the index on a connection of its own, so concurrent searches do not queue
         self._keyword_searches = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="keyword-search")
         self._prefetching = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="memory-search")
         self._prefetched: dict[tuple[object, ...], Future[dict[ItemKind | None, list[Hit]]]] = {}
