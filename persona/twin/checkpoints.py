@@ -34,9 +34,7 @@ class Checkpoints(SqliteSaver):
             saver.setup()  # also switches the file to WAL
             conn.execute("PRAGMA synchronous=NORMAL")
             with saver.cursor() as cur:  # a file written before threads kept only their latest
-                newest = "SELECT thread_id, checkpoint_ns, max(checkpoint_id) FROM checkpoints GROUP BY 1, 2"
-                for thread_id, ns, checkpoint_id in cur.execute(newest).fetchall():
-                    _drop_older(cur, thread_id, ns, checkpoint_id)
+                _keep_latest(cur)
             yield saver
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
@@ -63,7 +61,7 @@ class Checkpoints(SqliteSaver):
         saved = self.put(config, checkpoint, metadata, new_versions)
         where = saved["configurable"]
         with self.cursor() as cur:
-            _drop_older(cur, where["thread_id"], where["checkpoint_ns"], where["checkpoint_id"])
+            _keep_latest(cur, (where["thread_id"], where["checkpoint_ns"]))
         return saved
 
     async def aput_writes(
@@ -80,8 +78,14 @@ class Checkpoints(SqliteSaver):
         return self.get_delta_channel_history(config=config, channels=channels)
 
 
-def _drop_older(cur: sqlite3.Cursor, thread_id: str, ns: str, checkpoint_id: str) -> None:
-    """Delete a thread's checkpoints older than this one, and their pending writes (ids sort by time)."""
+def _keep_latest(cur: sqlite3.Cursor, thread: tuple[str, str] | None = None) -> None:
+    """Delete the checkpoints older than their thread's latest (ids sort by time), and their pending
+    writes: of one (thread_id, checkpoint_ns), or of every thread in one statement a table."""
+    only = " AND thread_id = ? AND checkpoint_ns = ?" if thread else ""
     for table in ("writes", "checkpoints"):
-        cur.execute(f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id < ?",
-                    (thread_id, ns, checkpoint_id))
+        cur.execute(
+            f"DELETE FROM {table} WHERE checkpoint_id < (SELECT max(newest.checkpoint_id) FROM checkpoints"
+            f" AS newest WHERE newest.thread_id = {table}.thread_id"
+            f" AND newest.checkpoint_ns = {table}.checkpoint_ns){only}",
+            thread or (),
+        )
