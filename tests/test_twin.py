@@ -42,17 +42,23 @@ def make_app(home, replies) -> tuple[App, ScriptedChatModel]:
     return app, model
 
 
-def ask(app: App, address: str | None, text: str, session: str = "s1"):
+def with_twin(app: App, address: str | None, text: str, session: str, work):
+    """`work(twin, event)` on a freshly opened Twin, for a chat event from `address`."""
     from persona.twin.runner import Twin
 
     principal = Principal.resolve(app.profile, address)
+    event = Event(channel="chat", principal=principal, text=text, session_id=session,
+                  provenance=Provenance.of(principal))
 
     async def run():
         async with Twin.open(app) as twin:
-            return await twin.respond(Event(channel="chat", principal=principal, text=text, session_id=session,
-                                            provenance=Provenance.of(principal)))
+            return await work(twin, event)
 
     return asyncio.run(run())
+
+
+def ask(app: App, address: str | None, text: str, session: str = "s1"):
+    return with_twin(app, address, text, session, lambda twin, event: twin.respond(event))
 
 
 def test_colleague_never_gets_owner_only_memory(home):
@@ -145,16 +151,7 @@ def test_a_checkpoint_file_from_before_is_cut_to_each_threads_latest(home):
 
 
 def history(app: App, address: str, session: str) -> list[tuple[str, str]]:
-    from persona.twin.runner import Twin
-
-    principal = Principal.resolve(app.profile, address)
-
-    async def run():
-        async with Twin.open(app) as twin:
-            return await twin.history(Event(channel="chat", principal=principal, text="", session_id=session,
-                                            provenance=Provenance.of(principal)))
-
-    return asyncio.run(run())
+    return with_twin(app, address, "", session, lambda twin, event: twin.history(event))
 
 
 def test_a_long_session_keeps_its_whole_conversation_and_shows_the_model_the_latest(home):
@@ -179,22 +176,15 @@ def test_a_long_session_keeps_its_whole_conversation_and_shows_the_model_the_lat
 
 def test_a_session_kept_whole_before_keeps_its_order(home):
     """A state from before the archive holds every message; its next turn archives all but the latest."""
-    from persona.twin.runner import Twin, thread_id
+    from persona.twin.runner import thread_id
 
     app, _ = make_app(home, ["Latest answer."])
-    sam = Principal.resolve(app.profile, "sam@northwind.example")
-    event = Event(channel="chat", principal=sam, text="", session_id="old", provenance=Provenance.of(sam))
     before = [
         HumanMessage(content=f"Old question {i}?") if i % 2 == 0 else AIMessage(content=f"Old answer {i}.")
         for i in range(2 * HISTORY_TURNS)
     ]
-
-    async def write_old_state():
-        async with Twin.open(app) as twin:
-            await twin.graph.aupdate_state({"configurable": {"thread_id": thread_id(event)}},
-                                           {"messages": before}, as_node="guard")
-
-    asyncio.run(write_old_state())
+    with_twin(app, "sam@northwind.example", "", "old", lambda twin, event: twin.graph.aupdate_state(
+        {"configurable": {"thread_id": thread_id(event)}}, {"messages": before}, as_node="guard"))
     ask(app, "sam@northwind.example", "New question?", session="old")
     assert history(app, "sam@northwind.example", "old") == [(m.type, m.content) for m in before] + [
         ("human", "New question?"), ("ai", "Latest answer.")]
