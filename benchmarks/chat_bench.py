@@ -82,6 +82,9 @@ class NoRetrieval:
     def prefetch_kinds(self, *args: object, **kwargs: object) -> None:
         pass
 
+    def keep_vectors_in_memory(self) -> None:
+        pass
+
 
 class Results(BaseModel):
     transport: str

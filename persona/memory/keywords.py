@@ -40,6 +40,9 @@ class KeywordIndex:
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._lock = threading.Lock()
         self._readers = threading.local()
+        # SQLite counts the commits other connections made since this one last asked: `version`'s own
+        self._watch = sqlite3.connect(path, check_same_thread=False)
+        self._watch_lock = threading.Lock()
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")  # an ingest in another process does not block reads
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
@@ -57,6 +60,12 @@ class KeywordIndex:
 
     def count(self) -> int:
         return _count(self._reader())
+
+    def version(self) -> int:
+        """A number that changes whenever a change to the index is committed, by this process or another;
+        compare it only with what this same instance returned."""
+        with self._watch_lock:
+            return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
 
     def add(self, rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
         """Rows of (id, audience, kind, subject, text, meta JSON); an id indexed before is replaced, not
@@ -78,6 +87,10 @@ class KeywordIndex:
     def scopes(self, ids: Collection[str]) -> dict[str, tuple[str, str]]:
         """(audience, kind) of each of these ids that the index holds."""
         return {id_: (audience, kind) for id_, audience, kind in self._rows("id, audience, kind", ids)}
+
+    def every_scope(self) -> list[tuple[str, str, str]]:
+        """(id, audience, kind) of every item."""
+        return self._reader().execute("SELECT id, audience, kind FROM items").fetchall()
 
     def items(self, ids: Collection[str]) -> dict[str, tuple[str, str, str, str]]:
         """(audience, kind, text, meta) of each of these ids that the index holds."""

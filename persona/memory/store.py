@@ -31,6 +31,7 @@ from persona.errors import ConfigError
 from persona.home import Home
 from persona.memory.embedding import Embedder
 from persona.memory.keywords import KeywordIndex
+from persona.memory.vectors import VectorMatrix
 from persona.profile import Audience
 from persona.settings import Settings
 
@@ -41,6 +42,7 @@ _OVERFETCH = 4  # neighbours asked for per one wanted, before the audience and k
 _ADD_BATCH = 256
 _SYNC_BATCH = 5000
 _PREFETCHED = 64  # searches started ahead and not asked for yet; the oldest beyond this nobody will ask for
+_HELD_ITEMS = 20_000  # the most items whose vectors `keep_vectors_in_memory` holds (30 MB at 384 dims)
 
 
 class MemoryItem(BaseModel):
@@ -109,6 +111,7 @@ class MemoryStore:
         # (audience, kind) by id, read from the keyword index once: an id is a hash of its item's kind,
         # audience and text, and `add` never rewrites a stored id, so an id's scope stays what it was
         self._scopes: dict[str, tuple[str, str]] = {}
+        self._held: VectorMatrix | None = None
         if self._keywords.count() != self._collection.count():
             self._reindex_keywords()  # a memory from before the index, or an add cut off between the two
 
@@ -119,6 +122,12 @@ class MemoryStore:
             got = self._collection.get(limit=_SYNC_BATCH, offset=offset, include=["documents", "metadatas"])
             self._keywords.add(_keyword_row(id_, doc, meta) for id_, doc, meta in
                                zip(got["ids"], got["documents"], got["metadatas"]))
+
+    def keep_vectors_in_memory(self, limit: int = _HELD_ITEMS) -> None:
+        """For a long-running process: nearest neighbours come from a matrix of every item's vector
+        (persona.memory.vectors), read now, while the memory holds at most `limit` items."""
+        self._held = VectorMatrix(self._keywords, self._collection, limit)
+        self._held.refresh()
 
     # --- writing -----------------------------------------------------------------------------------
 
@@ -236,7 +245,11 @@ class MemoryStore:
         Chroma's query first lists every item it admits (500 ms at 50k items for a filter that admits
         most), and Chroma's metadata costs ~75 µs an item returned, so without a caller's `where` this
         asks once for more neighbours, ids only, and reads their audience and kind from the keyword
-        index; Chroma filters only for a kind too few of which were among them."""
+        index; Chroma filters only for a kind too few of which were among them. Vectors held in memory
+        (`keep_vectors_in_memory`) answer a search without a `where` exactly, and with no Chroma call."""
+        if where is None and self._held is not None:
+            if (held := self._held.nearest(vector, pools, allowed)) is not None:
+                return held
         found: dict[ItemKind | None, dict[str, float]] = {}
         if where is None:
             want = sum(pools.values()) * _OVERFETCH
@@ -279,9 +292,10 @@ class MemoryStore:
     ) -> dict[ItemKind | None, list[Hit]]:
         """The chosen items, read only now and shown only in scope. Each is one Chroma holds: the vector
         finds are its neighbours, and the keyword-only finds are read from it, for the vectors their
-        similarity needs."""
+        similarity needs, unless they are held in memory."""
         keyword_only = {id_ for kind, picks in chosen.items() for id_, _ in picks if id_ not in nearest[kind]}
-        rows = self._read({id_ for picks in chosen.values() for id_, _ in picks}, keyword_only)
+        held = self._held.vectors(keyword_only) if self._held is not None else {}
+        rows = self._read({id_ for picks in chosen.values() for id_, _ in picks}, keyword_only - held.keys())
         hits: dict[ItemKind | None, list[Hit]] = {kind: [] for kind in chosen}
         for kind, picks in chosen.items():
             for id_, score in picks:
@@ -289,7 +303,7 @@ class MemoryStore:
                     text, meta, vector = rows[id_]
                     similarity = nearest[kind].get(id_)
                     if similarity is None:
-                        similarity = float(np.dot(query_vector, vector))
+                        similarity = float(np.dot(query_vector, held.get(id_, vector)))
                     hits[kind].append(Hit(text=text, score=score, similarity=similarity, metadata=dict(meta)))
         return hits
 

@@ -53,6 +53,7 @@ def _persona_error(_: Request, exc: Exception) -> Response:
 
 def _warm_up(app: App) -> None:
     """Load the embedding model, memory and LLM now; loading them inside a turn would stall it for seconds."""
+    app.memory.keep_vectors_in_memory()  # a server searches all day: a Chroma query costs it 3-5 ms of CPU
     app.memory.search("warm up", [Audience.PUBLIC], k=1)
     app.llm  # noqa: B018 - may start the local model server
     # The ~600k objects loaded so far (torch, transformers, chromadb) live as long as the process;

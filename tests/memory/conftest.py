@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from persona.home import Home
@@ -31,3 +37,37 @@ def store(home: Home, embedder: Embedder) -> Iterator[MemoryStore]:
 @pytest.fixture
 def owner() -> Profile:
     return Profile(owner=Owner(name="Dana Reyes", emails=["dana@example.com", "dana.reyes@home.example"]))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[str]:
+    """A real Chroma server (the `chroma` binary shipped in the chromadb wheel) on loopback."""
+    binary = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert binary, "the chromadb wheel ships a `chroma` binary next to the interpreter"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "chroma server did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -4,16 +4,10 @@ import asyncio
 import json
 import math
 import shutil
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
@@ -33,6 +27,16 @@ FACTS = [
     ("The staging database password rotates every 30 days; ticket OPS-4471 tracks it.", TEAM),
     ("Lunch options near the office: ramen on Main Street and a falafel place.", PUBLIC),
 ]
+
+
+@pytest.fixture(params=["chroma", "held"])
+def store(request: pytest.FixtureRequest, home: Home, embedder: Embedder) -> MemoryStore:
+    """Each search test runs both ways a store finds nearest neighbours: by asking Chroma's index, and
+    from the vectors a server holds in memory."""
+    memory = MemoryStore(home, Settings(embedding_model=None, chroma_url=None), embedder)
+    if request.param == "held":
+        memory.keep_vectors_in_memory()
+    return memory
 
 
 def _items() -> list[MemoryItem]:
@@ -239,40 +243,6 @@ def test_other_embedding_model_is_refused(home: Home, embedder: Embedder, tmp_pa
     shutil.copytree(embedder.path, other)
     with pytest.raises(ConfigError, match="built with embedding model"):
         MemoryStore(home, Settings(chroma_url=None), Embedder(Settings(embedding_model=str(other))))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[str]:
-    """A real Chroma server (the `chroma` binary shipped in the chromadb wheel) on loopback."""
-    binary = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    assert binary, "the chromadb wheel ships a `chroma` binary next to the interpreter"
-    port = _free_port()
-    proc = subprocess.Popen(
-        [binary, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "chroma server did not start"
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_http_client_against_real_chroma_server(home: Home, embedder: Embedder, chroma_server: str) -> None:

@@ -1,0 +1,123 @@
+"""Vectors held in memory (persona.memory.vectors): the same neighbours as Chroma's index, and in step
+with every add and delete, from this process or another."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from persona.home import Home
+from persona.memory.embedding import Embedder
+from persona.memory.store import MemoryItem, MemoryStore
+from persona.profile import Audience
+from persona.settings import Settings
+
+OWNER, TEAM, PUBLIC = Audience.OWNER, Audience.TEAM, Audience.PUBLIC
+SETTINGS = Settings(embedding_model=None, chroma_url=None)
+TOPICS = ["the Lisbon offsite", "the Postgres cutover", "on-call handover", "the hiring loop", "Q3 budget"]
+
+
+def _memory() -> list[MemoryItem]:
+    """Notes of every audience and both kinds around a few topics, so neighbours crowd each other."""
+    items = []
+    for i in range(240):
+        topic = TOPICS[i % len(TOPICS)]
+        audience = (OWNER, TEAM, PUBLIC)[i % 3]
+        kind = "exemplar" if i % 4 == 0 else "knowledge"
+        text = f"Note {i} about {topic}: step {i % 7} is due on day {i % 11}."
+        items.append(MemoryItem.make(text, kind, audience))
+    return items
+
+
+def test_held_vectors_find_the_neighbours_chroma_finds(home: Home, embedder: Embedder) -> None:
+    asked = MemoryStore(home, SETTINGS, embedder)
+    asked.add(_memory())
+    held = MemoryStore(home, SETTINGS, embedder)
+    held.keep_vectors_in_memory()
+    pools = {"knowledge": 20, "exemplar": 20, None: 20}
+    for query in ["When is the cutover?", "offsite plans in Lisbon", "who takes the on-call handover?"]:
+        vector = embedder.embed_query(query)
+        for allowed in (["public"], ["public", "team"], ["owner", "public", "team"]):
+            from_chroma = asked._nearest(vector, pools, allowed, None)
+            from_memory = held._nearest(vector, pools, allowed, None)
+            for kind in pools:
+                assert list(from_memory[kind]) == list(from_chroma[kind]), (query, allowed, kind)
+                assert from_memory[kind] == pytest.approx(from_chroma[kind], abs=1e-5)
+    # the kinds and audiences held are the items' own
+    found = held.search("step 3 of the hiring loop", {PUBLIC}, k=5, kind="exemplar")
+    assert len(found) == 5 and {(h.metadata["audience"], h.metadata["kind"]) for h in found} == {
+        ("public", "exemplar")
+    }
+
+
+def _in_another_process(home: Home, settings: Settings, code: str) -> None:
+    """Run `code` with `store`, a MemoryStore of the same home, in a process of its own."""
+    script = (
+        "from pathlib import Path\n"
+        "from persona.home import Home\n"
+        "from persona.memory.embedding import Embedder\n"
+        "from persona.memory.store import MemoryItem, MemoryStore\n"
+        "from persona.profile import Audience\n"
+        "from persona.settings import Settings\n"
+        f"settings = Settings.model_validate({settings.model_dump(mode='json')!r})\n"
+        f"store = MemoryStore(Home(Path({str(home.root)!r})), settings, Embedder(settings))\n"
+    ) + code
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parents[2], timeout=120)
+
+
+PLANS = MemoryItem.make("The offsite is in Lisbon in June.", "knowledge", TEAM, source="plans")
+UPDATE = MemoryItem.make("The offsite moved to Porto, in September.", "knowledge", TEAM, source="update")
+
+
+def test_held_vectors_follow_adds_and_deletes_made_by_another_process(
+    home: Home, embedder: Embedder, chroma_server: str
+) -> None:
+    settings = Settings(embedding_model=None, chroma_url=chroma_server)
+    store = MemoryStore(home, settings, embedder)
+    store.add([PLANS])
+    store.keep_vectors_in_memory()
+    assert [h.text for h in store.search("where is the offsite?", {TEAM}, k=3)] == [PLANS.text]
+    _in_another_process(home, settings, (
+        "store.add([MemoryItem.make('The offsite moved to Porto, in September.', 'knowledge', Audience.TEAM,"
+        " source='update')])\n"
+        "store.delete_source('plans')\n"
+    ))
+    assert [h.text for h in store.search("where is the offsite?", {TEAM}, k=3)] == [UPDATE.text]
+    vector = embedder.embed_query("where is the offsite?")
+    assert list(store._nearest(vector, {None: 5}, ["team"], None)[None]) == [UPDATE.id]
+
+
+def test_another_process_adding_to_embedded_chroma_breaks_no_search(home: Home, embedder: Embedder) -> None:
+    """Embedded Chroma reads what another process added only after this one next writes: till then the
+    item is missing from the vector side, as it is from Chroma's own answers, and nothing fails."""
+    store = MemoryStore(home, SETTINGS, embedder)
+    store.add([PLANS])
+    store.keep_vectors_in_memory()
+    _in_another_process(home, SETTINGS, (
+        "store.add([MemoryItem.make('The offsite moved to Porto, in September.', 'knowledge', Audience.TEAM,"
+        " source='update')])\n"
+    ))
+    vector = embedder.embed_query("where is the offsite?")
+    asked = MemoryStore(home, SETTINGS, embedder)  # the same process's Chroma, asked directly
+    assert asked._nearest(vector, {None: 5}, ["team"], None)[None].keys() == {PLANS.id}
+    assert store._nearest(vector, {None: 5}, ["team"], None)[None].keys() == {PLANS.id}
+    assert PLANS.text in [h.text for h in store.search("where is the offsite?", {TEAM}, k=3)]
+    later = MemoryItem.make("Offsite travel is booked through the travel desk.", "knowledge", TEAM)
+    store.add([later])
+    assert store._nearest(vector, {None: 5}, ["team"], None)[None].keys() == {PLANS.id, UPDATE.id, later.id}
+
+
+def test_a_memory_larger_than_the_limit_is_searched_in_chroma(home: Home, embedder: Embedder) -> None:
+    store = MemoryStore(home, SETTINGS, embedder)
+    store.keep_vectors_in_memory(limit=100)
+    store.add(_memory()[:100])
+    vector = embedder.embed_query("When is the cutover?")
+    assert store._held is not None and store._held.nearest(vector, {None: 5}, ["team"]) is not None
+    store.add(_memory()[100:])
+    assert store._held.nearest(vector, {None: 5}, ["team"]) is None  # let go: Chroma answers
+    hits = store.search("When is the Postgres cutover?", {TEAM}, k=3)
+    assert len(hits) == 3
+    assert all("Postgres cutover" in h.text and h.metadata["audience"] == "team" for h in hits)
