@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 from pydantic import BaseModel, Field
 
 from persona.errors import ConfigError
@@ -314,13 +315,17 @@ class MemoryStore:
         Chroma call costs ~1 ms whatever it reads. An id is a hash of its item's kind, audience and
         text, so an index row that does not hash to its id is not believed, and Chroma's own copy is
         read instead, as it is for the items whose vectors are wanted (and for a row whose metadata
-        does not parse)."""
+        does not parse). Embedded Chroma cannot read another process's adds until this process next
+        writes, and one such id fails the whole read: then none of these is read from Chroma."""
         indexed = self._keywords.items([id_ for id_ in ids if id_ not in with_vectors])
         rows = {id_: (text, meta | {"audience": audience, "kind": kind}, None)
                 for id_, (audience, kind, text, raw) in indexed.items()
                 if _item_id(kind, audience, text) == id_ and (meta := _json_object(raw)) is not None}
         if unread := [id_ for id_ in ids if id_ not in rows]:
-            got = self._collection.get(ids=unread, include=["documents", "metadatas", "embeddings"])
+            try:
+                got = self._collection.get(ids=unread, include=["documents", "metadatas", "embeddings"])
+            except ChromaError:
+                return rows
             rows |= dict(zip(got["ids"], zip(got["documents"], got["metadatas"], got["embeddings"])))
         return rows
 
