@@ -124,11 +124,13 @@ class MemoryStore:
             self._keywords.add(_keyword_row(id_, doc, meta) for id_, doc, meta in
                                zip(got["ids"], got["documents"], got["metadatas"]))
 
-    def keep_vectors_in_memory(self, limit: int = _HELD_ITEMS) -> None:
+    def keep_vectors_in_memory(self, limit: int = _HELD_ITEMS) -> bool:
         """For a long-running process: nearest neighbours come from a matrix of every item's vector
-        (persona.memory.vectors), read now, while the memory holds at most `limit` items."""
+        (persona.memory.vectors), read now, while the memory holds at most `limit` items. Whether it
+        does now."""
         self._held = VectorMatrix(self._keywords, self._collection, limit)
         self._held.refresh()
+        return self._held.holding
 
     # --- writing -----------------------------------------------------------------------------------
 

@@ -55,6 +55,11 @@ class VectorMatrix:
                 self._matrix = self._synced(self._matrix)
                 self._version = version
 
+    @property
+    def holding(self) -> bool:
+        """Whether the vectors are held: the memory was within the limit at the last look."""
+        return self._matrix is not None
+
     def nearest(
         self, vector: list[float], pools: Mapping[Any, int], allowed: Collection[str]
     ) -> dict[Any, dict[str, float]] | None:

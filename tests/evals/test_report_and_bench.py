@@ -94,3 +94,5 @@ def test_large_indexes_are_measured_on_hnswlib_with_the_same_parameters_and_kept
 def test_hybrid_search_benchmark_times_both_paths(tmp_path: Path) -> None:
     result = load_benchmark("retrieval_bench").measure_hybrid(600, 10, tmp_path)
     assert result.chunks == 600 and 0 < result.vector_only_p50_ms and 0 < result.hybrid_p50_ms <= result.hybrid_p99_ms
+    # and with every vector held in memory, as the server searches
+    assert result.held_load_s is not None and result.held_vector_only_p50_ms and result.held_hybrid_p50_ms

@@ -114,12 +114,13 @@ def test_another_process_adding_to_embedded_chroma_breaks_no_search(home: Home, 
 
 def test_a_memory_larger_than_the_limit_is_searched_in_chroma(home: Home, embedder: Embedder) -> None:
     store = MemoryStore(home, SETTINGS, embedder)
-    store.keep_vectors_in_memory(limit=100)
+    assert store.keep_vectors_in_memory(limit=100)
     store.add(_memory()[:100])
     vector = embedder.embed_query("When is the cutover?")
     assert store._held is not None and store._held.nearest(vector, {None: 5}, ["team"]) is not None
     store.add(_memory()[100:])
     assert store._held.nearest(vector, {None: 5}, ["team"]) is None  # let go: Chroma answers
+    assert not store._held.holding and not store.keep_vectors_in_memory(limit=100)
     hits = store.search("When is the Postgres cutover?", {TEAM}, k=3)
     assert len(hits) == 3
     assert all("Postgres cutover" in h.text and h.metadata["audience"] == "team" for h in hits)
