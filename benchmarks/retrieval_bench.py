@@ -11,7 +11,7 @@ results at a time, timed from the client; recall@10 compares its ids with an exa
 the same vectors. The hybrid part times `MemoryStore.search` on a store of synthetic texts with a
 Zipf-distributed vocabulary: a query with keywords (vector query + keyword index + fusion) against one
 made only of stopwords (the vector step alone), then the same with every vector held in memory, as the
-server holds them (`held_*`; none above MemoryStore's limit of 20,000 items).
+server holds them (`held_*`; none above MemoryStore's limit of 10,000 items).
 """
 
 from __future__ import annotations

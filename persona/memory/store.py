@@ -43,7 +43,7 @@ _OVERFETCH = 4  # neighbours asked for per one wanted, before the audience and k
 _ADD_BATCH = 256
 _SYNC_BATCH = 5000
 _PREFETCHED = 64  # searches started ahead and not asked for yet; the oldest beyond this nobody will ask for
-_HELD_ITEMS = 20_000  # the most items whose vectors `keep_vectors_in_memory` holds (30 MB at 384 dims)
+_HELD_ITEMS = 10_000  # the most items whose vectors `keep_vectors_in_memory` holds (15 MB at 384 dims)
 
 
 class MemoryItem(BaseModel):
