@@ -1,8 +1,10 @@
-"""The one rule for tests that need a real server: skip on a user's machine, fail on CI."""
+"""For tests that need a real server: the one rule when it is missing (skip on a user's machine, fail on
+CI), and a free loopback port to start one on."""
 
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
@@ -15,3 +17,10 @@ def need(condition: bool, reason: str) -> None:
         if ON_CI:
             pytest.fail(f"CI must provide this: {reason}")
         pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -11,21 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ci import need
-
-
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from ci import free_port, need
 
 
 @pytest.fixture
 def radicale(tmp_path: Path) -> Iterator[str]:
     need(importlib.util.find_spec("radicale") is not None, "Radicale is not installed (pip install radicale)")
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "radicale.conf"
     config.write_text(
         f"[server]\nhosts = 127.0.0.1:{port}\n[auth]\ntype = none\n"

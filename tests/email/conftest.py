@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from ci import need
-
-
+from ci import free_port, need
 
 
 def _has_mail_user() -> bool:
@@ -89,12 +87,6 @@ namespace inbox {{
 
 # Debian's `mail` system user owns the test mail store (Dovecot refuses uid 0 for mail users).
 MAIL_UID, MAIL_GID = (pwd.getpwnam("mail").pw_uid, pwd.getpwnam("mail").pw_gid) if _has_mail_user() else (8, 8)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 15.0) -> None:
@@ -171,9 +163,9 @@ def dovecot() -> Iterator[Callable[..., DovecotServer]]:
                 for path in (root / sub / user).rglob("*"):
                     os.chown(path, MAIL_UID, MAIL_GID)
                 os.chown(root / sub / user, MAIL_UID, MAIL_GID)
-        port, tls_port, cert, ssl_conf = _free_port(), 0, None, "ssl = no"
+        port, tls_port, cert, ssl_conf = free_port(), 0, None, "ssl = no"
         if tls:
-            tls_port, cert = _free_port(), _self_signed(root)
+            tls_port, cert = free_port(), _self_signed(root)
             ssl_conf = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{root / 'key.pem'}"
         conf = root / "dovecot.conf"
         conf.write_text(DOVECOT_CONF.format(root=root, port=port, tls_port=tls_port, ssl=ssl_conf))
@@ -229,7 +221,7 @@ def smtp() -> Iterator[Callable[..., SmtpServer]]:
 
     def start(imap: DovecotServer | None = None, *, domain: str = "", user: str = "mailer",
               password: str = "mailer-secret") -> SmtpServer:
-        server = SmtpServer(host="127.0.0.1", port=_free_port(), user=user, password=password)
+        server = SmtpServer(host="127.0.0.1", port=free_port(), user=user, password=password)
 
         class Handler:
             async def handle_DATA(self, _smtp, _session, envelope):
@@ -335,7 +327,7 @@ def make_app(home):
 
 @pytest.fixture(name="free_port")
 def free_port_fixture() -> Callable[[], int]:
-    return _free_port
+    return free_port
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ci import free_port
 
 from persona.home import Home
 from persona.memory.embedding import Embedder
@@ -39,18 +39,12 @@ def owner() -> Profile:
     return Profile(owner=Owner(name="Dana Reyes", emails=["dana@example.com", "dana.reyes@home.example"]))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[str]:
     """A real Chroma server (the `chroma` binary shipped in the chromadb wheel) on loopback."""
     binary = shutil.which("chroma", path=str(Path(sys.executable).parent))
     assert binary, "the chromadb wheel ships a `chroma` binary next to the interpreter"
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [binary, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,

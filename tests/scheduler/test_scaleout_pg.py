@@ -10,7 +10,6 @@ import asyncio
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -19,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from ci import need
+from ci import free_port, need
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -37,14 +36,6 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 RUNS = 6
 
 
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     need(
@@ -55,7 +46,7 @@ def postgres_url() -> Iterator[str]:
     if as_root:
         need(_has_user("postgres"), "running as root needs the `postgres` user to own the cluster")
     root = Path(tempfile.mkdtemp(prefix="persona-pg-"))
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     if as_root:
         shutil.chown(root, "postgres", "postgres")
     prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
