@@ -41,6 +41,7 @@ FACTS_K = 4
 EXEMPLARS_K = 2
 MAX_ANSWER_TOKENS = 220
 UNSUPPORTED = "details not in memory: "
+SPOKEN = (HumanMessage, AIMessage)  # the conversation's own messages: no system prompt, no tool calls
 
 
 class TwinState(TypedDict, total=False):
@@ -76,13 +77,13 @@ def _shown(state: TwinState) -> str:
 def conversation(state: dict[str, Any]) -> list[tuple[str, str]]:
     """The whole conversation of a state, oldest first, as (speaker, text): "human" or "ai"."""
     return [(speaker, text) for speaker, text in state.get("archive", [])] + [
-        (m.type, m.text) for m in state.get("messages", []) if isinstance(m, (HumanMessage, AIMessage))
+        (m.type, m.text) for m in state.get("messages", []) if isinstance(m, SPOKEN)
     ]
 
 
 def _older(messages: list[AnyMessage]) -> list[AnyMessage]:
     """Those of `messages` before the last HISTORY_TURNS: they leave the model's view for the archive."""
-    return [m for m in messages[:-HISTORY_TURNS] if m.id and isinstance(m, (HumanMessage, AIMessage))]
+    return [m for m in messages[:-HISTORY_TURNS] if m.id and isinstance(m, SPOKEN)]
 
 
 def memory_wanted(principal: Principal) -> dict[ItemKind, int]:
@@ -110,7 +111,7 @@ def build_graph(app: App) -> StateGraph:
         if (boundary := boundary_for(profile, principal, state["question"])) is not None:
             return {"draft": "", "blocked": f"boundary: {boundary.topic}"}
         system = persona_prefix(profile, app.style_card) + "\n\n" + audience_line(profile, principal)
-        history = [m for m in state.get("messages", []) if isinstance(m, (HumanMessage, AIMessage))]
+        history = [m for m in state.get("messages", []) if isinstance(m, SPOKEN)]
         prompt: list[BaseMessage] = [SystemMessage(content=system)]
         prompt += history[-(HISTORY_TURNS + 1) : -1]  # the current question is added below, with context
         who = me if principal.is_owner else (principal.name or principal.address or "a stranger")
