@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from contextlib import contextmanager
@@ -177,6 +178,19 @@ class LLM:
             except StopIteration as done:
                 return done.value
 
+    async def apick_tool(self, messages: LanguageModelInput, tools: list[tuple[str, str, dict[str, Any]]]) -> str:
+        """The name of the tool a model with native tool calling picks among `tools` (name, description,
+        JSON schema of its arguments); "" when it picks none. Only the choice is used: arguments are read
+        by the skills' own rules."""
+        specs = [{"type": "function", "function": {"name": name, "description": about, "parameters": schema}}
+                 for name, about, schema in tools]
+        bound = self.chat_model.bind_tools(specs, tool_choice="required")
+        with self._mapped_errors():
+            reply = await bound.ainvoke(messages)
+        self._count("route", reply)
+        calls = getattr(reply, "tool_calls", None) or []
+        return calls[0]["name"] if calls else ""
+
     def _json_attempts(
         self, messages: LanguageModelInput, schema: type[T], tag: str
     ) -> Generator[list[BaseMessage], AIMessage, T]:
@@ -235,7 +249,7 @@ class LLM:
     def _response_format(self, schema: type[BaseModel]) -> dict[str, Any]:
         json_schema = schema.model_json_schema()
         if self.local:
-            return {"type": "json_object", "schema": json_schema}
+            return {"type": "json_object", "schema": _grammar_safe(json_schema)}
         name = re.sub(r"[^a-zA-Z0-9_-]", "_", schema.__name__)  # e.g. Page[Item] is not a valid name
         return {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema, "strict": False}}
 
@@ -261,6 +275,21 @@ class LLM:
             yield
         except openai.APIError as exc:
             raise LLMUnavailable(f"{self._where} did not answer: {_reason(exc)}") from exc
+
+
+# llama.cpp turns `maxLength: N` into N nested optional rules; past a few hundred its grammar parser fails
+# and the server process dies ("failed to parse grammar"). Longer limits are left to pydantic's check.
+GRAMMAR_MAX_LENGTH = 200
+
+
+def _grammar_safe(schema: Any) -> Any:
+    """`schema` without the length limits llama.cpp's grammar cannot hold."""
+    if isinstance(schema, dict):
+        return {k: _grammar_safe(v) for k, v in schema.items()
+                if not (k in ("maxLength", "maxItems") and isinstance(v, int) and v > GRAMMAR_MAX_LENGTH)}
+    if isinstance(schema, list):
+        return [_grammar_safe(v) for v in schema]
+    return schema
 
 
 def _cut_off(exc: openai.LengthFinishReasonError) -> AIMessage:
@@ -295,9 +324,14 @@ def _parse(reply: BaseMessage, schema: type[T]) -> tuple[T | None, str]:
         return None, "the answer was empty"
     # Endpoints that ignore response_format tend to wrap JSON in a Markdown fence.
     fenced = re.fullmatch(r"```(?:json)?\s*(.*?)\s*```", text, flags=re.DOTALL)
+    raw = fenced.group(1) if fenced else text
     try:
-        return schema.model_validate_json(fenced.group(1) if fenced else text), ""
+        return schema.model_validate_json(raw), ""
     except ValidationError as exc:
+        try:  # a line break written raw inside a string (small models do): plain JSON's lenient reading takes it
+            return schema.model_validate(json.loads(raw, strict=False)), ""
+        except (ValueError, ValidationError):
+            pass
         err = exc.errors()[0]
         where = ".".join(str(part) for part in err["loc"]) or "answer"
         return None, f"{where}: {err['msg']}"

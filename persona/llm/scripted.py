@@ -14,7 +14,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
-Reply = str | Callable[[list[BaseMessage]], str]
+Reply = str | Callable[[list[BaseMessage]], str | AIMessage]  # a function may answer with a tool call
 
 
 class ScriptExhausted(RuntimeError):
@@ -49,7 +49,13 @@ class ScriptedChatModel(BaseChatModel):
             )
         reply = self.replies.pop(0)
         content = reply(list(messages)) if callable(reply) else reply
+        if isinstance(content, AIMessage):  # e.g. a tool call, as a model with native tool calling answers
+            return content.model_copy(update={"usage_metadata": _usage(messages, content.text)})
         return AIMessage(content=content, usage_metadata=_usage(messages, content))
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+        """Tools are only recorded (in `options`): the script decides what the model answers."""
+        return self.bind(tools=tools, **kwargs)
 
     def _generate(
         self,

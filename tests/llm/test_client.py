@@ -230,3 +230,22 @@ def test_async_calls_work_from_one_event_loop_after_another(stub_endpoint: StubE
 
     # e.g. a CLI command or a test calling asyncio.run more than once in one process
     assert [asyncio.run(llm.atext("hi")) for _ in range(3)] == ["answer 0", "answer 1", "answer 2"]
+
+
+def test_length_limits_llama_cpp_cannot_compile_are_left_to_the_check():
+    """llama.cpp's server dies on the grammar of a long `maxLength` (its parser gives up on the nesting):
+    such limits are not sent; pydantic still checks them on the answer."""
+    from pydantic import BaseModel, Field
+
+    from persona.llm.client import GRAMMAR_MAX_LENGTH, LLM
+
+    class Mail(BaseModel):
+        subject: str = Field(max_length=80)
+        body: str = Field(max_length=3000)
+        tags: list[str] = Field(max_length=500)
+
+    local = LLM(ScriptedChatModel(), local=True)._response_format(Mail)["schema"]["properties"]
+    assert local["subject"]["maxLength"] == 80 <= GRAMMAR_MAX_LENGTH
+    assert "maxLength" not in local["body"] and "maxItems" not in local["tags"]
+    hosted = LLM(ScriptedChatModel(), local=False)._response_format(Mail)["json_schema"]["schema"]["properties"]
+    assert hosted["body"]["maxLength"] == 3000  # a hosted endpoint gets the whole schema
