@@ -55,7 +55,9 @@ class App:
 
     @cached_property
     def gate(self) -> ActionGate:
-        return ActionGate(self.store, self.profile)
+        from persona.delivery import home_executors
+
+        return ActionGate(self.store, self.profile, home_executors(self))
 
     @cached_property
     def embedder(self) -> "Embedder":

@@ -244,12 +244,12 @@ async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float
     A nonce in the voice notes makes the prefix new to the server's cache."""
     from langchain_core.messages import SystemMessage
 
+    from persona.agent.runner import Twin
     from persona.app import App
     from persona.events import Event, Principal, Provenance
     from persona.llm.client import LLM
     from persona.profile import load_profile, save_profile
-    from persona.twin.prompt import persona_prefix
-    from persona.twin.runner import Twin
+    from persona.skills.prompt import persona_prefix
 
     with tempfile.TemporaryDirectory(prefix="persona-bench-twin-") as tmp:
         home = Home(Path(tmp)).ensure()

@@ -61,6 +61,7 @@ class Source(StrEnum):
     KNOWN_PERSON = "known_person"  # text written by someone in the profile's people
     STRANGER = "stranger"  # text from an unknown sender
     DOCUMENT = "document"  # text from a file, a web page, an attachment
+    TWIN = "twin"  # words the twin wrote for the owner, which the owner has not read yet
 
     @property
     def trusted(self) -> bool:
@@ -120,6 +121,9 @@ class ActionKind(StrEnum):
     DELETE_DOCUMENT = "delete_document"
     REVEAL_MEMORY = "reveal_memory"
     WRITE_BRIEF = "write_brief"
+    LEAVE_MESSAGE = "leave_message"  # a message for the owner's "for you" list
+    REMEMBER = "remember"  # a note into memory, for the owner or a wider audience
+    CORRECT_TRIAGE = "correct_triage"  # the owner's word on how a sender's mail is sorted
 
 
 class Action(BaseModel):

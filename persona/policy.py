@@ -14,7 +14,9 @@ from persona.events import Action, ActionKind, Decision, Principal, Provenance, 
 from persona.profile import ApprovalRule, Profile, Role
 
 # Actions whose effect stays inside the owner's own space, or answers the asker in their own thread.
-_CONTAINED = {ActionKind.SAVE_DRAFT, ActionKind.WRITE_BRIEF}
+_CONTAINED = {ActionKind.SAVE_DRAFT, ActionKind.WRITE_BRIEF, ActionKind.LEAVE_MESSAGE}
+# Actions that change how the twin itself knows and sorts things: the owner's alone.
+_OWNER_ONLY = {ActionKind.REMEMBER, ActionKind.CORRECT_TRIAGE}
 # Actions that remove or move data out of the owner's control: never unattended, never by non-owners.
 DESTRUCTIVE = {ActionKind.DELETE_MAIL, ActionKind.DELETE_DOCUMENT, ActionKind.CANCEL_EVENT}
 _EXFILTRATING = {ActionKind.FORWARD_MAIL, ActionKind.SHARE_DOCUMENT, ActionKind.REVEAL_MEMORY}
@@ -69,7 +71,10 @@ def _untrusted(action: Action) -> list[str]:
 
 
 def _sources(provenance: list[Provenance]) -> str:
-    return ", ".join(sorted({p.source.value for p in provenance if not p.source.trusted}))
+    return ", ".join(sorted({_SOURCE_WORDS.get(p.source, p.source.value) for p in provenance if not p.source.trusted}))
+
+
+_SOURCE_WORDS = {Source.TWIN: "text the twin wrote that the owner has not read"}
 
 
 def _answers_asker(action: Action) -> bool:
@@ -89,6 +94,11 @@ def decide(action: Action, profile: Profile) -> Decision:
 
     if kind in _CONTAINED:
         return Decision(verdict=Verdict.RUN, reason=f"{kind.value} stays in the owner's own space", rule="contained")
+
+    if kind in _OWNER_ONLY:
+        if requester.is_owner:
+            return Decision(verdict=Verdict.RUN, reason=f"the owner asked for {kind.value}", rule="owner-instruction")
+        return Decision(verdict=Verdict.REFUSE, reason=f"only the owner can cause {kind.value}", rule="owner-only-action")
 
     if kind in DESTRUCTIVE | _EXFILTRATING and not requester.is_owner:
         return Decision(

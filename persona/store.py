@@ -1,4 +1,5 @@
-"""The state database of one home: approvals queue, tamper-evident audit log, exactly-once ledger.
+"""The state database of one home: approvals queue, tamper-evident audit log, messages left for the
+owner, exactly-once ledger.
 
 SQLite in WAL mode; each operation opens its own short connection, so threads and the server's
 event loop (via `asyncio.to_thread`) can share one StateStore.
@@ -44,6 +45,17 @@ CREATE TABLE IF NOT EXISTS approvals (
     receipt TEXT
 );
 CREATE INDEX IF NOT EXISTS approvals_status ON approvals(status, created);
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    at TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    text TEXT NOT NULL,
+    read INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_at ON messages(read, at);
 CREATE TABLE IF NOT EXISTS ledger (
     key TEXT PRIMARY KEY,
     status TEXT NOT NULL,
@@ -99,6 +111,19 @@ class Approval(BaseModel):
         if not self.edited:
             return self.action
         return self.action.model_copy(update={"payload": {**self.action.payload, **self.edited}})
+
+
+class MessageForOwner(BaseModel):
+    """Something a person asked the twin to pass on, as they wrote it: data for the owner to read."""
+
+    id: str
+    at: str  # ISO time it was left
+    sender: str  # address, or the role when there is none
+    name: str = ""
+    role: str
+    channel: str
+    text: str
+    read: bool = False
 
 
 class StateStore:
@@ -207,6 +232,36 @@ class StateStore:
             reason=r["reason"], decided_at=r["decided_at"], decided_by=r["decided_by"],
             edited=json.loads(r["edited"]) if r["edited"] else None, receipt=r["receipt"],
         )
+
+    def edit_approval(self, approval_id: str, edited: dict[str, Any]) -> bool:
+        """Replace payload fields of a pending approval before it is approved (the owner's edit)."""
+        with transaction(self.path) as db:
+            row = db.execute("SELECT edited FROM approvals WHERE id=? AND status='pending'", (approval_id,)).fetchone()
+            if row is None:
+                return False
+            merged = {**(json.loads(row["edited"]) if row["edited"] else {}), **edited}
+            db.execute("UPDATE approvals SET edited=? WHERE id=?", (json.dumps(merged), approval_id))
+            return True
+
+    # -- messages for the owner --------------------------------------------------------------
+    def leave_message(self, message: MessageForOwner) -> bool:
+        """Keep a message for the owner; the same id twice is one message. True when it is new."""
+        with transaction(self.path) as db:
+            return db.execute(
+                "INSERT OR IGNORE INTO messages (id, at, sender, name, role, channel, text, read) VALUES (?,?,?,?,?,?,?,0)",
+                (message.id, message.at, message.sender, message.name, message.role, message.channel, message.text),
+            ).rowcount == 1
+
+    def messages(self, *, unread_only: bool = False, limit: int = 100) -> list[MessageForOwner]:
+        """Messages for the owner, newest first."""
+        query = "SELECT * FROM messages" + (" WHERE read = 0" if unread_only else "") + " ORDER BY at DESC LIMIT ?"
+        with self._connect() as db:
+            rows = db.execute(query, (limit,)).fetchall()
+        return [MessageForOwner(**{k: r[k] for k in r.keys()} | {"read": bool(r["read"])}) for r in rows]
+
+    def mark_read(self, ids: list[str]) -> None:
+        with transaction(self.path) as db:
+            db.executemany("UPDATE messages SET read = 1 WHERE id = ?", [(i,) for i in ids])
 
     # -- exactly-once ledger -----------------------------------------------------------------
     def ledger_get(self, key: str) -> tuple[str, str] | None:

@@ -10,6 +10,8 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from persona.agent.checkpoints import Checkpoints
+from persona.agent.graph import HISTORY_TURNS
 from persona.app import App
 from persona.events import Event, Principal, Provenance, Verdict
 from persona.llm.client import LLM
@@ -18,8 +20,6 @@ from persona.memory.store import MemoryItem
 from persona.profile import Audience
 from persona.settings import Settings
 from persona.skills.upkeep import conversations_since
-from persona.twin.checkpoints import Checkpoints
-from persona.twin.graph import HISTORY_TURNS
 
 CANARY = "Offer from Helix Robotics: EUR 212,400 base, answer by 2026-12-04"
 TEAM_FACT = "The Postgres 16 cutover is planned for 2026-12-08 at 06:00 CET."
@@ -44,7 +44,7 @@ def make_app(home, replies) -> tuple[App, ScriptedChatModel]:
 
 def with_twin(app: App, address: str | None, text: str, session: str, work):
     """`work(twin, event)` on a freshly opened Twin, for a chat event from `address`."""
-    from persona.twin.runner import Twin
+    from persona.agent.runner import Twin
 
     principal = Principal.resolve(app.profile, address)
     event = Event(channel="chat", principal=principal, text=text, session_id=session,
@@ -111,10 +111,10 @@ def test_guard_finds_an_owner_only_figure_far_from_the_answers_words(home):
 
 def test_session_resumes_after_restart(home):
     app, model = make_app(home, ["First answer about the migration.", echo_everything])
-    ask(app, "sam@northwind.example", "Remember the word pineapple.", session="s42")
+    ask(app, "sam@northwind.example", "My favourite word is pineapple.", session="s42")
     # a new App and Twin: nothing in process memory survives, only the checkpoint on disk
     app2 = App(home, Settings(), llm=app.llm)
-    ask(app2, "sam@northwind.example", "What did I ask you to remember?", session="s42")
+    ask(app2, "sam@northwind.example", "What is my favourite word?", session="s42")
     second_prompt = " ".join(str(m.content) for m in model.calls[1])
     assert "pineapple" in second_prompt and "First answer about the migration." in second_prompt
 
@@ -126,8 +126,8 @@ def checkpoint_rows(home) -> list[tuple[str, int]]:
 
 def test_a_session_keeps_one_checkpoint_with_the_whole_conversation(home):
     app, model = make_app(home, ["One about the migration.", "Two.", echo_everything])
-    ask(app, "sam@northwind.example", "Remember the word pineapple.", session="long")
-    ask(app, "sam@northwind.example", "And the word mango.", session="long")
+    ask(app, "sam@northwind.example", "My favourite word is pineapple.", session="long")
+    ask(app, "sam@northwind.example", "And my second favourite is mango.", session="long")
     ask(app, "alex@home.example", "Hello.", session="other")
     assert [count for _, count in checkpoint_rows(home)] == [1, 1]
     app2 = App(home, Settings(), llm=app.llm)  # after a restart the latest checkpoint still holds it all
@@ -176,7 +176,7 @@ def test_a_long_session_keeps_its_whole_conversation_and_shows_the_model_the_lat
 
 def test_a_session_kept_whole_before_keeps_its_order(home):
     """A state from before the archive holds every message; its next turn archives all but the latest."""
-    from persona.twin.runner import thread_id
+    from persona.agent.runner import thread_id
 
     app, _ = make_app(home, ["Latest answer."])
     before = [
@@ -214,7 +214,7 @@ def test_owner_only_exemplars_do_not_leak_either(home, address):
 
 
 def test_everyday_numbers_are_not_mistaken_for_private_details():
-    from persona.twin.guard import details
+    from persona.agent.guard import details
 
     assert details("our 1:1 at 10, 15 minutes to acknowledge") == set()
     assert details("EUR 212,400 by 2026-12-04, case HR-7741") == {"212,400", "2026-12-04", "HR-7741"}
@@ -250,7 +250,7 @@ def test_a_figure_the_model_made_up_does_not_reach_a_colleague(home):
 
 
 def test_a_figure_from_memory_written_another_way_is_no_invention():
-    from persona.twin.guard import unsupported_details
+    from persona.agent.guard import unsupported_details
 
     sources = "Cutover: Sunday 6 December, 05:00–07:00 Berlin time; rollback decision 06:30. Budget €1,400."
     assert unsupported_details("6 Dec, 05:00-07:00, decision at 06:30, budget 1400 EUR", sources) == set()

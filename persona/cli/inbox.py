@@ -19,8 +19,8 @@ def inbox_run(ctx: typer.Context) -> None:
     """Fetch new mail since the last run and handle each message once."""
     if ctx.invoked_subcommand:
         return
+    from persona.agent.inbox import open_email_channel, process_inbox
     from persona.cli.render import inbox_table
-    from persona.inbox import open_email_channel, process_inbox
 
     app = app_from(ctx)
     channel = open_email_channel(app)
@@ -49,7 +49,7 @@ def inbox_correct(
     entry = app.store.ledger_get(f"mail:{mid}")
     if entry is None:
         raise PersonaError(f"no handled mail with Message-ID {mid}; `persona inbox` lists them")
-    from persona.inbox import MailState
+    from persona.skills.mailbox import MailState
 
     state = MailState.model_validate_json(entry[1])
     record_correction(app.store, Correction(message_id=mid, sender=state.sender, label=label, subject=state.subject,

@@ -6,9 +6,11 @@ from collections import Counter
 
 from rich.table import Table
 
-from persona.inbox import InboxReport
+from persona.agent.inbox import InboxReport
+from persona.events import Verdict
 from persona.memory.ingest import IngestSummary
-from persona.store import Approval
+from persona.skills.turn import Done
+from persona.store import Approval, MessageForOwner
 
 
 def ingest_table(summary: IngestSummary) -> Table:
@@ -36,4 +38,27 @@ def approvals_table(items: list[Approval]) -> Table:
     table = Table("id", "status", "action", "to", "why it waits", "summary")
     for a in items:
         table.add_row(a.id[:8], a.status, a.action.kind.value, ", ".join(a.action.targets), a.reason, a.action.summary)
+    return table
+
+
+def actions_lines(actions: list[Done]) -> list[str]:
+    """What a turn did, under its reply: each action with the gate's verdict (and how to approve it)."""
+    lines = []
+    for a in actions:
+        if a.kind.value == "save_draft":
+            continue
+        if a.verdict is Verdict.RUN:
+            lines.append(f"[green]  ✓ done[/]  {a.kind.value}: {a.summary}")
+        elif a.verdict is Verdict.APPROVE:
+            lines.append(f"[yellow]  … waits for you[/]  {a.kind.value}: {a.summary}  "
+                         f"([bold]persona approvals approve {a.id[:8]}[/])")
+        else:
+            lines.append(f"[red]  ✗ refused[/]  {a.kind.value}: {a.summary} ({a.reason})")
+    return lines
+
+
+def messages_table(items: list[MessageForOwner]) -> Table:
+    table = Table("when (UTC)", "from", "via", "message", "")
+    for m in items:
+        table.add_row(m.at[:16].replace("T", " "), m.name or m.sender, m.channel, m.text, "" if m.read else "new")
     return table

@@ -145,9 +145,9 @@ def run_privacy(
 
 
 async def _ask_all(home: Home, spec: ProbeFile, settings: Settings, llm: LLM | None) -> list[ProbeResult]:
+    from persona.agent.runner import Twin
     from persona.app import App
     from persona.memory.store import MemoryItem
-    from persona.twin.runner import Twin
 
     home.ensure()
     save_profile(spec.profile, home.profile_path)

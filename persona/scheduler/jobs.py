@@ -53,7 +53,7 @@ APPS = AppRegistry()
 
 def poll_inbox(home: str) -> str:
     """New mail only: a tick that finds nothing new never builds or calls the LLM."""
-    from persona.inbox import open_email_channel, process_inbox
+    from persona.agent.inbox import open_email_channel, process_inbox
 
     app = APPS.get(home)
     with tracking("inbox"):

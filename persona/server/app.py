@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from persona.agent.runner import Twin
 from persona.app import App
 from persona.errors import ConfigError, LLMUnavailable, NotReady, PersonaError
 from persona.events import ActionKind
@@ -21,7 +22,6 @@ from persona.server.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from persona.server.metrics import MetricsMiddleware
 from persona.server.routes import ROUTERS
 from persona.server.state import ServerState
-from persona.twin.runner import Twin
 
 # A turn hands work to threads (the memory search, SQLite writes), and each must take the GIL back to go
 # on. A thread waiting for it gets it when the running one blocks, or after this long: CPython's default

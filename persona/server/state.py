@@ -10,6 +10,7 @@ from weakref import WeakValueDictionary
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from persona.agent.runner import Twin
 from persona.app import App
 from persona.channels.chat import ChatChannel, SessionIndex
 from persona.errors import NotReady
@@ -17,7 +18,6 @@ from persona.server.config import ServerConfig
 from persona.server.metrics import Metrics
 from persona.server.ratelimit import RateLimiter
 from persona.server.tokens import TokenStore
-from persona.twin.runner import Twin
 
 
 @dataclass

@@ -20,7 +20,9 @@ from persona.channels.calendar import PartStat, Status
 from persona.errors import PersonaError
 from persona.events import Action, ActionKind, Principal, Provenance, Source
 from persona.profile import Audience
-from persona.twin.prompt import first_name
+from persona.skills.meeting_request import days_in
+from persona.skills.prompt import first_name
+from persona.skills.turn import Outcome, Turn
 
 if TYPE_CHECKING:
     from persona.app import App
@@ -37,7 +39,7 @@ _PROMISE = re.compile(
     re.IGNORECASE,
 )
 
-ItemKind = Literal["meeting", "mail", "approval", "invitation", "follow_up", "activity"]
+ItemKind = Literal["meeting", "mail", "message", "approval", "invitation", "follow_up", "activity"]
 
 
 class Note(BaseModel):
@@ -61,6 +63,7 @@ class Brief(BaseModel):
     intro: str = ""
     intro_by_llm: bool = False
     meetings: list[BriefItem] = []
+    messages: list[BriefItem] = []
     mail: list[BriefItem] = []
     waiting: list[BriefItem] = []
     follow_ups: list[BriefItem] = []
@@ -69,13 +72,14 @@ class Brief(BaseModel):
 
     @property
     def items(self) -> list[BriefItem]:
-        return [*self.meetings, *self.mail, *self.waiting, *self.follow_ups, *self.activity]
+        return [*self.meetings, *self.messages, *self.mail, *self.waiting, *self.follow_ups, *self.activity]
 
     def render(self) -> str:
         """Markdown: sections in a fixed order, empty ones left out, each item with its source."""
         lines = [f"# Brief for {self.owner}, {self.day:%A %d %B %Y}", "", self.intro, ""]
         sections = (
             ("Today's meetings", self.meetings),
+            ("Messages left for you", self.messages),
             ("Mail that needs you", self.mail),
             ("Waiting for your approval", self.waiting),
             ("Follow-ups you promised", self.follow_ups),
@@ -111,6 +115,7 @@ def build_brief(
         owner=app.profile.owner.name,
         generated_at=now,
         meetings=_meetings(app, day, prep_notes),
+        messages=_messages(app),
         mail=_mail(app, earlier),
         waiting=_waiting(app, day),
         follow_ups=_follow_ups(app, day),
@@ -162,6 +167,16 @@ def _prep(app: "App", event: "CalEvent") -> list[Note]:
     ]
 
 
+def _messages(app: "App") -> list[BriefItem]:
+    """Messages people left with the twin that the owner has not read yet, in their own words."""
+    zone = app.profile.zone
+    return [
+        BriefItem(kind="message", source=f"message:{m.id[:12]}", title=m.name or m.sender,
+                  detail=f"“{_clip(m.text, 200)}” ({m.channel})", at=datetime.fromisoformat(m.at).astimezone(zone))
+        for m in reversed(app.store.messages(unread_only=True, limit=20))
+    ]
+
+
 def latest_brief(app: App) -> Brief | None:
     """The last delivered brief (for the dashboard)."""
     found = app.store.ledger_keys(BRIEF_PREFIX)  # keys sort by date
@@ -175,7 +190,7 @@ def _earlier_briefs(app: "App", day: date) -> list[Brief]:
 
 def _mail(app: "App", earlier: list[Brief]) -> list[BriefItem]:
     """Mail triaged respond/notify that no earlier brief listed yet."""
-    from persona.inbox import MailState
+    from persona.skills.mailbox import MailState
 
     shown = {item.source for b in earlier for item in b.mail}
     items = []
@@ -311,6 +326,7 @@ def _activity(app: "App", earlier: list[Brief]) -> tuple[list[BriefItem], int]:
 def _plain_intro(brief: Brief) -> str:
     counts = (
         (brief.meetings, "meeting", "meetings"),
+        (brief.messages, "message was left for you", "messages were left for you"),
         (brief.mail, "mail needs you", "mails need you"),
         (brief.waiting, "item waits for approval", "items wait for approval"),
         (brief.follow_ups, "follow-up is open", "follow-ups are open"),
@@ -327,6 +343,7 @@ def _intro(app: "App", brief: Brief) -> tuple[str, bool]:
     me = first_name(app.profile.owner.name)
     facts = {
         "meetings": [f"{i.at:%H:%M} {i.title}" for i in brief.meetings],
+        "messages_from": [i.title for i in brief.messages][:8],
         "mail_needing_you": [i.title for i in brief.mail][:8],
         "waiting_for_approval": len(brief.waiting),
         "open_follow_ups": [i.title for i in brief.follow_ups][:5],
@@ -376,8 +393,8 @@ def _write_brief(app: "App", action: Action) -> str:
     app.store.ledger_set(BRIEF_PREFIX + brief.day.isoformat(), "delivered", brief.model_dump_json())
     if not action.payload.get("by_mail"):
         return f"brief for {brief.day} kept for the dashboard"
+    from persona.agent.inbox import open_email_channel
     from persona.channels.email import OutgoingMail
-    from persona.inbox import open_email_channel
 
     owner = app.profile.owner
     mail = OutgoingMail(
@@ -395,3 +412,16 @@ def _write_brief(app: "App", action: Action) -> str:
         return channel.backend.send(mail)
     finally:
         channel.stop()
+
+
+class BriefArgs(BaseModel):
+    """The owner's brief on demand: meetings, messages, mail, approvals, follow-ups."""
+
+    when: str = ""  # the words that say which day; empty: today
+
+
+def brief_now(turn: Turn, args: BriefArgs) -> Outcome:
+    zone = turn.app.profile.zone
+    today = turn.now.astimezone(zone).date()
+    day = next(iter(days_in(args.when or turn.text, today, zone)), today)
+    return Outcome(reply=build_brief(turn.app, day, prep_notes=False, phrase=False).render())

@@ -21,10 +21,11 @@ from persona.channels.email.base import IncomingMail
 from persona.errors import PersonaError
 from persona.events import Principal
 from persona.profile import Audience
+from persona.skills.claims import unsourced_times
 from persona.skills.meeting_request import MeetingConstraints, parse_meeting_request
+from persona.skills.prompt import audience_line, context_block, exemplar_turns, first_name, persona_prefix
 from persona.skills.propose_meeting import free_slots
 from persona.skills.schedule import Slot
-from persona.twin.prompt import audience_line, context_block, exemplar_turns, first_name, persona_prefix
 
 if TYPE_CHECKING:
     from persona.app import App
@@ -80,12 +81,13 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
     slot = _first_free_slot(app, meeting, mail)
     prompt = _prompt(app, mail, principal, me, them, meeting, slot, style)
     body = _clean(app.llm.text(prompt, max_tokens=350, tag="draft"))
-    problem = reply_problem(body, mail, me, them)
+    sources = str(prompt[-1].content)  # what the model was given to answer from: the mail, facts, the slot
+    problem = reply_problem(body, mail, me, them, sources)
     if problem:
         retry = [*prompt, AIMessage(body), HumanMessage(f"That reply {problem}. Write {me}'s reply to {them} again:"
                                                         f" only the reply body, from {me} to {them}.")]
         body = _clean(app.llm.text(retry, max_tokens=350, tag="draft"))
-        problem = reply_problem(body, mail, me, them)
+        problem = reply_problem(body, mail, me, them, sources)
     subject = mail.subject if mail.subject.lower().startswith("re:") else f"Re: {mail.subject}".strip()
     return Draft(
         to=mail.reply_to or principal.address,  # where the sender asked replies to go; the policy checks it
@@ -180,8 +182,9 @@ def holding_reply(me: str, them: str, style: StyleCard | None) -> str:
     return f"{greeting}\n\nThanks for your message. I'll look into it and get back to you soon.\n\n{signoff}"
 
 
-def reply_problem(body: str, mail: IncomingMail, me: str, them: str) -> str:
-    """What is wrong with a drafted reply, as a phrase for a corrective note; "" when it is fine."""
+def reply_problem(body: str, mail: IncomingMail, me: str, them: str, sources: str = "") -> str:
+    """What is wrong with a drafted reply, as a phrase for a corrective note; "" when it is fine.
+    `sources`: what the model was given; a date or time the reply names must be found there."""
     if len(body.split()) < 3:
         return "is empty"
     if _REFUSAL.search(body):
@@ -191,6 +194,8 @@ def reply_problem(body: str, mail: IncomingMail, me: str, them: str) -> str:
         return f"is addressed to {me}; it must be addressed to {them}"
     if re.match(rf"^\s*(from:|{re.escape(them)}\s*:)", body, re.IGNORECASE):
         return f"is written as {them}; {me} is the writer"
+    if sources and (unsourced := unsourced_times(body, sources)):
+        return f"names {', '.join(sorted(unsourced))}, which neither the mail nor what {me} knows says: leave it out"
     incoming = " ".join(mail.text.split()).lower()
     reply = " ".join(body.split()).lower()
     if incoming and len(incoming) > 40:

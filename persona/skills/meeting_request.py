@@ -72,15 +72,18 @@ _PARTS = [
     (r"late morning", 10 * 60, 12 * 60),
     (r"early afternoon", 12 * 60, 15 * 60),
     (r"late afternoon|end of (?:the |your |my )?(?:work ?)?day|eod\b", 15 * 60, 18 * 60),
+    (r"after lunch", 13 * 60, 18 * 60),
+    (r"before lunch", 6 * 60, 12 * 60),
     (r"lunch(?:time)?", 11 * 60 + 30, 14 * 60),
     (r"mornings?", 6 * 60, 12 * 60),
-    (r"afternoons?", 12 * 60, 18 * 60),
+    (r"afternoons?|(?<=\s)pm\b(?!\s*\d)", 12 * 60, 18 * 60),
     (r"evenings?|tonight", 17 * 60, 22 * 60),
 ]
 _PART_NAMES = {(6 * 60, 12 * 60): "morning", (12 * 60, 18 * 60): "afternoon", (17 * 60, 22 * 60): "evening"}
 _INTENT = re.compile(
     r"\b(meet(?:ing)?|call|chat|sync|catch[- ]?up|talk|coffee|1:1|one[- ]on[- ]one|session|demo|"
-    r"interview|appointment|zoom|hangout|standup|get together|walk ?through|review)\b"
+    r"interview|appointment|zoom|hangout|standup|get together|walk ?through|review|lunch|breakfast|dinner|"
+    r"drinks)\b"
 )
 _VAGUE = re.compile(r"\b(sometime|some time|soon|whenever|at some point|when you can|when you're free)\b")
 # Phrases the rules do not read; they would half-read them ("the Wednesday after next" as the next
@@ -173,8 +176,12 @@ def parse_meeting_request(
     sender: str = "",
     subject: str = "",
     owner_emails: list[str] | None = None,
+    length_known: bool = False,
 ) -> MeetingConstraints:
-    """Constraints of the meeting `text` asks for, relative to `sent_at` seen in `zone`."""
+    """Constraints of the meeting `text` asks for, relative to `sent_at` seen in `zone`.
+
+    `length_known`: the caller has the length (a meeting being moved, free time looked for), so a
+    text without one is not asked about; it gets DEFAULT_MINUTES, marked defaulted."""
     lowered = text.lower()
     zone = _named_zone(text) or zone
     today = sent_at.astimezone(zone).date()
@@ -188,7 +195,7 @@ def parse_meeting_request(
         return _clarify(base, duration_question)
     defaulted = duration is None
     if defaulted:
-        if not _INTENT.search(lowered):
+        if not _INTENT.search(lowered) and not length_known:
             return _clarify(base, "How long should the meeting be?")
         duration = DEFAULT_MINUTES
     base = base.model_copy(update={"duration_minutes": duration, "duration_defaulted": defaulted})
@@ -205,6 +212,25 @@ def parse_meeting_request(
     if problem:
         return _clarify(base, problem)
     return base.model_copy(update={"windows": windows, "part_of_day": _common_part(windows)})
+
+
+def days_in(text: str, today: date, zone: ZoneInfo) -> list[date]:
+    """The days `text` names ("tomorrow", "Thursday", "next week", "12 March"), in order, none past; a range
+    ("Wednesday to Friday", "Mon-Thu") counts every day in it."""
+    lowered = text.lower()
+    mentions = _day_mentions(lowered, today, zone)
+    _scope_weekdays(mentions)
+    excluded = {d for m in mentions if m.negated for d in m.days}
+    positive = [m for m in mentions if not m.negated]
+    days = [d for m in positive for d in m.days if d >= today and d not in excluded]
+    for first, second in zip(positive, positive[1:], strict=False):
+        if first.days and second.days and _RANGE.fullmatch(lowered[first.end : second.pos]):
+            start, end = first.days[0], second.days[-1]
+            days += [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    return sorted(dict.fromkeys(d for d in days if d >= today and d not in excluded))
+
+
+_RANGE = re.compile(r"\s*(?:-|–|to|through|thru|until|till)\s*(?:(?:this|next|on)\s+)?")
 
 
 def _clarify(base: MeetingConstraints, question: str) -> MeetingConstraints:
@@ -254,6 +280,9 @@ def _duration(text: str) -> tuple[int | None, str]:
         found.append((match.start(), round(minutes)))
     for match in re.finditer(r"\bhour[- ]long\b", text):
         found.append((match.start(), 60))
+    for match in re.finditer(r"\b(15|20|25|30|40|45|50|60|90)\s+(?=w/|with\b)", text):  # "grab 45 w/ Sam"
+        if not any(match.start() in r for r in taken):
+            found.append((match.start(), int(match.group(1))))
     lengths = sorted({m for _, m in found if m > 0})
     if len(lengths) > 1:
         options = " or ".join(f"{m} minutes" for m in lengths)

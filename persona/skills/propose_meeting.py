@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 
 from persona.app import App
+from persona.channels.calendar.base import merge_intervals
+from persona.channels.calendar.models import CalEvent, Interval
 from persona.skills.meeting_request import MeetingConstraints, parse_meeting_request
 from persona.skills.schedule import Preferences, Slot, find_slots
 
@@ -40,17 +42,23 @@ def propose_meeting(
     return MeetingProposal(constraints=constraints, slots=free_slots(app, constraints, sent_at, limit=limit))
 
 
-def free_slots(app: App, constraints: MeetingConstraints, sent_at: datetime, *, limit: int = 3) -> list[Slot]:
-    """The owner's best free slots for clear constraints, from the calendar's busy time; none if unclear."""
+def free_slots(app: App, constraints: MeetingConstraints, sent_at: datetime, *, limit: int = 3,
+               per_day: int | None = 2, ignore: CalEvent | None = None) -> list[Slot]:
+    """The owner's best free slots for clear constraints, from the calendar's busy time; none if unclear.
+    `ignore`: an event whose own time does not count as busy (the one being moved)."""
     if constraints.needs_clarification or not constraints.windows:
         return []
     profile = app.profile
     query = constraints.slot_query([], [], max(sent_at, app.clock()))
     span_start, span_end = query.window.start - timedelta(days=1), query.window.end + timedelta(days=1)
-    events = [e for e in app.calendar.events(span_start, span_end) if e.busy and not e.all_day]
+    events = [e for e in app.calendar.events(span_start, span_end) if e.busy and not _same(e, ignore)]
     query = query.model_copy(update={
-        "busy": app.calendar.busy(span_start, span_end),
-        "meetings": [e.interval for e in events],
+        "busy": merge_intervals(Interval(start=max(e.start, span_start), end=min(e.end, span_end)) for e in events),
+        "meetings": [e.interval for e in events if not e.all_day],
     })
     return find_slots(query, profile.working_hours, profile.zone,
-                      Preferences(part_of_day=constraints.part_of_day), limit=limit)
+                      Preferences(part_of_day=constraints.part_of_day), limit=limit, per_day=per_day)
+
+
+def _same(event: CalEvent, other: CalEvent | None) -> bool:
+    return other is not None and event.uid == other.uid and event.start == other.start

@@ -196,3 +196,29 @@ def _focus_intervals(window: Interval, zone: ZoneInfo, blocks: list[FocusBlock])
                 if end > start:
                     result.append(Interval(start=start, end=end))
     return result
+
+
+def free_gaps(
+    allowed: list[Interval], busy: list[Interval], hours: WorkingHours, zone: ZoneInfo, *,
+    after: datetime, min_length: timedelta = timedelta(minutes=15),
+) -> list[Interval]:
+    """The owner's free stretches inside `allowed` and working hours, after `after`, at least `min_length`
+    long: what "when am I free on Thursday afternoon?" asks for, where `find_slots` gives meeting starts."""
+    blocked = merge_intervals(busy)
+    gaps: list[Interval] = []
+    for window in merge_intervals(allowed):
+        for day in _local_days(window, zone):
+            if WEEKDAYS[day.weekday()] not in hours.days:
+                continue
+            open_ = local_time(day, hours.start, zone) or datetime.combine(day, hours.start, zone)
+            close = local_time(day, hours.end, zone) or datetime.combine(day, hours.end, zone)
+            start, end = max(window.start, open_, after), min(window.end, close)
+            for b in blocked:
+                if b.end <= start or b.start >= end:
+                    continue
+                if b.start - start >= min_length:
+                    gaps.append(Interval(start=start, end=b.start))
+                start = max(start, b.end)
+            if end - start >= min_length:
+                gaps.append(Interval(start=start, end=end))
+    return gaps

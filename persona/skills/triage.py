@@ -17,10 +17,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from pydantic import BaseModel, Field
 
 from persona.channels.email.base import IncomingMail
-from persona.events import Principal
+from persona.events import Action, ActionKind, Principal
 from persona.profile import Profile
+from persona.skills.mailbox import handled
+from persona.skills.people import people_named
+from persona.skills.prompt import first_name
+from persona.skills.turn import Outcome, Turn
 from persona.store import StateStore
-from persona.twin.prompt import first_name
 
 if TYPE_CHECKING:
     from persona.app import App
@@ -144,3 +147,88 @@ def triage_prompt(profile: Profile, past: list[Correction], mail: IncomingMail) 
 
 def _message_block(sender: str, subject: str, text: str) -> str:
     return f"<message>\nFrom: {sender}\nSubject: {subject}\n\n{text.strip()}\n</message>"
+
+
+_NOTIFY_WORDS = re.compile(r"\b(?:fyi|just (?:let me know|notify me|tell me|show me)|no (?:need (?:for|to) )?(?:a )?"
+                           r"(?:reply|answer|response)|(?:doesn'?t|don'?t|does not|do not|never) (?:need (?:a )?)?"
+                           r"(?:reply|answer|respond|draft)\w*|only (?:notify|tell|show)|read[- ]only|for (?:my )?info)\b")
+_IGNORE_WORDS = re.compile(r"\b(?:not important|unimportant|isn'?t important|aren'?t important|spam|junk|noise|ignor\w*|"
+                           r"never show|skip\w*|don'?t bother|mute|unsubscrib\w*|stop show\w*|archive|irrelevant)\b")
+_RESPOND_WORDS = re.compile(r"\b(?:needs? (?:a )?(?:reply|answer|response)|always (?:reply|answer|respond)|important|"
+                            r"urgent|draft (?:replies|a reply|an answer)|answer (?:it|them|those))\b")
+_DOMAIN = re.compile(r"(?<![\w.])@?((?:[\w-]+\.)+[a-z]{2,})\b", re.IGNORECASE)
+
+
+class TriageFixArgs(BaseModel):
+    """Tell the twin how mail from a sender should be sorted from now on."""
+
+    sender: str = Field(default="", description="an address, a domain, or a person's name")
+    label: Label | None = Field(default=None, description="ignore, notify or respond")
+
+
+def label_in(text: str) -> Label | None:
+    lowered = text.lower()
+    for label, words in ((Label.NOTIFY, _NOTIFY_WORDS), (Label.IGNORE, _IGNORE_WORDS), (Label.RESPOND, _RESPOND_WORDS)):
+        if words.search(lowered):
+            return label
+    return None
+
+
+def _sender_in(app: App, text: str) -> str:
+    if address := _ADDRESS.search(text):
+        return address.group(0).lower()
+    named = [n for n in people_named(app.profile, text) if n.clear and not app.profile.is_owner(n.candidates[0])]
+    if named:
+        return named[0].candidates[0]
+    domain = _DOMAIN.search(text)
+    if domain:
+        return "@" + domain.group(1).lower()
+    return _sender_named(app, text)
+
+
+_BULK_WORDS = re.compile(r"\b(?:newsletters?|digests?|news|updates|marketing|promos?|announcements?)\b", re.IGNORECASE)
+_BULK_SENDER = re.compile(r"^(?:news|newsletter|digest|updates?|marketing|hello|info|no-?reply|team|promo)\w*@")
+_NOT_NAMES = {"mail", "mails", "email", "emails", "always", "never", "from", "the", "and", "are", "is", "not", "don't",
+              "doesn't", "need", "needs", "reply", "replies", "just", "tell", "about", "them", "ignore", "noise", "spam",
+              "important", "their", "its", "any", "all", "should", "can", "show", "me", "you", "this", "that"}
+
+
+def _sender_named(app: App, text: str) -> str:
+    """The sender of handled mail that the text names by its sender's name or its subject's words ("Fintech
+    Weekly is noise"): the address with the most of the text's capitalised words, if one stands out."""
+    words = {w.lower().removesuffix("'s") for w in re.findall(r"\b\w[\w'-]{2,}", text)} - _NOT_NAMES
+    scores: dict[str, float] = {}
+    for _, state in handled(app.store):
+        name = state.mail.from_name if state.mail else ""
+        seen = set(re.findall(r"[\w'-]+", f"{name} {state.subject} {state.sender}".lower()))
+        scores[state.sender] = max(scores.get(state.sender, 0), len(words & seen))
+    if _BULK_WORDS.search(text):  # "the newsletter", "their updates": of two senders, the one that mails lists
+        for sender in scores:
+            scores[sender] += 0.5 * bool(_BULK_SENDER.match(sender))
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    if ranked and ranked[0][1] and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+        return ranked[0][0]
+    return ""
+
+
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def correct_triage(turn: Turn, args: TriageFixArgs) -> Outcome:
+    app = turn.app
+    sender = (args.sender or _sender_in(app, turn.text)).strip().lower()
+    label = args.label or label_in(turn.text)
+    if not sender or label is None:
+        return Outcome(reply="Whose mail, and how should it be sorted: ignored, shown to you, or answered?")
+    latest = [(mid, s) for mid, s in handled(app.store) if _sender_matches(sender, s.sender)]
+    message_id, state = latest[-1] if latest else (f"said:{sender}", None)
+    payload = Correction(message_id=message_id, sender=sender, label=label, subject=state.subject if state else "",
+                         snippet=state.snippet if state else "").model_dump(mode="json", exclude={"at"})
+    done = turn.submit(Action(kind=ActionKind.CORRECT_TRIAGE, requested_by=turn.principal, event_id=turn.event_id,
+                              payload=payload, payload_provenance=[turn.provenance],
+                              summary=f"mail from {sender}: {label.value} from now on"))
+    if not done.ran:
+        return Outcome(reply=f"I couldn't record that: {done.reason}.", done=[done])
+    what = {Label.IGNORE: "marked read and left alone", Label.NOTIFY: "shown to you, with no reply drafted",
+            Label.RESPOND: "answered with a draft for you"}[label]
+    return Outcome(reply=f"Understood: mail from {sender} will be {what} from now on.", done=[done])

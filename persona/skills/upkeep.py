@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
 
+from persona.agent.graph import conversation
 from persona.errors import PersonaError
 from persona.events import Principal
 from persona.memory.chunking import chunk_text
 from persona.memory.store import MemoryItem, date_metadata
 from persona.profile import Audience
 from persona.skills.triage import corrections
-from persona.twin.graph import conversation
 
 if TYPE_CHECKING:
     from persona.app import App

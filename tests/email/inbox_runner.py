@@ -10,9 +10,9 @@ from pathlib import Path
 
 from langchain_core.messages import BaseMessage
 
+from persona.agent.inbox import open_email_channel, process_inbox
 from persona.app import App
 from persona.home import Home
-from persona.inbox import open_email_channel, process_inbox
 from persona.llm.client import LLM
 from persona.llm.scripted import ScriptedChatModel
 from persona.settings import Settings

@@ -10,9 +10,9 @@ from persona.channels.email.base import RawMail
 from persona.channels.email.channel import read_mail, sender_principal
 from persona.memory.style import Share, StyleCard
 from persona.skills.draft_reply import draft_reply, reply_message_id
-from persona.twin.prompt import persona_prefix
+from persona.skills.prompt import persona_prefix
 
-GOOD = "Hi Sam,\n\nYes, Thursday at 10 works. I'll bring the budget numbers.\n\nCheers,\nDana"
+GOOD = "Hi Sam,\n\nYes, that works. I'll bring the budget numbers.\n\nCheers,\nDana"
 
 
 def _incoming(make_mail, sender="Sam Okafor <sam@northwind.example>", body="Could you send the budget numbers?"):
@@ -122,6 +122,20 @@ def test_bad_output_gets_one_corrective_retry(make_app, make_mail):
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     assert draft.body == GOOD and not draft.fallback
     assert "refuses" in model.calls[1][-1].text
+
+
+def test_a_deadline_nobody_gave_is_written_again(make_app, make_mail):
+    """The mail, memory and the calendar are what a reply may take a date from: a draft that commits the
+    owner to "15 December" on its own is sent back with what was wrong."""
+    invented = "Hi Sam,\n\nWe can expect the countersigned form by 15 December.\n\nCheers,\nDana"
+    app, model = make_app([invented, GOOD])
+    mail = _incoming(make_mail, body="Where are we with the countersigned order form?")
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.body == GOOD and "15 December" in model.calls[1][-1].text
+    sourced = "Hi Sam,\n\nYes, Friday at 14:00 works.\n\nCheers,\nDana"
+    app, model = make_app([sourced])
+    mail = _incoming(make_mail, body="Could we talk on Friday at 2pm about the order form?")
+    assert draft_reply(app, mail, sender_principal(app.profile, mail)).body == sourced and len(model.calls) == 1
 
 
 def test_two_bad_outputs_fall_back_to_a_holding_reply(make_app, make_mail):

@@ -10,10 +10,10 @@ from email.policy import default as default_policy
 import pytest
 from imapclient import IMAPClient
 
+from persona.agent.inbox import process_inbox
 from persona.channels.email import EmailChannel, load_email_settings
 from persona.channels.email.errors import MailAuthFailed, MailUnreachable
 from persona.channels.email.imap import ImapBackend
-from persona.inbox import process_inbox
 
 pytestmark = pytest.mark.integration
 

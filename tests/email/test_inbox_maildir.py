@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import json
 import mailbox
+from datetime import datetime
 from email import message_from_bytes
 from email.policy import default as default_policy
 
 import pytest
 
+from persona.agent.inbox import VOICE_PREFIX, process_inbox
 from persona.channels.email import EmailChannel
 from persona.channels.email.maildir import MaildirBackend
 from persona.events import ActionKind
-from persona.inbox import VOICE_PREFIX, process_inbox
 
 REPLY = "Hi Sam,\n\nThursday at 10 works for me. I'll bring the numbers.\n\nBest,\nDana"
 

@@ -73,7 +73,7 @@ def test_mail_claiming_to_be_from_the_owner_gets_no_owner_rights(make_app, make_
 
 
 def test_a_corrected_sender_gets_the_corrected_label_next_time(home, make_app, make_mail):
-    from persona.inbox import MailState
+    from persona.skills.mailbox import MailState
 
     first = '{"reason": "a status update", "label": "notify"}'
     app, model = make_app([first, '{"reason": "looks like news", "label": "notify"}'])

@@ -141,7 +141,7 @@ def test_run_scores_twin_and_baseline_and_writes_its_files(mail_home: Home, embe
         subject = next(s for s in real if s in last)
         if "Typical length" in messages[0].text:  # the persona prefix with the held-out style card: the twin
             return real[subject]
-        return "Dear colleague! I will look at the budget spreadsheet tomorrow!! Regards"
+        return "Dear colleague! I will look at the budget spreadsheet soon!! Regards"
 
     model.replies = [answer] * 4
     out = tmp_path / "out"

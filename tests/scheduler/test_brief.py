@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 from langchain_core.messages import BaseMessage
 from scheduler_helpers import Clock, deliver, scripted_app
 
+from persona.agent.inbox import open_email_channel, process_inbox
 from persona.app import App
 from persona.channels.calendar import Attendee, CalEvent, PartStat, Status
 from persona.errors import LLMUnavailable
 from persona.home import Home
-from persona.inbox import open_email_channel, process_inbox
 from persona.skills.brief import BRIEF_PREFIX, Brief, build_brief, deliver_brief
 
 NOTIFY = '{"reason": "an update", "label": "notify"}'

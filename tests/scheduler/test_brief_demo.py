@@ -16,10 +16,10 @@ from langchain_core.messages import BaseMessage
 from scheduler_helpers import persona_cli, scripted_app
 from typer.testing import CliRunner
 
+from persona.agent.inbox import open_email_channel, process_inbox
 from persona.app import App
 from persona.channels.calendar import ICSBackend, import_ics
 from persona.home import Home
-from persona.inbox import open_email_channel, process_inbox
 from persona.llm.scripted import ScriptedChatModel
 from persona.memory.embedding import Embedder
 from persona.memory.ingest import ingest

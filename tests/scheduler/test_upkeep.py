@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from scheduler_helpers import Clock, scripted_app
 
+from persona.agent.runner import Twin
 from persona.app import App
 from persona.events import Action, ActionKind, Event, Principal, Provenance
 from persona.home import Home
@@ -16,10 +17,9 @@ from persona.memory.embedding import Embedder
 from persona.profile import Audience, Role
 from persona.skills.triage import Correction, Label, record_correction
 from persona.skills.upkeep import run_upkeep
-from persona.twin.runner import Twin
 
 LONG = " ".join(f"Step {n}: check replica {n} lag before switching traffic." for n in range(1, 40))
-REPLIES = ["Yes, I'll send the cutover checklist by Friday.", LONG, "Booked for Thursday.", "Noted."]
+REPLIES = ["The cutover checklist is in the runbook, section 4.", LONG, "Booked for Thursday.", "Noted."]
 
 
 def _say(app: App, principal: Principal, text: str, session: str) -> None:
@@ -48,7 +48,7 @@ def day(home: Home, clock: Clock, embedder: Embedder) -> tuple[App, Principal]:
     sam = Principal.resolve(app.profile, "sam@northwind.example")
     assert sam.role is Role.COLLEAGUE
     _say(app, sam, "Can you send me the cutover checklist?", "s1")
-    _say(app, Principal.owner(app.profile), "Write down the replica checks for Sunday.", "o1")
+    _say(app, Principal.owner(app.profile), "What are the replica checks for Sunday?", "o1")
     return app, sam
 
 
@@ -62,8 +62,8 @@ def test_upkeep_folds_conversations_owner_only_with_provenance(day: tuple[App, P
     texts = " ".join(h.text for h in hits)
     for said in (
         "Can you send me the cutover checklist?",
-        "Yes, I'll send the cutover checklist by Friday.",
-        "Write down the replica checks for Sunday.",
+        "The cutover checklist is in the runbook, section 4.",
+        "What are the replica checks for Sunday?",
     ):
         assert said in texts
     for n in range(1, 40):  # the long answer is chunked, not cut

@@ -139,3 +139,14 @@ def uvicorn_on_loopback(api: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+def answering(text: str):
+    """A scripted reply for whichever call a chat turn makes: the pick of the memory answer when the
+    twin asks the model to route the message, else `text`."""
+
+    def reply(messages) -> str:
+        routing = "route messages" in str(messages[0].content)
+        return '{"skill": "recall"}' if routing else text
+
+    return reply

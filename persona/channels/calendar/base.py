@@ -101,14 +101,18 @@ class CalendarBackend(ABC):
         self.store(uid, _rewrap(cal))
         return to_event(target, self.zone, recurring=recurrence_id is not None or "RRULE" in target)
 
-    def cancel(self, uid: str) -> CalEvent:
-        """Mark the event (the whole series) cancelled; it stays stored so a CANCEL can be sent."""
+    def cancel(self, uid: str, recurrence_id: datetime | None = None) -> CalEvent:
+        """Mark the event (the whole series, or with `recurrence_id` one occurrence) cancelled; it stays
+        stored so a CANCEL can be sent."""
         cal = self.load(uid)
-        for component in _components(cal, uid):
+        targets = [_override(cal, uid, recurrence_id, self.zone)] if recurrence_id else _components(cal, uid)
+        for component in targets:
             component.pop("STATUS", None)
             component.add("STATUS", Status.CANCELLED.value)
             _touch(component)
         self.store(uid, _rewrap(cal))
+        if recurrence_id:
+            return to_event(targets[0], self.zone, recurring=True)
         return self.get(uid)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from persona.channels.calendar.models import Attendee, CalEvent
@@ -15,6 +16,11 @@ def tentative_event_payload(summary: str, start: str, end: str, organizer: str, 
     """What a CREATE_EVENT action carries: an event held as tentative until the owner approves it."""
     return {"summary": summary, "start": start, "end": end, "organizer": organizer,
             "attendees": attendees, "status": "TENTATIVE"}
+
+
+def _when(value: str | datetime | None) -> datetime | None:
+    """A payload time: JSON keeps it as ISO text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def register_executors(app: App) -> None:
@@ -31,12 +37,13 @@ def register_executors(app: App) -> None:
 
     def move(action: Action) -> str:
         p = action.payload
-        calendar.move(p["uid"], p["start"], p["end"])
-        return f"event {p['uid']} moved"
+        calendar.move(p["uid"], _when(p["start"]), _when(p["end"]), _when(p.get("recurrence_id")))
+        return f"event {p['uid']} moved to {p['start']}"
 
     def cancel(action: Action) -> str:
-        calendar.cancel(action.payload["uid"])
-        return f"event {action.payload['uid']} cancelled"
+        p = action.payload
+        calendar.cancel(p["uid"], _when(p.get("recurrence_id")))
+        return f"event {p['uid']} cancelled" + (f" on {p['recurrence_id']}" if p.get("recurrence_id") else "")
 
     app.gate.register(ActionKind.CREATE_EVENT, create)
     app.gate.register(ActionKind.MOVE_EVENT, move)

@@ -94,6 +94,6 @@ class EmailChannel(Channel):
     def deliver(self, action: Action) -> str:
         if action.kind is ActionKind.SAVE_DRAFT:
             return self.backend.save_draft(outgoing_from(action))
-        if action.kind is ActionKind.SEND_MAIL:
+        if action.kind in (ActionKind.SEND_MAIL, ActionKind.FORWARD_MAIL):
             return self.backend.send(outgoing_from(action))
         raise MailError(f"the email channel does not deliver {action.kind.value} actions")

@@ -1,7 +1,9 @@
 """POST /api/chat: one message in, the twin's answer out as Server-Sent Events.
 
-Events: `start` {session}, then `token` pieces of the answer, then `done` {session, blocked, text};
-or `error` {message} when the LLM is down (the message itself is already in the session).
+Events: `start` {session}, then `token` pieces of the answer, then `done` {session, blocked, text,
+skill, asks, actions}; or `error` {message} when the LLM is down (the message itself is already in
+the session). `actions` lists what the turn did or queued for the owner: {id, kind, verdict, summary},
+where verdict `needs_approval` means it waits in the owner's approvals under that id.
 The owner's answer streams as the model writes it. Anyone else's is sent whole, as one `token`,
 after the guard has read it: unguarded tokens could carry owner-only details. `done` carries the
 final text, which is what counts if it differs from the pieces (a fallback for an empty answer).
@@ -20,11 +22,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from persona.agent.runner import Twin, TwinReply, thread_id
 from persona.errors import PersonaError
 from persona.events import Event
 from persona.server.auth import Chatter
 from persona.server.state import ServerState, server_state
-from persona.twin.runner import Twin, TwinReply, thread_id
 
 router = APIRouter(tags=["chat"])
 
@@ -39,7 +41,8 @@ class ChatIn(BaseModel):
     )
 
 
-# each event's `data` is JSON: {session} for start, a string for token, {session, blocked, text} for done
+# each event's `data` is JSON: {session} for start, a string for token, {session, blocked, text, skill, asks,
+# actions} for done
 _EVENT = {
     "type": "object",
     "required": ["event", "data"],
@@ -95,7 +98,9 @@ async def _answer(state: ServerState, twin: Twin, event: Event, session: str) ->
         message = f"{str(exc).rstrip('.')}. Your message is saved in this session; send it again later."
         yield sse("error", {"message": message, "session": session})
         return
-    done = sse("done", {"session": session, "blocked": bool(reply.blocked), "text": reply.text})
+    actions = [a.model_dump(mode="json", include={"id", "kind", "verdict", "summary"}) for a in reply.actions]
+    done = sse("done", {"session": session, "blocked": bool(reply.blocked), "text": reply.text, "skill": reply.skill,
+                        "asks": reply.asks, "actions": actions})
     # one write for an answer sent whole: each write is a round of syscalls on both ends
     yield done if streamed else sse("token", reply.text) + done
 

@@ -1,0 +1,113 @@
+"""Who a message names: the owner's people by full name, first name or address, and raw addresses.
+
+A first name shared by two people is not a guess: it comes back with both candidates, and the skill
+asks which one. Lower-case names count too ("grab 45 w/ jordan"), except those that are also common
+words ("will", "may"), which must be capitalised to count as a name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from persona.profile import Person, Profile
+
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# first names that are also everyday words: only a capitalised one is read as a name
+_WORDS = {
+    "will", "may", "mark", "bill", "rose", "june", "april", "grace", "hope", "joy", "frank", "jack", "sue", "pat",
+    "ray", "dawn", "summer", "art", "max", "sage", "faith", "sky", "rich", "chase", "page", "gene", "don", "eve",
+    "ken", "dean", "drew", "lane", "case", "bob", "rob", "sunny", "autumn", "amber", "ruby", "crystal",
+}
+
+
+_SELF = {"me", "myself", "i", "you", "us", "we", "her", "him", "them"}
+
+
+class Named(BaseModel):
+    """One mention in the text and the people it may mean (one when it is clear)."""
+
+    said: str
+    start: int
+    candidates: list[str]  # addresses; the owner's own address when the owner is named
+
+    @property
+    def clear(self) -> bool:
+        return len(self.candidates) == 1
+
+
+def _names(person: Person) -> list[str]:
+    parts = person.name.split()
+    return list(dict.fromkeys([person.name, parts[0], *(parts[-1:] if len(parts) > 1 else [])]))
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    flags = 0 if name.lower() in _WORDS else re.IGNORECASE
+    return re.compile(rf"(?<![\w@.]){re.escape(name)}(?:'s)?(?![\w@])", flags)
+
+
+def people_named(profile: Profile, text: str) -> list[Named]:
+    """Every person the text names, in order of mention; a full name wins over a first name inside it."""
+    found: list[Named] = []
+    taken: list[range] = []
+
+    def add(said: str, start: int, end: int, candidates: list[str]) -> None:
+        if any(start in r for r in taken):
+            return
+        taken.append(range(start, end))
+        known = next((n for n in found if set(n.candidates) == set(candidates)), None)
+        if known is None:
+            found.append(Named(said=said, start=start, candidates=candidates))
+
+    for match in _ADDRESS.finditer(text):
+        add(match.group(0), match.start(), match.end(), [match.group(0).lower()])
+    everyone = [(profile.owner.name, profile.owner.emails[0])] + [(p.name, p.emails[0]) for p in profile.people if p.emails]
+    by_name: dict[str, list[str]] = {}
+    for name, address in everyone:
+        for said in _names(Person(name=name)):
+            by_name.setdefault(said.lower(), [])
+            if address not in by_name[said.lower()]:
+                by_name[said.lower()].append(address)
+    # longest names first, so "Daan de Boer" is read before "Daan"
+    for said in sorted(by_name, key=len, reverse=True):
+        for match in _pattern(_display(said, everyone)).finditer(text):
+            add(match.group(0), match.start(), match.end(), by_name[said])
+    return sorted(found, key=lambda n: n.start)
+
+
+def _display(lowered: str, everyone: list[tuple[str, str]]) -> str:
+    """The name as the profile writes it (its case decides whether a lower-case mention counts)."""
+    for name, _ in everyone:
+        for part in _names(Person(name=name)):
+            if part.lower() == lowered:
+                return part
+    return lowered
+
+
+def name_of(profile: Profile, address: str) -> str:
+    """The person's name for an address, or the address itself."""
+    if profile.is_owner(address):
+        return profile.owner.name
+    person = profile.person_for(address)
+    return person.name if person else address
+
+
+def resolve(profile: Profile, said: list[str], *, leave_out: set[str] = frozenset()) -> tuple[list[str], str]:
+    """Addresses for what a request calls people ("Sofia", "priya.raman@…"), and a question when one of
+    them is unclear: a name two people share, or a name nobody in the profile has."""
+    addresses: list[str] = []
+    for words in said:
+        if words.strip().lower() in _SELF:
+            continue
+        named = [n for n in people_named(profile, words) if not set(n.candidates) & leave_out]
+        if not named:
+            if not any(profile.is_owner(c) or c in leave_out for n in people_named(profile, words) for c in n.candidates):
+                return [], f"I don't know who {words.strip()} is. What is their email address?"
+            continue
+        for mention in named:
+            if not mention.clear:
+                names = " or ".join(name_of(profile, c) for c in mention.candidates)
+                return [], f"Which {mention.said} do you mean: {names}?"
+            addresses.append(mention.candidates[0])
+    return list(dict.fromkeys(a for a in addresses if a not in leave_out)), ""

@@ -1,1 +1,0 @@
-"""The twin: persona + audience-filtered memory + skills, as a LangGraph graph."""

@@ -1,0 +1,22 @@
+"""Agent tests run on the shared test profile with a week of calendar (agent_helpers.CALENDAR)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from agent_helpers import CALENDAR
+
+from persona.app import App
+from persona.channels.calendar import import_ics
+from persona.home import Home
+from persona.settings import Settings
+
+
+@pytest.fixture
+def agent_home(home: Home, tmp_path: Path) -> Home:
+    ics = tmp_path / "week.ics"
+    ics.write_text(CALENDAR)
+    app = App(home, Settings())
+    import_ics(app.calendar, ics)
+    return home
