@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from persona.cli.context import app_from, console
+from persona.cli.context import app_from, console, print_json
 from persona.errors import PersonaError
 
 calendar_cli = typer.Typer(help="The owner's calendar (ICS in the home, or CalDAV when PERSONA_CALDAV_URL is set).",
@@ -45,6 +45,7 @@ def agenda(
     day: Annotated[str | None, typer.Option("--date", help="First day (YYYY-MM-DD); default today.")] = None,
     days: Annotated[int, typer.Option("--days", min=1, max=62, help="How many days.")] = 1,
     as_address: Annotated[str | None, typer.Option("--as", help="Show what this person may see of it.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the events as JSON.")] = False,
 ) -> None:
     """The owner's events, as the owner (or, with --as, a colleague) sees them."""
     from persona.channels.calendar import redact_for
@@ -56,6 +57,9 @@ def agenda(
     start = datetime.combine(first, time(0), zone)
     events = app.calendar.events(start, start + timedelta(days=days))
     events = redact_for(Principal.resolve(app.profile, as_address), events)
+    if as_json:
+        print_json(sorted(events, key=lambda e: e.start))
+        return
     table = Table("when", "what", "where / with")
     for e in sorted(events, key=lambda e: e.start):
         when = f"{e.start.astimezone(zone):%a %d %b}" + ("  all day" if e.all_day else

@@ -15,6 +15,14 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def print_json(value: object) -> None:
+    """`--json` output: pydantic models (or lists of them) as JSON on stdout, for scripts: never wrapped
+    or coloured, whatever the terminal."""
+    from pydantic_core import to_json
+
+    sys.stdout.write(to_json(value, indent=2).decode() + "\n")
+
+
 def app_from(ctx: typer.Context) -> App:
     """The open home; its profile is validated now, so a broken or missing one is reported first."""
     app = App(ctx.obj["home"], ctx.obj["settings"])

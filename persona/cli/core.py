@@ -12,13 +12,13 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from persona.app import App
-from persona.cli.context import app_from, console
+from persona.cli.context import app_from, console, print_json
 from persona.errors import PersonaError
 from persona.events import Event, Principal, Provenance
 from persona.profile import Audience, Owner, Profile, load_profile, save_profile
 
 if TYPE_CHECKING:
-    from persona.twin.runner import Twin
+    from persona.agent.runner import Twin
 
 
 def init(
@@ -74,10 +74,12 @@ def _event(principal: Principal, text: str, session: str, channel: str = "cli") 
 
 
 async def _say(twin: Twin, event: Event, prefix: str = "") -> None:
-    """Print the twin's answer; the owner's appears as the model writes it, anyone else's once guarded."""
-    from persona.twin.runner import TwinReply
+    """Print the twin's answer, then what it did or queued; the owner's answer appears as the model writes
+    it, anyone else's once guarded."""
+    from persona.agent.runner import TwinReply
+    from persona.cli.render import actions_lines
 
-    streamed = False
+    streamed = ""
     with console.status("thinking…") as status:
         async for part in twin.stream(event):
             if isinstance(part, TwinReply):
@@ -86,20 +88,30 @@ async def _say(twin: Twin, event: Event, prefix: str = "") -> None:
             if not streamed:
                 status.stop()
                 console.print(prefix, end="")
-                streamed = True
+            streamed += part
             console.print(part, end="", markup=False, highlight=False)
     if streamed:
         console.print()
+        if reply.text.strip() != streamed.strip():  # the guard changed what the model wrote
+            console.print("[yellow]corrected:[/] ", end="")
+            console.print(reply.text, markup=False, highlight=False)
     else:
         console.print(prefix, end="")
         console.print(reply.text, markup=False, highlight=False)
+    for line in actions_lines(reply.actions):
+        console.print(line, highlight=False)
 
 
-async def _ask_once(app: App, principal: Principal, text: str, session: str) -> None:
-    from persona.twin.runner import Twin
+async def _ask_once(app: App, principal: Principal, text: str, session: str, as_json: bool) -> None:
+    from persona.agent.runner import Twin
 
     async with Twin.open(app) as twin:
-        await _say(twin, _event(principal, text, session))
+        event = _event(principal, text, session)
+        if not as_json:
+            await _say(twin, event)
+            return
+        reply = await twin.respond(event)
+        print_json(reply.model_dump(mode="json", include={"text", "skill", "asks", "blocked", "actions"}))
 
 
 def ask(
@@ -107,11 +119,12 @@ def ask(
     message: Annotated[str, typer.Argument(help="What to ask the twin.")],
     as_address: Annotated[str | None, typer.Option("--as", help="Ask as this address (a colleague, a stranger); default: the owner.")] = None,
     session: Annotated[str, typer.Option("--session", help="Continue a named conversation.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reply and its actions as JSON.")] = False,
 ) -> None:
-    """Answer one message as the twin would answer that person."""
+    """Answer one message as the twin would answer that person, and do what it asks if that person may."""
     app = app_from(ctx)
     principal = _principal(app, as_address)
-    asyncio.run(_ask_once(app, principal, message, session or uuid.uuid4().hex))
+    asyncio.run(_ask_once(app, principal, message, session or uuid.uuid4().hex, as_json))
 
 
 def chat(
@@ -120,7 +133,7 @@ def chat(
     session: Annotated[str, typer.Option("--session", help="Session name; reuse it to resume later.")] = "cli",
 ) -> None:
     """An interactive conversation with the twin (resumes by --session). Empty line or Ctrl-D quits."""
-    from persona.twin.runner import Twin
+    from persona.agent.runner import Twin
 
     app = app_from(ctx)
     principal = _principal(app, as_address)
@@ -145,12 +158,19 @@ approvals_cli = typer.Typer(help="What waits for the owner: list, show, approve 
 
 
 @approvals_cli.callback()
-def approvals_list(ctx: typer.Context, all_: Annotated[bool, typer.Option("--all", help="Include decided ones.")] = False) -> None:
+def approvals_list(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include decided ones.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON.")] = False,
+) -> None:
     """List pending approvals."""
     if ctx.invoked_subcommand:
         return
     app = app_from(ctx)
     items = app.store.approvals(None if all_ else "pending")
+    if as_json:
+        print_json(items)
+        return
     if not items:
         console.print("Nothing waits for approval.")
         return
@@ -199,14 +219,21 @@ def audit(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent entries.")] = 30,
     verify: Annotated[bool, typer.Option("--verify", help="Check the hash chain: any edit or deletion shows.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the entries (or the check) as JSON.")] = False,
 ) -> None:
     """The audit log of every decision and action."""
     app = app_from(ctx)
     if verify:
         check = app.store.verify_audit()
+        if as_json:
+            print_json(check)
         if not check.ok:
             raise PersonaError(f"audit log tampered: entry {check.first_bad_seq}: {check.problem}")
-        console.print(f"audit log intact: {check.entries} entries, hash chain verified")
+        if not as_json:
+            console.print(f"audit log intact: {check.entries} entries, hash chain verified")
+        return
+    if as_json:
+        print_json(app.store.audit_entries(limit))
         return
     table = Table("#", "time (UTC)", "kind", "actor", "subject", "detail")
     for e in app.store.audit_entries(limit):

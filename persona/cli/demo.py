@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.panel import Panel
 
@@ -65,7 +65,7 @@ def set_up_home(app: App, data: Path, console: Console) -> None:
 
 
 async def _ask_all(app: App, questions: list[DemoQuestion], console: Console) -> int:
-    from persona.twin.runner import Twin
+    from persona.agent.runner import Twin
 
     problems = 0
     async with Twin.open(app) as twin:
@@ -92,6 +92,35 @@ async def _ask_all(app: App, questions: list[DemoQuestion], console: Console) ->
     return problems
 
 
+class DemoRequest(BaseModel):
+    as_: str = Field(alias="as")  # "owner" or an address from the demo profile
+    say: str
+
+
+def load_requests(data: Path) -> list[DemoRequest]:
+    raw = yaml.safe_load((data / "requests.yaml").read_text(encoding="utf-8"))
+    return [DemoRequest.model_validate(item) for item in raw["requests"]]
+
+
+async def _delegate(app: App, requests: list[DemoRequest], console: Console) -> None:
+    """The owner delegates and colleagues ask; each reply with what the twin did or queued under it."""
+    from persona.agent.runner import Twin
+    from persona.cli.render import actions_lines
+
+    async with Twin.open(app) as twin:
+        for request in requests:
+            principal = Principal.resolve(app.profile, None if request.as_ == "owner" else request.as_)
+            who = "owner" if principal.is_owner else f"{principal.name} ({principal.role.value})"
+            with console.status(f"{who}: {request.say}"):
+                reply = await twin.respond(
+                    Event(channel="cli", principal=principal, text=request.say, session_id=f"demo-{request.as_}",
+                          provenance=Provenance.of(principal))
+                )
+            below = "\n".join(actions_lines(reply.actions))
+            console.print(Panel(reply.text + (f"\n\n{below}" if below else ""), title=f"{who}: {request.say}",
+                                title_align="left"), highlight=False)
+
+
 def deliver_demo_inbox(app: App, data: Path) -> int:
     """Put the demo's new mail into the home's Maildir inbox, once per Message-ID; returns how many."""
     box = mailbox.Maildir(app.home.mail_dir, create=True)
@@ -106,8 +135,8 @@ def deliver_demo_inbox(app: App, data: Path) -> int:
 
 
 def run_inbox(app: App, data: Path, console: Console) -> None:
+    from persona.agent.inbox import open_email_channel, process_inbox
     from persona.cli.render import approvals_table, inbox_table
-    from persona.inbox import open_email_channel, process_inbox
 
     import_ics(app.calendar, data / "calendar.ics")
     console.print(f"{deliver_demo_inbox(app, data)} new mails delivered to {app.home.mail_dir}")
@@ -137,6 +166,8 @@ def run_demo(app: App, data: Path, console: Console) -> int:
     leaks = asyncio.run(_ask_all(app, load_questions(data), console))
     console.rule(f"[bold]3. The inbox on {DEMO_NOW:%A %d %B}: triage, drafts in the owner's voice")
     run_inbox(app, data, console)
-    console.rule("[bold]5. The daily brief")
+    console.rule("[bold]5. Delegating to the twin, and colleagues asking for Dana's time")
+    asyncio.run(_delegate(app, load_requests(data), console))
+    console.rule("[bold]6. The daily brief")
     console.print(build_brief(app, DEMO_NOW.date()).render(), highlight=False)
     return leaks

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from server_helpers import Served
+from server_helpers import Served, answering
 
 PRINCIPALS = ["owner", "colleague_a", "colleague_b", "stranger", "revoked"]
 A_SESSION = "a-private-session"
@@ -23,6 +23,9 @@ MATRIX = [
     ("GET", "/api/approvals?status=executed", None, OWNER_ONLY),
     ("POST", f"/api/approvals/{MISSING}/approve", {"edited": {"body": "x"}}, (400, 403, 403, 401, 401)),
     ("POST", f"/api/approvals/{MISSING}/reject", {"reason": "no"}, (400, 403, 403, 401, 401)),
+    ("GET", "/api/messages", None, OWNER_ONLY),
+    ("GET", "/api/messages?unread=true", None, OWNER_ONLY),
+    ("POST", "/api/messages/read", {"ids": [MISSING]}, OWNER_ONLY),
     ("GET", "/api/audit", None, OWNER_ONLY),
     ("GET", "/api/audit/verify", None, OWNER_ONLY),
     ("GET", "/api/activity", None, OWNER_ONLY),
@@ -51,7 +54,7 @@ def test_endpoint_rights(seeded: Served, who: str, method: str, path: str, body,
     if body == "CURRENT_YAML":
         body = {"yaml": seeded.app.home.profile_path.read_text()}
     if path == "/api/chat" and expected[PRINCIPALS.index(who)] == 200:
-        seeded.model.replies.append("Hello.")
+        seeded.model.replies.append(answering("Hello."))
     response = seeded.client.request(
         method, path, json=body, headers=seeded.headers(who), follow_redirects=False
     )

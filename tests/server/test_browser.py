@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -17,6 +19,7 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -120,3 +123,131 @@ def test_owner_edits_and_approves_an_action_on_the_dashboard(site):
     page.reload()  # the audit log on the page shows the approval
     assert "approved" in page.inner_text("#audit") and "executed" in page.inner_text("#activity")
     page.close()
+
+
+def _signed_in(browser, base: str, token: str, path: str):
+    """A phone-sized page signed in through an invite link, then at `path`; and the page's JS errors (an HTTP
+    error answer is not one: the page shows those)."""
+    page = browser.new_page(viewport=PHONE)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
+    page.goto(f"{base}/join#{token}")
+    page.wait_for_url(re.compile(r"/(chat|dashboard)$"))
+    if not page.url.endswith(path):
+        page.goto(f"{base}{path}")
+    return page, errors
+
+
+def _fits(page) -> bool:
+    """Nothing is wider than the viewport: no sideways scrolling on a phone."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def _send(page, text: str):
+    """Send one message; the answer bubble once the turn is done."""
+    before = page.locator(".msg.ai:not(.pending)").count()
+    page.fill("#message", text)
+    page.click("#send-button")
+    page.locator(".msg.ai:not(.pending)").nth(before).wait_for()
+    return page.locator(".msg.ai").last
+
+
+def _compose(subject: str, body: str):
+    """The model's answer to the mail-writing call: only the words, as JSON."""
+    return lambda messages: json.dumps({"subject": subject, "body": body})
+
+
+def test_owner_approves_and_rejects_what_the_twin_queued_right_in_the_chat(site):
+    base, app, model, tokens, browser = site
+    page, errors = _signed_in(browser, base, tokens["owner"], "/chat")
+    notice = page.inner_text("#notice")
+    assert "your own twin" in notice and "not with Dana" not in notice
+    can = ("book, move or cancel", "write mail", "approve", "remember notes", "calendar")
+    assert all(words in notice for words in can)
+
+    model.replies.append(_compose("Q2 numbers", "Hi Sam,\n\nCould you send me the Q2 numbers?\n\nDana"))
+    _send(page, "Send Sam a note asking for the Q2 numbers")
+    line = page.locator(".action").last
+    assert page.locator(".action").count() == 1  # the saved draft is not shown
+    assert line.locator(".what").inner_text() == "Waiting for Dana's approval: mail to Sam Okafor: Q2 numbers"
+    approval_id = line.get_attribute("data-id")
+    assert app.store.get_approval(approval_id).status == "pending"
+    line.locator("button.approve").click()
+    line.locator(".result").filter(has_text="executed").wait_for()
+    approval = app.store.get_approval(approval_id)
+    assert approval.status == "executed" and approval.decided_by == "dana@northwind.example"
+    assert "filed in .Sent" in approval.receipt  # the home's mail store: sent for real
+    assert line.locator(".result").inner_text() == f"executed: {approval.receipt}"
+    assert line.locator("button").count() == 0  # the result replaced the buttons
+
+    model.replies.append(_compose("Roadmap", "Hi Lee,\n\nCould you share the roadmap draft?\n\nDana"))
+    _send(page, "Send Lee a note asking for the roadmap draft")
+    second = page.locator(".action").last
+    assert second.locator(".what").inner_text() == "Waiting for Dana's approval: mail to Lee Park: Roadmap"
+    second.locator("button.reject").click()
+    second.locator(".result").filter(has_text="rejected").wait_for()
+    assert app.store.get_approval(second.get_attribute("data-id")).status == "rejected"
+
+    # a button for something decided elsewhere in the meantime shows the server's error, not a result
+    model.replies.append(_compose("Offsite", "Hi Sam,\n\nCould you book the offsite venue?\n\nThanks,\nDana"))
+    _send(page, "Send Sam a note asking him to book the offsite venue")
+    third = page.locator(".action").last
+    app.gate.reject(third.get_attribute("data-id"), by="dana@northwind.example", reason="on the dashboard")
+    third.locator("button.approve").click()
+    third.locator(".result.error").filter(has_text="not pending").wait_for()
+    assert third.locator("button").count() == 0
+    assert app.store.get_approval(third.get_attribute("data-id")).status == "rejected"
+
+    page.screenshot(path=str(ARTIFACTS / "chat-owner-phone.png"), full_page=True)
+    assert _fits(page) and errors == []
+    page.close()
+
+
+def test_a_colleague_sees_their_meeting_request_wait_for_the_owner_without_buttons(site):
+    base, app, _, tokens, browser = site
+    page, errors = _signed_in(browser, base, tokens["colleague_a"], "/chat")
+    assert "not with Dana" in page.inner_text("#notice") and "your own twin" not in page.inner_text("#notice")
+    _send(page, "Can we find 30 minutes with Dana on Tuesday morning?")
+    line = page.locator(".action").last
+    assert page.locator(".action").count() == 1
+    assert line.locator(".what").inner_text().startswith("Waiting for Dana's approval: tentative")
+    assert page.locator(".action button, .decide").count() == 0  # only the owner decides
+    waiting = app.store.get_approval(line.get_attribute("data-id"))
+    assert waiting.status == "pending" and waiting.action.payload["status"] == "TENTATIVE"
+    page.screenshot(path=str(ARTIFACTS / "chat-colleague-phone.png"), full_page=True)
+    assert _fits(page) and errors == []
+    page.close()
+
+
+def test_a_message_left_by_a_colleague_waits_on_the_owners_dashboard_until_read(site):
+    base, app, _, tokens, browser = site
+    page, errors = _signed_in(browser, base, tokens["colleague_b"], "/chat")
+    _send(page, "Please tell Dana the invoice <b>4411</b> is paid")
+    line = page.locator(".action.run")
+    assert line.inner_text().startswith("✓ Done: message from Lee Park")
+    assert page.locator(".action b").count() == 0 and "<b>4411</b>" in line.inner_text()  # text, never markup
+    assert errors == []
+    page.close()
+    [left] = app.store.messages(unread_only=True)
+
+    dashboard, errors = _signed_in(browser, base, tokens["owner"], "/dashboard")
+    for_you = dashboard.locator("#for-you")
+    item = for_you.locator(f".message[data-id='{left.id}']")
+    assert "Lee Park" in item.inner_text() and "via chat" in item.inner_text()
+    assert item.locator(".words").inner_text() == left.text and "<b>4411</b>" in left.text
+    assert item.locator(".words b").count() == 0
+    assert not for_you.locator("#no-messages").is_visible()
+    assert dashboard.locator("section").first.get_attribute("id") == "for-you"  # at the top
+    dashboard.screenshot(path=str(ARTIFACTS / "dashboard-owner-phone.png"), full_page=True)
+    assert _fits(dashboard)
+    item.locator("button.mark-read").click()
+    item.wait_for(state="detached")
+    assert for_you.locator("#no-messages").inner_text() == "No new messages."
+    assert for_you.locator("#no-messages").is_visible()
+    assert app.store.messages(unread_only=True) == [] and app.store.messages()[0].read
+    dashboard.reload()
+    assert for_you.locator(".message").count() == 0 and for_you.locator("#no-messages").is_visible()
+    assert errors == []
+    dashboard.close()

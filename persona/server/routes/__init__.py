@@ -1,5 +1,16 @@
 """HTTP routes, one module per resource; `ROUTERS` is what the app factory mounts."""
 
-from persona.server.routes import approvals, audit, chat, health, login, memory, pages, persona, sessions
+from persona.server.routes import (
+    approvals,
+    audit,
+    chat,
+    health,
+    login,
+    memory,
+    messages,
+    pages,
+    persona,
+    sessions,
+)
 
-ROUTERS = [r.router for r in (health, login, chat, sessions, approvals, audit, memory, persona, pages)]
+ROUTERS = [r.router for r in (health, login, chat, sessions, approvals, messages, audit, memory, persona, pages)]

@@ -1,9 +1,11 @@
-"""Server-rendered pages: sign-in, the colleague chat, the owner dashboard. No front-end build."""
+"""Server-rendered pages: sign-in, the chat (the owner's and others'), the dashboard. No front-end build."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,9 +16,11 @@ from persona.server.errors import Unauthorized
 from persona.server.routes.audit import today_activity
 from persona.server.routes.persona import read_persona
 from persona.server.state import server_state
-from persona.twin.prompt import first_name
+from persona.skills.prompt import first_name
 
 router = APIRouter(include_in_schema=False)
+
+MESSAGES_SHOWN = 100  # unread messages for the owner on the dashboard, newest first
 
 
 async def page_principal(request: Request) -> Principal | None:
@@ -63,7 +67,7 @@ async def chat_page(request: Request, principal: MaybePrincipal) -> Response:
     if principal is None:
         return RedirectResponse("/login", status_code=303)
     sessions = await asyncio.to_thread(server_state(request).sessions.list, principal)
-    return _render(request, "chat.html", principal=principal, sessions=sessions)
+    return _render(request, "chat.html", principal=principal, sessions=sessions, is_owner=principal.is_owner)
 
 
 @router.get("/dashboard")
@@ -71,11 +75,12 @@ async def dashboard_page(request: Request, principal: MaybePrincipal) -> Respons
     if principal is None or not principal.is_owner:
         return RedirectResponse(_home_for(principal), status_code=303)
     app = server_state(request).app
-    approvals, activity, audit, persona = await asyncio.gather(
+    approvals, activity, audit, persona, messages = await asyncio.gather(
         asyncio.to_thread(app.store.approvals, "pending"),
         asyncio.to_thread(today_activity, app),
         asyncio.to_thread(app.store.audit_entries, 50),
         asyncio.to_thread(read_persona, app),
+        asyncio.to_thread(app.store.messages, unread_only=True, limit=MESSAGES_SHOWN),
     )
     return _render(
         request,
@@ -85,4 +90,16 @@ async def dashboard_page(request: Request, principal: MaybePrincipal) -> Respons
         activity=activity,
         audit=audit[::-1],
         persona_yaml=persona.yaml,
+        messages=[(m, _when(m.at, app.profile.zone)) for m in messages],
     )
+
+
+def _when(at: str, zone: ZoneInfo) -> str:
+    """An ISO time as the owner reads it on their own clock: 'Tue 8 Dec 09:26'."""
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    return f"{moment:%a} {moment.day} {moment:%b %H:%M}"
