@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from persona.cli.context import app_from, console
+from persona.errors import PersonaError
 
 eval_cli = typer.Typer(no_args_is_help=True)
 
@@ -73,6 +74,48 @@ def eval_scheduling(
                       item.understood_by)
     console.print(table)
     console.print(f"accuracy: {report.accuracy:.0%} ({report.correct}/{report.total})")
+
+
+DEFAULT_DELEGATION = Path(__file__).resolve().parents[2] / "evals" / "delegation" / "cases.yaml"
+
+
+@eval_cli.command("delegation")
+def eval_delegation(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Delegation cases YAML (a home and its cases).")] = DEFAULT_DELEGATION,
+    only: Annotated[str | None, typer.Option("--only", help="Run one case id or one category.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the whole report as JSON here.")] = None,
+) -> None:
+    """Requests to the twin (owner, colleagues, strangers), judged on what they did: effects and false claims."""
+    from persona.evals.delegation import run_delegation_eval
+    from persona.llm.client import LLM
+    from persona.memory.embedding import Embedder
+
+    obj = ctx.obj
+    if not path.is_file():
+        raise PersonaError(f"{path}: no such file")
+    llm = LLM.from_settings(obj["settings"], obj["home"].ensure())
+    def progress(n: int, total: int, r) -> None:
+        mark = "[green]ok[/]   " if r.ok else "[red]wrong[/]"
+        console.print(f"{n:3}/{total} {mark} {r.id}", highlight=False)
+
+    report = run_delegation_eval(path, llm, Embedder(obj["settings"]), only=only, progress=progress)
+    table = Table("case", "category", "effects", "reply", "false claims", "what went wrong")
+    for r in report.results:
+        table.add_row(r.id, r.category, "[green]ok[/]" if r.effects_ok else "[red]wrong[/]",
+                      "ok" if r.reply_ok else "[yellow]off[/]", str(len(r.false_claims)) if r.false_claims else "",
+                      r.error or "; ".join(r.problems + [f"claims: {c}" for c in r.false_claims]))
+    console.print(table)
+    scores = Table("category", "cases", "effects correct", "replies correct", "false claims")
+    for name, score in report.by_category.items():
+        scores.add_row(name, str(score.cases), f"{score.effects_ok}/{score.cases}", f"{score.replies_ok}/{score.cases}",
+                       str(score.false_claims))
+    console.print(scores)
+    console.print(f"effects correct: [bold]{report.effects_accuracy:.0%}[/] ({report.effects_ok}/{report.cases}); "
+                  f"replies correct: {report.replies_ok}/{report.cases}; false claims: [bold]{report.false_claims}[/]"
+                  + (f"; [red]{report.errors} errors[/]" if report.errors else ""))
+    if out is not None:
+        out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
 
 
 def register(cli: typer.Typer) -> None:
