@@ -60,7 +60,7 @@ def generated_memory(count: int) -> list[tuple[str, str, str]]:
 QUESTIONS = [
     "When is the pg16 cutover?",
     "Where is the planning review?",
-    "Can Dana join on Thursday?",
+    "Is Dana joining the review on Thursday?",
     "Any news on the migration?",
     "Thanks, that helps.",
 ]

@@ -29,6 +29,10 @@ from persona.events import Principal
 from persona.skills.prompt import first_name
 from persona.skills.turn import Option, Question
 
+# what an answer to "Which day?", "How long?" or "Which Sam?" holds: a day, a time, a length, a name
+_COMPLETES = re.compile(r"\b(?:mon|tue|wed|thu|fri|sat|sun)\w*|\btoday\b|\btomorrow\b|\bweek\b|\bmorning\b|"
+                        r"\bafternoon\b|\bevening\b|\d|\bhour|\bminutes?\b|\bhalf\b", re.IGNORECASE)
+_SCHEDULING = {names.BOOK, names.MOVE, names.REQUEST_MEETING}  # their questions ask for a day, time, length or person
 _PAST = re.compile(r"^\s*(?:did|have|had|was|were|has)\s+(?:i|we|you)\b")
 
 
@@ -64,8 +68,10 @@ def answer_to(pending: Question, reading: Reading) -> Choice | None:
             return Choice(skill=pending.skill, args=pending.args, text=pending.text, by="answer")
         if pending.options:
             return Choice(skill=pending.skill, args=pending.options[0].args, text=pending.text, by="answer")
-    if reading.strong() or pending.confirm:
-        return None  # a request of its own (only a yes answers "shall I…?")
+    says_when_or_who = bool(reading.people or _COMPLETES.search(reading.text))
+    if reading.strong() or pending.confirm or reading.social or (reading.question and not says_when_or_who) or (
+            pending.skill in _SCHEDULING and not says_when_or_who):
+        return None  # a request or question of its own (only a yes answers "shall I…?")
     if pending.skill == names.APPROVALS and pending.args.get("decision") == "edit":
         return Choice(skill=pending.skill, args=pending.args | {"text": reading.text}, text=pending.text, by="answer")
     return Choice(skill=pending.skill, args=pending.args, text=f"{pending.text} {reading.text}", by="answer")

@@ -1,9 +1,11 @@
-"""The twin as a LangGraph graph: understand -> (act | retrieve -> respond) -> guard.
+"""The twin as a LangGraph graph: understand -> (act | respond) -> guard.
 
 `understand` reads the message with rules and, only when they are unsure, asks the model to choose
 among the skills this principal may use (persona.agent.choose). A skill runs in `act`: it reads
 directly, and every effect it has is an Action through the gate. A question about what the owner
-knows takes the memory path: retrieve (audience-filtered) -> respond. `guard` checks whatever would
+knows is answered from memory: `understand` fetches it (audience-filtered), `respond` writes the
+answer. Each graph step costs ~1 ms of LangGraph's own work a turn, so there is no separate retrieve
+step. `guard` checks whatever would
 leave: boundaries and owner-only details for anyone but the owner, and for everyone that the reply
 claims no action the turn did not take.
 
@@ -119,10 +121,10 @@ def build_graph(app: App) -> StateGraph:
     me = first_name(profile.owner.name)
 
     # Nodes are async: LangGraph runs a sync node on a thread of the loop's executor, a hop each way.
-    async def retrieve(state: TwinState) -> dict[str, Any]:
-        principal = Principal.model_validate(state["principal"])
-        wanted = memory_wanted(principal)
-        found = await app.memory.asearch_kinds(state["question"], principal.audiences, wanted)
+    async def recall(question: str, principal: Principal) -> dict[str, Any]:
+        """What memory holds for the question, as this principal may see it (the search began as the
+        message arrived: Twin.prefetch)."""
+        found = await app.memory.asearch_kinds(question, principal.audiences, memory_wanted(principal))
         return {
             "facts": [_plain(h) for h in found["knowledge"]],
             "exemplars": [_plain(h) for h in found["exemplar"]],
@@ -154,14 +156,18 @@ def build_graph(app: App) -> StateGraph:
         return {"draft": draft.strip()}
 
     async def understand(state: TwinState) -> dict[str, Any]:
+        """Choose what to do; an answer from memory gets its memory here too (one graph step less a turn)."""
         principal = Principal.model_validate(state["principal"])
         pending = Question.model_validate(state["pending"]) if state.get("pending") else None
         choice = await choose(app, principal, read(state["question"], principal, profile), pending)
-        return {"choice": choice.model_dump(), "pending": choice.question.model_dump() if choice.question else None}
+        update = {"choice": choice.model_dump(), "pending": choice.question.model_dump() if choice.question else None}
+        if choice.skill == names.RECALL:
+            update |= await recall(state["question"], principal)
+        return update
 
     def after_understanding(state: TwinState) -> str:
         skill = state["choice"].get("skill", "")
-        return "retrieve" if skill == names.RECALL else ("act" if skill else "guard")
+        return "respond" if skill == names.RECALL else ("act" if skill else "guard")
 
     async def act(state: TwinState) -> dict[str, Any]:
         principal = Principal.model_validate(state["principal"])
@@ -254,13 +260,11 @@ def build_graph(app: App) -> StateGraph:
     graph = StateGraph(TwinState)
     graph.add_node("understand", understand)
     graph.add_node("act", act)
-    graph.add_node("retrieve", retrieve)
     graph.add_node("respond", respond)
     graph.add_node("guard", guard)
     graph.add_edge(START, "understand")
-    graph.add_conditional_edges("understand", after_understanding, ["act", "retrieve", "guard"])
+    graph.add_conditional_edges("understand", after_understanding, ["act", "respond", "guard"])
     graph.add_edge("act", "guard")
-    graph.add_edge("retrieve", "respond")
     graph.add_edge("respond", "guard")
     graph.add_edge("guard", END)
     return graph

@@ -11,7 +11,7 @@ import re
 
 from pydantic import BaseModel
 
-from persona.profile import Person, Profile
+from persona.profile import Profile
 
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # first names that are also everyday words: only a capitalised one is read as a name
@@ -37,18 +37,53 @@ class Named(BaseModel):
         return len(self.candidates) == 1
 
 
-def _names(person: Person) -> list[str]:
-    parts = person.name.split()
-    return list(dict.fromkeys([person.name, parts[0], *(parts[-1:] if len(parts) > 1 else [])]))
+def _names(name: str) -> list[str]:
+    """How a person may be called: the full name, the first name, the last name."""
+    parts = name.split()
+    return list(dict.fromkeys([name, parts[0], *(parts[-1:] if len(parts) > 1 else [])]))
 
 
-def _pattern(name: str) -> re.Pattern[str]:
-    flags = 0 if name.lower() in _WORDS else re.IGNORECASE
-    return re.compile(rf"(?<![\w@.]){re.escape(name)}(?:'s)?(?![\w@])", flags)
+class _NameIndex:
+    """Every way the profile's people (and the owner) may be named, in one pass over a text: a longest-
+    first alternation, case-blind except for names that are also everyday words."""
+
+    def __init__(self, profile: Profile):
+        everyone = [(profile.owner.name, profile.owner.emails[0])]
+        everyone += [(p.name, p.emails[0]) for p in profile.people if p.emails]
+        self.addresses: dict[str, list[str]] = {}
+        spelled: dict[str, str] = {}  # lower-case name -> as the profile writes it
+        for name, address in everyone:
+            for said in _names(name):
+                self.addresses.setdefault(said.lower(), [])
+                if address not in self.addresses[said.lower()]:
+                    self.addresses[said.lower()].append(address)
+                spelled.setdefault(said.lower(), said)
+        ordered = sorted(spelled.values(), key=len, reverse=True)
+        self.pattern = self._alternation([n for n in ordered if n.lower() not in _WORDS], re.IGNORECASE)
+        self.cased = self._alternation([n for n in ordered if n.lower() in _WORDS], 0)
+
+    @staticmethod
+    def _alternation(names: list[str], flags: int) -> re.Pattern[str] | None:
+        if not names:
+            return None
+        return re.compile(rf"(?<![\w@.])(?:{'|'.join(re.escape(n) for n in names)})(?='s\b|(?![\w@]))", flags)
+
+
+_INDEXES: dict[int, tuple[Profile, _NameIndex]] = {}  # by id, holding the profile so its id stays its own
+
+
+def _index(profile: Profile) -> _NameIndex:
+    kept = _INDEXES.get(id(profile))
+    if kept is None or kept[0] is not profile:
+        if len(_INDEXES) >= 16:
+            _INDEXES.pop(next(iter(_INDEXES)))
+        kept = _INDEXES[id(profile)] = (profile, _NameIndex(profile))
+    return kept[1]
 
 
 def people_named(profile: Profile, text: str) -> list[Named]:
     """Every person the text names, in order of mention; a full name wins over a first name inside it."""
+    index = _index(profile)
     found: list[Named] = []
     taken: list[range] = []
 
@@ -56,33 +91,15 @@ def people_named(profile: Profile, text: str) -> list[Named]:
         if any(start in r for r in taken):
             return
         taken.append(range(start, end))
-        known = next((n for n in found if set(n.candidates) == set(candidates)), None)
-        if known is None:
+        if not any(set(n.candidates) == set(candidates) for n in found):
             found.append(Named(said=said, start=start, candidates=candidates))
 
     for match in _ADDRESS.finditer(text):
         add(match.group(0), match.start(), match.end(), [match.group(0).lower()])
-    everyone = [(profile.owner.name, profile.owner.emails[0])] + [(p.name, p.emails[0]) for p in profile.people if p.emails]
-    by_name: dict[str, list[str]] = {}
-    for name, address in everyone:
-        for said in _names(Person(name=name)):
-            by_name.setdefault(said.lower(), [])
-            if address not in by_name[said.lower()]:
-                by_name[said.lower()].append(address)
-    # longest names first, so "Daan de Boer" is read before "Daan"
-    for said in sorted(by_name, key=len, reverse=True):
-        for match in _pattern(_display(said, everyone)).finditer(text):
-            add(match.group(0), match.start(), match.end(), by_name[said])
+    for pattern in (index.pattern, index.cased):
+        for match in pattern.finditer(text) if pattern else ():
+            add(match.group(0), match.start(), match.end(), index.addresses[match.group(0).lower()])
     return sorted(found, key=lambda n: n.start)
-
-
-def _display(lowered: str, everyone: list[tuple[str, str]]) -> str:
-    """The name as the profile writes it (its case decides whether a lower-case mention counts)."""
-    for name, _ in everyone:
-        for part in _names(Person(name=name)):
-            if part.lower() == lowered:
-                return part
-    return lowered
 
 
 def name_of(profile: Profile, address: str) -> str:

@@ -98,3 +98,19 @@ def test_answers_to_the_twins_questions(profile: Profile):
     assert completed.skill == "book_meeting" and completed.text == "Book a meeting with Sam Thursday at 3"
     assert answer_to(_asked(confirm=True), said("What's on tomorrow?")) is None  # a new request
     assert answer_to(_asked(), said("Cancel the budget sync")) is None
+
+
+def test_a_question_of_its_own_is_no_answer_to_the_twins_question(profile: Profile):
+    reading = read("Any news on the migration?", Principal.owner(profile), profile)
+    assert answer_to(_asked(), reading) is None
+    assert answer_to(_asked(), read("How about 30 minutes?", Principal.owner(profile), profile)) is not None
+
+
+def test_names_are_found_in_one_pass_whatever_the_number_of_people(profile: Profile):
+    from persona.skills.people import _index, people_named
+
+    many = profile.model_copy(update={"people": [*profile.people, *(
+        type(profile.people[0])(name=f"Person{n} Surname{n}", emails=[f"p{n}@x.example"]) for n in range(500))]})
+    named = people_named(many, "Ask Person7 and sam about Surname499's plan; not Will, but will")
+    assert [n.candidates for n in named] == [["p7@x.example"], ["sam@northwind.example"], ["p499@x.example"]]
+    assert _index(many) is _index(many)  # built once for a profile, not for every message
