@@ -87,7 +87,7 @@ def _picked(options: list[Option], reading: Reading) -> Option | None:
     return None
 
 
-def by_rules(reading: Reading, principal: Principal, allowed: list[Tool]) -> tuple[Choice | None, list[str]]:
+def by_rules(reading: Reading, principal: Principal, allowed: list[Tool], me: str) -> tuple[Choice | None, list[str]]:
     """The rules' choice when they are sure, else None and the weak candidates."""
     names_allowed = {t.name for t in allowed}
     if _PAST.match(reading.text.lower()):  # "did I book…?" asks, it does not order
@@ -97,7 +97,6 @@ def by_rules(reading: Reading, principal: Principal, allowed: list[Tool]) -> tup
         first = min(strong, key=lambda s: reading.positions.get(s, 0))
         return Choice(skill=first, args=rule_args(BY_NAME[first], reading).model_dump(), text=reading.text), []
     if reading.owner_only and not principal.is_owner:
-        me = "the owner"
         return Choice(skill=names.LEAVE_MESSAGE, args=rule_args(BY_NAME[names.LEAVE_MESSAGE], reading).model_dump(),
                       text=reading.text, because=f"I can't do that for {me} myself."), []
     weak = [s for s, sure in reading.cues.items() if sure is Sure.WEAK and s in names_allowed]
@@ -188,10 +187,8 @@ async def choose(app: Any, principal: Principal, reading: Reading, pending: Ques
         answered = answer_to(pending, reading)
         if answered is not None:
             return answered
-    decided, weak = by_rules(reading, principal, allowed)
+    decided, weak = by_rules(reading, principal, allowed, me)
     if decided is not None:
-        if decided.because:
-            decided.because = decided.because.replace("the owner", me)
         return decided
     if names.MESSAGES in weak and await asyncio.to_thread(_left_word, app, reading):
         return Choice(skill=names.MESSAGES, text=reading.text)  # "what did Kwame want?" and Kwame left a message

@@ -234,26 +234,29 @@ def build_graph(app: App) -> StateGraph:
                         blocked = UNSUPPORTED + ", ".join(sorted(invented))
         if blocked:
             why = "I don't have that detail" if blocked.startswith(UNSUPPORTED) else "that's not something I can share"
-            ask = f"I'm {me}'s assistant, and {why}. Shall I pass your question on to {me}?"
-            offer = Question(skill=names.LEAVE_MESSAGE, args={"text": state["question"]}, text=state["question"],
-                             ask=ask, confirm=True)
-            return ask, blocked, None if principal.is_owner else offer
+            return _offer(state, principal, why, blocked)
         answer, cut = truthful(draft, [], "")
+        claimed = "claims: " + "; ".join(c.sentence for c in cut) if cut else ""
         if answer:
-            return answer, ("claims: " + "; ".join(c.sentence for c in cut) if cut else ""), None
+            return answer, claimed, None
         # nothing usable: an empty answer, or one that only claimed or promised what did not happen
-        why = "claims: " + "; ".join(c.sentence for c in cut) if cut else ""
         if principal.is_owner:
-            return "I don't have an answer to that in what I know.", why, None
-        ask = f"I'm {me}'s assistant, and I don't have an answer to that. Shall I pass your question on to {me}?"
-        return ask, why, Question(skill=names.LEAVE_MESSAGE, args={"text": state["question"]}, text=state["question"],
-                                  ask=ask, confirm=True)
+            return "I don't have an answer to that in what I know.", claimed, None
+        return _offer(state, principal, "I don't have an answer to that", claimed)
+
+    def _offer(state: TwinState, principal: Principal, why: str, blocked: str) -> tuple[str, str, Question | None]:
+        """What someone else hears when the twin cannot answer: why, and an offer to pass the question on
+        (a yes leaves it as a message for the owner)."""
+        ask = f"I'm {me}'s assistant, and {why}. Shall I pass your question on to {me}?"
+        offer = Question(skill=names.LEAVE_MESSAGE, args={"text": state["question"]}, text=state["question"],
+                         ask=ask, confirm=True)
+        return ask, blocked, None if principal.is_owner else offer
 
     def _plain_answer(principal: Principal) -> str:
         """What stands when a reply claimed only things that did not happen."""
         if principal.is_owner:
-            return ("I haven't done anything about that. Tell me what to do, e.g. “book 30 minutes with Sam on"
-                    " Tuesday afternoon”, and I'll do it or ask you first.")
+            return ("I haven't done anything about that. To have me act, say what to do, e.g. “book 30 minutes"
+                    " with Sam on Tuesday afternoon”.")
         return (f"I can't promise that for {me}. I can ask {me} for a time if you tell me when suits you, or pass a"
                 " message on.")
 

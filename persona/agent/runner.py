@@ -24,6 +24,7 @@ class TwinReply(BaseModel):
     outcome: Outcome  # the reply's own delivery
     actions: list[Done] = []  # what the turn did or queued for the owner, with the gate's verdicts
     skill: str = ""  # which skill answered ("recall": from memory)
+    chosen_by: str = ""  # what chose it: rules, model, rules+model, answer (to the twin's question), default
     asks: bool = False  # the reply is a question the next message can answer
 
 
@@ -106,7 +107,8 @@ class Twin:
         text = state["answer"] if outcome.decision.verdict is Verdict.RUN else "I can't answer that here."
         return TwinReply(text=text, blocked=state.get("blocked", ""), outcome=outcome,
                          actions=[Done.model_validate(d) for d in state.get("done", [])],
-                         skill=state.get("choice", {}).get("skill", ""), asks=bool(state.get("pending")))
+                         skill=state.get("choice", {}).get("skill", ""), chosen_by=state.get("choice", {}).get("by", ""),
+                         asks=bool(state.get("pending")))
 
     async def history(self, event: Event) -> list[tuple[str, str]]:
         snapshot = await self.graph.aget_state({"configurable": {"thread_id": thread_id(event)}})

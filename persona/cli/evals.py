@@ -114,6 +114,7 @@ def eval_delegation(
     console.print(f"effects correct: [bold]{report.effects_accuracy:.0%}[/] ({report.effects_ok}/{report.cases}); "
                   f"replies correct: {report.replies_ok}/{report.cases}; false claims: [bold]{report.false_claims}[/]"
                   + (f"; [red]{report.errors} errors[/]" if report.errors else ""))
+    console.print("chosen by: " + ", ".join(f"{k} {v}" for k, v in sorted(report.chosen_by.items())), highlight=False)
     if out is not None:
         out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
 

@@ -16,6 +16,7 @@ import asyncio
 import re
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,6 +60,7 @@ class CaseResult(BaseModel):
     said: str
     reply: str = ""
     skill: str = ""
+    chosen_by: str = ""  # rules, model, rules+model, answer, default: how often the model decided
     effects: list[Effect] = []
     effects_ok: bool = False
     reply_ok: bool = False
@@ -84,6 +86,7 @@ class DelegationReport(BaseModel):
     replies_ok: int
     false_claims: int
     errors: int
+    chosen_by: dict[str, int]  # how the last turns' skills were chosen: rules, model, rules+model, answer, default
     by_category: dict[str, CategoryScore]
     results: list[CaseResult]
 
@@ -376,7 +379,7 @@ def _one(case: Case, cases: CaseFile, home: Home, llm: LLM, embedder: Embedder) 
         result.error = f"{type(exc).__name__}: {exc}"[:300]
         return result
     principal = Principal.resolve(app.profile, None if case.as_ == "owner" else case.as_)
-    result.reply, result.skill, result.effects = reply.text, reply.skill, effects
+    result.reply, result.skill, result.chosen_by, result.effects = reply.text, reply.skill, reply.chosen_by, effects
     problems = _judge_effects(case, effects, app, approvals, before)
     result.effects_ok = not problems
     lowered = reply.text.lower()
@@ -401,5 +404,6 @@ def _report(results: list[CaseResult]) -> DelegationReport:
     return DelegationReport(
         cases=len(results), effects_ok=sum(r.effects_ok for r in results), replies_ok=sum(r.reply_ok for r in results),
         false_claims=sum(len(r.false_claims) for r in results), errors=sum(bool(r.error) for r in results),
+        chosen_by=dict(Counter(r.chosen_by or "none" for r in results)),
         by_category=dict(sorted(categories.items())), results=results,
     )
