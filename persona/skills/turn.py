@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from persona.events import Action, ActionKind, Principal, Provenance, Verdict
+from persona.policy import decide
 
 if TYPE_CHECKING:
     from persona.app import App
@@ -80,11 +81,15 @@ class Turn:
         return self.app.profile.owner.name.split()[0]
 
     def submit(self, action: Action) -> Done:
-        """The one way a skill acts: through the gate, which decides, audits and (if allowed) executes."""
+        """The one way a skill acts: through the gate, which decides, audits and (if allowed) executes.
+        The channel that carries it out is opened only for an action the policy lets run now."""
         from persona.delivery import delivering
 
-        with delivering(self.app, action.kind):
+        if decide(action, self.app.profile).verdict is not Verdict.RUN:
             outcome = self.app.gate.submit(action)
+        else:
+            with delivering(self.app, action.kind):
+                outcome = self.app.gate.submit(action)
         return Done(id=action.id, kind=action.kind, verdict=outcome.decision.verdict, summary=action.summary,
                     receipt=outcome.receipt, reason=outcome.decision.reason)
 
