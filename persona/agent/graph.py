@@ -235,7 +235,7 @@ def build_graph(app: App) -> StateGraph:
         if blocked:
             why = "I don't have that detail" if blocked.startswith(UNSUPPORTED) else "that's not something I can share"
             return _offer(state, principal, why, blocked)
-        answer, cut = truthful(draft, [], "")
+        answer, cut = truthful(draft, [], "", sources=_shown(state))
         claimed = "claims: " + "; ".join(c.sentence for c in cut) if cut else ""
         if answer:
             return answer, claimed, None

@@ -10,7 +10,7 @@ or a plain answer replaces it.
 from __future__ import annotations
 
 from persona.events import ActionKind
-from persona.skills.claims import Claim, ClaimKind, action_claims, without_sentences
+from persona.skills.claims import Claim, ClaimKind, action_claims, sourced, without_sentences
 from persona.skills.turn import Done
 
 BACKS: dict[ActionKind, set[ClaimKind]] = {
@@ -25,15 +25,18 @@ BACKS: dict[ActionKind, set[ClaimKind]] = {
 _MIN_LEFT = 15  # characters a reply must keep after its false claims are cut
 
 
-def false_claims(text: str, done: list[Done], *, offered_times: bool = False) -> list[Claim]:
+def false_claims(text: str, done: list[Done], *, offered_times: bool = False, sources: str = "") -> list[Claim]:
     """The claims in `text` that `done` does not back. `offered_times`: the times in the text are the
-    solver's (a skill wrote them)."""
+    solver's (a skill wrote them). `sources`: what the model was shown; a deed said of the world ("the
+    cutover was moved to Sunday") that they hold is a fact, not the twin's claim."""
     ran = {kind for d in done if d.ran for kind in BACKS.get(d.kind, set())}
     waiting = {kind for d in done if d.waits for kind in BACKS.get(d.kind, set())}
     if any(d.waits for d in done):
         waiting.add("pass_on")  # something now waits for the owner: it was passed on
     false = []
     for claim in action_claims(text):
+        if not claim.own and claim.done and sources and sourced(claim.sentence, sources):
+            continue
         if claim.kind == "offer_time":
             backed = offered_times
         elif claim.done:
@@ -45,9 +48,10 @@ def false_claims(text: str, done: list[Done], *, offered_times: bool = False) ->
     return false
 
 
-def truthful(text: str, done: list[Done], fallback: str, *, offered_times: bool = False) -> tuple[str, list[Claim]]:
+def truthful(text: str, done: list[Done], fallback: str, *, offered_times: bool = False,
+             sources: str = "") -> tuple[str, list[Claim]]:
     """`text` without its false claims (or `fallback` when too little is left), and the claims cut."""
-    false = false_claims(text, done, offered_times=offered_times)
+    false = false_claims(text, done, offered_times=offered_times, sources=sources)
     if not false:
         return text, []
     kept = without_sentences(text, {c.sentence for c in false})

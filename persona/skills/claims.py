@@ -20,6 +20,7 @@ ClaimKind = Literal["book", "move", "cancel", "send", "invite", "pass_on", "reme
 _SUBJECT_DONE = (r"(?:i'?ve|i have|i|we'?ve|we have|it'?s|it is|that'?s|this is|it'?s been|has been|have been|"
                  r"was|were|is now|are now|all|you'?re|you are|she'?s|he'?s|they'?re)")
 _SUBJECT_WILL = r"(?:i'?ll|i will|i shall|let me|i'?m going to|i am going to|we'?ll|we will)"  # "I can…" offers
+_FIRST_PERSON = re.compile(r"i'?ve|i have|i|we'?ve|we have")
 _GAP = r"\s+(?:(?!not\b|never\b|no\b|yet\b)\w+\s+){0,3}?"  # "it is not booked" claims nothing
 _DONE_VERBS: dict[ClaimKind, str] = {
     "book": r"(?:booked|scheduled|set (?:it |this |that )?up|arranged|added (?:it |this |that )?to (?:your|the|my|her|his)"
@@ -74,6 +75,7 @@ class Claim:
     kind: ClaimKind
     done: bool  # said to have happened (else promised or offered)
     sentence: str
+    own: bool = True  # said of the twin itself ("I've booked"), not of the world ("the cutover was moved")
 
 
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"\n]*\"|^>.*$", re.MULTILINE)  # someone's words, or a quoted draft
@@ -103,8 +105,8 @@ def action_claims(text: str) -> list[Claim]:
         if (first := re.match(r"[\W_]*(\w+)", lowered)) and first.group(1) in _OPENING:
             claims.append(Claim(_OPENING[first.group(1)], True, sentence))
         for kind, verbs in _DONE_VERBS.items():
-            if re.search(rf"\b{_SUBJECT_DONE}{_GAP}{verbs}\b", lowered):
-                claims.append(Claim(kind, True, sentence))
+            if match := re.search(rf"\b({_SUBJECT_DONE}){_GAP}{verbs}\b", lowered):
+                claims.append(Claim(kind, True, sentence, own=bool(_FIRST_PERSON.fullmatch(match.group(1)))))
         for kind, verbs in _WILL_VERBS.items():
             if re.search(rf"\b{_SUBJECT_WILL}{_GAP}{verbs}\b", lowered):
                 claims.append(Claim(kind, False, sentence))
@@ -112,6 +114,12 @@ def action_claims(text: str) -> list[Claim]:
                                        or _LENGTH.search(lowered)):
             claims.append(Claim("offer_time", False, sentence))
     return claims
+
+
+def sourced(sentence: str, sources: str) -> bool:
+    """Whether what the sentence says is in `sources`: most of its words (of four letters or more) are."""
+    words = set(re.findall(r"[a-z0-9]{4,}", _QUOTED.sub(" ", sentence).lower()))
+    return bool(words) and len(words & set(re.findall(r"[a-z0-9]{4,}", sources.lower()))) >= 0.6 * len(words)
 
 
 def without_sentences(text: str, sentences: set[str]) -> str:

@@ -71,3 +71,14 @@ def test_unsourced_times_are_found_however_they_are_written():
     assert unsourced_times("See you on 15 December at 15:00; the form by Friday.", sources) == set()
     assert unsourced_times("We expect it by 18 December, around 9am, or next week.", sources) == {
         "18 December", "9am", "next week"}
+
+
+def test_a_fact_from_memory_is_no_claim_of_the_twins_own(agent_home):
+    from persona.memory.store import MemoryItem
+    from persona.profile import Audience
+
+    app, _ = make_app(agent_home, ["The cutover has been moved to Sunday 6 December. I've moved your 1:1 too."])
+    app.memory.add([MemoryItem.make("Decision: the cutover has been moved to Sunday 6 December.", "knowledge",
+                                    Audience.OWNER)])
+    reply = say(app, None, "What happened with the cutover date?")
+    assert reply.text == "The cutover has been moved to Sunday 6 December."  # the twin's own claim is cut
