@@ -46,7 +46,7 @@ AVAILABILITY = "availability"
 REQUEST_MEETING = "request_meeting"
 LEAVE_MESSAGE = "leave_message"
 
-_MEETING = (r"(?:meeting|meet|call|sync|catch[- ]?up|1:1|1-1|1on1|one[- ]on[- ]one|chat|coffee|lunch|session|"
+_MEETING = (r"(?:meeting|meet|mtg|call|sync|catch[- ]?up|1:1|1-1|1on1|one[- ]on[- ]one|chat|coffee|lunch|session|"
             r"review|demo|interview|appointment|standup|stand-up|workshop|huddle|check[- ]in|hold|slot|time|"
             r"focus(?: time| block)?|block|invite|sesh)")
 _LENGTH = (r"(?:\d+\s*(?:-\s*)?(?:m\b|min|mins|minutes?|h\b|hr|hrs|hours?)|half an hour|an hour|one hour|"
@@ -56,7 +56,7 @@ _DAYS = (r"(?:today|tonight|tomorrow|tmrw|tmr|monday|tuesday|wednesday|thursday|
          r"\bmon\b|\btue\b|\btues\b|\bwed\b|\bthu\b|\bthur\b|\bthurs\b|\bfri\b|weekend|this week|next week|"
          r"morning|afternoon|evening|\bam\b|\bpm\b|\d{1,2}(?::\d{2})?\s*(?:am|pm)|\d{1,2}:\d{2})")
 _WHEN = r"(?:" + _DAYS + r"|\d{1,2}(?::\d{2})?\s*(?:am|pm)|later|earlier|back|forward|next week)"
-_WITH = r"(?:with\b|w/)"
+_WITH = r"(?:with\b|w/|w\b)"
 _MAIL_NOUN = r"(?:note|line|message|mail|e-?mail|word|reminder|heads[- ]up|msg)"
 _DRAFT = r"(?:draft|reply|response|answer|mail|e-?mail|message|invite|invitation|request|meeting request)"
 _QUESTION = re.compile(
@@ -111,8 +111,9 @@ OWNER_CUES = [
          r"\bwhere (?:could|can|would) i (?:fit|squeeze|put)\b|\bdo i have (?:time|room|space|a gap) for\b"),
     _cue(FREE_TIME, Sure.STRONG, r"\b(?:is there|are there|any|do i have|have i got|got)\b[^.?!]*\b(?:gap|room|space|window"
          r"|opening|free slot|hole|breathing room)s?\b|\bwhere(?:'s| is)?\b[^.?!]*\b(?:room|space|gap|window)\b"),
-    _cue(FREE_TIME, Sure.STRONG, r"\b(?:is there|are there|any)\s+(?:a\s+|an\s+)?(?:day|days|time|morning|afternoon|"
-         r"evening|slot)s?\b[^.?!]*\b(?:could|can|free|fit|open|available)\b"),
+    _cue(FREE_TIME, Sure.STRONG, r"\b(?:is there|are there|any)\s+(?:any\s+|a\s+|an\s+)?(?:day|days|time|morning|afternoon|"
+         r"evening|slot)s?\b[^.?!]*\b(?:could|can|free|fit|open|available|nothing on|clear)\b"),
+    _cue(FREE_TIME, Sure.STRONG, r"^\s*(?:am i\s+)?free\b|\b(?:got|have|with)\s+nothing\s+on\b"),
     _cue(FREE_TIME, Sure.WEAK, r"\bfind me (?:an?|some|\d+)\b"),
     # the calendar, changed
     _cue(BOOK, Sure.STRONG, r"\b(?:book|schedule|set up|setup|arrange|organi[sz]e|pencil in|pencil|lock in|slot in|"
@@ -126,6 +127,10 @@ OWNER_CUES = [
          + _LENGTH + r"\s+(?:\w+\s+){0,2}?" + _WITH + r"\s+\w"),
     _cue(BOOK, Sure.STRONG, r"\b(?:find|get|grab|make|carve out)\b[^.?!]*\b(?:" + _LENGTH + r"|time|a slot)\b[^.?!]*\b"
          + _WITH + r"[^.?!]*\b" + _WHEN),
+    _cue(BOOK, Sure.STRONG, r"\b(?:pop|popping|stick|slot|squeeze|fit|put|book|pencil|get|block)\s+(?:me|us|something|"
+         r"some time|a (?:meeting|call|chat|slot)|(?:a |an )?" + _LENGTH + r"|it|\w+)?\s*in\s+(?:" + _WITH + r"|for|on|the|my|"
+         r"her|his)\b"),
+    _cue(BOOK, Sure.STRONG, r"^\s*(?:a\s+)?" + _MEETING + r"\s+" + _WITH + r"\s*\w+"),
     _cue(BOOK, Sure.WEAK, r"\b(?:meet|meeting|call|sync|catch up|1:1) " + _WITH),
     _cue(MOVE, Sure.STRONG, r"\b(?:move|push|reschedule|re-schedule|shift|postpone|bump|delay|rebook|re-book|slide|"
          r"swap)\b[^.?!]*\b(?:" + _MEETING + r"|" + _WHEN + r")"),
@@ -143,13 +148,13 @@ OWNER_CUES = [
          r"(?!from\b)\w"),
     _cue(WRITE_MAIL, Sure.STRONG, r"\b(?:tell|let)\s+\w+(?:\s+\w+)?\s+(?:know|that)\b|\b(?:tell|inform|notify|remind|"
          r"warn|thank|update|ask)\s+(?!me\b|you\b)\w+"),
-    _cue(REPLY_MAIL, Sure.STRONG, r"\b(?:reply|respond|write back|get back)\s+to\b|\b(?:reply|answer)\s+(?:\w+'s|her|his|"
+    _cue(REPLY_MAIL, Sure.STRONG, r"(?<!the )(?<!a )(?<!my )(?<!your )(?<!that )\b(?:reply|respond|write back|get back)\s+to\b|\b(?:reply|answer)\s+(?:\w+'s|her|his|"
          r"their)\b|^\s*(?:(?:ok|okay|please|pls|yes)[,\s]+)*(?:reply|answer)\b"),
     _cue(FORWARD_MAIL, Sure.STRONG, r"^\s*(?:(?:please|pls|can you|could you)\s+)?(?:forward|fwd|fw)\b|\b(?:forward|fwd)"
          r"\b[^.?!]*\b(?:mail|e-?mail|message|note|invoice|thread|it|this|that|them)\b[^.?!]*\bto\b"),
     _cue(FORWARD_MAIL, Sure.WEAK, r"\bpass (?:it|that|this|the [\w\s']*(?:mail|e-?mail|message)) (?:on |along )?to\b"),
     # the approvals queue
-    _cue(APPROVALS, Sure.STRONG, r"\b(?:approve|approval|approvals|reject|sign[- ]?off|pending|queued|"
+    _cue(APPROVALS, Sure.STRONG, r"\b(?:approve|approval|approvals|reject|sign[- ]?off on|pending|queued|"
          r"waiting (?:for|on) (?:me|my))\b"),
     _cue(APPROVALS, Sure.STRONG, r"\b(?:draft|reply|response|mail|e-?mail|invite|request)\s+(?:\w+\s+)?(?:looks|is|seems)"
          r"\s+(?:fine|good|great|ok|okay|right|perfect)\b"),
@@ -165,10 +170,12 @@ OWNER_CUES = [
     _cue(REMEMBER, Sure.STRONG, r"^\s*(?:please\s+|pls\s+)?(?:remember|note(?: down)?|make a note|take a note|"
          r"keep in mind|don'?t forget|jot down|save (?:this|that|a note)|for the record|fyi)\b(?!\s+(?:when|what|"
          r"who|where|if|whether)\b)"),
-    _cue(REMEMBER, Sure.STRONG, r"\b(?:remember|note|make a note|keep in mind) that\b"),
+    _cue(REMEMBER, Sure.STRONG, r"\b(?:remember|note|make a note|keep in mind) that\b|\b(?:add|make|take|put|pop|jot|"
+         r"leave)\s+(?:down\s+)?(?:a\s+|this\s+as\s+a\s+)?note\b|\bnote for the team\b"),
     _cue(BRIEF, Sure.STRONG, r"\b(?:brief|briefing|rundown|run-down|daily summary|morning summary|catch me up|"
          r"what did i miss|summary of (?:my|the|today)|overview of (?:my|the) day)\b"),
-    _cue(MESSAGES, Sure.STRONG, r"\b(?:messages?|notes?|word)\b[^.!]*\b(?:for me|left|waiting|from anyone)\b|"
+    _cue(MESSAGES, Sure.STRONG, r"\bdid\s+\w+\s+(?:leave|send)\s+(?:me\s+)?(?:anything|a message|a note|word|something)\b|"
+         r"\b(?:messages?|notes?|word)\b[^.!]*\b(?:for me|left|waiting|from anyone)\b|"
          r"\bdid (?:anyone|anybody|someone|somebody)\b[^.!]*\b(?:leave|call|write|message|ask|say|ping|get in touch)|"
          r"\bany(?:thing| new)?\s+(?:new\s+)?messages?\b|\bwho (?:called|wrote|asked|left|pinged|messaged)\b|"
          r"\bmy messages\b"),
@@ -180,6 +187,9 @@ OWNER_CUES = [
     _cue(CORRECT_TRIAGE, Sure.STRONG, r"\b(?:mails?|e-?mails?|newsletters?|notifications?|updates?|digests?|alerts?)\b"
          r"[^.?!]*\b(?:don'?t|doesn'?t|do not|does not|never|no)\s+(?:need|want|require)s?\b|\b(?:is|are)\s+(?:just\s+)?"
          r"(?:noise|spam|junk)\b"),
+    _cue(CORRECT_TRIAGE, Sure.STRONG, r"\b(?:stick|put|move|file|send|mark|treat)\b[^.?!]*\b(?:in|into|to|as)\s+(?:the\s+)?"
+         r"(?:ignore|ignored|spam|junk|not important)\b|\bfrom now on\b[^.?!]*\b(?:ignor\w*|spam|junk|not important)\b|"
+         r"\b(?:ignor\w*|spam|junk)\b[^.?!]*\bfrom now on\b"),
     _cue(CORRECT_TRIAGE, Sure.STRONG, r"\b(?:always|never|stop|don'?t)\s+(?:ignore|ignoring|show|showing|reply(?:ing)? "
          r"to|answer(?:ing)?|notify(?:ing)? me about|flag(?:ging)?|bother(?:ing)? me with|draft(?:ing)? replies to)\b|"
          r"\bmute\b"),
@@ -187,8 +197,12 @@ OWNER_CUES = [
 
 # What colleagues, contacts and strangers say. `{me}` is the owner's first name.
 OTHERS_CUES = [
-    _cue(REQUEST_MEETING, Sure.STRONG, r"\b(?:can|could|shall|may|should|would)\s+(?:we|i)\b[^.?!]*\b(?:meet|find|get|"
-         r"grab|book|schedule|set up|setup|have|catch up|chat|talk|sync|squeeze|steal|borrow)\b"),
+    _cue(REQUEST_MEETING, Sure.STRONG, r"\b(?:can|could|shall|may|should|would)\s+(?:we|i|{me} and i|i and {me})\b[^.?!]*\b"
+         r"(?:meet|find|get|grab|book|schedule|set up|setup|have|catch up|chat|talk|sync|squeeze|steal|borrow|sit down|"
+         r"get together|go over|run through)\b"),
+    _cue(REQUEST_MEETING, Sure.STRONG, r"\b(?:pop|stick|slot|squeeze|fit|put|book|pencil|get)\s+(?:me|us|something|"
+         r"some time|(?:a |an )?" + _LENGTH + r"|a (?:meeting|call|chat|slot))?\s*in\s+(?:" + _WITH + r"\s*)?(?:{me}|her|him|"
+         r"them|with|for|on)\b"),
     _cue(REQUEST_MEETING, Sure.STRONG, r"\b(?:book|schedule|set up|setup|arrange|put|pencil|find|grab|get|request|"
          r"reserve|organi[sz]e)\b[^.?!]*\b" + _MEETING + r"\b"),
     _cue(REQUEST_MEETING, Sure.STRONG, r"\b(?:i'?d|i would|we'?d|we would) (?:like|love|want) to (?:meet|talk|chat|"

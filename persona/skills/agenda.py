@@ -95,7 +95,10 @@ def agenda(turn: Turn, args: AgendaArgs) -> Outcome:
         found = find_events(turn.app.calendar, turn.app.profile, args.meeting or turn.text, turn.now)
         if found.events and found.clear:
             event = found.events[0]
-            return Outcome(reply=f"{describe(event, turn.app.profile.zone)}." + _with(turn, event))
+            day = event.start.astimezone(turn.app.profile.zone).date()
+            others = [e for e in _events(turn, [day]) if e.uid != event.uid or e.start != event.start]
+            rest = ("\nAlso that day:\n" + "\n".join(_line(turn, e, people=True) for e in others)) if others else ""
+            return Outcome(reply=f"{describe(event, turn.app.profile.zone)}." + _with(turn, event) + rest)
         if found.events:
             listed = "; ".join(describe(e, turn.app.profile.zone) for e in found.events[:3])
             return Outcome(reply=f"Several meetings could be meant: {listed}.")
@@ -175,11 +178,21 @@ def free_time(turn: Turn, args: FreeTimeArgs) -> Outcome:
         clash = [e for e in turn.app.calendar.events(window.start, window.end) if e.busy]
         why = f" ({', '.join(describe(e, zone) for e in clash)})" if clash else " (outside your working hours)"
         return Outcome(reply=f"No: {start:%A %-d %B}, {start:%H:%M}–{end:%H:%M} is taken{why}.")
+    taken = _busy_lines(turn, windows, redact=False)
     if not gaps:
         need = f" {length} minutes" if length else ""
-        return Outcome(reply=f"You have no free{need} time then within your working hours.")
+        return Outcome(reply=f"You have no free{need} time then within your working hours.{taken}")
     need = f" (at least {length} minutes)" if length else ""
-    return Outcome(reply=f"You're free{need}:\n{_gap_lines(turn, gaps)}")
+    return Outcome(reply=f"You're free{need}:\n{_gap_lines(turn, gaps)}{taken}")
+
+
+def _busy_lines(turn: Turn, windows: list[Interval], *, redact: bool) -> str:
+    """What fills the asked windows, as the asker may see it ("" when nothing does)."""
+    events = {(e.uid, e.start): e for w in windows for e in turn.app.calendar.events(w.start, w.end) if e.busy}
+    shown = redact_for(turn.principal, list(events.values())) if redact else list(events.values())
+    if not shown:
+        return ""
+    return "\nBusy:\n" + "\n".join(_line(turn, e, people=False) for e in sorted(shown, key=lambda e: e.start))
 
 
 def availability(turn: Turn, args: FreeTimeArgs) -> Outcome:
@@ -194,10 +207,7 @@ def availability(turn: Turn, args: FreeTimeArgs) -> Outcome:
         state = "free" if free else "not free"
         return Outcome(reply=f"{me} is {state} on {start:%A %-d %B}, {start:%H:%M}–{end:%H:%M}."
                              + (" Shall I ask for that time?" if free else ""))
-    busy = redact_for(turn.principal, [e for w in windows for e in turn.app.calendar.events(w.start, w.end)])
-    shown = "" if not busy else "\nBusy:\n" + "\n".join(_line(turn, e, people=False) for e in
-                                                       sorted({(e.start, e.summary): e for e in busy}.values(),
-                                                              key=lambda e: e.start))
+    shown = _busy_lines(turn, windows, redact=True)
     if not gaps:
         return Outcome(reply=f"{me} has no free time then within working hours.{shown}")
     return Outcome(reply=f"{me} is free:\n{_gap_lines(turn, gaps)}{shown}\nI can ask {me} to hold one of those for you.")

@@ -17,10 +17,11 @@ from pydantic import BaseModel, Field
 
 from persona.channels.email.base import OutgoingMail
 from persona.events import Action, ActionKind, Provenance, Source, Verdict
+from persona.profile import Profile
 from persona.skills.claims import action_claims, unsourced_times
 from persona.skills.draft_reply import greeting_hint, holding_reply, reply_message_id
 from persona.skills.mailbox import MailState, find_mail
-from persona.skills.people import name_of, people_named, resolve
+from persona.skills.people import Named, name_of, people_named, resolve
 from persona.skills.prompt import first_name, persona_prefix
 from persona.skills.turn import Done, Outcome, Question, Turn
 
@@ -227,13 +228,15 @@ def reply_mail(turn: Turn, args: ReplyMailArgs) -> Outcome:
 
 def forward_mail(turn: Turn, args: ForwardMailArgs) -> Outcome:
     profile = turn.app.profile
-    said = args.to or [n.said for n in people_named(profile, _after_to(turn.text))]
+    said = args.to or [n.said for n in _forward_to(profile, turn.text)]
     to, unclear = resolve(profile, said, leave_out=set(profile.owner.emails))
     if unclear or not to:
         ask = unclear or "Who should I forward it to?"
         return Outcome(reply=ask, question=Question(skill="forward_mail", args=args.model_dump(), text=turn.text,
                                                     ask=ask))
-    found = _which_mail(turn, _before_to(turn.text) if not args.mail else "", args.mail or _before_to(turn.text))
+    recipients = _forward_to(profile, turn.text)
+    about = turn.text[: recipients[0].start] if recipients else turn.text  # "Forward Priya's mail about X" to Liam
+    found = _which_mail(turn, about if not args.mail else "", args.mail or about)
     if isinstance(found, Outcome):
         return found
     message_id, state = found
@@ -259,14 +262,6 @@ def forward_mail(turn: Turn, args: ForwardMailArgs) -> Outcome:
     return Outcome(reply=f"I can't forward that: {send.reason}.", done=done)
 
 
-_TO_SPLIT = re.compile(r"\s(?:to|over to|on to)\s(?!(?:say|tell|ask|let|me\b))", re.IGNORECASE)
-
-
-def _after_to(text: str) -> str:
-    parts = _TO_SPLIT.split(text)
-    return parts[-1] if len(parts) > 1 else ""
-
-
-def _before_to(text: str) -> str:
-    parts = _TO_SPLIT.split(text)
-    return parts[0] if len(parts) > 1 else text
+def _forward_to(profile: Profile, text: str) -> list[Named]:
+    """Who a forward goes to: the people the text names right after "to" ("… to Liam? He needs to …")."""
+    return [n for n in people_named(profile, text) if re.search(r"\b(?:to|over to|on to)\s+$", text[: n.start])]

@@ -81,7 +81,7 @@ _PARTS = [
 ]
 _PART_NAMES = {(6 * 60, 12 * 60): "morning", (12 * 60, 18 * 60): "afternoon", (17 * 60, 22 * 60): "evening"}
 _INTENT = re.compile(
-    r"\b(meet(?:ing)?|call|chat|sync|catch[- ]?up|talk|coffee|1:1|one[- ]on[- ]one|session|demo|"
+    r"\b(meet(?:ing)?|mtg|call|chat|sync|catch[- ]?up|talk|coffee|1:1|one[- ]on[- ]one|session|demo|"
     r"interview|appointment|zoom|hangout|standup|get together|walk ?through|review|lunch|breakfast|dinner|"
     r"drinks)\b"
 )
@@ -182,6 +182,7 @@ def parse_meeting_request(
 
     `length_known`: the caller has the length (a meeting being moved, free time looked for), so a
     text without one is not asked about; it gets DEFAULT_MINUTES, marked defaulted."""
+    text = spoken_times(text)
     lowered = text.lower()
     zone = _named_zone(text) or zone
     today = sent_at.astimezone(zone).date()
@@ -212,6 +213,32 @@ def parse_meeting_request(
     if problem:
         return _clarify(base, problem)
     return base.model_copy(update={"windows": windows, "part_of_day": _common_part(windows)})
+
+
+_HOURS = {w: n for n, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split(), 1)}
+_SPOKEN = re.compile(r"\b(?:(?P<half>half)(?:\s+past)?|(?P<quarter>quarter)\s+(?P<dir>past|to))\s+(?P<h>\d{1,2}|"
+                     + "|".join(_HOURS) + r")(?:\b|(?=[ap]\.?m))(?!\s*(?:minutes?|mins?|hours?|h)\b)(?P<ap>\s*[ap]\.?m\.?)?",
+                     re.IGNORECASE)
+
+
+def spoken_times(text: str) -> str:
+    """Clock times as people say them, as the rules read them: "half two" -> "2:30" (British: half past),
+    "quarter past ten" -> "10:15", "quarter to three" -> "2:45"."""
+
+    def clock(match: re.Match[str]) -> str:
+        raw = match["h"].lower()
+        hour = int(raw) if raw.isdigit() else _HOURS[raw]
+        if not 1 <= hour <= 12:
+            return match.group(0)
+        if match["half"]:
+            hour, minute = hour, 30
+        elif match["dir"].lower() == "past":
+            minute = 15
+        else:
+            hour, minute = (hour - 2) % 12 + 1, 45
+        return f"{hour}:{minute:02d}" + (match["ap"] or "")
+
+    return _SPOKEN.sub(clock, text)
 
 
 def days_in(text: str, today: date, zone: ZoneInfo) -> list[date]:

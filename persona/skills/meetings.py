@@ -9,7 +9,7 @@ reply says what the gate decided, never more.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -82,10 +82,12 @@ class RequestArgs(BaseModel):
 
 
 # --- shared pieces ------------------------------------------------------------------------------
-def _when(turn: Turn, words: str, minutes: int | None, *, length_known: bool = False) -> MeetingConstraints:
+def _when(turn: Turn, words: str, minutes: int | None, *, length_known: bool = False,
+          said_at: datetime | None = None) -> MeetingConstraints:
+    """The constraints the words say; `said_at`: the moment days are counted from (default now)."""
     profile = turn.app.profile
     text = _anchored(turn, words or turn.text)
-    constraints = parse_meeting_request(text, turn.now, profile.zone, owner_emails=profile.owner.emails,
+    constraints = parse_meeting_request(text, said_at or turn.now, profile.zone, owner_emails=profile.owner.emails,
                                         length_known=length_known or minutes is not None)
     if minutes is not None:
         constraints = constraints.model_copy(update={"duration_minutes": minutes, "duration_defaulted": False})
@@ -323,7 +325,10 @@ def move_meeting(turn: Turn, args: MoveArgs) -> Outcome:
         today = turn.now.astimezone(zone).date()
         if not days_in(to, today, zone):  # "to 16:00", "to the afternoon": the meeting's own day
             to = f"{to} on {event.start.astimezone(zone):%-d %B}"
-        constraints = _when(turn, to, length, length_known=True)
+        # "my 1:1 next week … to the Wednesday": a weekday is counted in the meeting's own week
+        local = event.start.astimezone(zone)
+        week_before = datetime.combine(local.date() - timedelta(days=local.weekday() + 1), time(12), zone)
+        constraints = _when(turn, to, length, length_known=True, said_at=max(turn.now, week_before))
         if constraints.needs_clarification:
             return Outcome(reply=constraints.question)
         slots = free_slots(turn.app, constraints, turn.now, limit=40, per_day=None, ignore=event)

@@ -19,9 +19,10 @@ from persona.skills.people import people_named
 from persona.skills.turn import Outcome, Turn
 
 _PREFIX = re.compile(
-    r"^\s*(?:please\s+|pls\s+|can you\s+|could you\s+)?(?:remember|note(?: down)?|make a note(?: of)?|take a note|"
-    r"keep in mind|don'?t forget|jot down|save (?:this|that|a note)|for the record|fyi)"
-    r"(?:\s+(?:for|to) the (?:team|colleagues))?(?:\s+that)?\s*[:,\-–]?\s*",
+    r"^\s*(?:(?:please|pls|can you|could you|would you|kindly)\s+)*(?:remember|note(?: down)?|make a note(?: of)?|"
+    r"take a note|keep in mind|don'?t forget|jot down|save (?:this|that|a note)|for the record|fyi|"
+    r"(?:add|make|take|put|pop|jot|leave)\s+(?:down\s+)?(?:a\s+)?note(?: of)?)"
+    r"(?:\s+(?:for|to) (?:the )?(?:team|colleagues|me|myself))?(?:\s+that)?\s*[:,\-–]?\s*",
     re.IGNORECASE,
 )
 _TEAM = re.compile(

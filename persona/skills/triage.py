@@ -196,11 +196,11 @@ _NOT_NAMES = {"mail", "mails", "email", "emails", "always", "never", "from", "th
 def _sender_named(app: App, text: str) -> str:
     """The sender of handled mail that the text names by its sender's name or its subject's words ("Fintech
     Weekly is noise"): the address with the most of the text's capitalised words, if one stands out."""
-    words = {w.lower().removesuffix("'s") for w in re.findall(r"\b\w[\w'-]{2,}", text)} - _NOT_NAMES
+    words = {w.removesuffix("'s") for w in re.findall(r"[a-z0-9][a-z0-9']{2,}", text.lower())} - _NOT_NAMES
     scores: dict[str, float] = {}
     for _, state in handled(app.store):
         name = state.mail.from_name if state.mail else ""
-        seen = set(re.findall(r"[\w'-]+", f"{name} {state.subject} {state.sender}".lower()))
+        seen = set(re.findall(r"[a-z0-9]+", f"{name} {state.subject} {state.sender}".lower()))
         scores[state.sender] = max(scores.get(state.sender, 0), len(words & seen))
     if _BULK_WORDS.search(text):  # "the newsletter", "their updates": of two senders, the one that mails lists
         for sender in scores:
