@@ -36,7 +36,7 @@ class RecallArgs(BaseModel):
 class Tool:
     name: str
     args: type[BaseModel]
-    run: Callable[[Turn, BaseModel], Outcome] | None  # None: the graph's own recall path
+    run: Callable[..., Outcome] | None  # (turn, args, **context) -> Outcome; None: the graph's own recall path
     who: frozenset[Role]
     acts: bool
     offer: str  # "book that meeting": what the twin offers to do when it asks first
@@ -95,5 +95,4 @@ def run(tool: Tool, turn: Turn, args: BaseModel, **extra: object) -> Outcome:
     """Run a tool for the turn's principal, who must be one it is for."""
     if turn.principal.role not in tool.who or tool.run is None:
         raise PersonaError(f"{tool.name} is not available to {turn.principal.role.value}")
-    return tool.run(turn, tool.args.model_validate(args.model_dump() if isinstance(args, BaseModel) else args),
-                    **extra)  # type: ignore[call-arg]
+    return tool.run(turn, tool.args.model_validate(args.model_dump()), **extra)

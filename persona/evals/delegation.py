@@ -37,7 +37,7 @@ from persona.memory.embedding import Embedder
 from persona.profile import load_profile, save_profile
 from persona.settings import Settings
 from persona.skills.mailbox import MailState, kept
-from persona.store import MessageForOwner
+from persona.store import Approval, MessageForOwner
 
 EFFECT_KINDS = {"create_event", "move_event", "cancel_event", "send_mail", "forward_mail", "leave_message",
                 "remember", "correct_triage"}
@@ -162,7 +162,7 @@ class _Recorder:
         self.effects: list[Effect] = []
         self.on = False
         gate = app.gate
-        submit, approve, reject = gate.submit, gate.approve, gate.reject
+        submit = gate.submit
 
         def recording_submit(action: Action):
             outcome = submit(action)
@@ -171,21 +171,19 @@ class _Recorder:
                                            targets=action.targets, payload=action.payload))
             return outcome
 
-        def recording_approve(approval_id: str, **kw):
-            result = approve(approval_id, **kw)
-            if self.on:
-                self.effects.append(Effect(kind="approve", verdict="run", approval=result.id,
-                                           targets=result.action.targets, payload=result.action.payload))
-            return result
+        def recording(kind: str, decide: Callable[..., Approval]) -> Callable[..., Approval]:
+            def decided(approval_id: str, **kw: Any) -> Approval:
+                result = decide(approval_id, **kw)
+                if self.on:
+                    self.effects.append(Effect(kind=kind, verdict="run", approval=result.id,
+                                               targets=result.action.targets, payload=result.action.payload))
+                return result
 
-        def recording_reject(approval_id: str, **kw):
-            result = reject(approval_id, **kw)
-            if self.on:
-                self.effects.append(Effect(kind="reject", verdict="run", approval=result.id,
-                                           targets=result.action.targets, payload=result.action.payload))
-            return result
+            return decided
 
-        gate.submit, gate.approve, gate.reject = recording_submit, recording_approve, recording_reject  # type: ignore[method-assign]
+        gate.submit = recording_submit  # type: ignore[method-assign]
+        gate.approve = recording("approve", gate.approve)  # type: ignore[method-assign]
+        gate.reject = recording("reject", gate.reject)  # type: ignore[method-assign]
 
 
 async def _turn(twin, app: App, address: str | None, text: str, session: str):

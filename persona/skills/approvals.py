@@ -8,6 +8,7 @@ about, never guessed. Approving carries the action out through the gate, like th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -100,7 +101,7 @@ def _match(turn: Turn, items: list[Approval], words: str, recent: list[str]) -> 
     return [a for s, a in scored if s == best]
 
 
-def approvals(turn: Turn, args: ApprovalArgs, *, recent: list[str] = ()) -> Outcome:  # type: ignore[assignment]
+def approvals(turn: Turn, args: ApprovalArgs, *, recent: Sequence[str] = ()) -> Outcome:
     """`recent`: ids of what this conversation queued, for "send it" and "go ahead"."""
     store = turn.app.store
     items = [a for a in store.approvals("pending") if a.action.kind is not ActionKind.SAVE_DRAFT]
