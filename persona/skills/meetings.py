@@ -171,9 +171,10 @@ def _options(turn: Turn, slots: list[Slot], args: BaseModel) -> list[Option]:
     return [Option(label=_short(turn, s), args=args.model_dump() | {"start": s.start.isoformat()}) for s in slots]
 
 
-def _verdict_words(done: Done, *, owner: str) -> str:
+def _verdict_words(done: Done) -> str:
+    """What the gate made of an owner's change that did not run at once."""
     if done.verdict is Verdict.APPROVE:
-        return f"it waits for {owner}'s approval ({done.id[:8]})"
+        return f"it waits for your approval ({done.id[:8]})"
     return f"it was refused: {done.reason}"
 
 
@@ -207,9 +208,9 @@ def book_meeting(turn: Turn, args: BookArgs) -> Outcome:
         summary=f"meeting “{title}”{with_whom} on {_span(turn, slot)}",
     ))
     if not done.ran:
-        return Outcome(reply=f"I proposed “{title}”{with_whom} on {_span(turn, slot)}; {_verdict_words(done, owner='your')}.",
+        return Outcome(reply=f"I proposed “{title}”{with_whom} on {_span(turn, slot)}; {_verdict_words(done)}.",
                        done=[done])
-    others = [s for s in slots[1:]]
+    others = slots[1:]
     also = f" Also free then: {', '.join(_short(turn, s) for s in others)}." if others and not args.start else ""
     guests = f", with {_names(turn, attendees)} as {'attendee' if len(attendees) == 1 else 'attendees'}" if attendees else ""
     return Outcome(reply=f"Booked “{title}” on {_span(turn, slot)} in your calendar{guests}.{also}", done=[done])
@@ -348,7 +349,7 @@ def move_meeting(turn: Turn, args: MoveArgs) -> Outcome:
         summary=f"move {old} to {_span(turn, slot)}",
     ))
     if not done.ran:
-        return Outcome(reply=f"Moving {old} to {_span(turn, slot)}: {_verdict_words(done, owner='your')}.", done=[done])
+        return Outcome(reply=f"Moving {old} to {_span(turn, slot)}: {_verdict_words(done)}.", done=[done])
     return Outcome(reply=f"Moved {old} to {_span(turn, slot)}.", done=[done])
 
 
@@ -380,7 +381,7 @@ def cancel_meeting(turn: Turn, args: CancelArgs) -> Outcome:
     ))
     one = " (only this occurrence; the series goes on)" if event.recurrence_id else ""
     if not done.ran:
-        return Outcome(reply=f"Cancelling {describe(event, zone)}: {_verdict_words(done, owner='your')}.", done=[done])
+        return Outcome(reply=f"Cancelling {describe(event, zone)}: {_verdict_words(done)}.", done=[done])
     return Outcome(reply=f"Cancelled {describe(event, zone)}{one}.", done=[done])
 
 

@@ -315,3 +315,17 @@ def test_cancelling_by_a_person_alone_asks_which_when_several_meetings_have_them
     assert [a.kind for a in picked.actions] == [ActionKind.CANCEL_EVENT] and "Budget sync" in picked.text
     named = say(app, None, "Cancel my 1:1 with Sam tomorrow", session="other")
     assert named.actions and "1:1 Dana / Sam" in named.text
+
+
+def test_an_owner_change_a_rule_holds_back_says_so_in_plain_words(agent_home):
+    """A booking whose attendee came from someone else's text waits; the reply says it waits for you."""
+    from persona.events import Principal, Provenance, Source
+    from persona.skills import meetings
+    from persona.skills.turn import Turn
+
+    app, _ = make_app(agent_home)
+    turn = Turn(app=app, principal=Principal.owner(app.profile), provenance=Provenance(source=Source.KNOWN_PERSON),
+                text="Book 30 minutes with Sam on Friday afternoon", event_id="e", channel="chat", session="s", now=NOW)
+    outcome = meetings.book_meeting(turn, meetings.BookArgs(people=["Sam"]))
+    assert outcome.done[0].verdict is Verdict.APPROVE
+    assert "it waits for your approval" in outcome.reply and "your's" not in outcome.reply
