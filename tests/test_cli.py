@@ -14,7 +14,7 @@ PERSONA = [sys.executable, "-m", "persona"]
 
 def run(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PERSONA_HOME": str(home), "COLUMNS": "200"}
-    proc = subprocess.run([*PERSONA, *args], capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run([*PERSONA, *args], check=False, capture_output=True, text=True, env=env, timeout=300)
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
@@ -74,3 +74,11 @@ def test_audit_verify_reports_tampering(tmp_path: Path):
 def test_help_explains(tmp_path: Path, args):
     out = run(tmp_path, *args).stdout
     assert "Usage" in out and len(out.splitlines()) > 5
+
+
+@pytest.mark.parametrize("args", [["nosuchcmd"], ["invite"], ["audit", "--limit", "x"], ["approvals", "--bogus"]])
+def test_a_usage_mistake_is_one_line_with_exit_code_2(tmp_path: Path, args):
+    proc = run(tmp_path, *args, check=False)
+    output = (proc.stdout + proc.stderr).splitlines()
+    assert proc.returncode == 2 and len(output) == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in output[0] and "--help" in output[0]

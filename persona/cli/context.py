@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
-import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from persona.app import App
 from persona.errors import PersonaError
@@ -30,13 +31,28 @@ def app_from(ctx: typer.Context) -> App:
     return app
 
 
+def _exit_with(message: str, code: int) -> NoReturn:
+    """One red line on stderr, never wrapped (a script or a narrow terminal still sees one line), then exit."""
+    err_console.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def _usage_hint(exc: typer.TyperException) -> str:
+    """Where to read how the command is used: usage errors carry the context of the command they are about."""
+    ctx = getattr(exc, "ctx", None)
+    return f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+
+
 def run_guarded(cli: typer.Typer) -> None:
-    """Errors meant for users print as one red line with exit code 1; Ctrl-C exits 130."""
+    """Errors meant for users print as one line: exit code 1, or 2 for a usage mistake; Ctrl-C exits 130.
+
+    typer vendors its own click (typer._click, since 0.26) and raises that click's exceptions; since
+    0.27.2 they all derive from the public typer.TyperException. The `click` package is not what typer raises.
+    """
     try:
         cli(standalone_mode=False)
     except PersonaError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(1)
+        _exit_with(str(exc), 1)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
@@ -45,6 +61,8 @@ def run_guarded(cli: typer.Typer) -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:
+        message = exc.format_message()
+        if not message:  # a group called without a command: typer has printed its help already
+            sys.exit(exc.exit_code)
+        _exit_with(message.rstrip(".") + (_usage_hint(exc) if exc.exit_code == 2 else ""), exc.exit_code)
