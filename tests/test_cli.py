@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from persona.events import Action, ActionKind, Decision, Principal, Verdict
+from persona.home import Home
+from persona.profile import Profile
+from persona.store import StateStore
+
 PERSONA = [sys.executable, "-m", "persona"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PERSONA_HOME": str(home), "COLUMNS": "200"}
+def run(home: Path, *args: str, check: bool = True, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PERSONA_HOME": str(home), "COLUMNS": str(columns)}
     proc = subprocess.run([*PERSONA, *args], check=False, capture_output=True, text=True, env=env, timeout=300)
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -82,3 +90,83 @@ def test_a_usage_mistake_is_one_line_with_exit_code_2(tmp_path: Path, args):
     output = (proc.stdout + proc.stderr).splitlines()
     assert proc.returncode == 2 and len(output) == 1, proc.stdout + proc.stderr
     assert "Traceback" not in output[0] and "--help" in output[0]
+
+
+def _queue_approval(home: Home, profile: Profile, target: str) -> str:
+    """A send waiting for the owner, as the gate would queue it."""
+    action = Action(kind=ActionKind.SEND_MAIL, requested_by=Principal.owner(profile), targets=[target],
+                    summary=f"send reply to {target}: Re: Rollback on Sunday – what's my part in the cutover plan?")
+    StateStore(home.state_db).enqueue_approval(action, Decision(verdict=Verdict.APPROVE, reason="a colleague's mail"))
+    return action.id
+
+
+def test_approvals_list_exists_and_lists(home: Home, profile: Profile):
+    approval_id = _queue_approval(home, profile, "sam@northwind.example")
+    listed = run(home.root, "approvals", "list")
+    assert approval_id[:8] in listed.stdout
+    assert approval_id in run(home.root, "approvals", "list", "--all", "--json").stdout
+
+
+def test_tables_fit_80_columns_without_cutting_ids_or_addresses(home: Home, profile: Profile):
+    long_address = "konstantin.wojciechowski@northwind.example"
+    approval_id = _queue_approval(home, profile, long_address)
+    narrow = run(home.root, "approvals", columns=80).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    assert approval_id[:8] in narrow and long_address in narrow and "…" not in narrow
+    wide = run(home.root, "approvals", "--wide", columns=80).stdout
+    assert "why it waits" in wide and max(len(line) for line in wide.splitlines()) <= 80
+
+
+def test_inbox_table_at_80_columns_keeps_whole_words(tmp_path: Path):
+    from rich.console import Console
+
+    from persona.agent.inbox import InboxReport, MailOutcome
+    from persona.cli.render import inbox_table
+
+    report = InboxReport(outcomes=[MailOutcome(
+        message_id="<2396de7df2a3f564b0d6@northwind.example>", sender="tomasz.nowak@northwind.example",
+        subject="Time to go over the cutover?", label="respond", reason="a direct question from a colleague",
+        did="draft saved; send awaits approval 25be2bd5")])
+    console = Console(width=80, record=True, file=(tmp_path / "out.txt").open("w"))
+    console.print(inbox_table(report))
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80 and "…" not in text
+    assert "Time to go over the" in text and "25be2bd5" in text  # wrapped in phrases, not a word a line
+    assert "<2396de7df2a3f564b0d6@northwind.example>" in text  # whole: `inbox correct` needs it
+
+
+def _named_commands() -> set[str]:
+    """Every `persona ...` a user is told to run: in README.md, and in the strings the code prints (not
+    in docstrings, which are for developers)."""
+    texts = [(ROOT / "README.md").read_text(encoding="utf-8")]
+    for path in (ROOT / "persona").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        texts += [node.value for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    mention = re.compile(r"(?:^|`)persona((?: [a-z][a-z-]*){1,2})", re.MULTILINE)
+    return {"persona" + m.group(1) for text in texts for m in mention.finditer(text)}
+
+
+def test_every_command_the_program_names_exists():
+    import typer.main
+
+    from persona.cli import _register, cli
+
+    if not cli.registered_commands:
+        _register()
+    root = typer.main.get_command(cli)
+    missing = []
+    for named in _named_commands():
+        command = root
+        for word in named.split()[1:]:
+            subcommands = getattr(command, "commands", None)
+            if subcommands is None:
+                break  # a command: the rest are its arguments
+            if word not in subcommands:  # after a group, a word is always read as a command name
+                missing.append(named)
+                break
+            command = subcommands[word]
+    assert not missing, missing

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -14,6 +14,10 @@ from persona.errors import PersonaError
 
 console = Console()
 err_console = Console(stderr=True)
+
+# Options every list command takes.
+AsJson = Annotated[bool, typer.Option("--json", help="Print them as JSON.")]
+Wide = Annotated[bool, typer.Option("--wide", help="Show every column, however narrow the terminal.")]
 
 
 def print_json(value: object) -> None:

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.table import Table
 
 from persona.app import App
-from persona.cli.context import app_from, console, print_json
+from persona.cli.context import AsJson, Wide, app_from, console, print_json
 from persona.errors import PersonaError
 from persona.events import Event, Principal, Provenance
 from persona.profile import Audience, Owner, Profile, load_profile, save_profile
@@ -153,19 +152,15 @@ def chat(
     asyncio.run(loop())
 
 
-approvals_cli = typer.Typer(help="What waits for the owner: list, show, approve (optionally edited), reject.",
-                            no_args_is_help=False, invoke_without_command=True)
+approvals_cli = typer.Typer(help="What waits for the owner: list (the default), show, approve (optionally edited), "
+                                 "reject.", no_args_is_help=False, invoke_without_command=True)
+AllApprovals = Annotated[bool, typer.Option("--all", help="Include decided ones.")]
 
 
-@approvals_cli.callback()
-def approvals_list(
-    ctx: typer.Context,
-    all_: Annotated[bool, typer.Option("--all", help="Include decided ones.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON.")] = False,
-) -> None:
-    """List pending approvals."""
-    if ctx.invoked_subcommand:
-        return
+@approvals_cli.command("list")
+def approvals_list(ctx: typer.Context, all_: AllApprovals = False, as_json: AsJson = False,
+                   wide: Wide = False) -> None:
+    """List pending approvals (with --all, decided ones too)."""
     app = app_from(ctx)
     items = app.store.approvals(None if all_ else "pending")
     if as_json:
@@ -176,7 +171,14 @@ def approvals_list(
         return
     from persona.cli.render import approvals_table
 
-    console.print(approvals_table(items))
+    console.print(approvals_table(items, wide))
+
+
+@approvals_cli.callback()
+def approvals_default(ctx: typer.Context, all_: AllApprovals = False, as_json: AsJson = False,
+                      wide: Wide = False) -> None:
+    if ctx.invoked_subcommand is None:
+        approvals_list(ctx, all_, as_json, wide)
 
 
 @approvals_cli.command("show")
@@ -220,8 +222,11 @@ def audit(
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent entries.")] = 30,
     verify: Annotated[bool, typer.Option("--verify", help="Check the hash chain: any edit or deletion shows.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the entries (or the check) as JSON.")] = False,
+    wide: Wide = False,
 ) -> None:
     """The audit log of every decision and action."""
+    from persona.cli.render import Column, fitted_table
+
     app = app_from(ctx)
     if verify:
         check = app.store.verify_audit()
@@ -235,12 +240,15 @@ def audit(
     if as_json:
         print_json(app.store.audit_entries(limit))
         return
-    table = Table("#", "time (UTC)", "kind", "actor", "subject", "detail")
+    columns = [Column("#", whole=True), Column("time (UTC)", whole=True), Column("kind"),
+               Column("actor", wide_only=True), Column("subject"), Column("detail")]
+    rows = []
     for e in app.store.audit_entries(limit):
         detail = e.detail.get("reason") or e.detail.get("receipt") or e.detail.get("why") or ""
         verdict = e.detail.get("verdict")
-        table.add_row(str(e.seq), e.ts[:19], e.kind + (f" → {verdict}" if verdict else ""), e.actor, e.subject, str(detail))
-    console.print(table)
+        rows.append([str(e.seq), e.ts[:16].replace("T", " "), e.kind + (f" → {verdict}" if verdict else ""), e.actor,
+                     e.subject, str(detail)])
+    console.print(fitted_table(columns, rows, wide))
 
 
 def demo(

@@ -146,7 +146,7 @@ def run_inbox(app: App, data: Path, console: Console) -> None:
             report = process_inbox(app, channel, progress=lambda o: status.update(f"{o.label}: {o.subject}"))
     finally:
         channel.stop()
-    console.print(inbox_table(report))
+    console.print(inbox_table(report) if report.outcomes else "No new mail: an earlier run handled it all.")
     console.rule("[bold]4. Waiting for the owner's approval")
     waiting = app.store.approvals()
     console.print(approvals_table(waiting))

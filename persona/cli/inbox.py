@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from persona.cli.context import app_from, console
+from persona.cli.context import Wide, app_from, console
 from persona.errors import PersonaError
 from persona.skills.triage import Correction, Label, record_correction
 
@@ -15,7 +15,10 @@ inbox_cli = typer.Typer(help="Handle new mail: triage, draft replies in your voi
 
 
 @inbox_cli.callback()
-def inbox_run(ctx: typer.Context) -> None:
+def inbox_run(
+    ctx: typer.Context,
+    wide: Wide = False,
+) -> None:
     """Fetch new mail since the last run and handle each message once."""
     if ctx.invoked_subcommand:
         return
@@ -26,13 +29,14 @@ def inbox_run(ctx: typer.Context) -> None:
     channel = open_email_channel(app)
     try:
         with console.status("reading new mail…"):
-            report = process_inbox(app, channel, progress=lambda o: console.print(f"{o.label:8} {o.subject}"))
+            report = process_inbox(app, channel, progress=lambda o: console.print(f"{o.label:8} {o.subject}",
+                                                                                  markup=False))
     finally:
         channel.stop()
-    if not report.outcomes and not report.stopped:
-        console.print("No new mail.")
     if report.outcomes:
-        console.print(inbox_table(report))
+        console.print(inbox_table(report, wide))
+    elif not report.stopped:
+        console.print("No new mail.")
     if report.stopped:
         raise PersonaError(f"stopped early: {report.stopped}")
 

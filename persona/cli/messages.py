@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from persona.cli.context import app_from, console, print_json
+from persona.cli.context import AsJson, Wide, app_from, console, print_json
 
 messages_cli = typer.Typer(help="Messages colleagues, contacts and strangers left with the twin for you.",
                            invoke_without_command=True)
@@ -17,7 +17,8 @@ def messages_list(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", help="Include messages already read.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many, newest first.")] = 50,
-    as_json: Annotated[bool, typer.Option("--json", help="Print them as JSON.")] = False,
+    as_json: AsJson = False,
+    wide: Wide = False,
 ) -> None:
     """List the messages left for you, newest first (unread ones unless --all)."""
     if ctx.invoked_subcommand:
@@ -28,7 +29,7 @@ def messages_list(
     if as_json:
         print_json(items)
     elif items:
-        console.print(messages_table(items))
+        console.print(messages_table(items, wide))
     else:
         console.print("No new messages." if not all_ else "No messages.")
 

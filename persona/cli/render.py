@@ -1,16 +1,42 @@
-"""Rich renderings shared by several commands."""
+"""Rich renderings shared by several commands.
+
+Tables fit an 80-column terminal: ids, times and labels stay whole, text columns wrap, and the columns
+a reader can do without (or see with `approvals show`) are left out unless the command gets --wide.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from rich.table import Table
+from rich.text import Text
 
 from persona.agent.inbox import InboxReport
 from persona.events import Verdict
 from persona.memory.ingest import IngestSummary
 from persona.skills.turn import Done
 from persona.store import Approval, MessageForOwner
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    wide_only: bool = False  # shown only with --wide
+    whole: bool = False  # never wrapped: ids, times, labels; text columns wrap (long addresses fold)
+    max_width: int | None = None  # leaves the room to a column that needs it more
+
+
+def fitted_table(columns: Sequence[Column], rows: Iterable[Sequence[str]], wide: bool) -> Table:
+    """Cells are plain text: a subject like "[/] urgent" is data, not Rich markup."""
+    shown = [i for i, c in enumerate(columns) if wide or not c.wide_only]
+    table = Table()
+    for i in shown:
+        table.add_column(columns[i].header, no_wrap=columns[i].whole, overflow="fold", max_width=columns[i].max_width)
+    for row in rows:
+        table.add_row(*(Text(row[i]) for i in shown))
+    return table
 
 
 def ingest_table(summary: IngestSummary) -> Table:
@@ -27,18 +53,27 @@ def ingest_table(summary: IngestSummary) -> Table:
     return table
 
 
-def inbox_table(report: InboxReport) -> Table:
-    table = Table("message", "from", "subject", "triage", "why", "done")
-    for o in report.outcomes:
-        table.add_row(o.message_id, o.sender, o.subject, o.label, o.reason, o.did)
-    return table
+def inbox_table(report: InboxReport, wide: bool = False) -> Table:
+    """Narrow, one cell says which mail it was, Message-ID included (`inbox correct` needs it, and the
+    next run will not list this mail again); the triage's reason is --wide's."""
+    if wide:
+        columns = [Column("message"), Column("from"), Column("subject"), Column("triage", whole=True), Column("why"),
+                   Column("done")]
+        rows = [[o.message_id, o.sender, o.subject, o.label, o.reason, o.did] for o in report.outcomes]
+    else:
+        columns = [Column("mail"), Column("triage", whole=True), Column("done", max_width=20)]
+        rows = [[f"{o.subject}\n{o.sender}\n{o.message_id}", o.label, o.did] for o in report.outcomes]
+    return fitted_table(columns, rows, wide)
 
 
-def approvals_table(items: list[Approval]) -> Table:
-    table = Table("id", "status", "action", "to", "why it waits", "summary")
-    for a in items:
-        table.add_row(a.id[:8], a.status, a.action.kind.value, ", ".join(a.action.targets), a.reason, a.action.summary)
-    return table
+def approvals_table(items: list[Approval], wide: bool = False) -> Table:
+    """The summary names the targets; where they came from is `approvals show`'s, or --wide's."""
+    columns = [Column("id", whole=True), Column("status", wide_only=all(a.status == "pending" for a in items)),
+               Column("action", whole=True), Column("to", wide_only=True), Column("why it waits", wide_only=True),
+               Column("summary")]
+    rows = ([a.id[:8], a.status, a.action.kind.value, ", ".join(a.action.targets), a.reason, a.action.summary]
+            for a in items)
+    return fitted_table(columns, rows, wide)
 
 
 def actions_lines(actions: list[Done]) -> list[str]:
@@ -57,8 +92,9 @@ def actions_lines(actions: list[Done]) -> list[str]:
     return lines
 
 
-def messages_table(items: list[MessageForOwner]) -> Table:
-    table = Table("when (UTC)", "from", "via", "message", "")
-    for m in items:
-        table.add_row(m.at[:16].replace("T", " "), m.name or m.sender, m.channel, m.text, "" if m.read else "new")
-    return table
+def messages_table(items: list[MessageForOwner], wide: bool = False) -> Table:
+    columns = [Column("when (UTC)", whole=True), Column("from"), Column("via", wide_only=True), Column("message"),
+               Column("", whole=True)]
+    rows = ([m.at[:16].replace("T", " "), m.name or m.sender, m.channel, m.text, "" if m.read else "new"]
+            for m in items)
+    return fitted_table(columns, rows, wide)
