@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import subprocess
@@ -133,6 +134,13 @@ def test_inbox_table_at_80_columns_keeps_whole_words(tmp_path: Path):
     assert max(len(line) for line in text.splitlines()) <= 80 and "…" not in text
     assert "Time to go over the" in text and "25be2bd5" in text  # wrapped in phrases, not a word a line
     assert "<2396de7df2a3f564b0d6@northwind.example>" in text  # whole: `inbox correct` needs it
+
+
+def test_jobs_and_usage_print_json(home: Home):
+    jobs = json.loads(run(home.root, "jobs", "--json").stdout)
+    assert {job["id"] for job in jobs} >= {"persona:inbox", "persona:brief"}
+    assert all(job["scheduled"] is False and job["next_run"] for job in jobs)  # no `persona serve` yet
+    assert json.loads(run(home.root, "usage", "--json").stdout) == []
 
 
 def _named_commands() -> set[str]:

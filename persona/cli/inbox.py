@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from persona.cli.context import Wide, app_from, console
+from persona.cli.context import Wide, app_from, console, print_json
 from persona.errors import PersonaError
 from persona.skills.triage import Correction, Label, record_correction
 
@@ -17,6 +17,7 @@ inbox_cli = typer.Typer(help="Handle new mail: triage, draft replies in your voi
 @inbox_cli.callback()
 def inbox_run(
     ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what happened to each mail as JSON.")] = False,
     wide: Wide = False,
 ) -> None:
     """Fetch new mail since the last run and handle each message once."""
@@ -27,13 +28,15 @@ def inbox_run(
 
     app = app_from(ctx)
     channel = open_email_channel(app)
+    progress = None if as_json else lambda o: console.print(f"{o.label:8} {o.subject}", markup=False)
     try:
         with console.status("reading new mail…"):
-            report = process_inbox(app, channel, progress=lambda o: console.print(f"{o.label:8} {o.subject}",
-                                                                                  markup=False))
+            report = process_inbox(app, channel, progress=progress)
     finally:
         channel.stop()
-    if report.outcomes:
+    if as_json:
+        print_json(report)
+    elif report.outcomes:
         console.print(inbox_table(report, wide))
     elif not report.stopped:
         console.print("No new mail.")

@@ -10,27 +10,23 @@ import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
-from persona.cli.context import app_from, console
+from persona.cli.context import AsJson, app_from, console, print_json
 
 
-def jobs(ctx: typer.Context) -> None:
+def jobs(ctx: typer.Context, as_json: AsJson = False) -> None:
     """The scheduled jobs and their next run times (owner's time zone)."""
-    from persona.scheduler.service import job_specs, stored_jobs
+    from persona.scheduler.service import job_states
 
     app = app_from(ctx)
-    stored = asyncio.run(stored_jobs(app))
+    states = asyncio.run(job_states(app))
+    if as_json:
+        print_json(states)
+        return
     zone = app.profile.zone
-    now = app.clock().astimezone(zone)
     table = Table("job", "what", "next run", "state")
-    for spec in job_specs(app.profile):
-        job = stored.get(spec.id)
-        if job is not None and job.name == spec.name:
-            when, state = job.next_run_time, "scheduled"
-        else:
-            when, state = spec.trigger.get_next_fire_time(None, now), "starts with `persona serve`"
-        table.add_row(
-            spec.id, spec.name, f"{when.astimezone(zone):%a %d %b %H:%M %Z}" if when else "paused", state
-        )
+    for job in states:
+        when = f"{job.next_run.astimezone(zone):%a %d %b %H:%M %Z}" if job.next_run else "paused"
+        table.add_row(job.id, job.what, when, "scheduled" if job.scheduled else "starts with `persona serve`")
     console.print(table)
 
 
@@ -57,6 +53,7 @@ def brief(
 def usage(
     ctx: typer.Context,
     days: Annotated[int, typer.Option("--days", help="How many days back.")] = 7,
+    as_json: AsJson = False,
 ) -> None:
     """LLM calls and tokens per job and tag, per day."""
     from persona.scheduler.usage import UsageLedger
@@ -64,6 +61,9 @@ def usage(
     app = app_from(ctx)
     since = app.clock().astimezone(app.profile.zone).date() - timedelta(days=days - 1)
     rows = UsageLedger.of(app).rows(since)
+    if as_json:
+        print_json(rows)
+        return
     if not rows:
         console.print(f"No LLM calls since {since}.")
         return

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from pydantic import BaseModel
 from sqlalchemy import create_engine
 
 from persona.app import App
@@ -145,6 +146,28 @@ async def stored_jobs(app: App, url: str | None = None) -> dict[str, Job]:
     finally:
         scheduler.shutdown(wait=False)
         await asyncio.sleep(0)
+
+
+class JobState(BaseModel):
+    id: str
+    what: str
+    next_run: datetime | None  # None: paused
+    scheduled: bool  # in the job store; until `persona serve` first runs, next_run is what the trigger says
+
+
+async def job_states(app: App) -> list[JobState]:
+    """Every job of the profile with its next run, as the job store has it or else as it would start now."""
+    stored = await stored_jobs(app)
+    now = app.clock().astimezone(app.profile.zone)
+    states = []
+    for spec in job_specs(app.profile):
+        job = stored.get(spec.id)
+        if job is not None and job.name == spec.name:
+            states.append(JobState(id=spec.id, what=spec.name, next_run=job.next_run_time, scheduled=True))
+        else:
+            states.append(JobState(id=spec.id, what=spec.name, next_run=spec.trigger.get_next_fire_time(None, now),
+                                   scheduled=False))
+    return states
 
 
 async def stop_scheduler(scheduler: AsyncIOScheduler, app: App, wait: bool = True) -> None:
