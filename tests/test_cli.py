@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,15 @@ def test_every_command_the_program_names_exists():
                 break
             command = subcommands[word]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_library_chatter_only_with_verbose(caplog, verbose: bool):
+    from persona.cli.quiet import library_output
+
+    with warnings.catch_warnings(record=True) as seen, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        with library_output(verbose):
+            logging.getLogger().warning("Please consider to run pre-processing before quantization")
+            warnings.warn("a library's advice", FutureWarning, stacklevel=1)
+    assert bool(seen) is verbose and bool(caplog.records) is verbose

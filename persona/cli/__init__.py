@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from persona.cli.context import run_guarded
+from persona.cli.quiet import library_output
 from persona.home import resolve_home
 from persona.settings import load_settings
 
@@ -28,7 +29,11 @@ def _root(
         typer.Option("--home", help="Data directory of the twin (default: $PERSONA_HOME, else the per-user data dir).",
                      show_default=False),
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also show libraries' warnings, log lines and progress bars.")
+    ] = False,
 ) -> None:
+    ctx.with_resource(library_output(verbose))
     settings = load_settings()
     ctx.obj = {"home": resolve_home(home, settings.home), "settings": settings}
 
