@@ -87,7 +87,8 @@ def test_help_explains(tmp_path: Path, args):
     assert "Usage" in out and len(out.splitlines()) > 5
 
 
-@pytest.mark.parametrize("args", [["nosuchcmd"], ["invite"], ["audit", "--limit", "x"], ["approvals", "--bogus"]])
+@pytest.mark.parametrize("args", [["nosuchcmd"], ["invite"], ["audit", "--limit", "x"], ["approvals", "--bogus"],
+                                  ["init", "--name", "Ada", "--email", "not-an-address"]])
 def test_a_usage_mistake_is_one_line_with_exit_code_2(tmp_path: Path, args):
     proc = run(tmp_path, *args, check=False)
     output = (proc.stdout + proc.stderr).splitlines()

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from persona.cli.context import app_from, console, print_json
+from persona.app import App
+from persona.cli.context import app_from, console, parse_date, print_json
 from persona.errors import PersonaError
 
 calendar_cli = typer.Typer(help="The owner's calendar (ICS in the home, or CalDAV when PERSONA_CALDAV_URL is set).",
@@ -30,13 +31,8 @@ def import_(ctx: typer.Context, path: Annotated[Path, typer.Argument(help="An .i
         console.print(f"  skipped: {why}", highlight=False)
 
 
-def _day(value: str | None, app) -> date:
-    if value is None:
-        return app.clock().astimezone(app.profile.zone).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise PersonaError(f"--date: {value!r} is not a date like 2026-11-30") from None
+def _day(value: str | None, app: App) -> date:
+    return parse_date(value) if value is not None else app.clock().astimezone(app.profile.zone).date()
 
 
 @calendar_cli.command("agenda")

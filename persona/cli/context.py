@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from typing import Annotated, NoReturn
 
 import typer
@@ -26,6 +27,14 @@ def print_json(value: object) -> None:
     from pydantic_core import to_json
 
     sys.stdout.write(to_json(value, indent=2).decode() + "\n")
+
+
+def parse_date(value: str, option: str = "--date") -> date:
+    """A YYYY-MM-DD option value; a malformed one is a usage mistake (exit code 2) naming the option."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-30", param_hint=option) from None
 
 
 def app_from(ctx: typer.Context) -> App:

@@ -41,7 +41,7 @@ def init(
         except ValidationError as exc:
             err = exc.errors()[0]
             option = "--" + str(err["loc"][-1] if err["loc"][-1] != 0 else err["loc"][-2]).replace("emails", "email")
-            raise PersonaError(f"{option}: {err['msg'].removeprefix('Value error, ')}") from None
+            raise typer.BadParameter(err["msg"].removeprefix("Value error, "), param_hint=option) from None
     save_profile(profile, home.profile_path)
     console.print(f"Created [bold]{home.profile_path}[/]. Edit it to add your people, boundaries and rules.")
     console.print("Next: [bold]persona ingest PATH...[/] with your sent mail, notes and chats.")

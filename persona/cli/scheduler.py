@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
-from persona.cli.context import AsJson, app_from, console, print_json
+from persona.cli.context import AsJson, app_from, console, parse_date, print_json
 
 
 def jobs(ctx: typer.Context, as_json: AsJson = False) -> None:
@@ -44,7 +44,7 @@ def brief(
 
     app = app_from(ctx)
     with console.status("gathering…"):
-        result = build_brief(app, _day(day))
+        result = build_brief(app, parse_date(day) if day else None)
     console.print(Markdown(result.render()))
     if send:
         console.print(deliver_brief(app, result, by_mail=True))
@@ -77,15 +77,6 @@ def usage(
         *(str(sum(getattr(r, f) for r in rows)) for f in ("calls", "prompt_tokens", "completion_tokens")),
     )
     console.print(table)
-
-
-def _day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date like 2026-11-30", param_hint="--date") from None
 
 
 def register(cli: typer.Typer) -> None:
