@@ -18,7 +18,8 @@ import icalendar
 
 from persona.channels.calendar.errors import CalendarError, EventNotFound
 from persona.channels.calendar.models import CalEvent, Interval, Status
-from persona.channels.calendar.vevent import as_aware, expand, to_component, to_event, wrap
+from persona.channels.calendar.recurrence import expand
+from persona.channels.calendar.vevent import as_aware, to_component, to_event, wrap
 
 _SERIES_ONLY = ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
 

@@ -6,13 +6,15 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import icalendar
 
 from persona.channels.calendar.base import CalendarBackend
 from persona.channels.calendar.errors import InvalidICS
 from persona.channels.calendar.models import ImportSummary
-from persona.channels.calendar.vevent import wrap
+from persona.channels.calendar.recurrence import refusal, rules_of
+from persona.channels.calendar.vevent import as_aware, wrap
 
 _CONTENT_LINE = re.compile(r"^[A-Za-z0-9-]+(;[^:]*)?:")
 
@@ -50,7 +52,7 @@ def import_ics(backend: CalendarBackend, path: Path) -> ImportSummary:
     groups: dict[str, list[icalendar.Component]] = {}
     for index, component in enumerate(vevents):
         first, last = outline.events[index]
-        _check(path, component, outline, first, last)
+        _check(path, component, outline, first, last, backend.zone)
         uid = str(component.get("UID") or "") or _derived_uid(component)
         groups.setdefault(uid, []).append(component)
     for cal in calendars:
@@ -105,16 +107,27 @@ def _outline(path: Path, text: str) -> _Outline:
     return outline
 
 
-def _check(path: Path, component: icalendar.Component, outline: _Outline, first: int, last: int) -> None:
+def _check(path: Path, component: icalendar.Component, outline: _Outline, first: int, last: int,
+           zone: ZoneInfo) -> None:
     uid = str(component.get("UID", "")) or "(no UID)"
+
+    def line(prop: str) -> int:
+        return next((n for n, text in outline.lines if first <= n <= last and text.upper().startswith(prop)), first)
+
     if "DTSTART" not in component:
         raise InvalidICS(f"{path}: line {first}: event {uid} has no DTSTART")
     for prop, message in getattr(component, "errors", []):
-        line = next(
-            (n for n, text in outline.lines if first <= n <= last and text.upper().startswith(str(prop).upper())),
-            first,
-        )
-        raise InvalidICS(f"{path}: line {line}: event {uid}: {prop}: {message}")
+        raise InvalidICS(f"{path}: line {line(str(prop).upper())}: event {uid}: {prop}: {message}")
+    for why in filter(None, map(refusal, rules_of(component))):
+        raise InvalidICS(f"{path}: line {line('RRULE')}: event {uid}: RRULE {why}; not imported")
+    try:
+        start = as_aware(component.start, zone)
+        end = start + component.duration if "DURATION" in component else as_aware(component.end, zone)
+    except ValueError as exc:  # icalendar's InvalidCalendar: DTEND and DURATION both, say
+        raise InvalidICS(f"{path}: line {first}: event {uid}: {exc}") from None
+    if end < start:
+        where = line("DTEND") if "DTEND" in component else line("DURATION")
+        raise InvalidICS(f"{path}: line {where}: event {uid} ends ({end}) before it starts ({start})")
 
 
 def _derived_uid(component: icalendar.Component) -> str:

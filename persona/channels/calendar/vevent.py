@@ -1,4 +1,4 @@
-"""Translation between iCalendar components (icalendar 7) and CalEvent, and recurrence expansion."""
+"""Translation between iCalendar components (icalendar 7) and CalEvent."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
-import recurring_ical_events
 
-from persona.channels.calendar.errors import InvalidICS
 from persona.channels.calendar.models import Attendee, CalEvent, PartStat, Status, Transparency
 
 PRODID = "-//persona-twin//calendar//EN"
@@ -119,19 +117,3 @@ def to_component(event: CalEvent, zone: ZoneInfo, stamp: datetime | None = None)
     component.add("class", "PRIVATE" if event.private else "PUBLIC")
     component.add("sequence", event.sequence)
     return component
-
-
-def expand(cal: icalendar.Calendar, start: datetime, end: datetime, zone: ZoneInfo) -> list[CalEvent]:
-    """Every instance of every VEVENT in `cal` that overlaps [start, end), recurrences expanded."""
-    recurring_uids = {
-        str(c.get("UID")) for c in cal.walk("VEVENT") if "RRULE" in c or "RDATE" in c or "RECURRENCE-ID" in c
-    }
-    try:
-        occurrences = recurring_ical_events.of(cal).between(start, end)
-    except (ValueError, TypeError, KeyError) as exc:
-        raise InvalidICS(f"cannot expand recurring events: {exc}") from None
-    events = [to_event(c, zone, str(c.get("UID")) in recurring_uids) for c in occurrences]
-    return sorted(
-        (e for e in events if e.start < end and (e.end > start or e.start >= start)),
-        key=lambda e: (e.start, e.end, e.uid),
-    )
