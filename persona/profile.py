@@ -6,6 +6,7 @@ mistake is reported naming the field.
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +14,16 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+)
 
 from persona.errors import ConfigError
 
@@ -72,17 +82,27 @@ class Owner(_Strict):
         return [_check_address(v) for v in value]
 
 
-# A wall-clock time in the owner's zone, sent as "09:00:00". Pydantic's default schema says `format: time`,
-# which JSON Schema reads as RFC 3339 with an offset: the API would promise what it never sends.
+_HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+def _hh_mm(value: object) -> time:
+    """Only "HH:MM": pydantic would read YAML's unquoted 9 as 00:00:09, and YAML 1.1 reads an unquoted
+    17:30 as the number 1050."""
+    if isinstance(value, time) and not (value.second or value.microsecond or value.tzinfo):
+        return value
+    if isinstance(value, str) and _HH_MM.fullmatch(value):
+        return time(int(value[:2]), int(value[3:]))
+    raise ValueError(f'must be a 24-hour time "HH:MM" in quotes, like "09:00" (got {value!r})')
+
+
+# A wall-clock time in the owner's zone, written and sent as "09:00". Pydantic's default schema says
+# `format: time`, which JSON Schema reads as RFC 3339 with an offset: the API would promise what it never sends.
 LocalTime = Annotated[
     time,
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
-            "description": "HH:MM[:SS] in the owner's time zone",
-        }
-    ),
+    PlainValidator(_hh_mm),
+    PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$",
+                    "description": "HH:MM in the owner's time zone"}),
 ]
 
 

@@ -1,3 +1,4 @@
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,37 @@ def test_principals_resolve(profile):
     assert alex.role is Role.FAMILY and Audience.TEAM not in alex.audiences
     stranger = Principal.resolve(profile, "who@evil.example")
     assert stranger.role is Role.STRANGER and stranger.audiences == {Audience.PUBLIC}
+
+
+OWNER = "owner:\n  name: Dana\n  emails: [d@x.example]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "got"),
+    [
+        ("working_hours:\n  start: 9\n", "working_hours.start", "9"),  # not 00:00:09
+        ("working_hours:\n  end: 17:30\n", "working_hours.end", "1050"),  # YAML 1.1 reads 17:30 as 1050
+        ('working_hours:\n  start: "09:00:30"\n', "working_hours.start", "'09:00:30'"),
+        ('working_hours:\n  start: "9:00"\n', "working_hours.start", "'9:00'"),
+        ('schedule:\n  daily_brief_at: "25:00"\n', "schedule.daily_brief_at", "'25:00'"),
+        ("schedule:\n  upkeep_at: 2.5\n", "schedule.upkeep_at", "2.5"),
+    ],
+)
+def test_times_must_be_quoted_hh_mm(tmp_path: Path, text: str, field: str, got: str):
+    path = tmp_path / "bad.yaml"
+    path.write_text(OWNER + text)
+    with pytest.raises(ConfigError) as err:
+        load_profile(path)
+    message = str(err.value)
+    assert f"field `{field}`" in message and '"HH:MM"' in message and f"got {got})" in message
+    assert "\n" not in message
+
+
+def test_times_are_read_and_written_as_hh_mm(tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    path.write_text(OWNER + 'working_hours:\n  start: 08:15\n  end: "18:45"\n')  # a leading 0 keeps it a string
+    profile = load_profile(path)
+    assert (profile.working_hours.start, profile.working_hours.end) == (time(8, 15), time(18, 45))
+    assert profile.model_dump(mode="json")["working_hours"]["start"] == "08:15"
+    save_profile(profile, path)
+    assert load_profile(path) == profile
