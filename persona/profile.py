@@ -73,7 +73,7 @@ class Owner(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)") from None
+            raise ValueError(f"unknown time zone {value!r:.60} (use an IANA name like Europe/Berlin)") from None
         return value
 
     @field_validator("emails")
@@ -92,7 +92,7 @@ def _hh_mm(value: object) -> time:
         return value
     if isinstance(value, str) and _HH_MM.fullmatch(value):
         return time(int(value[:2]), int(value[3:]))
-    raise ValueError(f'must be a 24-hour time "HH:MM" in quotes, like "09:00" (got {value!r})')
+    raise ValueError(f'must be a 24-hour time "HH:MM" in quotes, like "09:00" (got {value!r:.60})')
 
 
 # A wall-clock time in the owner's zone, written and sent as "09:00". Pydantic's default schema says
@@ -196,12 +196,13 @@ class Profile(_Strict):
 def _check_address(value: str) -> str:
     value = value.strip().lower()
     if "@" not in value or value.startswith("@") or value.endswith("@"):
-        raise ValueError(f"{value!r} is not an email address")
+        raise ValueError(f"{value!r:.60} is not an email address")
     return value
 
 
 def load_profile(path: Path) -> Profile:
-    """Parse and validate a profile file; every problem becomes a ConfigError naming the field."""
+    """Parse and validate a profile file; every problem becomes a ConfigError naming the field (quoting at
+    most 60 characters of a bad value: the server answers an edit with it)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

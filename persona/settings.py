@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     embedding_model: str | None = Field(
         default=None, description="Path of a sentence-transformers model; unset means the packaged one."
     )
+    max_request_bytes: int = Field(
+        default=1024 * 1024, ge=1024,
+        description="Largest HTTP request body `persona serve` reads; a larger one is answered 413 unread.",
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from persona.agent.runner import Twin
@@ -19,6 +20,7 @@ from persona.events import ActionKind
 from persona.profile import Audience
 from persona.server.config import ServerConfig
 from persona.server.errors import Forbidden, NotFound, RateLimited, Unauthorized
+from persona.server.limits import BodyLimit
 from persona.server.metrics import MetricsMiddleware
 from persona.server.routes import ROUTERS
 from persona.server.state import ServerState
@@ -40,6 +42,7 @@ _STATUS: list[tuple[type[PersonaError], int]] = [  # most specific first
     (NotReady, 503),
     (PersonaError, 400),
 ]
+_MAX_ERRORS = 20  # a list of a million bad items is one body, not a million errors
 
 
 def _persona_error(_: Request, exc: Exception) -> Response:
@@ -49,6 +52,13 @@ def _persona_error(_: Request, exc: Exception) -> Response:
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
     return JSONResponse({"error": str(exc)}, status_code=status, headers=headers)
+
+
+def _invalid_request(_: Request, exc: RequestValidationError) -> Response:
+    """422 naming what is wrong, without FastAPI's echo of the input: a 5 MB message came back whole, and
+    a lone surrogate (\\ud800), which JSON allows and no response can encode, turned it into a 500."""
+    detail = [{"type": e["type"], "loc": e["loc"], "msg": e["msg"][:200]} for e in exc.errors()[:_MAX_ERRORS]]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def _warm_up(app: App) -> None:
@@ -91,7 +101,9 @@ def create_app(
     )
     api.state.persona = state
     api.add_exception_handler(PersonaError, _persona_error)
-    api.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    api.add_exception_handler(RequestValidationError, _invalid_request)
+    api.add_middleware(BodyLimit, max_bytes=app.settings.max_request_bytes)
+    api.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: it counts the 413s too
     for router in ROUTERS:
         api.include_router(router)
     return api
