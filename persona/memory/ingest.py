@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from persona.memory.chunking import chunk_text
+from persona.memory.dates import annotate
 from persona.memory.loaders import Document, Skipped, iter_documents
 from persona.memory.store import MemoryItem, MemoryStore, date_metadata
 from persona.memory.style import StyleCard, compute_style_card
@@ -111,8 +112,18 @@ def _common(doc: Document, author: str) -> dict[str, Any]:
 
 def _knowledge(doc: Document, profile: Profile, audience: Audience) -> list[MemoryItem]:
     author = doc.author or (profile.owner.emails[0] if doc.kind == "note" else "")
-    meta = _common(doc, author)
-    return [MemoryItem.make(chunk, "knowledge", audience, **meta) for chunk in chunk_text(doc.text)]
+    speaker = str(doc.meta.get("from_name") or author)
+    # a note's file date is when it was last saved, not when its "yesterday" was
+    text, spans = (doc.text, []) if doc.kind == "note" else annotate(doc.text, doc.date)
+    meta = _common(doc, author) | {
+        "speaker": speaker,
+        "people": ", ".join(dict.fromkeys(p.lower() for p in (speaker, *doc.recipients) if p)),
+        "dates": ";".join(span.encode() for span in spans),
+    }
+    if doc.kind == "chat":  # who said it, and the turn it answers: "yes, I went there yesterday" needs both
+        return [MemoryItem.make(f"{speaker or 'someone'}: {text}", "knowledge", audience, context=doc.before,
+                                **meta)]
+    return [MemoryItem.make(chunk, "knowledge", audience, **meta) for chunk in chunk_text(text)]
 
 
 def _exemplar(doc: Document, audience: Audience, incoming: dict[str, tuple[str, str]]) -> MemoryItem:

@@ -16,12 +16,15 @@ from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 # bm25() takes one weight per column in declaration order; a mail's subject names its topic better
-# than any sentence of its body, so it counts double. `meta` is the item's metadata as JSON, so a search
-# reads the items it shows from here rather than from Chroma.
+# than any sentence of its body, so it counts double. `people` (who wrote it and to whom) is matched
+# only when a question names someone, never by its words. `meta` is the item's metadata as JSON, so a
+# search reads the items it shows from here rather than from Chroma.
+_COLUMNS = ("id", "audience", "kind", "subject", "people", "text", "meta")
 _SCHEMA = """CREATE VIRTUAL TABLE IF NOT EXISTS items USING fts5(
-    id UNINDEXED, audience UNINDEXED, kind UNINDEXED, subject, text, meta UNINDEXED,
+    id UNINDEXED, audience UNINDEXED, kind UNINDEXED, subject, people, text, meta UNINDEXED,
     tokenize='porter unicode61')"""
-_RANK = "bm25(items, 0, 0, 0, 2.0, 1.0, 0)"
+_RANK = "bm25(items, 0, 0, 0, 2.0, 0, 1.0, 0)"
+_WORDS = "{subject text} : "  # a query's words are looked for in these columns only
 # Scoring a term reads every item holding it, so the common ones cost the most and weigh the least.
 # FTS5's BM25 gives a term in more than half the items no weight at all (its idf, log((N-n+.5)/(n+.5)),
 # is clamped to ~0): such a term is always left out (a term in all of 1,000 items cost 3-5 ms a query).
@@ -46,7 +49,7 @@ class KeywordIndex:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")  # an ingest in another process does not block reads
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(items)")}
-            if columns and "meta" not in columns:  # an index from before `meta`: the store refills it
+            if columns and set(_COLUMNS) - columns:  # an index from an older layout: the store refills it
                 self._db.execute("DROP TABLE items")
             self._db.execute(_SCHEMA)
 
@@ -67,13 +70,13 @@ class KeywordIndex:
         with self._watch_lock:
             return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
 
-    def add(self, rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
-        """Rows of (id, audience, kind, subject, text, meta JSON); an id indexed before is replaced, not
-        doubled."""
+    def add(self, rows: Iterable[tuple[str, str, str, str, str, str, str]]) -> None:
+        """Rows of (id, audience, kind, subject, people, text, meta JSON); an id indexed before is
+        replaced, not doubled."""
         with self._lock, self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO items(rowid, id, audience, kind, subject, text, meta) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", ((_rowid(r[0]), *r) for r in rows)
+                f"INSERT OR REPLACE INTO items(rowid, {', '.join(_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ((_rowid(r[0]), *r) for r in rows),
             )
 
     def delete(self, ids: Collection[str]) -> None:
@@ -112,7 +115,7 @@ class KeywordIndex:
         sql = ("SELECT id FROM items WHERE items MATCH ? "
                f"AND audience IN ({','.join('?' * len(audiences))}) LIMIT ?")
         db = self._reader()
-        found = [db.execute(sql, [_phrase(p), *audiences, limit]).fetchall() for p in phrases]
+        found = [db.execute(sql, [_WORDS + _phrase(p), *audiences, limit]).fetchall() for p in phrases]
         return list(dict.fromkeys(id_ for rows in found for (id_,) in rows))
 
     def search(
@@ -131,15 +134,23 @@ class KeywordIndex:
         phrases = [_phrase(t) for t in terms]
         count = "SELECT count(*) FROM items WHERE items MATCH ?"
         most = min(total / 2, max(_COMMON * total, _FEW))
-        rare = [p for p in phrases if db.execute(count, (p,)).fetchone()[0] <= most]
+        rare = [p for p in phrases if db.execute(count, (_WORDS + p,)).fetchone()[0] <= most]
         if not rare:
             return found
-        match = " OR ".join(rare)
+        match = _WORDS + "(" + " OR ".join(rare) + ")"
         for kind, limit in limits.items():
             if limit > 0:
                 rows = db.execute(sql, [match, *audiences, kind, kind, limit]).fetchall()
                 found[kind] = [id_ for (id_,) in rows]
         return found
+
+
+    def people(self, words: Collection[str], audiences: Collection[str]) -> set[str]:
+        """Those of `words` that name someone an item in scope was written by or to."""
+        sql = (f"SELECT 1 FROM items WHERE items MATCH ? AND audience IN ({','.join('?' * len(audiences))})"
+               " LIMIT 1")
+        db = self._reader()
+        return {w for w in words if db.execute(sql, ["people : " + _phrase(w), *audiences]).fetchone()}
 
 
 def _count(db: sqlite3.Connection) -> int:

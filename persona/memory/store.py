@@ -15,10 +15,9 @@ import json
 import os
 import re
 import threading
-from collections import Counter
 from collections.abc import Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
 
@@ -30,6 +29,8 @@ from pydantic import BaseModel, Field
 
 from persona.errors import ConfigError
 from persona.home import Home
+from persona.memory import rerank
+from persona.memory.dates import asked_span
 from persona.memory.embedding import Embedder
 from persona.memory.keywords import KeywordIndex
 from persona.memory.vectors import VectorMatrix
@@ -38,7 +39,6 @@ from persona.settings import Settings
 
 ItemKind = Literal["knowledge", "exemplar"]
 COLLECTION = "memory"
-_RRF_K = 60  # the usual reciprocal-rank-fusion constant; damps the weight of top ranks
 _OVERFETCH = 4  # neighbours asked for per one wanted, before the audience and kind are applied
 _ADD_BATCH = 256
 _SYNC_BATCH = 5000
@@ -58,15 +58,17 @@ class MemoryItem(BaseModel):
 
     @classmethod
     def make(
-        cls, text: str, kind: ItemKind, audience: Audience, **metadata: str | float | bool | None
+        cls, text: str, kind: ItemKind, audience: Audience, context: str = "", **metadata: str | float | bool | None
     ) -> MemoryItem:
-        """An item whose id is a hash of its content, kind and audience, so re-ingesting adds nothing."""
+        """An item whose id is a hash of its content, kind and audience, so re-ingesting adds nothing.
+        `context` is what surrounds the text where it was said (a chat message's neighbouring turns):
+        the item is found by it too, weighed less than its own words, and it is part of its identity."""
         return cls(
-            id=_item_id(kind, audience.value, text),
+            id=_item_id(kind, audience.value, text, context),
             text=text,
             kind=kind,
             audience=audience,
-            metadata={k: v for k, v in metadata.items() if v is not None},
+            metadata={k: v for k, v in (metadata | {"context": context or None}).items() if v is not None},
         )
 
 
@@ -145,12 +147,13 @@ class MemoryStore:
             if not new:
                 continue
             # an owner's short message is both a knowledge chunk and an exemplar: embed it once
-            texts = list(dict.fromkeys(item.text for item in new))
+            contexts = [str(item.metadata.get("context", "")) for item in new]
+            texts = list(dict.fromkeys([item.text for item in new] + [c for c in contexts if c]))
             vectors = dict(zip(texts, self.embedder.embed(texts)))
             metadatas = [_metadata(item) for item in new]
             self._collection.add(
                 ids=[item.id for item in new],
-                embeddings=[vectors[item.text] for item in new],
+                embeddings=[_with_context(vectors[item.text], vectors.get(c)) for item, c in zip(new, contexts)],
                 documents=[item.text for item in new],
                 metadatas=metadatas,  # type: ignore[arg-type]
             )
@@ -230,16 +233,26 @@ class MemoryStore:
         ks = {kind: k for kind, k in ks.items() if k > 0}
         if not allowed or not query.strip() or not ks:
             return found
-        pools = {kind: max(4 * k, 20) for kind, k in ks.items()}
-        by_keyword = self._keyword_searches.submit(self._keywords.search, _terms(query), allowed, pools)
+        pools = {kind: max(4 * k, rerank.POOL) for kind, k in ks.items()}
+        by_keyword = self._keyword_searches.submit(self._keyword_half, query, allowed, pools)
         query_vector = self.embedder.embed_query(query)
         nearest = self._nearest(query_vector, pools, allowed, where)
-        keyword = by_keyword.result()
+        asked, keyword = by_keyword.result()
         if where:  # the keyword index knows nothing of a caller's `where`: Chroma applies it to its finds
             keyword = {kind: self._admitted(ids, nearest[kind], allowed, kind, where)
                        for kind, ids in keyword.items()}
-        chosen = {kind: _fused(list(nearest[kind]), keyword[kind], k) for kind, k in ks.items()}
-        return found | self._hits(chosen, nearest, query_vector, allowed)
+        return found | self._ranked(ks, nearest, keyword, query_vector, allowed, asked)
+
+    def _keyword_half(
+        self, query: str, allowed: list[str], pools: dict[Any, int]
+    ) -> tuple[rerank.Asked, dict[Any, list[str]]]:
+        """Whom and when the query asks about, and the keyword finds for the rest of its words: a name
+        counts in the ranking as a person, not as a word every message of theirs would match."""
+        span, rest = asked_span(query, date.today())
+        terms = _terms(rest)
+        names = self._keywords.people(terms, allowed)
+        asked = rerank.Asked(frozenset(names), span)
+        return asked, self._keywords.search([t for t in terms if t not in names], allowed, pools)
 
     def _nearest(
         self, vector: list[float], pools: dict[Any, int], allowed: list[str], where: dict[str, Any] | None
@@ -286,28 +299,38 @@ class MemoryStore:
         got = set(self._collection.get(ids=missing, where=_scope(allowed, kind, where), include=[])["ids"])
         return [id_ for id_ in ids if id_ in nearest or id_ in got]
 
-    def _hits(
+    def _ranked(
         self,
-        chosen: dict[ItemKind | None, list[tuple[str, float]]],
+        ks: dict[Any, int],
         nearest: dict[ItemKind | None, dict[str, float]],
+        keyword: dict[Any, list[str]],
         query_vector: list[float],
         allowed: list[str],
+        asked: rerank.Asked,
     ) -> dict[ItemKind | None, list[Hit]]:
-        """The chosen items, read only now and shown only in scope. Each is one Chroma holds: the vector
-        finds are its neighbours, and the keyword-only finds are read from it, for the vectors their
-        similarity needs, unless they are held in memory."""
-        keyword_only = {id_ for kind, picks in chosen.items() for id_, _ in picks if id_ not in nearest[kind]}
+        """Each kind's best `k` of the candidates both halves found, by `rerank.score`, shown only in
+        scope. Each is one Chroma holds: the vector finds are its neighbours, and the keyword-only finds
+        are read from it, for the vectors their similarity needs, unless they are held in memory."""
+        keyword_only = {id_ for kind, ids in keyword.items() for id_ in ids if id_ not in nearest[kind]}
         held = self._held.vectors(keyword_only) if self._held is not None else {}
-        rows = self._read({id_ for picks in chosen.values() for id_, _ in picks}, keyword_only - held.keys())
-        hits: dict[ItemKind | None, list[Hit]] = {kind: [] for kind in chosen}
-        for kind, picks in chosen.items():
-            for id_, score in picks:
-                if id_ in rows and _in_scope(rows[id_][1], allowed, kind):
-                    text, meta, vector = rows[id_]
-                    similarity = nearest[kind].get(id_)
-                    if similarity is None:
-                        similarity = float(np.dot(query_vector, held.get(id_, vector)))
-                    hits[kind].append(Hit(text=text, score=score, similarity=similarity, metadata=dict(meta)))
+        candidates = {id_ for kind in ks for id_ in (*nearest[kind], *keyword[kind])}
+        rows = self._read(candidates, keyword_only - held.keys())
+        hits: dict[ItemKind | None, list[Hit]] = {}
+        for kind, k in ks.items():
+            by_vector = {id_: rank for rank, id_ in enumerate(sorted(nearest[kind], key=nearest[kind].__getitem__,
+                                                                      reverse=True))}
+            by_keyword = {id_: rank for rank, id_ in enumerate(keyword[kind])}
+            scored: list[Hit] = []
+            for id_ in by_vector.keys() | by_keyword.keys():
+                if id_ not in rows or not _in_scope(rows[id_][1], allowed, kind):
+                    continue
+                text, meta, vector = rows[id_]
+                similarity = nearest[kind].get(id_)
+                if similarity is None:
+                    similarity = float(np.dot(query_vector, held.get(id_, vector)))
+                value = rerank.score(text, meta, similarity, by_vector.get(id_), by_keyword.get(id_), asked)
+                scored.append(Hit(text=text, score=value, similarity=similarity, metadata=dict(meta)))
+            hits[kind] = sorted(scored, key=lambda hit: -hit.score)[:k]
         return hits
 
     def _read(
@@ -322,7 +345,8 @@ class MemoryStore:
         indexed = self._keywords.items([id_ for id_ in ids if id_ not in with_vectors])
         rows = {id_: (text, meta | {"audience": audience, "kind": kind}, None)
                 for id_, (audience, kind, text, raw) in indexed.items()
-                if _item_id(kind, audience, text) == id_ and (meta := _json_object(raw)) is not None}
+                if (meta := _json_object(raw)) is not None
+                and _item_id(kind, audience, text, str(meta.get("context", ""))) == id_}
         if unread := [id_ for id_ in ids if id_ not in rows]:
             try:
                 got = self._collection.get(ids=unread, include=["documents", "metadatas", "embeddings"])
@@ -371,19 +395,6 @@ def _client(home: Home, settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
-def _fused(vector_ids: list[str], keyword_ids: list[str], k: int) -> list[tuple[str, float]]:
-    """The best `k` candidates (id, score) by reciprocal-rank fusion of the two rankings, best first.
-    A keyword find that is not among the vector candidates ranks just after them on that side: its
-    vector is further from the query than all of theirs."""
-    fused: Counter[str] = Counter()
-    for rank, id_ in enumerate(vector_ids):
-        fused[id_] = 1.0 / (_RRF_K + rank + 1)
-    beyond = 1.0 / (_RRF_K + len(vector_ids) + 1)
-    for rank, id_ in enumerate(keyword_ids):
-        fused[id_] = fused.get(id_, beyond) + 1.0 / (_RRF_K + rank + 1)
-    return fused.most_common(k)
-
-
 def _search_key(
     query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]
 ) -> tuple[object, ...]:
@@ -405,8 +416,21 @@ def _in_scope(meta: Any, allowed: list[str], kind: str | None) -> bool:
     return meta["audience"] in allowed and kind in (None, meta["kind"])
 
 
-def _item_id(kind: str, audience: str, text: str) -> str:
-    return hashlib.sha256(f"{kind}\0{audience}\0{text}".encode()).hexdigest()[:32]
+def _item_id(kind: str, audience: str, text: str, context: str = "") -> str:
+    content = f"{kind}\0{audience}\0{text}" + (f"\0{context}" if context else "")
+    return hashlib.sha256(content.encode()).hexdigest()[:32]
+
+
+_CONTEXT_WEIGHT = 0.5  # how far an item's context draws its vector from its own text's (LoCoMo: 0.5 ≈ 0.8 > 0)
+
+
+def _with_context(own: list[float], context: list[float] | None) -> list[float]:
+    """The item's vector: its own text's, drawn towards its context's. A question about what a reply
+    means finds it, while a question about the neighbour still prefers the neighbour's own item."""
+    if context is None:
+        return own
+    mixed = np.asarray(own) + _CONTEXT_WEIGHT * np.asarray(context)
+    return (mixed / np.linalg.norm(mixed)).tolist()
 
 
 def _json_object(raw: str | None) -> dict[str, Any] | None:
@@ -417,8 +441,9 @@ def _json_object(raw: str | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _keyword_row(id_: str, text: str, meta: Any) -> tuple[str, str, str, str, str, str]:
-    return id_, meta["audience"], meta["kind"], str(meta.get("subject", "")), text, json.dumps(meta)
+def _keyword_row(id_: str, text: str, meta: Any) -> tuple[str, str, str, str, str, str, str]:
+    people = meta.get("people") or ", ".join(str(meta.get(key, "")) for key in ("author", "recipients"))
+    return id_, meta["audience"], meta["kind"], str(meta.get("subject", "")), people, text, json.dumps(meta)
 
 
 def _metadata(item: MemoryItem) -> dict[str, str | int | float | bool]:
@@ -434,10 +459,7 @@ def _metadata(item: MemoryItem) -> dict[str, str | int | float | bool]:
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")  # "lena's" is "lena": the index splits at apostrophes too
 _STOP = frozenset(
-    "a an and are as at be but by can could did do does for from had has have how i if in is it its me my "
-    "no not of on or our she he so that the their them then there these they this to was we were what "
-    "when where which who why will with would you your about any all also been into just more some than "
-    "tell know".split()
+    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "she", "he", "so", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your", "about", "any", "all", "also", "been", "into", "just", "more", "some", "than", "tell", "know"]
 )
 
 

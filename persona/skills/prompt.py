@@ -95,7 +95,8 @@ def context_block(hits: list[Any]) -> str:
     for hit in hits:
         meta = hit.metadata
         label = " | ".join(v for v in (str(meta.get("subject") or ""), str(meta.get("date") or "")[:10]) if v)
-        parts.append(f"[{label}]\n{hit.text.strip()}" if label else hit.text.strip())
+        text = "\n".join(t for t in (str(meta.get("context") or ""), hit.text.strip()) if t)  # a chat reply: what it answers
+        parts.append(f"[{label}]\n{text}" if label else text)
     return "<context>\n" + f"\n{CONTEXT_SEPARATOR}\n".join(parts) + "\n</context>"
 
 

@@ -22,10 +22,7 @@ TOPICS = [
     "demo",
     "contract",
 ]
-WORDS = (
-    "please review the draft before friday we need numbers from finance and a decision on scope "
-    "the customer asked about timelines so let us align in the next sync with product and design"
-).split()
+WORDS = ["please", "review", "the", "draft", "before", "friday", "we", "need", "numbers", "from", "finance", "and", "a", "decision", "on", "scope", "the", "customer", "asked", "about", "timelines", "so", "let", "us", "align", "in", "the", "next", "sync", "with", "product", "and", "design"]
 PEOPLE = ["sam@example.com", "pat@example.com", "kim@vendor.example", "lee@example.com"]
 
 
@@ -127,3 +124,49 @@ def test_notes_and_chats(tmp_path: Path, store: MemoryStore, owner: Profile) -> 
     assert summary.owner_texts == [] and summary.style_card is None  # chats do not shape mail style
     [note] = store.search("backend engineers hiring", {Audience.PUBLIC}, k=1)
     assert note.metadata["doc_kind"] == "note" and note.metadata["author"] == "dana@example.com"
+
+
+def _chat(path: Path, messages: list[tuple[str, str, str]]) -> None:
+    path.write_text(json.dumps({"title": "Ana and Ben", "participants": ["Ana", "Ben"],
+                                "messages": [{"from": who, "date": when, "text": text} for who, when, text in messages]}))
+
+
+def test_a_chat_message_is_kept_with_its_speaker_the_turn_it_answers_and_its_dates(
+    tmp_path: Path, store: MemoryStore, owner: Profile
+) -> None:
+    _chat(tmp_path / "chat.json", [
+        ("Ben", "2023-05-08T13:56:00Z", "What have you been up to?"),
+        ("Ana", "2023-05-08T13:57:00Z", "Yes, I went there yesterday."),
+        ("Ben", "2023-05-08T13:58:00Z", "Yes, I went there yesterday."),  # the same words, elsewhere
+    ])
+    first = ingest([tmp_path], store=store, profile=owner, audience=Audience.TEAM)
+    assert first.chunks_added == 3  # one item a message: the repeated words are a message of their own
+    [hit] = store.search("been up to", {Audience.TEAM}, k=1, where={"speaker": "Ana"})
+    assert hit.text == "Ana: Yes, I went there yesterday [7 May 2023]."
+    assert hit.metadata["context"] == "Ben: What have you been up to?"
+    assert hit.metadata["source"] == f"{tmp_path / 'chat.json'}#1"  # the exact message, for citations
+    assert hit.metadata["dates"] == "2023-05-07..2023-05-07" and hit.metadata["people"] == "ana, ben"
+    again = ingest([tmp_path], store=store, profile=owner, audience=Audience.TEAM)
+    assert again.chunks_added == 0 and again.chunks_present == 3
+    assert store.search("been up to yesterday", {Audience.PUBLIC}, k=5) == []  # the audience holds
+
+
+def test_a_question_naming_someone_or_a_time_prefers_what_they_said_then(
+    tmp_path: Path, store: MemoryStore, owner: Profile
+) -> None:
+    _chat(tmp_path / "may.json", [
+        ("Ana", "2023-05-08T10:00:00Z", "I adopted a dog from the shelter."),
+        ("Ben", "2023-05-08T10:01:00Z", "I adopted a dog from the shelter too."),
+    ])
+    _chat(tmp_path / "july.json", [
+        ("Ben", "2023-07-20T10:00:00Z", "What dog did you adopt?"),  # a question: the fact is in its answer
+        ("Ana", "2023-07-20T10:01:00Z", "We adopted a greyhound called Pip last week."),
+    ])
+    ingest([tmp_path], store=store, profile=owner, audience=Audience.TEAM)
+    said_by = [h.text for h in store.search("Which dog did Ben adopt?", {Audience.TEAM}, k=4)]
+    assert said_by[0].startswith("Ben: I adopted")
+    in_may = [h.text for h in store.search("What did Ana adopt in May 2023?", {Audience.TEAM}, k=4)]
+    assert in_may[0] == "Ana: I adopted a dog from the shelter."
+    answered = [h.text for h in store.search("What dog did Ana adopt?", {Audience.TEAM}, k=4)]
+    assert answered.index("Ana: We adopted a greyhound called Pip last week [the week of 10 July 2023].") < \
+        answered.index("Ben: What dog did you adopt?")

@@ -203,7 +203,7 @@ def test_a_damaged_keyword_index_shows_no_owner_only_item(store: MemoryStore, da
     team_meta = json.dumps({"kind": "knowledge", "audience": TEAM.value})
     if damage == "unreadable":
         team_meta = team_meta[:-3]
-    store._keywords.add([(secret.id, said.value, "knowledge", "", secret.text, team_meta)])
+    store._keywords.add([(secret.id, said.value, "knowledge", "", "", secret.text, team_meta)])
     for query in ("Helix Robotics offer base", "212,400"):
         texts = [h.text for h in store.search(query, {TEAM, PUBLIC}, k=4)]
         assert texts == ["The Helix Robotics demo is on Friday."]
