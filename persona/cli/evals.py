@@ -119,6 +119,34 @@ def eval_delegation(
         out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
 
 
+@eval_cli.command("memory")
+def eval_memory(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="LoCoMo-format conversations JSON (e.g. locomo10.json).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the whole report as JSON here.")] = None,
+) -> None:
+    """Long-conversation memory (LoCoMo): is the message holding each answer among what a turn is shown?"""
+    from persona.evals.memory import run
+    from persona.memory.embedding import Embedder
+
+    if not path.is_file():
+        raise PersonaError(f"{path}: no such file")
+    settings = ctx.obj["settings"]
+    with console.status("building a home from the conversations…") as status:
+        report = run(path, settings.model_copy(update={"chroma_url": None}), Embedder(settings),
+                     tick=lambda done, total: status.update(f"asking {done}/{total}"))
+    table = Table("category", "questions", "r@4", "r@10", "MRR@10", "dense r@4", "dense r@10",
+                  title=f"{report.messages} messages, {report.items} items")
+    for group, scores in report.product.items():
+        dense = report.dense[group]
+        table.add_row(group, str(scores.questions), f"{scores.recall_at_4:.3f}", f"{scores.recall_at_10:.3f}",
+                      f"{scores.mrr:.3f}", f"{dense.recall_at_4:.3f}", f"{dense.recall_at_10:.3f}")
+    console.print(table)
+    console.print(f"ingest {report.ingest_seconds} s; search p50 {report.search_p50_ms} ms", highlight=False)
+    if out is not None:
+        out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+
+
 def register(cli: typer.Typer) -> None:
     from persona.cli import measure, security
 

@@ -80,13 +80,14 @@ def all_command(
     pairs: Annotated[Path | None, typer.Option("--pairs", help="Reply pairs JSONL for the voice-fidelity eval.")] = None,
     split: Annotated[str | None, typer.Option("--split", help="Voice fidelity on the home's own mail after this date.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="At most N items for the reply and injection evals.")] = None,
+    conversations: Annotated[Path | None, typer.Option("--conversations", help="LoCoMo-format conversations for the memory eval (default: ../shared/evals/locomo/...).")] = None,
 ) -> None:
     """Run every eval the project has and write one report with tables and plots."""
     from persona.evals.report import Sources, run_all
 
     defaults = Sources()
     sources = Sources(triage=triage, scheduling=scheduling or defaults.scheduling, injection=injection,
-                      probes=probes or defaults.probes, pairs=pairs,
+                      probes=probes or defaults.probes, pairs=pairs, conversations=conversations or defaults.conversations,
                       split=parse_day(split, "--split") if split else None, limit=limit)
     app = app_from(ctx)
     with bar() as progress:

@@ -31,6 +31,7 @@ class Sources:
     scheduling: Path | None = REPO / "evals" / "scheduling" / "dataset.json"
     injection: Path | None = None
     probes: Path | None = REPO / "evals" / "privacy" / "probes.yaml"
+    conversations: Path | None = REPO.parent / "shared" / "evals" / "locomo" / "locomo_conversations_0-4.json"
     pairs: Path | None = None
     split: datetime | None = None
     limit: int | None = None
@@ -126,9 +127,27 @@ def _privacy(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
                       headline={"probes": report.probes, "leaks": report.leaks, "over-refusals": report.over_refusals})
 
 
+def _memory(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
+    from persona.evals.memory import run
+
+    if src.conversations is None or not src.conversations.exists():
+        raise Skip("no conversations: pass --conversations PATH (LoCoMo format)")
+    report = run(src.conversations, app.settings.model_copy(update={"chroma_url": None}), app.embedder, tick=tick)
+    (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    scores, dense = report.product["all"], report.dense["all"]
+    return EvalResult(name="memory", status="ok", score=scores.recall_at_4, score_label="evidence recall@4",
+                      note=f"{report.messages} messages; plain dense recall@4 {dense.recall_at_4}",
+                      headline={"questions": scores.questions, "recall@4": scores.recall_at_4,
+                                "recall@10": scores.recall_at_10, "MRR@10": scores.mrr,
+                                **{f"{group} recall@4": s.recall_at_4 for group, s in report.product.items()
+                                   if group != "all"},
+                                "dense recall@4": dense.recall_at_4, "search p50 ms": report.search_p50_ms},
+                      detail=report.model_dump())
+
+
 RUNNERS: list[tuple[str, Callable[[App, Sources, Path, Tick], EvalResult]]] = [
     ("triage", _triage), ("replies", _replies), ("scheduling", _scheduling),
-    ("injection", _injection), ("privacy", _privacy),
+    ("injection", _injection), ("privacy", _privacy), ("memory", _memory),
 ]
 
 

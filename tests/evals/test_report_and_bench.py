@@ -17,6 +17,23 @@ from persona.llm.scripted import ScriptedChatModel
 from persona.settings import Settings
 
 
+# LoCoMo's format, two short sessions: the answer to each question is one message (its evidence)
+LOCOMO = [{"sample_id": "c1", "qa": [
+    {"question": "When did Ana go to the pottery class?", "answer": "6 May 2023", "evidence": ["D1:2"], "category": 2},
+    {"question": "What pet did Ben adopt?", "answer": "a greyhound", "evidence": ["D2:3"], "category": 4},
+    {"question": "Is Ana happy?", "answer": "", "evidence": [], "category": 5}],
+    "conversation": {"speaker_a": "Ana", "speaker_b": "Ben",
+                     "session_1_date_time": "1:56 pm on 7 May, 2023", "session_1": [
+                         {"speaker": "Ben", "dia_id": "D1:1", "text": "Hi Ana! What have you been up to?"},
+                         {"speaker": "Ana", "dia_id": "D1:2", "text": "I went to a pottery class yesterday."},
+                         {"speaker": "Ben", "dia_id": "D1:3", "text": "Nice, how was it?"}],
+                     "session_2_date_time": "10:00 am on 20 June, 2023", "session_2": [
+                         {"speaker": "Ana", "dia_id": "D2:1", "text": "Any news, Ben?"},
+                         {"speaker": "Ben", "dia_id": "D2:2", "text": "Big news! We have a new member of the family."},
+                         {"speaker": "Ben", "dia_id": "D2:3", "text": "We adopted a rescue greyhound called Pip.",
+                          "blip_caption": "a photo of a grey dog on a sofa"}]}}]
+
+
 def test_eval_all_writes_tables_plots_and_reports_skips(home: Home, embedder, tmp_path: Path) -> None:
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text(json.dumps({"id": "p1", "incoming": {"from": "Sam Okafor <sam@northwind.example>",
@@ -28,13 +45,18 @@ def test_eval_all_writes_tables_plots_and_reports_skips(home: Home, embedder, tm
     app.__dict__["embedder"] = embedder
     started: list[str] = []
     out = tmp_path / "report"
-    report = run_all(app, Sources(scheduling=None, probes=tmp_path / "missing.yaml", pairs=pairs), out,
+    conversations = tmp_path / "locomo.json"
+    conversations.write_text(json.dumps(LOCOMO))
+    report = run_all(app, Sources(scheduling=None, probes=tmp_path / "missing.yaml", pairs=pairs,
+                                  conversations=conversations), out,
                      started=lambda name: started.append(name) or (lambda _d, _t: None))
 
     status = {r.name: r.status for r in report.evals}
-    assert started == ["triage", "replies", "scheduling", "injection", "privacy"]
+    assert started == ["triage", "replies", "scheduling", "injection", "privacy", "memory"]
     assert status == {"triage": "skipped", "replies": "ok", "scheduling": "skipped", "injection": "skipped",
-                      "privacy": "skipped"}
+                      "privacy": "skipped", "memory": "ok"}
+    memory = next(r for r in report.evals if r.name == "memory")
+    assert memory.headline["questions"] == 2 and memory.headline["recall@4"] == 1.0
     replies = next(r for r in report.evals if r.name == "replies")
     assert replies.headline["twin agreement"] == 1.0 and replies.headline["baseline agreement"] == 0.0
     assert len(report.plots) >= 2 and "replies.png" in report.plots
@@ -50,7 +72,7 @@ def test_a_failing_eval_is_reported_and_the_others_still_run(home: Home, tmp_pat
     bad = tmp_path / "pairs.jsonl"
     bad.write_text("not json\n")
     app = App(home, Settings(chroma_url=None), llm=LLM(ScriptedChatModel(), local=True))
-    report = run_all(app, Sources(scheduling=None, probes=None, pairs=bad), tmp_path / "r")
+    report = run_all(app, Sources(scheduling=None, probes=None, pairs=bad, conversations=None), tmp_path / "r")
     failed = next(r for r in report.evals if r.name == "replies")
     assert failed.status == "failed" and "pairs.jsonl:1" in failed.note
     assert (tmp_path / "r" / "report.md").exists() and len(report.plots) >= 2
