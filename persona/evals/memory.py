@@ -124,11 +124,11 @@ def write_exports(conversations: list[_Conversation], folder: Path) -> dict[str,
     return sources
 
 
-def _scores(ranked: dict[str, list[list[str]]], questions: list[Question]) -> dict[str, Scores]:
+def _scores(ranked: list[list[str]], questions: list[Question]) -> dict[str, Scores]:
     """Per category and overall: the share of each question's evidence in its top 4 / top 10, and the
     reciprocal rank of the first evidence message in its top 10."""
     groups: dict[str, list[tuple[float, float, float]]] = {}
-    for q, found in zip(questions, ranked["ids"]):
+    for q, found in zip(questions, ranked):
         wanted = set(q.evidence)
         rank = next((i + 1 for i, id_ in enumerate(found[:TOP]) if id_ in wanted), None)
         row = (len(wanted & set(found[:PROMPT_HITS])) / len(wanted), len(wanted & set(found[:TOP])) / len(wanted),
@@ -153,13 +153,13 @@ def run(data: Path, settings: Settings, embedder: Embedder, tick: Tick | None = 
         ingest([exports], store=store, profile=profile, audience=Audience.OWNER)
         ingest_seconds = time.perf_counter() - started
         store.keep_vectors_in_memory()  # as the server does
-        product: dict[str, list[list[str]]] = {"ids": []}
+        product: list[list[str]] = []
         took: list[float] = []
         for n, q in enumerate(questions):
             started = time.perf_counter()
             hits = store.search(q.question, [Audience.OWNER], k=TOP, kind="knowledge")
             took.append(time.perf_counter() - started)
-            product["ids"].append([sources.get(str(h.metadata.get("source")), "") for h in hits])
+            product.append([sources.get(str(h.metadata.get("source")), "") for h in hits])
             if tick:
                 tick(n + 1, len(questions))
         dense = _dense(embedder, conversations, questions)
@@ -170,7 +170,7 @@ def run(data: Path, settings: Settings, embedder: Embedder, tick: Tick | None = 
         )
 
 
-def _dense(embedder: Embedder, conversations: list[_Conversation], questions: list[Question]) -> dict[str, list[list[str]]]:
+def _dense(embedder: Embedder, conversations: list[_Conversation], questions: list[Question]) -> list[list[str]]:
     """The baseline: each message alone, embedded with the same model, nearest first by cosine."""
     ids, texts = zip(*_messages(conversations))
     matrix = np.asarray(embedder.embed(list(texts)), dtype=np.float32)
@@ -178,7 +178,7 @@ def _dense(embedder: Embedder, conversations: list[_Conversation], questions: li
     for q in questions:
         sims = matrix @ np.asarray(embedder.embed_query(q.question), dtype=np.float32)
         ranked.append([ids[i] for i in np.argsort(-sims)[:TOP]])
-    return {"ids": ranked}
+    return ranked
 
 
 def _messages(conversations: list[_Conversation]) -> Iterator[tuple[str, str]]:

@@ -50,6 +50,7 @@ def ingest(
     pending: list[MemoryItem] = []
     exemplar_docs: list[Document] = []
     incoming: dict[str, tuple[str, str]] = {}  # message id -> (author, start of its text)
+    last_turn: dict[str, str] = {}  # chat thread -> its latest message's item text: what the next one answers
     sources: set[str] = set()
 
     def flush() -> None:
@@ -72,7 +73,10 @@ def ingest(
                 if _owner_wrote(doc, profile):
                     summary.owner_written += 1
                     exemplar_docs.append(doc)
-                pending.extend(_knowledge(doc, profile, audience))
+                knowledge = _knowledge(doc, profile, audience, last_turn.get(doc.thread_id, ""))
+                if doc.kind == "chat":
+                    last_turn[doc.thread_id] = knowledge[0].text
+                pending.extend(knowledge)
                 if len(pending) >= _BATCH:
                     flush()
                 if bar is not None and task is not None:
@@ -110,7 +114,9 @@ def _common(doc: Document, author: str) -> dict[str, Any]:
     }
 
 
-def _knowledge(doc: Document, profile: Profile, audience: Audience) -> list[MemoryItem]:
+def _knowledge(doc: Document, profile: Profile, audience: Audience, answers: str) -> list[MemoryItem]:
+    """The document's items; a chat message's one item is said to answer `answers`, its thread's turn
+    before it (the same text as that turn's item: the store embeds it once for both)."""
     author = doc.author or (profile.owner.emails[0] if doc.kind == "note" else "")
     speaker = str(doc.meta.get("from_name") or author)
     # a note's file date is when it was last saved, not when its "yesterday" was
@@ -121,8 +127,7 @@ def _knowledge(doc: Document, profile: Profile, audience: Audience) -> list[Memo
         "dates": ";".join(span.encode() for span in spans),
     }
     if doc.kind == "chat":  # who said it, and the turn it answers: "yes, I went there yesterday" needs both
-        return [MemoryItem.make(f"{speaker or 'someone'}: {text}", "knowledge", audience, context=doc.before,
-                                **meta)]
+        return [MemoryItem.make(f"{speaker or 'someone'}: {text}", "knowledge", audience, context=answers, **meta)]
     return [MemoryItem.make(chunk, "knowledge", audience, **meta) for chunk in chunk_text(text)]
 
 

@@ -144,7 +144,6 @@ class KeywordIndex:
                 found[kind] = [id_ for (id_,) in rows]
         return found
 
-
     def people(self, words: Collection[str], audiences: Collection[str]) -> set[str]:
         """Those of `words` that name someone an item in scope was written by or to."""
         sql = (f"SELECT 1 FROM items WHERE items MATCH ? AND audience IN ({','.join('?' * len(audiences))})"

@@ -40,7 +40,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from persona.memory.mailparse import MailParseError, parse_mail
 
 DocKind = Literal["mail", "note", "chat"]
-_NEIGHBOUR_CHARS = 240  # of the turn before a chat message: enough to say what its "there" and "it" are
 
 
 class Document(BaseModel):
@@ -53,7 +52,6 @@ class Document(BaseModel):
     subject: str = ""
     thread_id: str = ""
     source: str
-    before: str = ""  # for a chat message: the turn before it, as "Speaker: text" (what it answers)
     meta: dict[str, Any] = {}
 
 
@@ -235,9 +233,9 @@ def _chat(path: Path) -> Iterator[Document | Skipped]:
         yield Skipped(source=str(path), reason=f"not a chat export: `{where}`: {err['msg']}")
         return
     thread = f"chat:{hashlib.sha256(str(path).encode()).hexdigest()[:16]}"
-    kept = [(index, m) for index, m in enumerate(export.messages) if m.text.strip()]
-    lines = [f"{m.sender.strip()}: {_clip(m.text.strip())}" for _, m in kept]
-    for at, (index, message) in enumerate(kept):
+    for index, message in enumerate(export.messages):
+        if not message.text.strip():
+            continue
         sender = message.sender.strip()
         is_address = "@" in sender
         others = [p for p in export.participants if p.strip().lower() != sender.lower()]
@@ -252,10 +250,5 @@ def _chat(path: Path) -> Iterator[Document | Skipped]:
             subject=export.title,
             thread_id=thread,
             source=source,
-            before=lines[at - 1] if at else "",
             meta={"from_name": "" if is_address else sender},
         )
-
-
-def _clip(text: str, limit: int = _NEIGHBOUR_CHARS) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

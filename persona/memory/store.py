@@ -43,6 +43,7 @@ _OVERFETCH = 4  # neighbours asked for per one wanted, before the audience and k
 _ADD_BATCH = 256
 _SYNC_BATCH = 5000
 _PREFETCHED = 64  # searches started ahead and not asked for yet; the oldest beyond this nobody will ask for
+_CONTEXT_WEIGHT = 0.5  # how far an item's context draws its vector from its own text's (LoCoMo: 0.5 ≈ 0.8 > 0)
 _HELD_ITEMS = 10_000  # the most items whose vectors `keep_vectors_in_memory` holds (15 MB at 384 dims)
 
 
@@ -61,8 +62,8 @@ class MemoryItem(BaseModel):
         cls, text: str, kind: ItemKind, audience: Audience, context: str = "", **metadata: str | float | bool | None
     ) -> MemoryItem:
         """An item whose id is a hash of its content, kind and audience, so re-ingesting adds nothing.
-        `context` is what surrounds the text where it was said (a chat message's neighbouring turns):
-        the item is found by it too, weighed less than its own words, and it is part of its identity."""
+        `context` is what the text answers where it was said (a chat message's turn before it): the
+        item is found by it too, weighed less than its own words, and it is part of its identity."""
         return cls(
             id=_item_id(kind, audience.value, text, context),
             text=text,
@@ -421,9 +422,6 @@ def _item_id(kind: str, audience: str, text: str, context: str = "") -> str:
     return hashlib.sha256(content.encode()).hexdigest()[:32]
 
 
-_CONTEXT_WEIGHT = 0.5  # how far an item's context draws its vector from its own text's (LoCoMo: 0.5 ≈ 0.8 > 0)
-
-
 def _with_context(own: list[float], context: list[float] | None) -> list[float]:
     """The item's vector: its own text's, drawn towards its context's. A question about what a reply
     means finds it, while a question about the neighbour still prefers the neighbour's own item."""
@@ -459,7 +457,10 @@ def _metadata(item: MemoryItem) -> dict[str, str | int | float | bool]:
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")  # "lena's" is "lena": the index splits at apostrophes too
 _STOP = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "she", "he", "so", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your", "about", "any", "all", "also", "been", "into", "just", "more", "some", "than", "tell", "know"]
+    "a an and are as at be but by can could did do does for from had has have how i if in is it its me my "
+    "no not of on or our she he so that the their them then there these they this to was we were what "
+    "when where which who why will with would you your about any all also been into just more some than "
+    "tell know".split()
 )
 
 
