@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from persona.errors import PersonaError
 from persona.home import Home
 from persona.memory.embedding import Embedder
 from persona.memory.ingest import ingest
@@ -72,7 +73,10 @@ class _Conversation(BaseModel):
 
 def load(path: Path) -> list[_Conversation]:
     """LoCoMo's JSON: a list of samples, each with `conversation` (speakers, sessions) and `qa`."""
-    return [_conversation(sample) for sample in json.loads(path.read_text(encoding="utf-8"))]
+    try:
+        return [_conversation(sample) for sample in json.loads(path.read_text(encoding="utf-8"))]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # JSON, or a layout not LoCoMo's
+        raise PersonaError(f"{path}: not LoCoMo-format conversations ({type(exc).__name__}: {exc})") from None
 
 
 def _conversation(sample: dict[str, Any]) -> _Conversation:

@@ -16,7 +16,6 @@ from persona.llm.client import LLM
 from persona.llm.scripted import ScriptedChatModel
 from persona.settings import Settings
 
-
 # LoCoMo's format, two short sessions: the answer to each question is one message (its evidence)
 LOCOMO = [{"sample_id": "c1", "qa": [
     {"question": "When did Ana go to the pottery class?", "answer": "6 May 2023", "evidence": ["D1:2"], "category": 2},
@@ -118,3 +117,13 @@ def test_hybrid_search_benchmark_times_both_paths(tmp_path: Path) -> None:
     assert result.chunks == 600 and 0 < result.vector_only_p50_ms and 0 < result.hybrid_p50_ms <= result.hybrid_p99_ms
     # and with every vector held in memory, as the server searches
     assert result.held_load_s is not None and result.held_vector_only_p50_ms and result.held_hybrid_p50_ms
+
+
+def test_the_memory_eval_names_a_file_that_is_not_locomo(tmp_path: Path) -> None:
+    from persona.errors import PersonaError
+    from persona.evals.memory import load
+
+    for name, content in (("text.json", "not json"), ("object.json", '{"a": 1}'), ("no-talk.json", '[{"qa": []}]')):
+        (tmp_path / name).write_text(content)
+        with pytest.raises(PersonaError, match=f"{name}: not LoCoMo-format conversations"):
+            load(tmp_path / name)
