@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from persona.profile import Profile
 
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # an e-mail address in running text
 # first names that are also everyday words: only a capitalised one is read as a name
 _WORDS = {
     "will", "may", "mark", "bill", "rose", "june", "april", "grace", "hope", "joy", "frank", "jack", "sue", "pat",
@@ -94,7 +94,7 @@ def people_named(profile: Profile, text: str) -> list[Named]:
         if not any(set(n.candidates) == set(candidates) for n in found):
             found.append(Named(said=said, start=start, candidates=candidates))
 
-    for match in _ADDRESS.finditer(text):
+    for match in ADDRESS.finditer(text):
         add(match.group(0), match.start(), match.end(), [match.group(0).lower()])
     for pattern in (index.pattern, index.cased):
         for match in pattern.finditer(text) if pattern else ():

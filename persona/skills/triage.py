@@ -20,7 +20,7 @@ from persona.channels.email.base import IncomingMail
 from persona.events import Action, ActionKind, Principal
 from persona.profile import Profile
 from persona.skills.mailbox import handled
-from persona.skills.people import people_named
+from persona.skills.people import ADDRESS, people_named
 from persona.skills.prompt import first_name
 from persona.skills.turn import Outcome, Turn
 from persona.store import StateStore
@@ -175,7 +175,7 @@ def label_in(text: str) -> Label | None:
 
 
 def _sender_in(app: App, text: str) -> str:
-    if address := _ADDRESS.search(text):
+    if address := ADDRESS.search(text):
         return address.group(0).lower()
     named = [n for n in people_named(app.profile, text) if n.clear and not app.profile.is_owner(n.candidates[0])]
     if named:
@@ -209,9 +209,6 @@ def _sender_named(app: App, text: str) -> str:
     if ranked and ranked[0][1] and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
         return ranked[0][0]
     return ""
-
-
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def correct_triage(turn: Turn, args: TriageFixArgs) -> Outcome:
