@@ -82,7 +82,8 @@ class Owner(_Strict):
         return [_check_address(v) for v in value]
 
 
-_HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+# ":00" seconds: how profiles saved before times were written as "HH:MM" hold them; they still load
+_HH_MM = re.compile(r"([01]\d|2[0-3]):[0-5]\d(:00)?")
 
 
 def _hh_mm(value: object) -> time:
@@ -91,7 +92,7 @@ def _hh_mm(value: object) -> time:
     if isinstance(value, time) and not (value.second or value.microsecond or value.tzinfo):
         return value
     if isinstance(value, str) and _HH_MM.fullmatch(value):
-        return time(int(value[:2]), int(value[3:]))
+        return time(int(value[:2]), int(value[3:5]))
     raise ValueError(f'must be a 24-hour time "HH:MM" in quotes, like "09:00" (got {value!r:.60})')
 
 

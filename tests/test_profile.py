@@ -69,6 +69,15 @@ def test_times_must_be_quoted_hh_mm(tmp_path: Path, text: str, field: str, got: 
     assert "\n" not in message
 
 
+def test_a_profile_saved_with_seconds_still_loads_and_is_saved_as_hh_mm(tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    path.write_text(OWNER + "working_hours:\n  start: '09:00:00'\n  end: '17:30:00'\n")  # older save_profile output
+    profile = load_profile(path)
+    assert (profile.working_hours.start, profile.working_hours.end) == (time(9, 0), time(17, 30))
+    save_profile(profile, path)
+    assert "start: 09:00\n" in path.read_text() or "start: '09:00'\n" in path.read_text()
+
+
 def test_times_are_read_and_written_as_hh_mm(tmp_path: Path):
     path = tmp_path / "p.yaml"
     path.write_text(OWNER + 'working_hours:\n  start: 08:15\n  end: "18:45"\n')  # a leading 0 keeps it a string
