@@ -21,11 +21,16 @@ _GREETING = re.compile(
     r"^(hi|hello|hey|heya|hiya|dear|good (?:morning|afternoon|evening)|morning|greetings|yo)\b(.*)$",
     re.IGNORECASE,
 )
-_GROUP_WORDS = {"all", "team", "everyone", "folks", "guys", "there", "both", "y'all", "everybody", "again"}
-_SIGNOFF = re.compile(
-    r"^(thanks|thank you|thx|ta|cheers|best|all the best|regards|best regards|kind regards|warm regards|"
-    r"warmly|sincerely|talk soon|speak soon|see you|later|love|xo|many thanks|thanks again|best wishes)\b",
-    re.IGNORECASE,
+GROUP_WORDS = {"all", "team", "everyone", "folks", "guys", "there", "both", "y'all", "everybody", "again"}
+_CLOSINGS = (
+    "thanks|thank you|thx|ta|cheers|best|all the best|regards|best regards|kind regards|warm regards|"
+    "warmly|sincerely|talk soon|speak soon|see you|later|love|xo|many thanks|thanks again|best wishes|"
+    "thanks so much|thank you so much|thanks in advance|thank you in advance|thanks a lot|kindest regards|"
+    "warmest regards|with regards|yours sincerely|yours truly|sincerely yours|respectfully|all best"
+)
+# A closing phrase at the start of a line; longest first, so "thanks again" is one phrase, not "thanks".
+SIGNOFF = re.compile(
+    r"^(" + "|".join(sorted(_CLOSINGS.split("|"), key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
 _STOP = frozenset(
     "a an and are as at be but by for from has have i if in is it its me my of on or our so that the "
@@ -45,6 +50,9 @@ class StyleCard(BaseModel):
     words_median: float = 0
     words_p25: float = 0
     words_p75: float = 0
+    words_p10: float = 0  # 0 in cards saved before these were kept
+    words_p90: float = 0
+    language: str = ""  # ISO 639-1 code of the language most of the mail is in; "" when unclear
     contraction_rate: float = 0  # contractions per word
     exclamation_rate: float = 0  # sentences ending in "!"
     question_rate: float = 0  # sentences ending in "?"
@@ -74,6 +82,8 @@ class StyleCard(BaseModel):
         if self.signoffs:
             lines.append("Signs off: " + _shares(self.signoffs))
         lines.append(f"Typical length: {self.words_p25:.0f}–{self.words_p75:.0f} words")
+        if self.language and self.language != "en":
+            lines.append(f"Writes in: {LANGUAGE_NAMES[self.language]}")
         lines.append("Tone: " + _tone(self))
         if self.phrases:
             lines.append("Often writes: " + ", ".join(f"'{p}'" for p in self.phrases[:5]))
@@ -102,10 +112,9 @@ def compute_style_card(texts: list[str], owner_name: str) -> StyleCard:
         return StyleCard()
     greetings = Counter(g for g in (greeting_of(t) for t in samples) if g)
     signoffs = Counter(s for s in (signoff_of(t, owner_name) for t in samples) if s)
-    lengths = sorted(len(_WORD.findall(t)) for t in samples)
-    q25, q50, q75 = (
-        statistics.quantiles(lengths, n=4, method="inclusive") if len(lengths) > 1 else lengths * 3
-    )
+    lengths = sorted(word_count(t) for t in samples)
+    deciles = statistics.quantiles(lengths, n=20, method="inclusive") if len(lengths) > 1 else lengths * 19
+    q10, q25, q50, q75, q90 = (deciles[i] for i in (1, 4, 9, 14, 17))
     feats = [style_features(t) for t in samples]
     total_words = sum(f["words"] for f in feats) or 1
     total_sentences = sum(f["sentences"] for f in feats) or 1
@@ -116,6 +125,9 @@ def compute_style_card(texts: list[str], owner_name: str) -> StyleCard:
         words_median=q50,
         words_p25=q25,
         words_p75=q75,
+        words_p10=q10,
+        words_p90=q90,
+        language=language_of("\n".join(body_of(t, owner_name) for t in samples), min_hits=20),
         contraction_rate=sum(f["contraction_rate"] * f["words"] for f in feats) / total_words,
         exclamation_rate=sum(f["exclamation_rate"] * f["sentences"] for f in feats) / total_sentences,
         question_rate=sum(f["question_rate"] * f["sentences"] for f in feats) / total_sentences,
@@ -157,9 +169,10 @@ def greeting_of(text: str) -> str:
     if not match or len(first.split()) > 6:
         return ""
     rest = match.group(2).strip()
-    trailing = re.search(r"[,!.:\u2014-]*$", rest).group(0)  # type: ignore[union-attr]
+    trailing = re.search(r"\s*[,!.:\u2014\u2013-]*$", rest).group(0)  # type: ignore[union-attr]
+    trailing = trailing if trailing.strip() else ""  # "Hi Sam -" keeps its space: "Hi {name} -"
     words = rest[: len(rest) - len(trailing)].split()
-    if words and all(w.lower() in _GROUP_WORDS for w in words):
+    if words and all(w.lower() in GROUP_WORDS for w in words):
         middle = " " + " ".join(words)
     else:
         middle = " {name}" if words else ""
@@ -176,22 +189,22 @@ def _closing(lines: list[str], owner_name: str) -> tuple[str, int]:
     if len(lines) < 2:
         return "", 0
     last, before = lines[-1], lines[-2]
-    if _is_name(last, owner_name):
-        if len(before.split()) <= 4 and (before.endswith(",") or _SIGNOFF.match(before)):
+    if is_name(last, owner_name):
+        if len(before.split()) <= 4 and (before.endswith(",") or SIGNOFF.match(before)):
             return f"{before} {last}", 2
         return last, 1
-    if len(last.split()) <= 4 and _SIGNOFF.match(last):
+    if len(last.split()) <= 4 and SIGNOFF.match(last):
         return last, 1
     return "", 0
 
 
-def _is_name(line: str, owner_name: str) -> bool:
+def is_name(line: str, owner_name: str) -> bool:
     """The owner's name, first name or initial, possibly dashed ("-D", "— Dana")."""
     bare = line.strip(" -—–~.").lower()
     if not bare:
         return False
     if not owner_name:  # unknown owner: a capitalised one- or two-word line is most likely a name
-        return len(line.split()) <= 2 and line.strip(" -—–~")[:1].isupper() and not _SIGNOFF.match(line)
+        return len(line.split()) <= 2 and line.strip(" -—–~")[:1].isupper() and not SIGNOFF.match(line)
     parts = owner_name.lower().split()
     return bare in {owner_name.lower(), parts[0], parts[0][0], "".join(p[0] for p in parts)}
 
@@ -245,3 +258,37 @@ def style_features(text: str) -> dict[str, float]:
         "emoji": float(bool(_EMOJI.search(text))),
         "lowercase_start_rate": sum(1 for s in sentences if s[0].islower()) / n_sent,
     }
+
+
+def word_count(text: str) -> int:
+    """Words as the card counts them (its length percentiles are in these)."""
+    return len(_WORD.findall(text))
+
+
+LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+                  "nl": "Dutch", "pt": "Portuguese"}
+_FUNCTION_WORDS = {
+    "en": "the and you that is are was with for this have will not but would please what which there your "
+          "been from they we our thanks",
+    "de": "und der die das ist nicht ich sie mit auf für ein eine zu wir es den dem auch bitte danke wie "
+          "noch aber sind habe wird",
+    "fr": "le la les et est je vous nous pas pour une des du que qui avec sur dans ce merci bien mais sont "
+          "au avez",
+    "es": "el los las y es que por con una para del pero como está gracias muy sus nos estoy hola también "
+          "usted",
+    "it": "il di che è per non una sono con della anche come ma grazie ciao questo gli sei siamo",
+    "nl": "het een en van niet ik je dat zijn op voor met maar ook wij bedankt graag dank jullie deze wordt",
+    "pt": "o os não uma com para obrigado obrigada você mas muito são também isso ele ela eu nós",
+}
+_SHARED = Counter(w for words in _FUNCTION_WORDS.values() for w in set(words.split()))
+# Only words that belong to one language count: "de", "que", "en", "die" say little on their own.
+_MARKERS = {w: lang for lang, words in _FUNCTION_WORDS.items() for w in words.split() if _SHARED[w] == 1}
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def language_of(text: str, min_hits: int = 3) -> str:
+    """The language (ISO 639-1 code, one of LANGUAGE_NAMES) the text is written in, from its common function
+    words; "" when fewer than `min_hits` of them are found or no language has twice the next one's."""
+    hits = Counter(_MARKERS[w] for w in _LETTERS.findall(text.lower()) if w in _MARKERS)
+    (top, n), (_, second) = [*hits.most_common(2), ("", 0), ("", 0)][:2]
+    return top if n >= min_hits and n >= 2 * second else ""

@@ -11,13 +11,16 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from persona.events import Principal
 from persona.profile import Profile, Role
 from persona.skills.chat_form import CONTEXT_SEPARATOR, as_chat_message
+from persona.skills.reply_style import greeting_name
 
 if TYPE_CHECKING:
     from persona.memory.style import StyleCard
 
 
 def first_name(name: str) -> str:
-    return name.split()[0] if name.strip() else name
+    """The first name in a name as people write it ("Lay, Kenneth", "maria mitchell/enron", "Dr. Priya
+    Raman"); its first word as written when it holds none (an address, "Sales Team")."""
+    return greeting_name(name) or (name.split()[0] if name.strip() else name)
 
 
 def persona_prefix(profile: Profile, style: "StyleCard | None") -> str:
