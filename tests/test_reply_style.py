@@ -123,6 +123,8 @@ def test_bad_greetings_seen_in_real_drafts_are_replaced() -> None:
     assert finish("Dear [Recipient's Name],\n\nNoted, thank you.") == (
         "Hi Maria,\n\nNoted, thank you.\n\nThanks,\nDani")
     assert finish("Hi Dani,\n\nSure, sounds good.") == "Hi Maria,\n\nSure, sounds good.\n\nThanks,\nDani"
+    assert finish("Dear Sir or Madam,\n\nNoted.") == "Hi Maria,\n\nNoted.\n\nThanks,\nDani"
+    assert finish("Good morning Maria,\nNoted.") == "Hi Maria,\n\nNoted.\n\nThanks,\nDani"
     assert finish("Hello Maria! Yes, Tuesday works.") == "Hi Maria,\n\nYes, Tuesday works.\n\nThanks,\nDani"
 
 
@@ -154,6 +156,9 @@ def test_model_sign_offs_are_replaced_by_the_owners_one() -> None:
         "Thanks!\n\nBest,\nDani",  # several blocks
         "Cheers,\nDani\n\nBest regards,\nDani",
         "Thanks, Maria!",
+        "Thank you,\nDani\n\n---\n\n",
+        "Best,\nDani\n\n--\nDani Kim\nHead of Ops",
+        "Best regards,\nDani\nDani's Assistant",
     ):
         assert finish(f"The report is attached.\n\n{closing}") == expected, closing
 
@@ -220,6 +225,10 @@ def test_the_owners_usual_forms() -> None:
     assert usual_greeting(only_group, "Maria") == "Morning Maria,"
     assert usual_signoff(CARD, OWNER) == "Thanks,\nDani"
     assert usual_signoff(NO_GREETING, OWNER) == "-D"
+    dashed = CARD.model_copy(update={"signoffs": [Share(text="— D", share=0.6)]})
+    assert usual_signoff(dashed, OWNER) == "— D"
+    bang = CARD.model_copy(update={"signoffs": [Share(text="Cheers! Dani", share=0.6)]})
+    assert usual_signoff(bang, OWNER) == "Cheers!\nDani"
     full = CARD.model_copy(update={"signoffs": [Share(text="Best regards, Dani Kim", share=0.8)]})
     assert usual_signoff(full, OWNER) == "Best regards,\nDani Kim"
     assert usual_signoff(None, OWNER) == "Best,\nDani"

@@ -54,6 +54,7 @@ _I = frozenset(["I", "I'm", "I'll", "I've", "I'd"])  # capitalised, yet no name
 _PLACEHOLDER = re.compile(r"(?:\[[^\]\n]{1,40}\]|<[^>\n@]{1,40}>|\byour name\b)", re.IGNORECASE)
 _PREAMBLE = re.compile(r"^(?:(?:sure|certainly|okay|ok|of course)[,!.]?\s*)?here(?:'s| is)\b.{0,60}"
                        r"\b(?:reply|response|draft|e-?mail|mail|message)\b.*:$", re.IGNORECASE)
+_RULE = re.compile(r"\s*(?:[-—–_=*~]\s*){2,}")
 _POSTSCRIPT = re.compile(r"^p\.?\s?s\b\.?", re.IGNORECASE)
 _CONTACT = re.compile(r"\S+@\S+\.\w+|https?://|www\.|^[+(]?\d[\d\s().-]{6,}$")
 _ABBREVIATIONS = frozenset([
@@ -177,8 +178,9 @@ def usual_signoff(style: StyleCard | None, owner_name: str) -> str:
     text = style.signoffs[0].text
     words = text.split()
     for k in range(1, len(words)):  # the card keeps "Thanks,\nDana" as "Thanks, Dana": the name goes below
-        if is_name(" ".join(words[k:]), owner_name):
-            return " ".join(words[:k]) + "\n" + " ".join(words[k:])
+        head = " ".join(words[:k])
+        if is_name(" ".join(words[k:]), owner_name) and (head.endswith(",") or SIGNOFF.match(head)):
+            return head + "\n" + " ".join(words[k:])  # not "— D", which is one line
     return text
 
 
@@ -264,7 +266,7 @@ def _after_greeting(line: str, them: str, owner_name: str) -> str | None:
         return None
     rest = line[opening.end():]
     tokens = list(re.finditer(r"\S+", rest))[:4]
-    known = {w.lower() for w in (them, *owner_name.split()) if w} | GROUP_WORDS | {"and", "&"}
+    known = {w.lower() for w in (them, *owner_name.split()) if w} | GROUP_WORDS | {"and", "or", "&"}
     for n, token in enumerate(tokens, 1):  # a name of up to four words, then the greeting's punctuation
         if _ends_greeting(token.group()):
             said = [t.group() for t in tokens[:n]]
@@ -310,8 +312,9 @@ def _without_closings(lines: list[str], owner_name: str) -> list[str]:
 
 
 def _is_closing(line: str, owner_name: str) -> bool:
-    """A sign-off line: "Best regards,", "Thanks!", "Sincerely, Dani Kim", "— D", "[Your Name]"."""
-    if is_name(line, owner_name) or _PLACEHOLDER.fullmatch(line.strip(" ,.-—–")):
+    """A sign-off line: "Best regards,", "Thanks!", "Sincerely, Dani Kim", "— D", "[Your Name]", or the rule
+    ("---", "-- ") a signature starts with."""
+    if is_name(line, owner_name) or _PLACEHOLDER.fullmatch(line.strip(" ,.-—–")) or _RULE.fullmatch(line):
         return True
     phrase = SIGNOFF.match(line)
     if not phrase:
