@@ -6,6 +6,7 @@ batches spanning many documents, which is where the throughput comes from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from contextlib import nullcontext
 from pathlib import Path
@@ -24,6 +25,7 @@ from persona.profile import Audience, Profile
 
 _BATCH = 512  # items per embedding call: big enough to keep the model busy, small enough for RAM
 _INCOMING_CHARS = 600  # how much of the message being answered an exemplar keeps as context
+_SITUATION_CHARS = 1500  # how much of each side of a (mail, the owner's reply) pair a situation keeps
 
 
 class IngestSummary(BaseModel):
@@ -49,7 +51,7 @@ def ingest(
     summary = IngestSummary()
     pending: list[MemoryItem] = []
     exemplar_docs: list[Document] = []
-    incoming: dict[str, tuple[str, str]] = {}  # message id -> (author, start of its text)
+    incoming = _Received()
     last_turn: dict[str, str] = {}  # chat thread -> its latest message's item text: what the next one answers
     sources: set[str] = set()
 
@@ -68,8 +70,8 @@ def ingest(
                     continue
                 summary.documents += 1
                 sources.add(doc.source.split("#", 1)[0])
-                if doc.kind == "mail" and doc.meta.get("message_id"):
-                    incoming[doc.meta["message_id"]] = (doc.author, doc.text[:_INCOMING_CHARS])
+                if doc.kind == "mail" and not _owner_wrote(doc, profile):
+                    incoming.add(doc)
                 if _owner_wrote(doc, profile):
                     summary.owner_written += 1
                     exemplar_docs.append(doc)
@@ -82,7 +84,12 @@ def ingest(
                 if bar is not None and task is not None:
                     bar.update(task, description=f"{summary.documents} documents", advance=1)
         # exemplars wait for the whole run so a reply can point at the message it answers
-        pending.extend(_exemplar(doc, audience, incoming) for doc in exemplar_docs if doc.text.strip())
+        for doc in exemplar_docs:
+            if doc.text.strip():
+                answered = incoming.answered_by(doc) if doc.kind == "mail" else None
+                pending.append(_exemplar(doc, audience, answered))
+                if answered is not None:
+                    pending.append(_situation(doc, audience, answered))
         flush()
     summary.files = len(sources) + len({s.source.split("#", 1)[0] for s in summary.skipped})
     summary.owner_texts = [doc.text for doc in exemplar_docs if doc.kind == "mail" and doc.text.strip()]
@@ -131,13 +138,62 @@ def _knowledge(doc: Document, profile: Profile, audience: Audience, answers: str
     return [MemoryItem.make(chunk, "knowledge", audience, **meta) for chunk in chunk_text(text)]
 
 
-def _exemplar(doc: Document, audience: Audience, incoming: dict[str, tuple[str, str]]) -> MemoryItem:
+class Answered(BaseModel):
+    """The mail an owner's reply answers: found in the archive, or quoted under the reply."""
+
+    author: str
+    subject: str
+    text: str
+
+
+class _Received:
+    """Mail from others seen in this run, to find what each of the owner's replies answers."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Answered] = {}
+        self._by_subject: dict[tuple[str, str], Answered] = {}  # (subject without "Re:", sender) -> latest
+
+    def add(self, doc: Document) -> None:
+        answered = Answered(author=doc.author, subject=doc.subject, text=doc.text)
+        if message_id := doc.meta.get("message_id"):
+            self._by_id[str(message_id)] = answered
+        self._by_subject[(_topic(doc.subject), doc.author.lower())] = answered
+
+    def answered_by(self, reply: Document) -> Answered | None:
+        """By In-Reply-To, then References (newest first), then the quote under the reply, then a mail
+        from one of the reply's recipients with the same subject: archives often lack the headers."""
+        ids = [str(reply.meta.get("in_reply_to") or ""), *reversed(list(reply.meta.get("references") or []))]
+        for message_id in ids:
+            if message_id in self._by_id:
+                return self._by_id[message_id]
+        quoted = reply.meta.get("quoted")
+        if quoted is not None and quoted.text.strip():
+            return Answered(author=quoted.author, subject=quoted.subject or reply.subject, text=quoted.text)
+        if _topic(reply.subject) != reply.subject.strip().lower():  # only a "Re:" answers by subject
+            for recipient in reply.recipients:
+                if found := self._by_subject.get((_topic(reply.subject), recipient.lower())):
+                    return found
+        return None
+
+
+def _topic(subject: str) -> str:
+    return re.sub(r"^\s*((re|aw|sv|fwd?)\s*:\s*)+", "", subject, flags=re.IGNORECASE).strip().lower()
+
+
+def _exemplar(doc: Document, audience: Audience, answered: Answered | None) -> MemoryItem:
     """One item per owner message, whole: the embedding sees its start, the prompt gets all of it."""
     meta = _common(doc, doc.author)
-    replied_to = incoming.get(str(doc.meta.get("in_reply_to", "")))
-    if replied_to:
-        meta["incoming_author"], meta["incoming_text"] = replied_to
+    if answered is not None:
+        meta["incoming_author"], meta["incoming_text"] = answered.author, answered.text[:_INCOMING_CHARS]
     return MemoryItem.make(doc.text, "exemplar", audience, **meta)
+
+
+def _situation(doc: Document, audience: Audience, answered: Answered) -> MemoryItem:
+    """A mail the owner answered, found by its own words; the owner's answer rides along as `reply`."""
+    meta = _common(doc, answered.author) | {"subject": answered.subject or doc.subject, "replied_by": doc.author,
+                                            "reply": doc.text[:_SITUATION_CHARS]}
+    text = f"{answered.subject or doc.subject}\n{answered.text}".strip()[:_SITUATION_CHARS]
+    return MemoryItem.make(text, "situation", audience, **meta)
 
 
 def _progress(progress: bool | Console | None) -> Any:

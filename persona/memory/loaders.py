@@ -127,7 +127,8 @@ def _mail_doc(data: bytes, source: str) -> Document:
         subject=mail.subject,
         thread_id=mail.thread_id,
         source=source,
-        meta={"message_id": mail.message_id, "in_reply_to": mail.in_reply_to, "from_name": mail.from_name},
+        meta={"message_id": mail.message_id, "in_reply_to": mail.in_reply_to, "references": mail.references,
+              "from_name": mail.from_name, "quoted": mail.quoted},
     )
 
 

@@ -26,6 +26,14 @@ class MailParseError(PersonaError):
     """The input holds no message at all."""
 
 
+class Quoted(BaseModel):
+    """The earlier message quoted under a reply: who wrote it (a name or an address) and its own text."""
+
+    author: str = ""
+    subject: str = ""
+    text: str
+
+
 class ParsedMail(BaseModel):
     message_id: str
     thread_id: str
@@ -40,6 +48,7 @@ class ParsedMail(BaseModel):
     body: str = ""
     fresh: str = ""
     signature: str = ""
+    quoted: Quoted | None = None  # the message this one answers, when its text is quoted below the reply
 
 
 def parse_mail(data: bytes) -> ParsedMail:
@@ -66,6 +75,7 @@ def parse_mail(data: bytes) -> ParsedMail:
         body=body,
         fresh=fresh,
         signature=signature,
+        quoted=quoted_original(body),
     )
 
 
@@ -242,6 +252,82 @@ def _cut_history(lines: list[str]) -> list[str]:
 def _quoted_after(lines: list[str], i: int) -> bool:
     rest = [line.strip() for line in lines[i + 1 :] if line.strip()]
     return bool(rest) and rest[0].startswith(">")
+
+
+_QUOTE_HEADER = re.compile(r"^(from|sent|date|to|cc|bcc|subject)\s*:\s*(.*)$", re.IGNORECASE)
+# Lotus Notes quoting: `"Name" <a@b.c> on 03/12/2001 10:00 AM` or `Name/HOU/ECT@ECT on 03/12/2001 10:00 AM`
+_NOTES_HEADER = re.compile(r"^(.{2,120}?)\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?\s*$",
+                           re.IGNORECASE)
+_ON_WROTE = re.compile(r"^on\s.*,\s*(.+?)\s*wrote:\s*$", re.IGNORECASE)
+_QUOTED_CHARS = 2000  # enough of the original to know what was asked
+
+
+def quoted_original(body: str) -> Quoted | None:
+    """The first earlier message quoted under the fresh text of `body`, or None when nothing is quoted.
+
+    Recognises an "-----Original Message-----" block, an "On <date>, <name> wrote:" line over `>` quotes,
+    a Lotus Notes "<name> on <date>" header over To/cc/Subject lines, and bare `>` quoting. Forwarded
+    mail is not an answer, so a "Forwarded" block is no original."""
+    lines = body.replace("\r\n", "\n").split("\n")
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        if re.search(r"forwarded", line, re.IGNORECASE) and line.startswith("-"):
+            return None
+        if _ORIGINAL.match(line):
+            return _headed(lines[i + 1 :], "")
+        if wrote := _ON_WROTE.match(line):
+            return _quote(_author(wrote.group(1)), "", _unquoted(lines[i + 1 :]))
+        notes = _NOTES_HEADER.match(line)
+        if notes and any(_QUOTE_HEADER.match(n.strip()) for n in lines[i + 1 : i + 4]):
+            return _headed(lines[i + 1 :], _author(notes.group(1)))
+        if line.startswith(">"):
+            return _quote("", "", _unquoted(lines[i:]))
+    return None
+
+
+def _headed(lines: list[str], author: str) -> Quoted | None:
+    """A quoted message that starts with From/Sent/To/Subject lines (blank lines between them allowed)."""
+    subject, i = "", 0
+    while i < len(lines):
+        line = lines[i].strip()
+        header = _QUOTE_HEADER.match(line)
+        if header:
+            name, value = header.group(1).lower(), header.group(2).strip()
+            author = _author(value) if name == "from" and not author else author
+            subject = value if name == "subject" else subject
+        elif line and not (i and lines[i - 1].rstrip().endswith(",")):  # a wrapped To/cc list goes on
+            break
+        i += 1
+    return _quote(author, subject, _until_next_quote(lines[i:]))
+
+
+def _until_next_quote(lines: list[str]) -> list[str]:
+    kept = []
+    for line in lines:
+        stripped = line.strip()
+        if _ORIGINAL.match(stripped) or _ON_WROTE.match(stripped) or _NOTES_HEADER.match(stripped) or (
+                stripped.startswith("-----") and "forwarded" in stripped.lower()):
+            break
+        kept.append(line)
+    return kept
+
+
+def _unquoted(lines: list[str]) -> list[str]:
+    """The first level of `>` quoting, de-quoted: what the quoted writer wrote, not what they quoted."""
+    kept = [re.sub(r"^\s*> ?", "", line) for line in lines if line.lstrip().startswith(">")]
+    return _until_next_quote([line for line in kept if not line.lstrip().startswith(">")])
+
+
+def _author(text: str) -> str:
+    """An address when the header has one, else the name as written ("Lay, Kenneth", "Jo Li/HOU/ECT")."""
+    name, address = _addresses(text)[0] if "@" in text else (text, "")
+    return (address or name).strip().strip('"\'').strip()
+
+
+def _quote(author: str, subject: str, lines: list[str]) -> Quoted | None:
+    fresh, _ = _cut_signature(lines)
+    text = _tidy(fresh)[:_QUOTED_CHARS]
+    return Quoted(author=author, subject=subject, text=text) if text else None
 
 
 def _cut_signature(lines: list[str]) -> tuple[list[str], list[str]]:

@@ -37,7 +37,9 @@ from persona.memory.vectors import VectorMatrix
 from persona.profile import Audience
 from persona.settings import Settings
 
-ItemKind = Literal["knowledge", "exemplar"]
+# knowledge: what anyone wrote, to answer from; exemplar: what the owner wrote, to write like;
+# situation: a mail the owner answered, stored with the answer, to decide like the owner.
+ItemKind = Literal["knowledge", "exemplar", "situation"]
 COLLECTION = "memory"
 _OVERFETCH = 4  # neighbours asked for per one wanted, before the audience and kind are applied
 _ADD_BATCH = 256

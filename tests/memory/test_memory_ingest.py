@@ -170,3 +170,60 @@ def test_a_question_naming_someone_or_a_time_prefers_what_they_said_then(
     answered = [h.text for h in store.search("What dog did Ana adopt?", {Audience.TEAM}, k=4)]
     assert answered.index("Ana: We adopted a greyhound called Pip last week [the week of 10 July 2023].") < \
         answered.index("Ben: What dog did you adopt?")
+
+
+def _mail(folder: Path, name: str, sender: str, to: str, subject: str, text: str, *, message_id: str = "",
+          in_reply_to: str = "") -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+    msg["Date"] = "Mon, 03 Mar 2025 10:00:00 +0000"
+    if message_id:
+        msg["Message-ID"] = message_id
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    msg.set_content(text)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(msg.as_bytes())
+
+
+def _situations(store: MemoryStore) -> list[tuple[str, dict]]:
+    got = store._collection.get(where={"kind": "situation"}, include=["documents", "metadatas"])
+    return list(zip(got["documents"], got["metadatas"]))
+
+
+def test_a_reply_makes_a_situation_found_by_the_mail_it_answers(tmp_path: Path, store: MemoryStore,
+                                                                 owner: Profile) -> None:
+    folder = tmp_path / "mail"
+    _mail(folder, "1.eml", "Sam Okafor <sam@example.com>", "dana@example.com", "Dinner on the 20th",
+          "Would you join us for the board dinner on the 20th?", message_id="<a1@example.com>")
+    _mail(folder, "2.eml", "Dana Reyes <dana@example.com>", "sam@example.com", "Re: Dinner on the 20th",
+          "Sorry Sam, I can't make it that night.\n\nDana", in_reply_to="<a1@example.com>")
+    _mail(folder, "3.eml", "Pat <pat@example.com>", "dana@example.com", "Parking", "Where do I park?")
+    first = ingest([folder], store=store, profile=owner, audience=Audience.TEAM)
+    [(text, meta)] = _situations(store)
+    assert text == "Dinner on the 20th\nWould you join us for the board dinner on the 20th?"
+    assert meta["author"] == "sam@example.com" and meta["replied_by"] == "dana@example.com"
+    assert meta["reply"].startswith("Sorry Sam, I can't make it")
+    hits = store.search("invitation to a dinner", [Audience.TEAM], k=1, kind="situation")
+    assert hits and hits[0].metadata["reply"] == meta["reply"]
+    assert store.search("invitation to a dinner", [Audience.PUBLIC], k=1, kind="situation") == []
+    again = ingest([folder], store=store, profile=owner, audience=Audience.TEAM)
+    assert first.chunks_added > 0 and again.chunks_added == 0
+
+
+def test_a_reply_without_headers_is_joined_by_its_quote_or_by_subject(tmp_path: Path, store: MemoryStore,
+                                                                      owner: Profile) -> None:
+    folder = tmp_path / "mail"
+    # archives like Enron's: no In-Reply-To, the original quoted under an Outlook header
+    _mail(folder, "1.", "dana@example.com", "kim@vendor.example", "RE: Speaking slot",
+          "No thank you, Kim.\n\n -----Original Message-----\nFrom: \tKim Lee <kim@vendor.example>\n"
+          "Sent:\tMonday, March 3, 2025 9:00 AM\nTo:\tReyes, Dana\nSubject:\tSpeaking slot\n\n"
+          "Could you speak at our vendor summit?\n")
+    # no quote either: the mail from a recipient with the same subject
+    _mail(folder, "2.", "lee@example.com", "dana@example.com", "Offsite venue", "Which venue do you prefer?")
+    _mail(folder, "3.", "dana@example.com", "lee@example.com", "Re: Offsite venue", "The lake one.\n\nDana")
+    ingest([folder], store=store, profile=owner, audience=Audience.TEAM)
+    found = {meta["author"]: (text, meta["reply"]) for text, meta in _situations(store)}
+    assert found["kim@vendor.example"] == ("Speaking slot\nCould you speak at our vendor summit?", "No thank you, Kim.")
+    assert found["lee@example.com"] == ("Offsite venue\nWhich venue do you prefer?", "The lake one.\n\nDana")
+    assert len(found) == 2
