@@ -175,7 +175,7 @@ def handle_mail(app: App, channel: EmailChannel, event: Event) -> MailOutcome:
                 in_reply_to=draft.in_reply_to, references=draft.references, date=app.clock(),
             )
             state = state.model_copy(update={"reply": reply, "fallback": draft.fallback, "meeting": draft.meeting is not None,
-                                         "slot": draft.slot})
+                                             "slot": draft.slot, "plan": draft.plan})
             status = _move(app, key, status, "drafted", state)
             crash_point("after_reply_written")
         else:
@@ -197,6 +197,10 @@ def _deliver_reply(app: App, event: Event, mail: IncomingMail, state: MailState,
     """Save the draft and submit the send. Targets: only the sender, provenance: the mail's headers."""
     origin = [Provenance.of(event.principal, ref=mail.message_id)]
     payload = reply.model_dump(mode="json", exclude={"to"}) | {"draft_body": reply.body}
+    decided = ""
+    if state.plan is not None:  # what the reply does and why, shown with the approval; the send ignores it
+        payload["decision"] = state.plan.model_dump(mode="json")
+        decided = f" ({state.plan.decision.value.replace('_', ' ')})"
     common = {"requested_by": event.principal, "targets": reply.to, "target_provenance": origin,
               "payload": payload, "payload_provenance": origin, "event_id": event.id}
     if app.store.ledger_get(f"mail-send:{reply.message_id}") is None:  # a sent reply's draft stays gone
@@ -205,7 +209,7 @@ def _deliver_reply(app: App, event: Event, mail: IncomingMail, state: MailState,
     crash_point("after_draft_saved")
     try:
         outcome = app.gate.submit(Action(id=_action_id("send", mail.message_id), kind=ActionKind.SEND_MAIL,
-                                         summary=f"send reply to {reply.to[0]}: {reply.subject}", **common))
+                                         summary=f"send reply to {reply.to[0]}: {reply.subject}{decided}", **common))
     except SendUncertain as exc:
         return state.model_copy(update={"verdict": "uncertain", "note": str(exc)})
     crash_point("after_send_submitted")

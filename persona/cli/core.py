@@ -185,7 +185,8 @@ def approvals_default(ctx: typer.Context, all_: AllApprovals = False, as_json: A
 def approvals_show(ctx: typer.Context, approval_id: str) -> None:
     """Show one approval in full, with where its targets and content came from."""
     a = app_from(ctx).store.get_approval(approval_id)
-    console.print(f"[bold]{a.action.kind.value}[/] {a.id}  ({a.status})\nwhy it waits: {a.reason}")
+    console.print(f"[bold]{a.action.kind.value}[/] {a.id}  ({a.status})\n{a.action.summary}\nwhy it waits: {a.reason}",
+                  highlight=False)
     console.print("targets: " + ", ".join(a.action.targets))
     for label, prov in (("targets from", a.action.target_provenance), ("content from", a.action.payload_provenance)):
         console.print(f"{label}: " + ", ".join(f"{p.source.value}{' ' + p.ref if p.ref else ''}" for p in prov))

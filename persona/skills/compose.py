@@ -19,10 +19,11 @@ from persona.channels.email.base import OutgoingMail
 from persona.events import Action, ActionKind, Provenance, Source, Verdict
 from persona.profile import Profile
 from persona.skills.claims import action_claims, unsourced_times
-from persona.skills.draft_reply import greeting_hint, holding_reply, reply_message_id
+from persona.skills.draft_reply import greeting_hint, reply_message_id
 from persona.skills.mailbox import MailState, find_mail
 from persona.skills.people import Named, name_of, people_named, resolve
 from persona.skills.prompt import first_name, persona_prefix
+from persona.skills.reply_style import finish_reply, greeting_name
 from persona.skills.turn import Done, Outcome, Question, Turn
 
 _COMMAND = re.compile(
@@ -98,7 +99,7 @@ def _prompt(turn: Turn, to: str, request: str, replying: MailState | None) -> li
 def _write(turn: Turn, to: str, request: str, replying: MailState | None) -> tuple[MailText, bool]:
     """The mail's words, and whether they are a plain fallback because the model's drafts failed."""
     profile = turn.app.profile
-    me, them = first_name(profile.owner.name), first_name(name_of(profile, to))
+    me = first_name(profile.owner.name)
     sources = " ".join([request, replying.mail.text if replying and replying.mail else "", replying.subject if replying
                         else ""])
     prompt = _prompt(turn, to, request, replying)
@@ -106,13 +107,19 @@ def _write(turn: Turn, to: str, request: str, replying: MailState | None) -> tup
         text = turn.app.llm.json(prompt, MailText, max_tokens=450, tag="compose")
         problem = _problem(text, sources, me)
         if not problem:
-            return text, False
+            return text.model_copy(update={"body": _finished(turn, to, text.body)}), False
         prompt = [*prompt, AIMessage(text.model_dump_json()),
                   HumanMessage(f"That mail {problem}. Write it again as JSON, saying only what {me} asked.")]
-    plain = holding_reply(me, them, turn.app.style_card).split("\n\n")
-    body = "\n\n".join([plain[0], request[:1].upper() + request[1:], plain[-1]])
+    body = _finished(turn, to, request[:1].upper() + request[1:])
     subject = replying.subject if replying else " ".join(request.split()[:6]).rstrip(".,") or f"Note from {me}"
     return MailText(subject=subject[:90], body=body), True
+
+
+def _finished(turn: Turn, to: str, body: str) -> str:
+    """The owner's greeting and one sign-off around the words, whatever the model put there."""
+    profile = turn.app.profile
+    them = greeting_name(name_of(profile, to), to, profile.people)
+    return finish_reply(body, them=them, owner_name=profile.owner.name, style=turn.app.style_card) or body
 
 
 def _problem(text: MailText, sources: str, me: str) -> str:

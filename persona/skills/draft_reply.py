@@ -24,7 +24,9 @@ from persona.profile import Audience
 from persona.skills.claims import unsourced_times
 from persona.skills.meeting_request import MeetingConstraints, parse_meeting_request
 from persona.skills.prompt import audience_line, context_block, exemplar_turns, first_name, persona_prefix
-from persona.skills.propose_meeting import free_slots
+from persona.skills.propose_meeting import slots_or_alternatives
+from persona.skills.reply_decision import Decision, Facts, Plan, Situation, decide, plan_problem
+from persona.skills.reply_style import finish_reply, greeting_name, usual_greeting, usual_signoff
 from persona.skills.schedule import Slot
 
 if TYPE_CHECKING:
@@ -32,8 +34,12 @@ if TYPE_CHECKING:
     from persona.memory.style import StyleCard
 
 _BODY_CHARS = 2000
-_REFUSAL = re.compile(r"\b(I can(?:'|no)t (?:assist|help) with|I'?m (?:sorry|unable)[^.]{0,40}\b(?:assist|help)"
-                      r"|as an AI\b|language model)", re.IGNORECASE)
+_SITUATIONS = 2  # past mail like this one, with the owner's replies, shown when deciding and writing
+_PAST_CHARS = 600  # of each side of a past situation in the writing prompt
+_AS_AI = re.compile(r"\b(as an AI\b|language model)", re.IGNORECASE)
+# the model refusing the task; when the decision is to decline, the same words are the owner's "no"
+_REFUSAL = re.compile(r"\b(I can(?:'|no)t (?:assist|help) with|I'?m (?:sorry|unable)[^.]{0,40}\b(?:assist|help))",
+                      re.IGNORECASE)
 _MEETING = re.compile(r"\b(meet(?:ing)?|(?<!-)call|sync|catch up|schedule|availability|available|calendar|slot|"
                       r"invite|appointment)\b", re.IGNORECASE)
 # "can we find 45 minutes next Tuesday?" asks for a meeting without naming one: a length and a day.
@@ -54,6 +60,7 @@ class Draft(BaseModel):
     # What the mail asks for when it asks to meet, and the free slot the draft proposes.
     meeting: MeetingConstraints | None = None
     slot: Slot | None = None
+    plan: Plan | None = None  # what the reply was decided to do, and the past replies it was read from
 
 
 def reply_message_id(incoming_id: str, owner_address: str) -> str:
@@ -72,33 +79,49 @@ def is_meeting_request(mail: IncomingMail) -> bool:
 
 
 def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
-    """A reply from the owner to the sender of `mail`, in the owner's voice."""
+    """A reply from the owner to the sender of `mail`, in the owner's voice: decided, then written."""
     profile = app.profile
     me = first_name(profile.owner.name)
-    them = first_name(principal.name or mail.from_name) or principal.address.partition("@")[0]
+    them = greeting_name(principal.name or mail.from_name, principal.address, profile.people, text=mail.text)
+    who = them or mail.from_name or principal.address  # how the prompt names the sender when no first name is sure
     style = app.style_card
     meeting = meeting_constraints(app, mail) if is_meeting_request(mail) else None
-    slot = _first_free_slot(app, meeting, mail)
-    prompt = _prompt(app, mail, principal, me, them, meeting, slot, style)
+    in_window, later = _free_times(app, meeting, mail)
+    situations = [Situation.of(hit) for hit in _search(app, _query(mail), principal.audiences, k=_SITUATIONS,
+                                                        kind="situation")]
+    facts = Facts(meeting=meeting is not None, free_in_window=bool(in_window), free_later=bool(later),
+                  unclear=bool(meeting and meeting.needs_clarification))
+    plan = decide(app, mail, facts, situations)
+    offered = {Decision.ACCEPT: in_window, Decision.RESCHEDULE: later}.get(plan.decision)
+    slot = offered[0] if offered else None
+    prompt = _prompt(app, mail, principal, me, who, greeting_hint(me, them, style), plan, situations, meeting, slot)
     body = _clean(app.llm.text(prompt, max_tokens=350, tag="draft"))
     sources = str(prompt[-1].content)  # what the model was given to answer from: the mail, facts, the slot
-    problem = reply_problem(body, mail, me, them, sources)
+    declining = plan.decision is Decision.DECLINE
+    problem = reply_problem(body, mail, me, who, sources, declining) or plan_problem(body, plan)
     if problem:
-        retry = [*prompt, AIMessage(body), HumanMessage(f"That reply {problem}. Write {me}'s reply to {them} again:"
-                                                        f" only the reply body, from {me} to {them}.")]
+        retry = [*prompt, AIMessage(body), HumanMessage(f"That reply {problem}. Write {me}'s reply to {who} again:"
+                                                        f" only the reply body, from {me} to {who}.")]
         body = _clean(app.llm.text(retry, max_tokens=350, tag="draft"))
-        problem = reply_problem(body, mail, me, them, sources)
+        problem = reply_problem(body, mail, me, who, sources, declining) or plan_problem(body, plan)
+    # greeting, one sign-off and length are the owner's by construction, whatever the model wrote
+    body = "" if problem else finish_reply(body, them=them, owner_name=profile.owner.name, style=style)
     subject = mail.subject if mail.subject.lower().startswith("re:") else f"Re: {mail.subject}".strip()
     return Draft(
         to=mail.reply_to or principal.address,  # where the sender asked replies to go; the policy checks it
         subject=subject,
-        body=holding_reply(me, them, style) if problem else body,
+        body=body or holding_reply(me, them, style),
         in_reply_to=mail.message_id,
         references=list(dict.fromkeys([*mail.references, mail.message_id])),
-        fallback=bool(problem),
+        fallback=not body,
         meeting=meeting,
-        slot=slot,
+        slot=slot if body else None,  # a holding reply proposes no time, so none is held
+        plan=plan,
     )
+
+
+def _query(mail: IncomingMail) -> str:
+    return f"{mail.subject}\n{mail.text[:500]}"
 
 
 def meeting_constraints(app: App, mail: IncomingMail) -> MeetingConstraints:
@@ -110,48 +133,71 @@ def meeting_constraints(app: App, mail: IncomingMail) -> MeetingConstraints:
                                  sender=mail.from_addr, subject=mail.subject, owner_emails=profile.owner.emails)
 
 
-def _first_free_slot(app: App, meeting: MeetingConstraints | None, mail: IncomingMail) -> Slot | None:
-    """The slot to propose: the solver's best on the owner's calendar (none if unclear or unreachable)."""
+def _free_times(app: App, meeting: MeetingConstraints | None, mail: IncomingMail) -> tuple[list[Slot], list[Slot]]:
+    """Free slots at the asked time, else in the days after it; none if unclear or the calendar is unreadable."""
     if meeting is None:
-        return None
+        return [], []
     try:
-        slots = free_slots(app, meeting, mail.date or app.clock(), limit=1)
+        return slots_or_alternatives(app, meeting, mail.date or app.clock())
     except PersonaError:  # a calendar that cannot be read: the draft asks instead of guessing
-        return None
-    return slots[0] if slots else None
+        return [], []
 
 
-def _meeting_task(meeting: MeetingConstraints, slot: Slot | None, me: str, them: str, zone: ZoneInfo) -> str:
+def _task(plan: Plan, meeting: MeetingConstraints | None, slot: Slot | None, me: str, them: str,
+          zone: ZoneInfo) -> str:
+    """What the reply must do, in words the writer can follow: the decision, made concrete."""
+    decision = plan.decision
     if slot is not None:
         start, end = slot.start.astimezone(zone), slot.end.astimezone(zone)
+        other = " instead of the asked time" if decision is Decision.RESCHEDULE else ""
         return (f" {them} asks to meet. {me}'s calendar is free on {start:%A %-d %B} from {start:%H:%M} to"
-                f" {end:%H:%M}: propose exactly that time and say {me} has pencilled it in.")
-    if meeting.needs_clarification:
+                f" {end:%H:%M}: propose exactly that time{other} and say {me} has pencilled it in.")
+    if decision is Decision.ASK_BACK and meeting is not None and meeting.question:
         return f" {them} asks to meet: ask {them} \"{meeting.question}\" and say {me} will then confirm a time."
-    days = ", ".join(f"{w.day:%A %-d %B}" for w in meeting.windows)
-    part = f" ({meeting.part_of_day})" if meeting.part_of_day else ""
-    return (f" {them} asks for a {meeting.duration_minutes}-minute meeting on {days}{part}: say {me} will check"
-            " the calendar and confirm a time.")
+    return {
+        Decision.ACCEPT: f" {me} says yes to what {them} asks; commit to nothing beyond it.",
+        Decision.DECLINE: f" {me} declines, politely and briefly; offer no meeting and no other time.",
+        Decision.ANSWER: f" Answer {them}'s question from what {me} knows; if the context does not hold the answer,"
+                         f" say {me} will find out.",
+        Decision.ASK_BACK: f" Ask {them} the one question {me} needs answered before committing to anything.",
+        Decision.REDIRECT: f" Say someone else handles this and point {them} to them, as {me}'s earlier replies did;"
+                           " offer no meeting.",
+        Decision.ACKNOWLEDGE: f" Thank {them} or confirm receipt, briefly; promise nothing and offer no meeting.",
+        Decision.RESCHEDULE: f" {me} cannot meet at the asked time: say so and ask {them} for another time.",
+    }[decision]
 
 
-def _prompt(app: App, mail: IncomingMail, principal: Principal, me: str, them: str,
-            meeting: MeetingConstraints | None, slot: Slot | None, style: StyleCard | None) -> list[BaseMessage]:
-    query = f"{mail.subject}\n{mail.text[:500]}"
-    similar = _search(app, query, principal.audiences, k=2, kind="exemplar")
+def _prompt(app: App, mail: IncomingMail, principal: Principal, me: str, them: str, greeting: str, plan: Plan,
+            situations: list[Situation], meeting: MeetingConstraints | None, slot: Slot | None) -> list[BaseMessage]:
+    style = app.style_card
+    query = _query(mail)
     to_them = _search(app, query, principal.audiences, k=1, kind="exemplar", where={"recipients": principal.address})
+    similar = [] if situations else _search(app, query, principal.audiences, k=2, kind="exemplar")
     exemplars = list({hit.text: hit for hit in [*to_them, *similar]}.values())
     facts = _search(app, query, principal.audiences, k=3, kind="knowledge")
     sender = f"{mail.from_name} <{mail.from_addr}>" if mail.from_name else mail.from_addr
-    task = f"Write {me}'s reply to {them}. {greeting_hint(me, them, style)} Answer what {them} wrote in a few" \
+    task = f"Write {me}'s reply to {them}. {greeting} Answer what {them} wrote in a few" \
            f" sentences, as {me}, addressed to {them}. Do not repeat {them}'s mail. Write only the reply body."
-    if meeting is not None:
-        task += _meeting_task(meeting, slot, me, them, app.profile.zone)
+    task += _task(plan, meeting, slot, me, them, app.profile.zone)
     return [
         SystemMessage(persona_prefix(app.profile, style) + "\n" + audience_line(app.profile, principal, "mail")),
         *exemplar_turns(exemplars, app.profile.owner.name),
+        *_situation_turns(situations, me),
         HumanMessage(f"{context_block(facts)}\n<message>\nFrom: {sender}\nSubject: {mail.subject}\n\n"
                      f"{mail.text[:_BODY_CHARS]}\n</message>\n{task}"),
     ]
+
+
+def _situation_turns(situations: list[Situation], me: str) -> list[BaseMessage]:
+    """How the owner answered similar mail, as earlier turns: the model sees what the owner did, not only how
+    the owner sounds."""
+    turns: list[BaseMessage] = []
+    for past in situations:
+        if past.reply.strip():
+            turns.append(HumanMessage(f"<message>\nFrom: {past.sender}\nSubject: {past.subject}\n\n"
+                                      f"{past.mail[:_PAST_CHARS]}\n</message>\nWrite {me}'s reply."))
+            turns.append(AIMessage(past.reply[:_PAST_CHARS]))
+    return turns
 
 
 def _search(app: App, query: str, audiences: frozenset[Audience], **kwargs: object) -> list:
@@ -163,31 +209,22 @@ def _search(app: App, query: str, audiences: frozenset[Audience], **kwargs: obje
 
 
 def greeting_hint(me: str, them: str, style: StyleCard | None) -> str:
-    greeting, signoff = _habits(me, them, style)
-    return f"Open with \"{greeting}\" and close with \"{signoff}\"."
-
-
-def _habits(me: str, them: str, style: StyleCard | None) -> tuple[str, str]:
-    greeting, signoff = f"Hi {them},", f"Best,\n{me}"
-    if style is not None and style.greetings:
-        greeting = style.greetings[0].text.replace("{name}", them)
-    if style is not None and style.signoffs:
-        signoff = style.signoffs[0].text
-    return greeting, signoff
+    greeting, signoff = usual_greeting(style, them), usual_signoff(style, me)
+    return f"Open with \"{greeting}\" and close with \"{signoff}\"." if greeting else f"Close with \"{signoff}\"."
 
 
 def holding_reply(me: str, them: str, style: StyleCard | None) -> str:
     """Used when the model's drafts fail the checks: promises an answer, commits to nothing."""
-    greeting, signoff = _habits(me, them, style)
-    return f"{greeting}\n\nThanks for your message. I'll look into it and get back to you soon.\n\n{signoff}"
+    text = "Thanks for your message. I'll look into it and get back to you soon."
+    return finish_reply(text, them=them, owner_name=me, style=style)
 
 
-def reply_problem(body: str, mail: IncomingMail, me: str, them: str, sources: str = "") -> str:
+def reply_problem(body: str, mail: IncomingMail, me: str, them: str, sources: str = "", declining: bool = False) -> str:
     """What is wrong with a drafted reply, as a phrase for a corrective note; "" when it is fine.
     `sources`: what the model was given; a date or time the reply names must be found there."""
     if len(body.split()) < 3:
         return "is empty"
-    if _REFUSAL.search(body):
+    if _AS_AI.search(body) or (_REFUSAL.search(body) and not declining):
         return "refuses instead of answering; a polite reply that says what happens next is fine"
     greeted = _GREETING.match(body)
     if greeted and greeted.group(2) and greeted.group(2).lower() == me.lower() and me.lower() != them.lower():

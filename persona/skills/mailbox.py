@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from persona.channels.email.base import IncomingMail, OutgoingMail
+from persona.skills.reply_decision import Plan
 from persona.skills.schedule import Slot
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class MailState(BaseModel):
     fallback: bool = False
     meeting: bool = False
     slot: Slot | None = None  # the free time the reply proposes, held as a tentative event
+    plan: Plan | None = None  # what the reply was decided to do, and from which past replies
     approval_id: str = ""
     verdict: str = ""
     note: str = ""

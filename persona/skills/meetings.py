@@ -20,11 +20,10 @@ from persona.profile import Role
 from persona.skills.event_refs import describe, find_events
 from persona.skills.meeting_request import DayWindow, MeetingConstraints, days_in, parse_meeting_request
 from persona.skills.people import name_of, resolve
-from persona.skills.propose_meeting import free_slots
+from persona.skills.propose_meeting import free_slots, slots_or_alternatives
 from persona.skills.schedule import Slot
 from persona.skills.turn import Done, Option, Outcome, Question, Turn
 
-ALTERNATIVE_DAYS = 7  # when the asked window is full, how far on the twin looks for other times
 _FOCUS = re.compile(r"\b(?:focus|deep work|heads[- ]down|block(?:ed)? (?:out|off)?|no meetings|think(?:ing)? time|"
                     r"prep(?:aration)? time)\b", re.IGNORECASE)
 _SHIFT = re.compile(
@@ -127,30 +126,6 @@ def _names(turn: Turn, addresses: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _slots_or_alternatives(turn: Turn, constraints: MeetingConstraints, **kw) -> tuple[list[Slot], list[Slot]]:
-    """Free slots in the asked window; when none, the first free ones in the days after it."""
-    slots = _spread(free_slots(turn.app, constraints, turn.now, limit=24, per_day=None, **kw))
-    if slots:
-        return slots, []
-    last = max(w.day for w in constraints.windows)
-    later = [w.model_copy(update={"day": last + timedelta(days=n)}) for w in constraints.windows[-1:]
-             for n in range(1, ALTERNATIVE_DAYS + 1)]
-    wider = constraints.model_copy(update={"windows": later})
-    return [], _spread(free_slots(turn.app, wider, turn.now, limit=24, per_day=1, **kw))
-
-
-def _spread(slots: list[Slot], keep: int = 3) -> list[Slot]:
-    """The best slot, then others at least an hour from it and from each other: real alternatives, not
-    the same gap fifteen minutes later."""
-    chosen: list[Slot] = []
-    for slot in slots:
-        if all(abs((slot.start - c.start).total_seconds()) >= 3600 for c in chosen):
-            chosen.append(slot)
-        if len(chosen) == keep:
-            break
-    return chosen
-
-
 def _chosen(turn: Turn, start: str, minutes: int, ignore: CalEvent | None = None) -> Slot | None:
     """The slot an earlier answer (or a shift) names, if it is free and within working hours."""
     zone = turn.app.profile.zone
@@ -228,7 +203,7 @@ def _find(turn: Turn, constraints: MeetingConstraints, args: BaseModel, skill: s
     if constraints.needs_clarification:
         return Outcome(reply=constraints.question, question=Question(
             skill=skill, args=args.model_dump(), text=turn.text, ask=constraints.question))
-    return _slots_or_alternatives(turn, constraints)
+    return slots_or_alternatives(turn.app, constraints, turn.now)
 
 
 def _no_room(turn: Turn, constraints: MeetingConstraints, alternatives: list[Slot], args: BaseModel,

@@ -13,6 +13,8 @@ from persona.channels.calendar.models import CalEvent, Interval
 from persona.skills.meeting_request import MeetingConstraints, parse_meeting_request
 from persona.skills.schedule import Preferences, Slot, find_slots
 
+ALTERNATIVE_DAYS = 7  # when the asked window is full, how far on the twin looks for other times
+
 
 class MeetingProposal(BaseModel):
     constraints: MeetingConstraints
@@ -58,6 +60,31 @@ def free_slots(app: App, constraints: MeetingConstraints, sent_at: datetime, *, 
     })
     return find_slots(query, profile.working_hours, profile.zone,
                       Preferences(part_of_day=constraints.part_of_day), limit=limit, per_day=per_day)
+
+
+def slots_or_alternatives(app: App, constraints: MeetingConstraints, now: datetime,
+                          **kw: CalEvent | None) -> tuple[list[Slot], list[Slot]]:
+    """Free slots in the asked window; when none, the first free ones in the days after it."""
+    slots = _spread(free_slots(app, constraints, now, limit=24, per_day=None, **kw))
+    if slots or not constraints.windows:
+        return slots, []
+    last = max(w.day for w in constraints.windows)
+    later = [w.model_copy(update={"day": last + timedelta(days=n)}) for w in constraints.windows[-1:]
+             for n in range(1, ALTERNATIVE_DAYS + 1)]
+    wider = constraints.model_copy(update={"windows": later})
+    return [], _spread(free_slots(app, wider, now, limit=24, per_day=1, **kw))
+
+
+def _spread(slots: list[Slot], keep: int = 3) -> list[Slot]:
+    """The best slot, then others at least an hour from it and from each other: real alternatives, not
+    the same gap fifteen minutes later."""
+    chosen: list[Slot] = []
+    for slot in slots:
+        if all(abs((slot.start - c.start).total_seconds()) >= 3600 for c in chosen):
+            chosen.append(slot)
+        if len(chosen) == keep:
+            break
+    return chosen
 
 
 def _same(event: CalEvent, other: CalEvent | None) -> bool:

@@ -5,6 +5,8 @@ Usage: python inbox_runner.py HOME   (mail settings from PERSONA_MAIL_*, crash s
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -22,6 +24,9 @@ REPLY = "Hi Sam,\n\nThursday at 10 works for me. I'll bring the numbers.\n\nBest
 
 
 def answer(messages: list[BaseMessage]) -> str:
+    if messages[0].text.startswith("You decide how"):  # the decision step: the first decision it offers
+        first = re.search(r"^- (\w+):", messages[0].text, re.MULTILINE)
+        return json.dumps({"reason": "as before", "decision": first.group(1) if first else ""})
     return TRIAGE if messages[0].text.startswith("You sort") else REPLY
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -12,7 +13,12 @@ from persona.memory.style import Share, StyleCard
 from persona.skills.draft_reply import draft_reply, reply_message_id
 from persona.skills.prompt import persona_prefix
 
-GOOD = "Hi Sam,\n\nYes, that works. I'll bring the budget numbers.\n\nCheers,\nDana"
+GOOD = "Hi Sam,\n\nYes, that works. I'll bring the budget numbers.\n\nBest,\nDana"
+
+
+def decided(decision: str) -> str:
+    """The scripted model's answer to the decision step that comes before the writing."""
+    return json.dumps({"reason": "as before", "decision": decision})
 
 
 def _incoming(make_mail, sender="Sam Okafor <sam@northwind.example>", body="Could you send the budget numbers?"):
@@ -22,9 +28,10 @@ def _incoming(make_mail, sender="Sam Okafor <sam@northwind.example>", body="Coul
 
 
 def test_reply_is_threaded_and_addressed_to_the_sender_only(make_app, make_mail):
-    app, _ = make_app([GOOD])
+    app, _ = make_app([decided("answer"), GOOD])
     mail = _incoming(make_mail)
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.plan is not None and draft.plan.decision == "answer" and draft.plan.by == "llm"
     assert draft.to == "sam@northwind.example"
     assert draft.subject == "Re: Budget review"
     assert draft.in_reply_to == "<q1@northwind.example>"
@@ -37,7 +44,7 @@ def test_reply_is_threaded_and_addressed_to_the_sender_only(make_app, make_mail)
 def test_meeting_request_gets_the_first_free_slot_of_the_owners_calendar(make_app, make_mail):
     from persona.channels.calendar import CalEvent
 
-    app, model = make_app([GOOD])
+    app, model = make_app([decided("accept"), GOOD])
     berlin = app.profile.zone
     # Thursday 26 November: busy 12:00-14:00 local, so the first 45 free afternoon minutes start at 14:00
     app.calendar.create(CalEvent(uid="lunch@t", summary="Lunch", start=datetime(2026, 11, 26, 12, 0, tzinfo=berlin),
@@ -48,29 +55,40 @@ def test_meeting_request_gets_the_first_free_slot_of_the_owners_calendar(make_ap
     assert meeting is not None and meeting.duration_minutes == 45 and meeting.part_of_day == "afternoon"
     assert [w.day.isoformat() for w in meeting.windows] == ["2026-11-26"]  # the Thursday after Tue 24 Nov
     assert draft.slot is not None and draft.slot.start.astimezone(berlin) == datetime(2026, 11, 26, 14, 0, tzinfo=berlin)
-    task = model.calls[0][-1].text
+    options = model.options[0]["response_format"]["schema"]["properties"]["decision"]["enum"]
+    assert options == ["accept", "decline", "redirect"]  # a free slot: nothing to move, nothing to ask
+    task = model.calls[1][-1].text
     assert "free on Thursday 26 November from 14:00 to 14:45" in task and "pencilled" in task
 
 
-def test_meeting_request_without_a_free_slot_says_the_owner_will_confirm(make_app, make_mail):
+def test_a_meeting_asked_at_a_full_time_is_moved_to_the_next_free_one_or_declined(make_app, make_mail):
     from persona.channels.calendar import CalEvent
 
-    app, model = make_app([GOOD])
-    berlin = app.profile.zone
-    app.calendar.create(CalEvent(uid="offsite@t", summary="Offsite", start=datetime(2026, 11, 26, 8, 0, tzinfo=berlin),
-                                 end=datetime(2026, 11, 26, 20, 0, tzinfo=berlin)))
-    mail = _incoming(make_mail, body="Could we meet Thursday afternoon for 45 minutes to go over the budget?")
-    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
-    assert draft.slot is None
-    task = model.calls[0][-1].text
-    assert "45-minute meeting on Thursday 26 November (afternoon)" in task and "confirm a time" in task
+    no = "Hi Sam,\n\nSorry, I can't make Thursday.\n\nBest,\nDana"
+    for decision, reply in (("reschedule", GOOD), ("decline", no)):
+        app, model = make_app([decided(decision), reply])
+        berlin = app.profile.zone
+        app.calendar.create(CalEvent(uid=f"offsite-{decision}@t", summary="Offsite", start=datetime(2026, 11, 26, 8, 0, tzinfo=berlin),
+                                     end=datetime(2026, 11, 26, 20, 0, tzinfo=berlin)))
+        mail = _incoming(make_mail, body="Could we meet Thursday afternoon for 45 minutes to go over the budget?")
+        draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+        options = model.options[0]["response_format"]["schema"]["properties"]["decision"]["enum"]
+        assert options == ["reschedule", "decline", "redirect"]  # accepting Thursday is not on offer
+        assert "full at the asked time" in model.calls[0][-1].text
+        task = model.calls[1][-1].text
+        if decision == "reschedule":  # the first free afternoon after the offsite, proposed and held
+            assert draft.slot is not None and draft.slot.start.astimezone(berlin) == datetime(2026, 11, 27, 12, 0,
+                                                                                              tzinfo=berlin)
+            assert "Friday 27 November from 12:00 to 12:45" in task and "instead of the asked time" in task
+        else:
+            assert draft.slot is None and "offer no meeting and no other time" in task
 
 
 def test_a_vague_meeting_request_makes_the_reply_ask(make_app, make_mail):
-    app, model = make_app([GOOD])
+    app, model = make_app([decided("ask_back"), GOOD])
     mail = _incoming(make_mail, body="Could we meet soon about the budget?")
     assert draft_reply(app, mail, sender_principal(app.profile, mail)).meeting.needs_clarification
-    assert "Which day or days would suit you?" in model.calls[0][-1].text
+    assert "Which day or days would suit you?" in model.calls[1][-1].text
 
 
 def test_prompt_order_prefix_exemplars_context_message_instruction(home, make_app, make_mail, list_memory):
@@ -82,10 +100,10 @@ def test_prompt_order_prefix_exemplars_context_message_instruction(home, make_ap
         ("Q3 budget is 120k, approved by finance.", "knowledge", "team", {"subject": "Budget"}),
         ("Dana's salary review is in March.", "knowledge", "owner", {"subject": "Private"}),
     ])
-    app, model = make_app([GOOD], memory=memory)
+    app, model = make_app([decided("answer"), GOOD], memory=memory)
     mail = _incoming(make_mail)
     draft_reply(app, mail, sender_principal(app.profile, mail))
-    prompt = model.calls[0]
+    prompt = model.calls[1]
     assert isinstance(prompt[0], SystemMessage)
     assert prompt[0].text.startswith(persona_prefix(app.profile, app.style_card))
     assert "Sam Okafor" in prompt[0].text  # the audience line names who is writing in
@@ -95,7 +113,7 @@ def test_prompt_order_prefix_exemplars_context_message_instruction(home, make_ap
     assert isinstance(last, HumanMessage)
     assert "Q3 budget is 120k" in last.text and "salary" not in last.text
     assert last.text.index("<context>") < last.text.index("<message>") < last.text.index("Write Dana's reply to Sam")
-    assert 'Open with "Hey Sam,"' in last.text and "Cheers, Dana" in last.text
+    assert 'Open with "Hey Sam," and close with "Cheers,\nDana"' in last.text
     assert {frozenset(q["audiences"]) for q in memory.queries} == {frozenset({"team", "public"})}
     assert {"recipients": "sam@northwind.example"} in [q["where"] for q in memory.queries]
 
@@ -108,50 +126,50 @@ def test_owner_may_see_own_exemplars_as_earlier_turns(home, profile, make_app, m
     save_profile(widened, home.profile_path)
     memory = list_memory([("Hey Sam, sure. Cheers, Dana", "exemplar", "owner",
                           {"recipients": "sam@northwind.example", "subject": "Sync"})])
-    app, model = make_app([GOOD], memory=memory)
+    app, model = make_app([decided("answer"), GOOD], memory=memory)
     mail = _incoming(make_mail)
     draft_reply(app, mail, sender_principal(app.profile, mail))
-    turns = model.calls[0]
+    turns = model.calls[1]
     assert isinstance(turns[1], HumanMessage) and "Write Dana's mail to sam@northwind.example" in turns[1].text
     assert isinstance(turns[2], AIMessage) and turns[2].text == "Hey Sam, sure. Cheers, Dana"
 
 
 def test_bad_output_gets_one_corrective_retry(make_app, make_mail):
-    app, model = make_app(["I can't assist with that.", GOOD])
+    app, model = make_app([decided("answer"), "I can't assist with that.", GOOD])
     mail = _incoming(make_mail)
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     assert draft.body == GOOD and not draft.fallback
-    assert "refuses" in model.calls[1][-1].text
+    assert "refuses" in model.calls[2][-1].text
 
 
 def test_a_deadline_nobody_gave_is_written_again(make_app, make_mail):
     """The mail, memory and the calendar are what a reply may take a date from: a draft that commits the
     owner to "15 December" on its own is sent back with what was wrong."""
-    invented = "Hi Sam,\n\nWe can expect the countersigned form by 15 December.\n\nCheers,\nDana"
-    app, model = make_app([invented, GOOD])
+    invented = "Hi Sam,\n\nWe can expect the countersigned form by 15 December.\n\nBest,\nDana"
+    app, model = make_app([decided("answer"), invented, GOOD])
     mail = _incoming(make_mail, body="Where are we with the countersigned order form?")
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
-    assert draft.body == GOOD and "15 December" in model.calls[1][-1].text
-    sourced = "Hi Sam,\n\nYes, Friday at 14:00 works.\n\nCheers,\nDana"
-    app, model = make_app([sourced])
+    assert draft.body == GOOD and "15 December" in model.calls[2][-1].text
+    sourced = "Hi Sam,\n\nYes, Friday at 14:00 works.\n\nBest,\nDana"
+    app, model = make_app([decided("accept"), sourced])
     mail = _incoming(make_mail, body="Could we talk on Friday at 2pm about the order form?")
-    assert draft_reply(app, mail, sender_principal(app.profile, mail)).body == sourced and len(model.calls) == 1
+    assert draft_reply(app, mail, sender_principal(app.profile, mail)).body == sourced and len(model.calls) == 2
 
 
 def test_two_bad_outputs_fall_back_to_a_holding_reply(make_app, make_mail):
     body = "Can we go over the budget on Thursday? I need the numbers for the board and the plan for hiring."
-    app, model = make_app(["Hi Dana, thanks!", f"Hi Sam, {body}"])
+    app, model = make_app([decided("answer"), "Hi Dana, thanks!", f"Hi Sam, {body}"])
     mail = _incoming(make_mail, body=body)
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     assert draft.fallback
     assert draft.body.startswith("Hi Sam,") and "get back to you" in draft.body
-    assert "addressed to Dana" in model.calls[1][-1].text
-    assert len(model.calls) == 2
+    assert "addressed to Dana" in model.calls[2][-1].text
+    assert len(model.calls) == 3
 
 
 def test_a_length_and_a_day_ask_for_a_meeting_read_from_the_asking_sentence_only(make_app, make_mail):
     """Days mentioned for other reasons (a go/no-go on Friday) are not offered as meeting days."""
-    app, model = make_app([GOOD])
+    app, model = make_app([decided("accept"), GOOD])
     body = ("With the go/no-go on Friday, can we find 45 minutes next Tuesday or Thursday afternoon to go over"
             " the cutover?\n\nPriya can join either day. Sunday runs from 05:00 to 07:00.")
     mail = _incoming(make_mail, body=body)
@@ -163,6 +181,44 @@ def test_a_length_and_a_day_ask_for_a_meeting_read_from_the_asking_sentence_only
 
 
 def test_on_call_is_not_a_call(make_app, make_mail):
-    app, _ = make_app([GOOD])
+    app, _ = make_app([decided("answer"), GOOD])
     mail = _incoming(make_mail, body="Can you swap my on-call week with Jonas? I'm away from the 14th.")
     assert draft_reply(app, mail, sender_principal(app.profile, mail)).meeting is None
+
+
+def test_past_replies_to_similar_mail_guide_the_decision_and_the_writing(make_app, make_mail, list_memory):
+    memory = list_memory([
+        ("Budget numbers\nCould you share the budget numbers before Friday?", "situation", "team",
+         {"author": "lee@northwind.example", "subject": "Budget numbers", "date": "2026-10-02T09:00:00+00:00",
+          "reply": "Hi Lee,\n\nPlease ask Finance, they own those.\n\nDana"}),
+        ("Private\nMy review", "situation", "owner", {"author": "x@y.example", "subject": "Private", "reply": "Secret"}),
+    ])
+    app, model = make_app([decided("redirect"), "Hi Sam,\n\nFinance has them, please ask there.\n\nBest,\nDana"],
+                          memory=memory)
+    mail = _incoming(make_mail)
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.plan.decision == "redirect"
+    assert draft.plan.evidence == ["your reply to lee@northwind.example about 'Budget numbers' (2026-10-02)"]
+    deciding = model.calls[0][-1].text
+    assert "Dana replied: Hi Lee, Please ask Finance, they own those. Dana" in deciding and "Secret" not in deciding
+    writing = model.calls[1]
+    assert writing[-3].text.startswith("<message>\nFrom: lee@northwind.example\nSubject: Budget numbers")
+    assert writing[-2].text == "Hi Lee,\n\nPlease ask Finance, they own those.\n\nDana"
+    assert "point Sam to them" in writing[-1].text
+
+
+def test_a_decline_that_offers_time_is_written_again(make_app, make_mail):
+    offers = "Hi Sam,\n\nI can't do that, but how about a call instead?\n\nBest,\nDana"
+    no = "Hi Sam,\n\nI'm afraid I can't help with that one.\n\nBest,\nDana"
+    app, model = make_app([decided("decline"), offers, no])
+    mail = _incoming(make_mail, body="Would you review our pitch deck for us?")
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.body == no and "offers to meet" in model.calls[2][-1].text
+
+
+def test_the_draft_greets_by_first_name_and_signs_once_whatever_the_model_wrote(make_app, make_mail):
+    messy = "Hi Kenneth.Lay@enron.example-\n\nThanks, I'll send the numbers over.\n\nBest regards,\nDana\n— D"
+    app, _ = make_app([decided("answer"), messy])
+    mail = _incoming(make_mail, sender='"Lay, Kenneth" <kenneth.lay@enron.example>', body="Can you send the numbers?")
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.body == "Hi Kenneth,\n\nThanks, I'll send the numbers over.\n\nBest,\nDana"

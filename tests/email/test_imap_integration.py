@@ -18,6 +18,8 @@ from persona.channels.email.imap import ImapBackend
 pytestmark = pytest.mark.integration
 
 REPLY = "Hi Sam,\n\nThursday at 10 works for me. I'll bring the numbers.\n\nBest,\nDana"
+# the decision step's answer, asked before a reply is written
+ANSWER = '{"reason": "r", "decision": "answer"}'
 USERS = {"dana": "dana-secret", "sam": "sam-secret"}
 
 
@@ -62,7 +64,7 @@ def test_round_trip_receive_triage_draft_approve_deliver(servers, make_app, make
     imap, mail = servers
     _send_as(mail, "sam@northwind.example", make_mail("Sam Okafor <sam@northwind.example>", "Budget",
                                                       "Can we go over it Thursday?", message_id="<r1@northwind.example>"))
-    app, _ = make_app(['{"reason": "Sam asks a question", "label": "respond"}', REPLY])
+    app, _ = make_app(['{"reason": "Sam asks a question", "label": "respond"}', ANSWER, REPLY])
     channel = EmailChannel(ImapBackend(_settings(imap, mail), app.store), app.profile)
     channel.start()
     try:
@@ -123,7 +125,7 @@ def test_smtp_down_stops_the_run_and_a_later_run_sends_once(servers, make_app, m
     _send_as(mail, "alex@home.example", make_mail("Alex Reyes <alex@home.example>", "Dinner", "Pasta tonight?",
                                                   message_id="<e1@home.example>"))
     reply = "Hi Alex,\n\nPasta sounds great.\n\nDana"
-    app, _ = make_app(['{"reason": "a question", "label": "respond"}', reply])
+    app, _ = make_app(['{"reason": "a question", "label": "respond"}', ANSWER, reply])
     down = EmailChannel(ImapBackend(_settings(imap, mail, smtp_port=str(free_port())), app.store), app.profile)
     down.start()
     report = process_inbox(app, down)

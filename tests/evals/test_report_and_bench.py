@@ -38,8 +38,9 @@ def test_eval_all_writes_tables_plots_and_reports_skips(home: Home, embedder, tm
     pairs.write_text(json.dumps({"id": "p1", "incoming": {"from": "Sam Okafor <sam@northwind.example>",
                                  "subject": "Thursday?", "body": "Can we meet Thursday at 10?"},
                                  "reply": {"body": "Hi Sam,\n\nYes, Thursday works.\n\nThanks,\nDana"}}) + "\n")
-    model = ScriptedChatModel(replies=["Hi Sam,\n\nYes, Thursday works for me.\n\nThanks,\nDana",
-                                       "Hello, I am unable to attend on Thursday."])
+    accept, decline = ('{"reason": "r", "decision": "accept"}', '{"reason": "r", "decision": "decline"}')
+    model = ScriptedChatModel(replies=[accept, "Hi Sam,\n\nYes, Thursday works for me.\n\nThanks,\nDana",
+                                       decline, "Hello, I am unable to attend on Thursday."])
     app = App(home, Settings(chroma_url=None), llm=LLM(model, local=True))
     app.__dict__["embedder"] = embedder
     started: list[str] = []
