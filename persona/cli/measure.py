@@ -3,6 +3,7 @@ persona.evals.report and persona.bench. The lead attaches them to the `eval` gro
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -33,17 +34,27 @@ def replies_command(
     ctx: typer.Context,
     pairs: Annotated[Path | None, typer.Argument(help="JSONL of {id, incoming: {from, to, subject, body}, reply: {body}}.")] = None,
     from_home: Annotated[bool, typer.Option("--from-home", help="Build pairs from the owner's ingested replies.")] = False,
-    split: Annotated[str | None, typer.Option("--split", help="With --from-home: replies on/after this date are held out; memory sees only what came before.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="Evaluate only the first N pairs.")] = None,
+    mailbox: Annotated[Path | None, typer.Option("--mailbox", help="Any person's mail folder (Maildir, mbox, .eml or RFC 822 files such as the Enron `1.`): a fresh home is built from it; needs --owner and --split.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="With --mailbox: the person's address(es), comma-separated.")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Replies on/after this date are held out; memory sees only what came before.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="Evaluate only the first N pairs (and, with --mailbox, N answered + N unanswered mails for triage).")] = None,
+    work_home: Annotated[Path | None, typer.Option("--work-home", help="With --mailbox: build the home here and keep it (default: a temporary folder).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for drafts.jsonl and report.json.")] = None,
 ) -> None:
     """How close the twin's drafts come to the owner's real replies, against a no-persona baseline."""
-    from persona.evals.replies import baseline, held_out, load_pairs, pairs_from_home, run_replies
+    from persona.evals.replies import baseline, held_out, load_pairs, pairs_from_home
 
-    if (pairs is None) == (not from_home):
-        raise PersonaError("give either a PAIRS.jsonl file or --from-home --split DATE")
-    if from_home and split is None:
-        raise PersonaError("--from-home needs --split DATE (replies from that date on are held out)")
+    if sum((pairs is not None, from_home, mailbox is not None)) != 1:
+        raise PersonaError("give either a PAIRS.jsonl file, --from-home --split DATE or --mailbox PATH --owner ADDRESS --split DATE")
+    if (from_home or mailbox is not None) and split is None:
+        raise PersonaError("--from-home and --mailbox need --split DATE (replies from that date on are held out)")
+    if mailbox is not None:
+        if not owner:
+            raise PersonaError("--mailbox needs --owner ADDRESS (the person whose replies are measured)")
+        with tempfile.TemporaryDirectory(prefix="persona-mailbox-") as scratch:
+            _mailbox_run(ctx, mailbox, [a.strip().lower() for a in owner.split(",") if a.strip()],
+                         parse_day(split or "", "--split"), limit, work_home or Path(scratch), out)
+        return
     app = app_from(ctx)
     skipped = 0
     if from_home:
@@ -52,10 +63,15 @@ def replies_command(
         twin, memory = held_out(app, day), f"the home's memory before {day:%Y-%m-%d}"
     else:
         chosen, twin, memory = load_pairs(pairs or Path()), app, "the home's whole memory"
-    chosen = chosen[:limit] if limit else chosen
+    _replies_table(twin, baseline(app), chosen[:limit] if limit else chosen, memory, out, skipped)
+
+
+def _replies_table(twin, base, chosen, memory: str, out: Path | None, skipped: int):
+    from persona.evals.replies import run_replies
+
     with bar() as progress:
         task = progress.add_task("drafting twin + baseline", total=len(chosen))
-        report = run_replies(twin, baseline(app), chosen, memory=memory, out=out, skipped=skipped,
+        report = run_replies(twin, base, chosen, memory=memory, out=out, skipped=skipped,
                              progress=lambda done, _total, _r: progress.update(task, completed=done))
     table = Table(title=f"voice fidelity: {report.pairs} replies ({memory})")
     for column in ("metric", "twin", "baseline"):
@@ -64,10 +80,43 @@ def replies_command(
         table.add_row(*row)
     console.print(table)
     console.print(f"decisions: {report.classifier}; baseline: {report.baseline_is}", highlight=False)
+    if report.habits is not None:
+        h = report.habits
+        console.print(f"owner's habits: {'signs ' + ' / '.join(h.closings) if h.signs else 'mostly no sign-off'}; "
+                      f"{h.words_p10}-{h.words_p90} words", highlight=False)
     if skipped:
         console.print(f"{skipped} replies skipped: their original is neither in memory nor quoted", highlight=False)
     if out is not None:
         console.print(f"wrote {out / 'drafts.jsonl'} and {out / 'report.json'}", highlight=False)
+    return report
+
+
+def _mailbox_run(ctx: typer.Context, mailbox: Path, owners: list[str], day: datetime, limit: int | None,
+                 root: Path, out: Path | None) -> None:
+    """Build a home from the mailbox, then the reply eval and triage agreement on mail after `day`."""
+    from persona.evals.mailbox import mailbox_home, run_triage_agreement, triage_cases, unanswered
+    from persona.evals.replies import baseline, held_out, pairs_from_home
+
+    try:
+        with console.status(f"reading {mailbox} into a fresh home at {root}…"):
+            app, summary, docs = mailbox_home(mailbox, owners, root, ctx.obj["settings"])
+    except FileNotFoundError as exc:
+        raise PersonaError(str(exc)) from None
+    console.print(f"owner: {app.profile.owner.name} <{', '.join(owners)}>; {summary.documents} mails, "
+                  f"{summary.owner_written} written by the owner", highlight=False)
+    pairs, skipped = pairs_from_home(app, day)
+    twin = held_out(app, day)
+    chosen = pairs[:limit] if limit else pairs
+    _replies_table(twin, baseline(app), chosen, f"{mailbox.name} before {day:%Y-%m-%d}", out, skipped)
+    cases = triage_cases(chosen, unanswered(docs, owners, day), limit or len(chosen))
+    with bar() as progress:
+        task = progress.add_task("triage", total=len(cases))
+        agreement = run_triage_agreement(twin, cases, progress=lambda done, _total: progress.update(task, completed=done))
+    (yes, answered), (no, left) = agreement.of(True), agreement.of(False)
+    console.print(f"triage agrees with what the person did: {agreement.agreement:.0%} of {len(agreement.cases)} "
+                  f"(answered -> respond {yes}/{answered}; unanswered -> not respond {no}/{left})", highlight=False)
+    if out is not None:
+        (out / "triage.json").write_text(agreement.model_dump_json(indent=2), encoding="utf-8")
 
 
 def all_command(

@@ -11,8 +11,12 @@ Scores per draft against the real reply:
   length (relative word-count gap), greeting (one has one, the other not), sign-off (same),
   punctuation (gap in "!" and "?" sentence rates), formality (contraction-rate gap ×10, lowercase
   sentence starts and emoji, capped at 1);
-- decision agreement: both texts classified by the same rules into accept / decline / reschedule /
-  forward / inform / other (`decision_of`); rules, not the LLM, so the judge is not the model under test.
+- decision agreement: both texts classified by the same rules into unsubscribe / forward (redirect to
+  someone) / reschedule / decline / accept / thank / inform / other (`decision_of`); rules, not the LLM,
+  so the judge is not the model under test (and not the product's own decision step);
+- sign-off ok: the draft closes the way the owner usually does (one of their usual closings, or none
+  when they mostly sign nothing); length ok: its word count lies within the 10th-90th percentile of the
+  owner's replies. Both habits come from what the owner wrote before the split (`habits_of`).
 
 `pairs_from_home` builds pairs from the owner's ingested mail after a date; `held_out` gives the
 twin a view of the same home whose memory (a `date_epoch` filter in every search) and style card
@@ -24,6 +28,7 @@ from __future__ import annotations
 import json
 import mailbox
 import re
+from collections import Counter
 from collections.abc import Callable, Collection
 from datetime import datetime
 from email.utils import parseaddr
@@ -38,7 +43,7 @@ from persona.channels.email.base import IncomingMail
 from persona.channels.email.channel import sender_principal
 from persona.errors import ConfigError, NotReady
 from persona.memory.mailparse import parse_mail
-from persona.memory.style import compute_style_card, style_features
+from persona.memory.style import body_of, compute_style_card, signoff_of, style_features
 from persona.profile import Audience, Owner, Profile
 from persona.skills.draft_reply import draft_reply
 
@@ -46,7 +51,7 @@ if TYPE_CHECKING:
     from persona.memory.store import Hit, MemoryStore
     from persona.memory.style import StyleCard
 
-Decision = Literal["accept", "decline", "reschedule", "forward", "inform", "other"]
+Decision = Literal["unsubscribe", "forward", "reschedule", "decline", "accept", "thank", "inform", "other"]
 CLASSIFIER = "rules (persona.evals.replies.decision_of), the same for real replies and drafts"
 BASELINE = "same LLM and draft_reply, persona reduced to the owner's name and address, no memory"
 
@@ -104,13 +109,18 @@ def load_pairs(path: Path) -> list[Pair]:
 
 def pairs_from_home(app: App, split: datetime) -> tuple[list[Pair], int]:
     """(pairs, replies skipped): the owner's mail replies dated at or after `split`, each with the mail
-    it answers: the ingested original when memory has it, else the quote inside the reply's source."""
+    it answers: the quote inside the reply's source when it has one, else the original ingest found.
+    The same reply filed in several folders (sent, all documents) is one pair."""
     owner = app.profile.owner
-    pairs, skipped = [], 0
+    pairs, skipped, seen = [], 0, set()
     for text, meta in _stored_exemplars(app.memory, {"date_epoch": {"$gte": int(split.timestamp())}}):
-        author, original = meta.get("incoming_author", ""), meta.get("incoming_text", "")
+        reply = own_text(text)
+        if (str(meta.get("date", "")), reply) in seen or not reply:
+            continue
+        seen.add((str(meta.get("date", "")), reply))
+        author, original = _quoted_original(str(meta.get("source", "")))
         if not original:
-            author, original = _quoted_original(str(meta.get("source", "")))
+            author, original = str(meta.get("incoming_author", "")), str(meta.get("incoming_text", ""))
         if not original.strip():
             skipped += 1
             continue
@@ -119,7 +129,7 @@ def pairs_from_home(app: App, split: datetime) -> tuple[list[Pair], int]:
             id=str(meta.get("doc_id") or len(pairs)),
             incoming=IncomingSide(from_=sender, to=owner.emails[0], subject=_unreplied(str(meta.get("subject", ""))),
                                   body=original),
-            reply=ReplySide(body=text, date=meta.get("date", "")),
+            reply=ReplySide(body=reply, date=meta.get("date", "")),
         ))
     pairs.sort(key=lambda p: str(getattr(p.reply, "date", "")))
     return pairs, skipped
@@ -135,29 +145,46 @@ def _stored_exemplars(store: MemoryStore, where: dict[str, Any]) -> list[tuple[s
     return list(zip(got["documents"] or [], [dict(m) for m in got["metadatas"] or []]))
 
 
-_WROTE = re.compile(r"^On .*wrote:[ \t]*$", re.MULTILINE)
-_ADDRESS = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
+# where quoted history starts when the mail parser left it in: a Lotus Notes header ("Name <a@b> on
+# 03/19/2001 09:39:59 AM", or the name on one line and the date on the next), a "From: ..." line,
+# "Please respond to", an Original Message or "Forwarded by" rule
+_DATETIME = r"\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?"
+_HISTORY = re.compile(
+    rf"^[ \t]*(?:.{{2,160}}?\s+on\s+{_DATETIME}|from:\s.*|please respond to\b.*"
+    r"|-{3,}.*(?:original message|forwarded by).*)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE)
+_NAME_THEN_DATE = re.compile(rf"^[ \t]*[^\n]{{2,80}}\n[ \t]*{_DATETIME}[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 
-def _quoted_original(source: str) -> tuple[str, str]:
-    """(author, text) of the message quoted in the stored reply at `source` ("file#key" for mailboxes),
-    or ("", "") when the file is gone or quotes nothing. Ingest keeps only the fresh text of a reply."""
+def own_text(text: str) -> str:
+    """What the writer wrote themselves: `text` up to the first line where quoted history begins."""
+    starts = [m.start() for m in (_HISTORY.search(text), _NAME_THEN_DATE.search(text)) if m]
+    return (text[: min(starts)] if starts else text).strip()
+
+
+def source_bytes(source: str) -> bytes | None:
+    """The raw message an item came from ("file", or "folder#key" / "file#key" for mailboxes)."""
     path, _, key = source.partition("#")
     try:
         if key and Path(path).is_dir():
-            data = mailbox.Maildir(path, create=False).get_bytes(key)
-        elif key:
-            data = mailbox.mbox(path, create=False).get_bytes(int(key))
-        else:
-            data = Path(path).read_bytes()
+            return mailbox.Maildir(path, create=False).get_bytes(key)
+        if key:
+            return mailbox.mbox(path, create=False).get_bytes(int(key))
+        return Path(path).read_bytes()
     except (OSError, KeyError, ValueError):
+        return None
+
+
+def _quoted_original(source: str) -> tuple[str, str]:
+    """(author, text) of the message quoted in the stored reply at `source`, or ("", "") when the file is
+    gone or quotes nothing. Ingest keeps only the fresh text of a reply; the mail parser reads the quote
+    ("-----Original Message-----" blocks, Lotus Notes "Name on date" + To/cc/Subject blocks, "wrote:" and
+    `>` quoting)."""
+    data = source_bytes(source)
+    quoted = parse_mail(data).quoted if data else None
+    if quoted is None:
         return "", ""
-    body = parse_mail(data).body
-    header = _WROTE.search(body)
-    quoted = body[header.end():] if header else body
-    lines = [re.sub(r"^> ?", "", line) for line in quoted.splitlines() if line.startswith(">")]
-    author = _ADDRESS.search(header.group(0)) if header else None
-    return (author.group(1).lower() if author else ""), "\n".join(lines).strip()[:2000]
+    return quoted.author.lower() if "@" in quoted.author else quoted.author, quoted.text
 
 
 def _unreplied(subject: str) -> str:
@@ -230,30 +257,90 @@ def baseline(app: App) -> App:
 # --- scores ----------------------------------------------------------------------------------------
 
 _DECISION_RULES: list[tuple[Decision, re.Pattern[str]]] = [  # first match wins: most specific intent first
+    ("unsubscribe", re.compile(
+        r"\b(remov(?:e|ed|ing)\b.{0,60}\b(?:list|distribution|mailings?|database)|(?:take|drop) (?:me|us|\w+(?: \w+)?) off\b"
+        r"|unsubscribe|(?:stop|no longer) (?:send|e-?mail|mail)ing)", re.IGNORECASE | re.DOTALL)),
     ("forward", re.compile(
-        r"\b(loop(?:ing)? in|cc(?:'?ing|'d)|forward(?:ing|ed)?|(?:talk|speak|reach out) to|ask \w+ (?:about|for|to)"
-        r"|best person|hand(?:ing)? (?:this|it) (?:over|to)|over to \w+)\b", re.IGNORECASE)),
+        r"\b(loop(?:ing)? in|cc(?:'?ing|'d)|forward(?:ing|ed)?|(?:talk|speak|reach out) to (?!you|me|us\b|him|her)"
+        r"|ask \w+ (?:about|for|to)"
+        r"|best person|hand(?:ing)? (?:this|it) (?:over|to)|over to \w+|pass(?:ed|ing)? (?:this|it|the \w+|your \w+) "
+        r"(?:on|along)|(?:please |you (?:may|might|should|could) )(?:contact|call|get in touch with)|refer(?:red)? "
+        r"(?:this|it|you|your \w+) to|(?:is|will be) handling (?:this|it)|will you please (?:do|handle|take care of) (?:it|this))\b",
+        re.IGNORECASE)),
     ("reschedule", re.compile(
-        r"\b(reschedul\w*|postpon\w*|move (?:it|this|our|the)\b|push (?:it|this|back)|another (?:day|time|slot)"
-        r"|(?:how|what) about (?:mon|tue|wed|thu|fri|next|tomorrow)\w*|can we do \w+ instead|instead\?)", re.IGNORECASE)),
+        r"\b(reschedul\w*|postpon\w*|move (?:it|this|our|the)\b|push (?:it|this|back)|another (?:day|time|slot|date)"
+        r"|(?:how|what) about (?:mon|tue|wed|thu|fri|next|tomorrow)\w*|can we do \w+ instead|instead\?"
+        r"|a (?:later|different) date|(?:would|will|is) only be available|only (?:be )?available (?:on|at|in)"
+        r"|(?:best|first|earliest) (?:date|day|time) (?:is|would be))", re.IGNORECASE)),
     ("decline", re.compile(
-        r"((?:^|[.!?]\s+)no\b[,.!]|\bnot (?:this time|able|going to)\b|\bcan(?:no|')t (?:make|do|join|commit|approve|take)"
-        r"|\bwon'?t (?:be able|make|approve|work)|\b(?:have|need) to (?:decline|pass|say no)|\bdecline\b"
-        r"|\bI'?ll pass\b|\bunable to\b|\bisn'?t going to work)", re.IGNORECASE | re.MULTILINE)),
+        r"((?:^|[.!?]\s+)no\b[,.!]|\bnot (?:this time|able|going to)\b|\bcan(?:no|')t (?:make|do|join|commit|approve|take"
+        r"|attend|participate|accept|be there)|\b(?:won'?t|will not|would not|wouldn'?t) (?:be able|make|approve|work|attend"
+        r"|participate|be (?:attending|participating|available|in town|there|here))|\b(?:have|need|must) to (?:decline|pass|say no)"
+        r"|\bdecline\b|\bregrets?\b|\bnot interested\b|\b(?:do(?:es)?n'?t|do(?:es)? not) work for\b|\bI'?ll pass\b|\bunable to\b|\bisn'?t going to work|\bnot (?:be )?available"
+        r"|\b(?:schedule|calendar) (?:will not|won't|does not|doesn't) (?:allow|permit)|\bconflict\b"
+        r"|\bwill be (?:out of (?:town|the (?:office|city|country))|away|traveling|travelling|on (?:vacation|holiday)))",
+        re.IGNORECASE | re.MULTILINE)),
     ("accept", re.compile(
         r"\b(yes|(?<!make )(?<!not )sure|sounds good|works for me|(?:that|this|\w+day) works|happy to|approved?"
-        r"|go ahead|agreed|count me in|looks good|lgtm|fine by me|confirmed?|I'?ll (?:be there|join|do it|own it|take it))\b",
+        r"|go ahead|agreed|count me in|looks good|lgtm|fine by me|confirmed?|I'?ll (?:be there|join|do it|own it|take it)"
+        r"|(?:plans? to|would (?:be )?(?:love|glad|delighted|pleased) to) (?:attend|participate|join|be there|speak)"
+        r"|(?:pleased|delighted|glad|willing) to (?:accept|attend|join|participate|go|meet|do)|accepts?\b"
+        r"|see you (?:there|then)|will (?:be (?:there|here|on (?:the|this) call|attending|participating)|attend|work)"
+        r"|(?:it'?s|it is|that'?s|that is|this is|will be|would be|is) (?:fine|ok(?:ay)?|o\.k\.)|fine to (?:proceed|go ahead)"
+        r"|plan(?:s|ning)? (?:on|to) (?:attend|attending|participat\w+|be there|join\w*))\b",
         re.IGNORECASE)),
+    ("thank", re.compile(r"\b(thanks?|thank you|appreciate|grateful|congratulations|got it|came through"
+                         r"|will (?:let|tell) (?:him|her|\w+) know|(?:I'?ll|will) pass (?:it|this) on|(?<!not )(?:did|have|we) receive[d]?"
+                         r"|(?:was|were) able to open)\b", re.IGNORECASE)),
 ]
+_THANK_WORDS = 40  # a reply longer than this that only also thanks is telling something
 
 
 def decision_of(text: str) -> Decision:
-    """What a reply decides, by rules; a reply deciding nothing is `inform` if it states something."""
+    """What a reply decides, by rules (quoted history and a closing like "Thanks, Dana" are not read);
+    a short reply that only thanks is `thank`; one deciding nothing is `inform` if it states something."""
+    body = re.sub(r"(?<=\S)[ \t]*\n(?=\S)", " ", body_of(own_text(text), ""))  # wrapped lines joined
     for decision, pattern in _DECISION_RULES:
-        if pattern.search(text):
+        if pattern.search(body) and (decision != "thank" or len(body.split()) <= _THANK_WORDS):
             return decision
-    statements = [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if len(s.split()) >= 5 and not s.strip().endswith("?")]
+    statements = [s for s in re.split(r"(?<=[.!?])\s+|\n+", body) if len(s.split()) >= 5 and not s.strip().endswith("?")]
     return "inform" if statements else "other"
+
+
+class Habits(BaseModel):
+    """How the owner closes and how long they write, from their own replies (before the split)."""
+
+    signs: bool  # most of their replies end with a closing
+    closings: list[str]  # the final lines of their usual closings ("rosie", "thanks, dana"), lowercased
+    words_p10: int
+    words_p90: int
+
+    def signoff_ok(self, draft: str) -> bool:
+        closing = _last_closing_line(draft)
+        return closing in self.closings if self.signs else not closing
+
+    def length_ok(self, draft: str) -> bool:
+        return self.words_p10 <= len(draft.split()) <= self.words_p90
+
+
+def habits_of(replies: list[str]) -> Habits:
+    """The owner's sign-off and length habits; a closing counts as usual when 10% of replies use it."""
+    texts = [t for t in (own_text(r) for r in replies) if t]
+    if not texts:
+        raise NotReady("no replies by the owner to learn their sign-off and length from")
+    closings = Counter(c for c in map(_last_closing_line, texts) if c)
+    lengths = sorted(len(t.split()) for t in texts)
+    return Habits(
+        signs=sum(closings.values()) * 2 > len(texts),
+        closings=[c for c, n in closings.most_common() if n * 10 >= len(texts)] or [c for c, _ in closings.most_common(1)],
+        words_p10=lengths[int(0.1 * (len(lengths) - 1))], words_p90=lengths[round(0.9 * (len(lengths) - 1))],
+    )
+
+
+def _last_closing_line(text: str) -> str:
+    closing = signoff_of(own_text(text))
+    lines = [line for line in own_text(text).splitlines() if line.strip()]
+    return lines[-1].strip(" -—–~.,!").lower() if closing and lines else ""
 
 
 def style_distance(real: str, draft: str) -> tuple[float, dict[str, float]]:
@@ -282,6 +369,8 @@ class DraftScore(BaseModel):
     style_parts: dict[str, float]
     decision: Decision
     agrees: bool
+    signoff_ok: bool = False
+    length_ok: bool = False
 
 
 class PairResult(BaseModel):
@@ -295,6 +384,8 @@ class Summary(BaseModel):
     semantic: float
     style: float
     agreement: float
+    signoff_ok: float = 0.0
+    length_ok: float = 0.0
     fallbacks: int
 
 
@@ -304,6 +395,7 @@ class RepliesReport(BaseModel):
     classifier: str = CLASSIFIER
     baseline_is: str = BASELINE
     skipped_without_original: int = 0
+    habits: Habits | None = None
     twin: Summary
     baseline: Summary
     results: list[PairResult]
@@ -315,6 +407,8 @@ class RepliesReport(BaseModel):
             ("semantic similarity (higher is better)", f"{t.semantic:.3f}", f"{b.semantic:.3f}"),
             ("style distance (lower is better)", f"{t.style:.3f}", f"{b.style:.3f}"),
             ("decision agreement", f"{t.agreement:.0%}", f"{b.agreement:.0%}"),
+            ("sign-off as the owner's", f"{t.signoff_ok:.0%}", f"{b.signoff_ok:.0%}"),
+            ("length within the owner's range", f"{t.length_ok:.0%}", f"{b.length_ok:.0%}"),
             ("holding replies (drafts failed checks)", str(t.fallbacks), str(b.fallbacks)),
         ]
 
@@ -324,27 +418,31 @@ Progress = Callable[[int, int, PairResult], None]
 
 def run_replies(twin: App, base: App, pairs: list[Pair], *, memory: str, out: Path | None = None,
                 progress: Progress | None = None, skipped: int = 0) -> RepliesReport:
-    """Draft every pair with `twin` and `base`, score both against the real reply, write `out` files."""
+    """Draft every pair with `twin` and `base`, score both against the real reply, write `out` files.
+    The owner's habits come from the replies in the twin's memory, else from the pairs' own replies."""
     if not pairs:
         raise NotReady("no reply pairs to evaluate")
+    habits = habits_of(twin.memory.exemplar_texts("mail") or [p.reply.body for p in pairs])
     results = []
     for pair in pairs:
-        results.append(_run_pair(twin, base, pair))
+        results.append(_run_pair(twin, base, pair, habits))
         if progress is not None:
             progress(len(results), len(pairs), results[-1])
-    report = RepliesReport(pairs=len(results), memory=memory, skipped_without_original=skipped,
+    report = RepliesReport(pairs=len(results), memory=memory, skipped_without_original=skipped, habits=habits,
                            twin=_summary([r.twin for r in results]), baseline=_summary([r.baseline for r in results]),
                            results=results)
     if out is not None:
+        real = {p.id: p.reply.body for p in pairs}
         out.mkdir(parents=True, exist_ok=True)
         with (out / "drafts.jsonl").open("w", encoding="utf-8") as handle:
             for r in results:
-                handle.write(json.dumps({"id": r.id, "draft": r.twin.draft}) + "\n")
+                handle.write(json.dumps({"id": r.id, "draft": r.twin.draft, "baseline": r.baseline.draft,
+                                         "real": real[r.id]}) + "\n")
         (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     return report
 
 
-def _run_pair(twin: App, base: App, pair: Pair) -> PairResult:
+def _run_pair(twin: App, base: App, pair: Pair, habits: Habits) -> PairResult:
     mail = pair.mail()
     principal = sender_principal(twin.profile, mail)
     drafts = [draft_reply(app, mail, principal) for app in (twin, base)]
@@ -356,7 +454,8 @@ def _run_pair(twin: App, base: App, pair: Pair) -> PairResult:
         decision = decision_of(draft.body)
         scores.append(DraftScore(draft=draft.body, fallback=draft.fallback, semantic=round(float(real @ vector), 4),
                                  style=round(style, 4), style_parts=parts, decision=decision,
-                                 agrees=decision == real_decision))
+                                 agrees=decision == real_decision, signoff_ok=habits.signoff_ok(draft.body),
+                                 length_ok=habits.length_ok(draft.body)))
     return PairResult(id=pair.id, real_decision=real_decision, twin=scores[0], baseline=scores[1])
 
 
@@ -365,5 +464,7 @@ def _summary(scores: list[DraftScore]) -> Summary:
         semantic=round(float(np.mean([s.semantic for s in scores])), 4),
         style=round(float(np.mean([s.style for s in scores])), 4),
         agreement=round(sum(s.agrees for s in scores) / len(scores), 4),
+        signoff_ok=round(sum(s.signoff_ok for s in scores) / len(scores), 4),
+        length_ok=round(sum(s.length_ok for s in scores) / len(scores), 4),
         fallbacks=sum(s.fallback for s in scores),
     )

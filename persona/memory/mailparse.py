@@ -243,6 +243,8 @@ def _cut_history(lines: list[str]) -> list[str]:
             if not stripped.lower().startswith("on ") and kept and kept[-1].strip().lower().startswith("on "):
                 kept.pop()
             break
+        if _NOTES_HEADER.match(stripped) and _notes_header_at(lines, i):
+            break
         if stripped.startswith(">"):
             continue
         kept.append(line)
@@ -252,6 +254,13 @@ def _cut_history(lines: list[str]) -> list[str]:
 def _quoted_after(lines: list[str], i: int) -> bool:
     rest = [line.strip() for line in lines[i + 1 :] if line.strip()]
     return bool(rest) and rest[0].startswith(">")
+
+
+def _notes_header_at(lines: list[str], i: int) -> bool:
+    """A Lotus Notes "<name> on <date>" line heads quoted history when nothing follows it (the reply parser
+    took the To/cc/Subject block under it) or a header line does: a date at a sentence's end is kept."""
+    rest = [line.strip() for line in lines[i + 1 :] if line.strip()]
+    return not rest or bool(_QUOTE_HEADER.match(rest[0]) or re.match(r"(please respond to|sent by:)", rest[0], re.IGNORECASE))
 
 
 _QUOTE_HEADER = re.compile(r"^(from|sent|date|to|cc|bcc|subject)\s*:\s*(.*)$", re.IGNORECASE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -89,6 +90,12 @@ def scripted_app(home: Home, embedder: Embedder, replies: list) -> tuple[App, Sc
 SPLIT_AT = datetime.fromisoformat(SPLIT).replace(tzinfo=UTC)
 
 
+def structured(messages) -> str:
+    """JSON for a structured step before the writing: the first choice its prompt lists ("- accept: ...")."""
+    options = re.findall(r"^- (\w+):", messages[0].text, re.MULTILINE)
+    return json.dumps({"reason": "as before", "decision": options[0] if options else "answer", "label": "respond"})
+
+
 @pytest.mark.parametrize(("text", "decision"), [
     ("Hi Sam,\n\nYes, go ahead with the second cluster.\n\nThanks,\nDana", "accept"),
     ("Friday doesn't work for me. How about Monday at 14:00 instead?", "reschedule"),
@@ -137,20 +144,23 @@ def test_run_scores_twin_and_baseline_and_writes_its_files(mail_home: Home, embe
     real = {p.incoming.subject: p.reply.body for p in pairs}
 
     def answer(messages) -> str:
+        if "JSON" in messages[0].text:  # a structured step before the writing (the reply's decision)
+            return structured(messages)
         last = messages[-1].text
         subject = next(s for s in real if s in last)
         if "Typical length" in messages[0].text:  # the persona prefix with the held-out style card: the twin
             return real[subject]
         return "Dear colleague! I will look at the budget spreadsheet soon!! Regards"
 
-    model.replies = [answer] * 4
+    model.replies = [answer] * 16
     out = tmp_path / "out"
     report = run_replies(held_out(app, SPLIT_AT), baseline(app), pairs, memory="before split", out=out)
 
     assert report.twin.semantic == pytest.approx(1.0, abs=1e-3) and report.twin.style == 0
     assert report.twin.agreement == 1.0
-    assert report.baseline.semantic < 0.6 and report.baseline.style > 0.2 and report.baseline.agreement < 1
-    twin_prompts, base_prompts = model.calls[0::2], model.calls[1::2]
+    assert report.baseline.semantic < 0.6 and report.baseline.agreement < 1  # its style is finished like the twin's
+    drafting = [c for c in model.calls if "JSON" not in c[0].text]
+    twin_prompts, base_prompts = drafting[0::2], drafting[1::2]
     assert any("second cluster" in m.text for m in twin_prompts[0])  # a pre-split exemplar as an earlier turn
     assert not any("second cluster" in m.text or "How about Monday" in m.text for p in base_prompts for m in p)
     assert not any("Dana writes" in p[0].text or "Typical length" in p[0].text for p in base_prompts)
@@ -180,8 +190,12 @@ def _cli(home: Home) -> typer.Typer:
 def test_cli_replies_from_pairs_prints_twin_and_baseline(home: Home, tmp_path: Path, monkeypatch) -> None:
     from persona.llm.scripted import ScriptedChatModel
 
-    model = ScriptedChatModel(replies=["Hi Sam,\n\nYes, that works for me.\n\nBest,\nDana",
-                                       "Hello Sam, I cannot commit to that now."])
+    texts = ["Hi Sam,\n\nYes, that works for me.\n\nBest,\nDana", "Hello Sam, I cannot commit to that now."]
+
+    def answer(messages) -> str:  # a structured step (the reply's decision) gets JSON, the writing a text
+        return structured(messages) if "JSON" in messages[0].text else texts.pop(0)
+
+    model = ScriptedChatModel(replies=[answer] * 6)
     monkeypatch.setattr(LLM, "from_settings", classmethod(lambda cls, *_: LLM(model, local=True)))
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text(json.dumps({"id": "p1", "incoming": {"from": "Sam Okafor <sam@northwind.example>",
