@@ -261,7 +261,8 @@ _DECISION_RULES: list[tuple[Decision, re.Pattern[str]]] = [  # first match wins:
         r"\b(remov(?:e|ed|ing)\b.{0,60}\b(?:list|distribution|mailings?|database)|(?:take|drop) (?:me|us|\w+(?: \w+)?) off\b"
         r"|unsubscribe|(?:stop|no longer) (?:send|e-?mail|mail)ing)", re.IGNORECASE | re.DOTALL)),
     ("forward", re.compile(
-        r"\b(loop(?:ing)? in|cc(?:'?ing|'d)|forward(?:ing|ed)?|(?:talk|speak|reach out) to (?!you|me|us\b|him|her)"
+        r"\b(loop(?:ing)? in|cc(?:'?ing|'d)|forward(?:ing|ed)?|(?:please|you (?:should|may|might|could|can)) (?:talk|speak|reach out)"
+        r" to|(?:send|forward|direct|address) (?:it|this|them|your \w+) to"
         r"|ask \w+ (?:about|for|to)"
         r"|best person|hand(?:ing)? (?:this|it) (?:over|to)|over to \w+|pass(?:ed|ing)? (?:this|it|the \w+|your \w+) "
         r"(?:on|along)|(?:please |you (?:may|might|should|could) )(?:contact|call|get in touch with)|refer(?:red)? "
@@ -276,7 +277,7 @@ _DECISION_RULES: list[tuple[Decision, re.Pattern[str]]] = [  # first match wins:
         r"((?:^|[.!?]\s+)no\b[,.!]|\bnot (?:this time|able|going to)\b|\bcan(?:no|')t (?:make|do|join|commit|approve|take"
         r"|attend|participate|accept|be there)|\b(?:won'?t|will not|would not|wouldn'?t) (?:be able|make|approve|work|attend"
         r"|participate|be (?:attending|participating|available|in town|there|here))|\b(?:have|need|must) to (?:decline|pass|say no)"
-        r"|\bdecline\b|\bregrets?\b|\bnot interested\b|\b(?:do(?:es)?n'?t|do(?:es)? not) work for\b|\bI'?ll pass\b|\bunable to\b|\bisn'?t going to work|\bnot (?:be )?available"
+        r"|\bdecline\b|\bregrets?\b|\bnot interested\b|\bnot (?:be )?(?:attending|participating|good for)|\b(?:do(?:es)?n'?t|do(?:es)? not) work for\b|\bI'?ll pass\b|\bunable to\b|\bisn'?t going to work|\bnot (?:be )?available"
         r"|\b(?:schedule|calendar) (?:will not|won't|does not|doesn't) (?:allow|permit)|\bconflict\b"
         r"|\bwill be (?:out of (?:town|the (?:office|city|country))|away|traveling|travelling|on (?:vacation|holiday)))",
         re.IGNORECASE | re.MULTILINE)),
@@ -287,11 +288,12 @@ _DECISION_RULES: list[tuple[Decision, re.Pattern[str]]] = [  # first match wins:
         r"|(?:pleased|delighted|glad|willing) to (?:accept|attend|join|participate|go|meet|do)|accepts?\b"
         r"|see you (?:there|then)|will (?:be (?:there|here|on (?:the|this) call|attending|participating)|attend|work)"
         r"|(?:it'?s|it is|that'?s|that is|this is|will be|would be|is) (?:fine|ok(?:ay)?|o\.k\.)|fine to (?:proceed|go ahead)"
-        r"|plan(?:s|ning)? (?:on|to) (?:attend|attending|participat\w+|be there|join\w*))\b",
+        r"|plan(?:s|ning)? (?:on|to) (?:attend|attending|participat\w+|be there|join\w*|do (?:it|this))|absolutely"
+        r"|will approve|(?:does|do) plan to)\b",
         re.IGNORECASE)),
     ("thank", re.compile(r"\b(thanks?|thank you|appreciate|grateful|congratulations|got it|came through"
                          r"|will (?:let|tell) (?:him|her|\w+) know|(?:I'?ll|will) pass (?:it|this) on|(?<!not )(?:did|have|we) receive[d]?"
-                         r"|(?:was|were) able to open)\b", re.IGNORECASE)),
+                         r"|(?:was|were) able to open|it'?s done|(?:this|it) worked)\b", re.IGNORECASE)),
 ]
 _THANK_WORDS = 40  # a reply longer than this that only also thanks is telling something
 
