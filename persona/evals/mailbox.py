@@ -113,9 +113,17 @@ def _topic(subject: str) -> str:
     return re.sub(r"^\s*((re|aw|sv|fwd?)\s*:\s*)+", "", subject, flags=re.IGNORECASE).strip().lower()
 
 
+_SENT_FOLDER = re.compile(r"^[._]*sent", re.IGNORECASE)  # sent, _sent_mail, sent_items, .Sent: outgoing mail
+
+
+def _in_sent_folder(doc: Document) -> bool:
+    return any(_SENT_FOLDER.match(part) for part in Path(doc.source.split("#", 1)[0]).parts)
+
+
 def unanswered(docs: list[Document], owners: list[str], split: datetime) -> list[Document]:
     """Mail from others dated from `split` until the owner's last sent mail that no reply of theirs answers,
-    one per message (the same mail filed in several folders counts once), oldest first."""
+    one per message (the same mail filed in several folders counts once), oldest first. Mail in a sent
+    folder is outgoing, whoever wrote it (an assistant sharing the mailbox), so it is left out."""
     addresses = {a.lower() for a in owners}
     sent = [d for d in docs if d.kind == "mail" and d.author.lower() in addresses and d.date]
     if not sent:
@@ -127,7 +135,7 @@ def unanswered(docs: list[Document], owners: list[str], split: datetime) -> list
     found: dict[str, Document] = {}
     for d in docs:
         if (d.kind != "mail" or not d.date or not split <= d.date <= last or d.author.lower() in addresses
-                or not d.author or not d.text.strip()):
+                or not d.author or not d.text.strip() or _in_sent_folder(d)):
             continue
         message_id = str(d.meta.get("message_id", ""))
         if message_id in answered_ids or (_topic(d.subject), d.author.lower()) in answered_topics:

@@ -175,6 +175,10 @@ def test_unanswered_mail_excludes_what_the_owner_answered_and_what_came_after_th
     docs = [d for d in iter_documents(write_mailbox(tmp_path)) if isinstance(d, Document)]
     left = unanswered(docs, [OWNER], SPLIT)
     assert [d.subject for d in left] == ["Weekly market letter"]  # the board call was answered ("Re:" to Sam)
+    cmu_file(tmp_path / "moreno-p" / "sent_items" / "9.", sender="chris.lane@acme.example", to="x@y.example",
+             date="Mon, 05 Mar 2001 11:00:00 -0800", subject="Dinner", mid="s9", body="See you at dinner.")
+    docs = [d for d in iter_documents(tmp_path / "moreno-p") if isinstance(d, Document)]
+    assert [d.subject for d in unanswered(docs, [OWNER], SPLIT)] == ["Weekly market letter"]  # outgoing, not left
     assert unanswered(docs, [OWNER], datetime(2001, 3, 7, tzinfo=UTC)) == []  # after Pat's last reply: unknown
     pair = Pair.model_validate({"id": "p", "incoming": {"from": "a@b.example", "subject": "s", "body": "b"},
                                 "reply": {"body": "r"}})
