@@ -48,6 +48,7 @@ class CaseResult(BaseModel):
     expected: Label
     predicted: Label | None  # None: the model failed on this case (see `error`)
     reason: str = ""
+    cold_outreach: bool = False  # triage read it as a stranger's pitch: shown to the owner, no time offered
     error: str = ""
     criteria: list[str] = []
     covered: list[bool] = []
@@ -122,7 +123,8 @@ def _run_case(app: App, case: dict) -> CaseResult:
         decided = triage(app, mail, principal)
     except LLMUnavailable as exc:
         return CaseResult(id=case["id"], expected=expected, predicted=None, error=str(exc))
-    result = CaseResult(id=case["id"], expected=expected, predicted=decided.label, reason=decided.reason)
+    result = CaseResult(id=case["id"], expected=expected, predicted=decided.label, reason=decided.reason,
+                        cold_outreach=decided.cold_outreach)
     if expected is Label.RESPOND:
         try:
             reply = draft_reply(app, mail, principal).body

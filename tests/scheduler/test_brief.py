@@ -15,8 +15,8 @@ from persona.errors import LLMUnavailable
 from persona.home import Home
 from persona.skills.brief import BRIEF_PREFIX, Brief, build_brief, deliver_brief
 
-NOTIFY = '{"reason": "an update", "label": "notify"}'
-IGNORE = '{"reason": "marketing", "label": "ignore"}'
+NOTIFY = '{"kind": "notice, alert or reminder"}'
+IGNORE = '{"kind": "marketing or newsletter"}'
 DAY = date(2026, 11, 30)
 
 

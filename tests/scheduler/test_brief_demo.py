@@ -33,7 +33,7 @@ INTRO = "Busy Monday: the stand-up, the vendor call prep and a few mails that ne
 
 def _answer(messages: list[BaseMessage]) -> str:
     if messages[0].text.startswith("You sort"):
-        return '{"reason": "a person writes to Dana", "label": "notify"}'
+        return '{"kind": "notice, alert or reminder"}'
     if "morning brief" in messages[0].text:
         return INTRO
     return "Thanks, I'll look at this today.\n\nDana"

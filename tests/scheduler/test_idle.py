@@ -15,7 +15,7 @@ from persona.scheduler import jobs
 from persona.scheduler.usage import UsageLedger
 from persona.settings import Settings
 
-TRIAGE = '{"reason": "a status update from a vendor", "label": "notify"}'
+TRIAGE = '{"kind": "notice, alert or reminder"}'
 
 
 @pytest.fixture
