@@ -96,7 +96,8 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
     slot = offered[0] if offered else None
     prompt = _prompt(app, mail, principal, me, who, greeting_hint(me, them, style), plan, situations, meeting, slot)
     body = _clean(app.llm.text(prompt, max_tokens=350, tag="draft"))
-    sources = str(prompt[-1].content)  # what the model was given to answer from: the mail, facts, the slot
+    # what the model was given to answer from: the mail, facts, the slot, and the owner's own past mail
+    sources = "\n".join(str(m.content) for m in prompt[1:])
     declining = plan.decision is Decision.DECLINE
     problem = reply_problem(body, mail, me, who, sources, declining) or plan_problem(body, plan)
     if problem:

@@ -30,7 +30,7 @@ def _dataset(tmp_path):
 def test_eval_scores_accuracy_confusion_and_coverage(tmp_path, make_app):
     reply = "Hi Ann,\n\nHappy to review the contract and send comments before the Friday deadline.\n\nLee"
     app, model = make_app([
-        reply,
+        '{"reason": "a request", "decision": "accept"}', reply,
         '{"kind": "notice, alert or reminder"}',  # the sale read as a notice: the one miss
     ])
     report = run_triage_eval(app, _dataset(tmp_path))
@@ -38,7 +38,7 @@ def test_eval_scores_accuracy_confusion_and_coverage(tmp_path, make_app):
     assert report.accuracy == pytest.approx(2 / 3)
     assert report.confusion()[Label.IGNORE][Label.NOTIFY] == 1
     assert report.results[0].covered == [True, True] and report.coverage == 1.0
-    assert "Write Lee's reply to Ann" in model.calls[0][-1].text  # drafted as the dataset's owner
+    assert "Write Lee's reply to Ann" in model.calls[1][-1].text  # drafted as the dataset's owner
     assert app.store.ledger_keys("triage-correction:") == []
 
 
@@ -51,7 +51,7 @@ def test_eval_cli_prints_matrix(tmp_path, home, make_app, monkeypatch):
     from persona.cli import evals
     from persona.settings import Settings
 
-    app, _ = make_app(["Hi Ann,\n\nI will review the contract by Friday.\n\nLee",
+    app, _ = make_app(['{"reason": "r", "decision": "accept"}', "Hi Ann,\n\nI will review the contract by Friday.\n\nLee",
                        '{"kind": "marketing or newsletter"}'])
     monkeypatch.setattr(evals, "app_from", lambda ctx: app)
     out = CliRunner().invoke(evals.eval_cli, ["triage", str(_dataset(tmp_path))],
@@ -83,7 +83,8 @@ def test_a_case_the_model_fails_is_reported_not_scored(tmp_path, make_app):
         raise LLMUnavailable("the request timed out")
 
     reply = "Hi Ann,\n\nI will review the contract by the Friday deadline.\n\nLee"
-    app, _ = make_app([reply, timeout])
+    app, _ = make_app(['{"reason": "r", "decision": "accept"}',
+                       reply, timeout])
     report = run_triage_eval(app, _dataset(tmp_path))
     assert [r.predicted for r in report.results] == [Label.RESPOND, None, Label.NOTIFY]
     assert "timed out" in report.results[1].error
