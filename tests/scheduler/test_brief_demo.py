@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import json
 import mailbox
 import re
 from collections.abc import Iterator
@@ -32,6 +33,9 @@ INTRO = "Busy Monday: the stand-up, the vendor call prep and a few mails that ne
 
 
 def _answer(messages: list[BaseMessage]) -> str:
+    if messages[0].text.startswith("You decide how"):  # before a reply: the first decision offered
+        first = re.search(r"^- (\w+):", messages[0].text, re.MULTILINE)
+        return json.dumps({"reason": "as before", "decision": first.group(1) if first else ""})
     if messages[0].text.startswith("You sort"):
         return '{"kind": "notice, alert or reminder"}'
     if "morning brief" in messages[0].text:
