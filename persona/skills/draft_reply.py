@@ -22,6 +22,8 @@ from persona.errors import PersonaError
 from persona.events import Principal
 from persona.profile import Audience
 from persona.skills.claims import unsourced_times
+from persona.skills.cold_outreach import is_cold_outreach
+from persona.skills.mail_signals import mail_history
 from persona.skills.meeting_request import MeetingConstraints, parse_meeting_request
 from persona.skills.prompt import audience_line, context_block, exemplar_turns, first_name, persona_prefix
 from persona.skills.propose_meeting import slots_or_alternatives
@@ -90,7 +92,8 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
     situations = [Situation.of(hit) for hit in _search(app, _query(mail), principal.audiences, k=_SITUATIONS,
                                                         kind="situation")]
     facts = Facts(meeting=meeting is not None, free_in_window=bool(in_window), free_later=bool(later),
-                  unclear=bool(meeting and meeting.needs_clarification))
+                  unclear=bool(meeting and meeting.needs_clarification),
+                  cold=is_cold_outreach(profile, mail, mail_history(app, before=mail.message_id)))
     plan = decide(app, mail, facts, situations)
     offered = {Decision.ACCEPT: in_window, Decision.RESCHEDULE: later}.get(plan.decision)
     slot = offered[0] if offered else None

@@ -222,3 +222,15 @@ def test_the_draft_greets_by_first_name_and_signs_once_whatever_the_model_wrote(
     mail = _incoming(make_mail, sender='"Lay, Kenneth" <kenneth.lay@enron.example>', body="Can you send the numbers?")
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     assert draft.body == "Hi Kenneth,\n\nThanks, I'll send the numbers over.\n\nBest,\nDana"
+
+
+def test_a_cold_pitch_asking_for_time_is_acknowledged_without_a_slot_or_a_model_decision(make_app, make_mail):
+    thanks = "Hi Mark,\n\nThanks for reaching out. I'll get back to you if it fits.\n\nBest,\nDana"
+    app, model = make_app([thanks])
+    mail = _incoming(make_mail, sender="Mark Stone <mark@growthpartners.example>",
+                     body="I came across your team. We help platform teams cut cloud costs by 30%. Would you be open"
+                          " to a quick 20-minute call on Thursday afternoon?")
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.plan.decision == "acknowledge" and draft.plan.by == "rule"
+    assert draft.slot is None and len(model.calls) == 1  # the writing only: the rules decided
+    assert "offer no meeting" in model.calls[0][-1].text and draft.body == thanks
