@@ -55,6 +55,13 @@ AUTOMATED_WORDS = re.compile(
     r"you(?:'re| are) receiving this (?:e-?mail |message |notification )?(?:because|as)|you receive this as)\b",
     re.IGNORECASE,
 )
+# About the owner's own account, money or access: worth showing even when it reads like marketing.
+ACCOUNT_WORDS = re.compile(
+    r"\b(?:invoice|receipt|(?:will|has|have) been charged|will be charged|payment (?:method|failed|due|received)|"
+    r"amount due|due date|refund|(?:will|to) (?:auto(?:matically)?[- ])?renew|renewal|your (?:subscription|order|account|plan|"
+    r"booking|reservation|password|card)|order (?:number|#|no\.?)|verification code|security alert|sign-?in attempt)\b",
+    re.IGNORECASE,
+)
 # A request to the reader: a question to "you", a proposal ("could we"), "let me know", "please confirm".
 ASKS_WORDS = re.compile(
     r"\b(?:(?:could|can|would|will|do|did|are|have|should) you\b|(?:could|can|shall|should) we\b|"
@@ -142,6 +149,7 @@ class Signals(BaseModel):
     bulk_words: list[str] = []  # footers of mail sent to many ("unsubscribe", "view in browser")
     automated_words: list[str] = []  # "automatically generated", "do not reply"
     asks: list[str] = []  # sentences that ask the reader something ("Could you review…?")
+    account_words: list[str] = []  # the owner's account, money or access ("will be charged", "your order")
     known_person: bool = False  # one of the owner's people in the profile
     same_org: bool = False  # the owner's own mail domain, or the domain of one of the owner's people
     owner_wrote_to: bool = False  # the owner has written to this address before
@@ -218,6 +226,7 @@ def read_signals(profile: Profile, mail: IncomingMail, history: MailHistory | No
         bulk_words=_found(BULK_WORDS, text),
         automated_words=_found(AUTOMATED_WORDS, text),
         asks=asks_in(mail.text),
+        account_words=_found(ACCOUNT_WORDS, text),
         to_count=len(mail.to),
         names_owner=_names(first_name(profile.owner.name), mail.text[:_NAME_CHARS]),
         known_person=profile.person_for(sender) is not None,

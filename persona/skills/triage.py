@@ -151,8 +151,12 @@ def signal_triage(signals: Signals) -> Triage | None:
 
 
 def decide(kind: str, signals: Signals) -> Triage:
-    """The label the model's kind and the header evidence give: marketing is ignored; a personal request is
-    answered when a person (or a mailbox that names the owner) wrote to the owner directly; the rest is shown."""
+    """The label the model's kind and the header evidence give: marketing is ignored unless it is about the
+    owner's account or money (a renewal charge); a personal request is answered when a person (or a mailbox
+    that names the owner) wrote to the owner directly; the rest is shown."""
+    if kind == MARKETING and signals.account_words:
+        return Triage(label=Label.NOTIFY, reason="reads like marketing, but it is about your account ("
+                      + ", ".join(signals.account_words) + ")", source="llm")
     if kind == MARKETING:
         return Triage(label=Label.IGNORE, reason="the model reads it as marketing or a newsletter", source="llm")
     personal = signals.sender_kind == "person" or signals.names_owner

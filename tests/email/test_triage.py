@@ -89,6 +89,14 @@ def test_the_label_follows_from_the_kind_and_the_sender(make_app, make_mail, sen
     assert triage(app, mail, sender_principal(app.profile, mail)).label is expected
 
 
+def test_marketing_about_the_owners_account_or_money_is_shown(make_app, make_mail):
+    app, _ = make_app([_kind(MARKETING)])
+    body = "Your annual Pro plan will automatically renew on 04/15. Your card will be charged $1,499."
+    mail = _mail(make_mail, "Shop <success@vendor.example>", subject="Renewal", body=body)
+    result = triage(app, mail, sender_principal(app.profile, mail))
+    assert result.label is Label.NOTIFY and "will automatically renew" in result.reason
+
+
 def test_a_request_to_a_crowd_or_a_copied_owner_is_not_answered_without_the_model(make_app, make_mail):
     app, model = make_app([_kind(NOTICE), _kind(REQUEST)])
     crowd = ", ".join(f"p{i}@x.example" for i in range(6)) + ", dana@northwind.example"
