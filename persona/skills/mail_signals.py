@@ -71,6 +71,9 @@ ASKS_WORDS = re.compile(
     re.IGNORECASE,
 )
 _SENTENCES = re.compile(r"(?<=[.?!])\s+|\n")
+# Lines that only look like asks: a Lotus Notes "Please respond to <address>" header, a mail provider's
+# advert footer ("Do You Yahoo!?"), an empty form field ("E-mail:?"), a lone question mark.
+_NOT_ASKS = re.compile(r"^(?:please respond to\b\W*(?:\S+@\S+|\S+\s*<[^>]+>)\W*$|do you yahoo!?\?|[\w-]+:\s*\?|\W*$)", re.IGNORECASE)
 # An offer that needs no answer: "If you have any questions, let us know", "Feel free to reach out".
 _CONDITIONAL = re.compile(r"^\s*(?:if|should|in case|whenever|when)\b|feel free", re.IGNORECASE)
 
@@ -244,6 +247,8 @@ def asks_in(text: str) -> list[str]:
     text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))  # quoted: not theirs
     for sentence in _SENTENCES.split(text):
         sentence = sentence.strip()
+        if _NOT_ASKS.match(sentence):
+            continue
         if sentence.endswith("?") or (ASKS_WORDS.search(sentence) and not _CONDITIONAL.search(sentence)):
             found.append(sentence)
     return found[:3]

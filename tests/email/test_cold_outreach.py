@@ -146,3 +146,15 @@ def test_mail_history_reads_the_inbox_ledger_and_ingested_mail(make_app, list_me
     assert history.wrote_to == {"lee@corp.example", "mo@corp.example", "pat@partner.example"}
     assert history.heard_from == {"ann@firm.example", "pat@partner.example"}  # the mail being triaged left out
     assert history.knows("ann@firm.example") and not history.owner_wrote_to("ann@firm.example")
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("Could you send the deck?", True), ("Right?", True), ("Please respond to Sam by Friday.", True),
+    ("If you have any questions, please let us know.", False), ("> Can you review this?\nThanks for the fix.", False),
+    ("Please respond to <dave@corp.example>", False), ('Please respond to "a@b.example" <a@b.example>', False),
+    ("Do You Yahoo!?", False), ("E-mail:?", False), ("?", False),
+])
+def test_asks_are_requests_to_the_reader_not_headers_or_footers(text, asks):
+    from persona.skills.mail_signals import asks_in
+
+    assert bool(asks_in(text)) is asks
