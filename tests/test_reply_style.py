@@ -324,3 +324,12 @@ def test_a_dashed_greeting_keeps_its_space() -> None:
     card = StyleCard(samples=9, greetings=[Share(text="Hi {name} -", share=0.9)])
     out = finish("Hi Kenneth.Lay@enron.com- I will attend.", them="Kenneth", style=card)
     assert out == "Hi Kenneth -\n\nI will attend."
+
+
+def test_a_form_in_a_fifth_of_the_owners_mail_is_a_habit_and_rarer_is_not() -> None:
+    # an assistant's card: much of her sent mail is forwards and notes, yet her replies greet and sign
+    seen = StyleCard(samples=244, greetings=[Share(text="Hi {name} -", share=0.225)],
+                     signoffs=[Share(text="Rosalee", share=0.209), Share(text="Thanks. Rosalee", share=0.07)])
+    assert usual_greeting(seen, "Tom") == "Hi Tom -" and usual_signoff(seen, "Rosalee Fleming") == "Rosalee"
+    rare = StyleCard(samples=244, greetings=[Share(text="Hi {name},", share=0.1)], signoffs=[Share(text="R", share=0.1)])
+    assert usual_greeting(rare, "Tom") == "" and usual_signoff(rare, "Rosalee Fleming") == ""
