@@ -263,7 +263,7 @@ def _notes_header_at(lines: list[str], i: int) -> bool:
     return not rest or bool(_QUOTE_HEADER.match(rest[0]) or re.match(r"(please respond to|sent by:)", rest[0], re.IGNORECASE))
 
 
-_QUOTE_HEADER = re.compile(r"^(from|sent|date|to|cc|bcc|subject)\s*:\s*(.*)$", re.IGNORECASE)
+_QUOTE_HEADER = re.compile(r"^(from|sent by|sent|date|to|cc|bcc|subject)\s*:\s*(.*)$", re.IGNORECASE)
 # Lotus Notes quoting: `"Name" <a@b.c> on 03/12/2001 10:00 AM` or `Name/HOU/ECT@ECT on 03/12/2001 10:00 AM`
 _NOTES_HEADER = re.compile(r"^(.{2,120}?)\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?\s*$",
                            re.IGNORECASE)

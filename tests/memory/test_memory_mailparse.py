@@ -236,7 +236,8 @@ def test_the_quoted_original_under_a_reply_is_read_in_the_common_styles() -> Non
                "Ken, would you join us on the 20th?\n\nJohn\n -----Original Message-----\nFrom: older\n\nold")
     assert quoted_original(outlook) == Quoted(author="js@x.example", subject="Dinner on the 20th",
                                               text="Ken, would you join us on the 20th?\n\nJohn")
-    notes = ("No thanks.\n\n\"Jane Roe\" <jane@x.example> on 03/12/2001 10:00:00 AM\nTo: Kenneth Lay/HOU/EES@EES\n"
+    notes = ("No thanks.\n\n\"Jane Roe\" <jane@x.example> on 03/12/2001 10:00:00 AM\nSent by: Ann Lee\n"
+             "To: Kenneth Lay/HOU/EES@EES\n"
              "cc: Rosalee Fleming/Corp/Enron@ENRON,\n      Bob/HOU/ECT@ECT\nSubject: Speaking at our event\n\n\n"
              "Dear Mr. Lay, we invite you to speak.\n")
     assert quoted_original(notes) == Quoted(author="jane@x.example", subject="Speaking at our event",
