@@ -446,6 +446,10 @@ def run_replies(twin: App, base: App, pairs: list[Pair], *, memory: str, out: Pa
 
 def _run_pair(twin: App, base: App, pair: Pair, habits: Habits) -> PairResult:
     mail = pair.mail()
+    replied = _replied_at(pair)
+    if replied is not None:  # both draft as on the day the owner replied: "now" and free time are that day's
+        mail = mail.model_copy(update={"date": replied})
+        twin.clock = base.clock = lambda: replied
     principal = sender_principal(twin.profile, mail)
     drafts = [draft_reply(app, mail, principal) for app in (twin, base)]
     real, *vectors = np.asarray(twin.embedder.embed([pair.reply.body, *(d.body for d in drafts)]))
@@ -459,6 +463,13 @@ def _run_pair(twin: App, base: App, pair: Pair, habits: Habits) -> PairResult:
                                  agrees=decision == real_decision, signoff_ok=habits.signoff_ok(draft.body),
                                  length_ok=habits.length_ok(draft.body)))
     return PairResult(id=pair.id, real_decision=real_decision, twin=scores[0], baseline=scores[1])
+
+
+def _replied_at(pair: Pair) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(getattr(pair.reply, "date", "") or ""))
+    except ValueError:
+        return None
 
 
 def _summary(scores: list[DraftScore]) -> Summary:

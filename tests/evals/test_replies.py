@@ -154,7 +154,9 @@ def test_run_scores_twin_and_baseline_and_writes_its_files(mail_home: Home, embe
 
     model.replies = [answer] * 16
     out = tmp_path / "out"
-    report = run_replies(held_out(app, SPLIT_AT), baseline(app), pairs, memory="before split", out=out)
+    twin = held_out(app, SPLIT_AT)
+    report = run_replies(twin, baseline(app), pairs, memory="before split", out=out)
+    assert twin.clock() == datetime.fromisoformat(pairs[-1].reply.date)  # drafted on the day the owner replied
 
     assert report.twin.semantic == pytest.approx(1.0, abs=1e-3) and report.twin.style == 0
     assert report.twin.agreement == 1.0
