@@ -333,3 +333,11 @@ def test_a_form_in_a_fifth_of_the_owners_mail_is_a_habit_and_rarer_is_not() -> N
     assert usual_greeting(seen, "Tom") == "Hi Tom -" and usual_signoff(seen, "Rosalee Fleming") == "Rosalee"
     rare = StyleCard(samples=244, greetings=[Share(text="Hi {name},", share=0.1)], signoffs=[Share(text="R", share=0.1)])
     assert usual_greeting(rare, "Tom") == "" and usual_signoff(rare, "Rosalee Fleming") == ""
+
+
+def test_the_owners_name_run_into_the_last_sentence_is_a_signature_and_is_signed_once() -> None:
+    run_in = "Hi -\n\nYes, I will do that. Also, I will see Rupert again. Rosalee\n\nRosalee"
+    assert finish_reply(run_in, them="", owner_name="Rosalee Fleming", style=None) == (
+        "Hi,\n\nYes, I will do that. Also, I will see Rupert again.\n\nBest,\nRosalee")
+    assert finish_reply("I met Rosalee.", them="Tom", owner_name="Rosalee Fleming", style=None) == (
+        "Hi Tom,\n\nI met Rosalee.\n\nBest,\nRosalee")  # a name inside the sentence is content

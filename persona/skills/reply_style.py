@@ -236,7 +236,7 @@ def reply_content(
     if lines and _PREAMBLE.match(lines[0].strip()):
         lines = lines[1:]
     lowercase = style is not None and style.lowercase_start_rate >= 0.3  # "hi sam, yes" stays "yes"
-    lines = _without_greeting(lines, them, owner_name, lowercase=lowercase)
+    lines = _without_greeting(_name_on_its_own_line(lines, owner_name), them, owner_name, lowercase=lowercase)
     starts = [i for i, line in enumerate(lines) if _POSTSCRIPT.match(line.strip())]
     postscript = "\n".join(_without_closings(lines[starts[-1]:], owner_name)).strip() if starts else ""
     lines = lines[: starts[-1]] if starts else lines
@@ -245,6 +245,17 @@ def reply_content(
     if not content:  # "Thanks!\nDani": the thanks is the message
         content = next((t for line in lines if (t := _bare_thanks(line.strip()))), "")
     return content, postscript if content else ""
+
+
+def _name_on_its_own_line(lines: list[str], owner_name: str) -> list[str]:
+    """"…get together again. Rosalee" near the end: the name is a signature run into the last sentence."""
+    names = sorted({n for n in (owner_name.strip(), *owner_name.split()[:1]) if n}, key=len, reverse=True)
+    text = [i for i, line in enumerate(lines) if line.strip()]
+    for i in reversed(text[-2:]):  # the last line, or the one above a name on its own
+        for name in names:
+            if run_in := re.match(rf"^(.*[.!?])\s+{re.escape(name)}\s*$", lines[i]):
+                return [*lines[:i], run_in.group(1), name, *lines[i + 1 :]]
+    return lines
 
 
 def _without_greeting(lines: list[str], them: str, owner_name: str, *, lowercase: bool) -> list[str]:
