@@ -30,6 +30,7 @@ from persona.evals.replies import Pair, source_bytes
 from persona.home import Home
 from persona.memory.ingest import IngestSummary, ingest
 from persona.memory.loaders import Document, iter_documents
+from persona.memory.mailparse import topic
 from persona.profile import Audience, Owner, Profile, save_profile
 from persona.settings import Settings
 from persona.skills.triage import Label, triage
@@ -109,10 +110,6 @@ class TriageAgreement(BaseModel):
         return sum(c.agrees for c in group), len(group)
 
 
-def _topic(subject: str) -> str:
-    return re.sub(r"^\s*((re|aw|sv|fwd?)\s*:\s*)+", "", subject, flags=re.IGNORECASE).strip().lower()
-
-
 _SENT_FOLDER = re.compile(r"^[._]*sent", re.IGNORECASE)  # sent, _sent_mail, sent_items, .Sent: outgoing mail
 
 
@@ -130,7 +127,7 @@ def unanswered(docs: list[Document], owners: list[str], split: datetime) -> list
         return []
     last = max(d.date for d in sent if d.date)
     answered_ids = {str(i) for d in sent for i in (d.meta.get("in_reply_to"), *d.meta.get("references", [])) if i}
-    answered_topics = {(_topic(d.subject), r.lower()) for d in sent if _topic(d.subject) != d.subject.strip().lower()
+    answered_topics = {(topic(d.subject), r.lower()) for d in sent if topic(d.subject) != d.subject.strip().lower()
                        for r in d.recipients}
     found: dict[str, Document] = {}
     for d in docs:
@@ -138,7 +135,7 @@ def unanswered(docs: list[Document], owners: list[str], split: datetime) -> list
                 or not d.author or not d.text.strip() or _in_sent_folder(d)):
             continue
         message_id = str(d.meta.get("message_id", ""))
-        if message_id in answered_ids or (_topic(d.subject), d.author.lower()) in answered_topics:
+        if message_id in answered_ids or (topic(d.subject), d.author.lower()) in answered_topics:
             continue
         found.setdefault(message_id or d.id, d)
     return sorted(found.values(), key=lambda d: d.date or split)

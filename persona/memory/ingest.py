@@ -6,7 +6,6 @@ batches spanning many documents, which is where the throughput comes from.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from contextlib import nullcontext
 from pathlib import Path
@@ -19,6 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from persona.memory.chunking import chunk_text
 from persona.memory.dates import annotate
 from persona.memory.loaders import Document, Skipped, iter_documents
+from persona.memory.mailparse import topic
 from persona.memory.store import MemoryItem, MemoryStore, date_metadata
 from persona.memory.style import StyleCard, compute_style_card
 from persona.profile import Audience, Profile
@@ -157,7 +157,7 @@ class _Received:
         answered = Answered(author=doc.author, subject=doc.subject, text=doc.text)
         if message_id := doc.meta.get("message_id"):
             self._by_id[str(message_id)] = answered
-        self._by_subject[(_topic(doc.subject), doc.author.lower())] = answered
+        self._by_subject[(topic(doc.subject), doc.author.lower())] = answered
 
     def answered_by(self, reply: Document) -> Answered | None:
         """By In-Reply-To, then References (newest first), then the quote under the reply, then a mail
@@ -169,15 +169,11 @@ class _Received:
         quoted = reply.meta.get("quoted")
         if quoted is not None and quoted.text.strip():
             return Answered(author=quoted.author, subject=quoted.subject or reply.subject, text=quoted.text)
-        if _topic(reply.subject) != reply.subject.strip().lower():  # only a "Re:" answers by subject
+        if topic(reply.subject) != reply.subject.strip().lower():  # only a "Re:" answers by subject
             for recipient in reply.recipients:
-                if found := self._by_subject.get((_topic(reply.subject), recipient.lower())):
+                if found := self._by_subject.get((topic(reply.subject), recipient.lower())):
                     return found
         return None
-
-
-def _topic(subject: str) -> str:
-    return re.sub(r"^\s*((re|aw|sv|fwd?)\s*:\s*)+", "", subject, flags=re.IGNORECASE).strip().lower()
 
 
 def _exemplar(doc: Document, audience: Audience, answered: Answered | None) -> MemoryItem:

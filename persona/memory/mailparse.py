@@ -207,6 +207,11 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def topic(subject: str) -> str:
+    """A subject without its "Re:"/"Fwd:" prefixes, lowercased: what a thread's mails have in common."""
+    return re.sub(r"^\s*((re|aw|sv|fwd?)\s*:\s*)+", "", subject, flags=re.IGNORECASE).strip().lower()
+
+
 # --- what the writer wrote -------------------------------------------------------------------------
 
 _WROTE = re.compile(r"\bwrote:\s*$", re.IGNORECASE)
