@@ -129,8 +129,14 @@ def test_mail_history_reads_the_inbox_ledger_and_ingested_mail(make_app, list_me
     from persona.skills.mailbox import MailState
 
     class Collection:
+        id, reads = "history-test", 0
+
+        def count(self):
+            return 2
+
         def get(self, where, include):
             assert where == {"doc_kind": "mail"}
+            self.reads += 1
             return {"metadatas": [{"author": "dana@northwind.example", "recipients": "lee@corp.example, mo@corp.example"},
                                   {"author": "ann@firm.example", "recipients": "dana@northwind.example"}]}
 
@@ -146,6 +152,7 @@ def test_mail_history_reads_the_inbox_ledger_and_ingested_mail(make_app, list_me
     assert history.wrote_to == {"lee@corp.example", "mo@corp.example", "pat@partner.example"}
     assert history.heard_from == {"ann@firm.example", "pat@partner.example"}  # the mail being triaged left out
     assert history.knows("ann@firm.example") and not history.owner_wrote_to("ann@firm.example")
+    assert mail_history(app, before="<b@x>") == history and memory._collection.reads == 1  # read once while unchanged
 
 
 @pytest.mark.parametrize(("text", "asks"), [
