@@ -341,3 +341,11 @@ def test_the_owners_name_run_into_the_last_sentence_is_a_signature_and_is_signed
         "Hi,\n\nYes, I will do that. Also, I will see Rupert again.\n\nBest,\nRosalee")
     assert finish_reply("I met Rosalee.", them="Tom", owner_name="Rosalee Fleming", style=None) == (
         "Hi Tom,\n\nI met Rosalee.\n\nBest,\nRosalee")  # a name inside the sentence is content
+
+
+def test_the_owners_sign_off_run_into_the_last_sentence_is_not_signed_twice() -> None:
+    card = StyleCard(samples=70, greetings=[Share(text="Hi {name},", share=0.66)],
+                     signoffs=[Share(text="— D", share=0.6), Share(text="Thanks, Dana", share=0.27)])
+    run_in = "Hi Alex,\n\nCould you send more details? — D\n\n— D"
+    assert finish_reply(run_in, them="Alex", owner_name="Dana Reyes", style=card) == (
+        "Hi Alex,\n\nCould you send more details?\n\n— D")

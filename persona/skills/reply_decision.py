@@ -156,7 +156,9 @@ _DECLINES = re.compile(r"\b(?:unable to|(?:can(?:'|no)t|won'?t be able to|will n
                        r"regret(?:fully|tably)?|not (?:interested|available)|i(?:'ll| will) pass)\b", re.IGNORECASE)
 _OFFERS_TIME = re.compile(r"\b(?:how about|would .{1,40} work|does .{1,40} work|i(?:'m| am) (?:free|available)|"
                           r"let'?s (?:meet|talk|set up|schedule|find)|happy to (?:meet|talk|chat|hop on)|"
-                          r"(?:set up|schedule|book) (?:a|some) (?:call|meeting|time))\b", re.IGNORECASE)
+                          r"(?:set up|schedule|book) (?:a|some) (?:call|meeting|time)|"
+                          r"(?:open|available|free) (?:to|for) (?:a |an )?(?:\w+ )?(?:call|chat|meeting|conversation|demo))\b",
+                          re.IGNORECASE)
 
 
 def plan_problem(body: str, plan: Plan) -> str:

@@ -236,7 +236,8 @@ def reply_content(
     if lines and _PREAMBLE.match(lines[0].strip()):
         lines = lines[1:]
     lowercase = style is not None and style.lowercase_start_rate >= 0.3  # "hi sam, yes" stays "yes"
-    lines = _without_greeting(_name_on_its_own_line(lines, owner_name), them, owner_name, lowercase=lowercase)
+    signs = [owner_name, *(share.text for share in style.signoffs if "\n" not in share.text)] if style else [owner_name]
+    lines = _without_greeting(_name_on_its_own_line(lines, signs), them, owner_name, lowercase=lowercase)
     starts = [i for i, line in enumerate(lines) if _POSTSCRIPT.match(line.strip())]
     postscript = "\n".join(_without_closings(lines[starts[-1]:], owner_name)).strip() if starts else ""
     lines = lines[: starts[-1]] if starts else lines
@@ -247,9 +248,11 @@ def reply_content(
     return content, postscript if content else ""
 
 
-def _name_on_its_own_line(lines: list[str], owner_name: str) -> list[str]:
-    """"…get together again. Rosalee" near the end: the name is a signature run into the last sentence."""
-    names = sorted({n for n in (owner_name.strip(), *owner_name.split()[:1]) if n}, key=len, reverse=True)
+def _name_on_its_own_line(lines: list[str], signs: list[str]) -> list[str]:
+    """"…get together again. Rosalee" or "…better? — D" near the end: the owner's name (whole or first) or
+    one of their sign-offs run into the last sentence is a signature, put on its own line."""
+    names = sorted({n.strip() for sign in signs for n in (sign, *sign.split()[:1]) if len(n.strip()) > 1}
+                   | {s.strip() for s in signs if s.strip()}, key=len, reverse=True)
     text = [i for i, line in enumerate(lines) if line.strip()]
     for i in reversed(text[-2:]):  # the last line, or the one above a name on its own
         for name in names:

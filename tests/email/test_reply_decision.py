@@ -33,6 +33,7 @@ def _plan(decision: str) -> Plan:
     ("reschedule", "Thursday is full, but Friday at 12:00 works.", ""),
     ("acknowledge", "Thanks, noted. Let's meet next week to discuss.", "offers to meet"),
     ("acknowledge", "Thanks for sending this over.", ""),
+    ("acknowledge", "I'm open to a short call next week to see if there's a fit.", "offers to meet"),
     ("answer", "The budget is 120k. Happy to meet if useful.", ""),  # an answer may offer more
 ])
 def test_a_reply_that_does_not_carry_out_the_decision_is_named(decision: str, body: str, wrong: str) -> None:
