@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import re
-import shutil
-from pathlib import Path
 
 import pytest
-from ci import need
+from browser_helpers import ARTIFACTS, chromium, fits, signed_in
 from server_helpers import issue_tokens, new_app, new_home, uvicorn_on_loopback
 
 from persona.events import Action, ActionKind, Principal, Provenance
@@ -17,38 +13,14 @@ from persona.server import create_app
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PHONE = {"width": 390, "height": 844}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    need(shutil.which(CHROMIUM) is not None, f"{CHROMIUM} is missing (Debian: apt-get install chromium)")
-    need(
-        importlib.util.find_spec("playwright") is not None,
-        "the playwright package is missing (pip install playwright)",
-    )
-    from playwright.sync_api import sync_playwright
-
     app, model = new_app(new_home(tmp_path_factory.mktemp("browser") / "home"))
     api = create_app(app)
     tokens = issue_tokens(api)
-    ARTIFACTS.mkdir(exist_ok=True)
-    with uvicorn_on_loopback(api) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield base, app, model, tokens, browser
-        finally:
-            browser.close()
+    with chromium() as browser, uvicorn_on_loopback(api) as base:
+        yield base, app, model, tokens, browser
 
 
 def test_colleague_chats_through_an_invite_link(site):
@@ -125,26 +97,6 @@ def test_owner_edits_and_approves_an_action_on_the_dashboard(site):
     page.close()
 
 
-def _signed_in(browser, base: str, token: str, path: str):
-    """A phone-sized page signed in through an invite link, then at `path`; and the page's JS errors (an HTTP
-    error answer is not one: the page shows those)."""
-    page = browser.new_page(viewport=PHONE)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
-    page.goto(f"{base}/join#{token}")
-    page.wait_for_url(re.compile(r"/(chat|dashboard)$"))
-    if not page.url.endswith(path):
-        page.goto(f"{base}{path}")
-    return page, errors
-
-
-def _fits(page) -> bool:
-    """Nothing is wider than the viewport: no sideways scrolling on a phone."""
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
-
 def _send(page, text: str):
     """Send one message; the answer bubble once the turn is done."""
     before = page.locator(".msg.ai:not(.pending)").count()
@@ -161,7 +113,7 @@ def _compose(subject: str, body: str):
 
 def test_owner_approves_and_rejects_what_the_twin_queued_right_in_the_chat(site):
     base, app, model, tokens, browser = site
-    page, errors = _signed_in(browser, base, tokens["owner"], "/chat")
+    page, errors = signed_in(browser, base, tokens["owner"], "/chat")
     notice = page.inner_text("#notice")
     assert "your own twin" in notice and "not with Dana" not in notice
     can = ("book, move or cancel", "write mail", "approve", "remember notes", "calendar")
@@ -201,13 +153,13 @@ def test_owner_approves_and_rejects_what_the_twin_queued_right_in_the_chat(site)
     assert app.store.get_approval(third.get_attribute("data-id")).status == "rejected"
 
     page.screenshot(path=str(ARTIFACTS / "chat-owner-phone.png"), full_page=True)
-    assert _fits(page) and errors == []
+    assert fits(page) and errors == []
     page.close()
 
 
 def test_a_colleague_sees_their_meeting_request_wait_for_the_owner_without_buttons(site):
     base, app, _, tokens, browser = site
-    page, errors = _signed_in(browser, base, tokens["colleague_a"], "/chat")
+    page, errors = signed_in(browser, base, tokens["colleague_a"], "/chat")
     assert "not with Dana" in page.inner_text("#notice") and "your own twin" not in page.inner_text("#notice")
     _send(page, "Can we find 30 minutes with Dana on Tuesday morning?")
     line = page.locator(".action").last
@@ -217,13 +169,13 @@ def test_a_colleague_sees_their_meeting_request_wait_for_the_owner_without_butto
     waiting = app.store.get_approval(line.get_attribute("data-id"))
     assert waiting.status == "pending" and waiting.action.payload["status"] == "TENTATIVE"
     page.screenshot(path=str(ARTIFACTS / "chat-colleague-phone.png"), full_page=True)
-    assert _fits(page) and errors == []
+    assert fits(page) and errors == []
     page.close()
 
 
 def test_a_message_left_by_a_colleague_waits_on_the_owners_dashboard_until_read(site):
     base, app, _, tokens, browser = site
-    page, errors = _signed_in(browser, base, tokens["colleague_b"], "/chat")
+    page, errors = signed_in(browser, base, tokens["colleague_b"], "/chat")
     _send(page, "Please tell Dana the invoice <b>4411</b> is paid")
     line = page.locator(".action.run")
     assert line.inner_text().startswith("✓ Done: message from Lee Park")
@@ -232,7 +184,7 @@ def test_a_message_left_by_a_colleague_waits_on_the_owners_dashboard_until_read(
     page.close()
     [left] = app.store.messages(unread_only=True)
 
-    dashboard, errors = _signed_in(browser, base, tokens["owner"], "/dashboard")
+    dashboard, errors = signed_in(browser, base, tokens["owner"], "/dashboard")
     for_you = dashboard.locator("#for-you")
     item = for_you.locator(f".message[data-id='{left.id}']")
     assert "Lee Park" in item.inner_text() and "via chat" in item.inner_text()
@@ -241,7 +193,7 @@ def test_a_message_left_by_a_colleague_waits_on_the_owners_dashboard_until_read(
     assert not for_you.locator("#no-messages").is_visible()
     assert dashboard.locator("section").first.get_attribute("id") == "for-you"  # at the top
     dashboard.screenshot(path=str(ARTIFACTS / "dashboard-owner-phone.png"), full_page=True)
-    assert _fits(dashboard)
+    assert fits(dashboard)
     item.locator("button.mark-read").click()
     item.wait_for(state="detached")
     assert for_you.locator("#no-messages").inner_text() == "No new messages."
