@@ -194,6 +194,10 @@ class StateStore:
         with self._connect() as db:
             return [self._approval(r) for r in db.execute(query, params).fetchall()]
 
+    def count_approvals(self, status: ApprovalStatus) -> int:
+        with self._connect() as db:
+            return db.execute("SELECT count(*) FROM approvals WHERE status = ?", (status,)).fetchone()[0]
+
     def get_approval(self, id_or_prefix: str) -> Approval:
         with self._connect() as db:
             rows = db.execute(

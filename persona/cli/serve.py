@@ -41,7 +41,7 @@ def serve(
     if not tokens.has_owner_token():
         lines.append(f"Owner sign-in (first start, keep it private): {base}/login#{tokens.issue('owner')}")
     lines += [
-        f"Dashboard: {base}/dashboard   (a new owner token: `persona token owner`)",
+        f"Desk: {base}/today   (a new owner token: `persona token owner`)",
         f"Chat:      {base}/chat   (invite colleagues: `persona invite ADDRESS`)",
         f"API docs:  {base}/docs   metrics: {base}/metrics   health: {base}/health",
     ]

@@ -34,7 +34,8 @@ MATRIX = [
     ("PUT", "/api/persona", "CURRENT_YAML", OWNER_ONLY),
     ("GET", "/metrics", None, OWNER_ONLY),
     ("GET", "/chat", None, (200, 200, 200, 303, 303)),
-    ("GET", "/dashboard", None, (200, 303, 303, 303, 303)),
+    ("GET", "/dashboard", None, (303, 303, 303, 303, 303)),
+    ("GET", "/today", None, (200, 303, 303, 303, 303)),
 ]
 
 
@@ -63,7 +64,8 @@ def test_endpoint_rights(seeded: Served, who: str, method: str, path: str, body,
         assert response.json()["error"]  # a one-line reason, not an empty body
         assert "only Sam" not in response.text and "Sam Okafor" not in response.text
     if response.status_code == 303:
-        assert response.headers["location"] == ("/login" if who in ("stranger", "revoked") else "/chat")
+        home = "/today" if who == "owner" else "/chat"
+        assert response.headers["location"] == ("/login" if who in ("stranger", "revoked") else home)
 
 
 def test_session_read_back_only_by_its_owner_principal(seeded: Served):

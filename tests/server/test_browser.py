@@ -78,7 +78,7 @@ def test_owner_edits_and_approves_an_action_on_the_dashboard(site):
     page.goto(f"{base}/login")
     page.fill("#token", tokens["owner"])
     page.click("#login button")
-    page.wait_for_url(f"{base}/dashboard")
+    page.wait_for_url(f"{base}/today")
     box = page.locator(f".approval[data-id='{action.id}']")
     assert "reply to Sam about the cutover" in box.inner_text()
     box.locator("textarea[name=body]").fill("Sure, 06:00 works. I'll be online from 05:45.")
@@ -184,7 +184,7 @@ def test_a_message_left_by_a_colleague_waits_on_the_owners_dashboard_until_read(
     page.close()
     [left] = app.store.messages(unread_only=True)
 
-    dashboard, errors = signed_in(browser, base, tokens["owner"], "/dashboard")
+    dashboard, errors = signed_in(browser, base, tokens["owner"], "/today")
     for_you = dashboard.locator("#for-you")
     item = for_you.locator(f".message[data-id='{left.id}']")
     assert "Lee Park" in item.inner_text() and "via chat" in item.inner_text()

@@ -103,7 +103,7 @@ def test_rate_limit_is_per_principal(twin: Served):
 def test_browser_session_cookie_needs_the_csrf_header(twin: Served):
     client = twin.client
     login = client.post("/auth/session", json={"token": twin.tokens["owner"]})
-    assert login.status_code == 200 and login.json()["next"] == "/dashboard"
+    assert login.status_code == 200 and login.json()["next"] == "/today"
     try:
         assert client.get("/api/audit").status_code == 200  # reads need no CSRF token
         blocked = client.post("/api/approvals/none/reject", json={})

@@ -54,7 +54,7 @@ async def login(body: LoginIn, request: Request, response: Response) -> LoginOut
     response.set_cookie(
         CSRF_COOKIE, new_csrf_token(), httponly=False, samesite="lax", secure=secure, max_age=30 * 86400
     )
-    return LoginOut(role=principal.role.value, next="/dashboard" if principal.is_owner else "/chat")
+    return LoginOut(role=principal.role.value, next="/today" if principal.is_owner else "/chat")
 
 
 @router.post("/logout", status_code=204)

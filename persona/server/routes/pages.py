@@ -22,6 +22,18 @@ router = APIRouter(include_in_schema=False)
 
 MESSAGES_SHOWN = 100  # unread messages for the owner on the dashboard, newest first
 
+# The owner's desk: one view per job, in the navigation's order.
+DESK_VIEWS = [
+    ("/today", "Today"),
+    ("/approvals", "Approvals"),
+    ("/conversations", "Conversations"),
+    ("/calendar", "Calendar"),
+    ("/rules", "Rules"),
+    ("/memory", "Memory"),
+    ("/activity", "Activity"),
+    ("/chat", "Chat"),
+]
+
 
 async def page_principal(request: Request) -> Principal | None:
     """Pages send a stale or revoked cookie to the sign-in page instead of answering 401."""
@@ -37,7 +49,25 @@ MaybePrincipal = Annotated[Principal | None, Depends(page_principal)]
 def _home_for(principal: Principal | None) -> str:
     if principal is None:
         return "/login"
-    return "/dashboard" if principal.is_owner else "/chat"
+    return "/today" if principal.is_owner else "/chat"
+
+
+def owner_only(principal: Principal | None) -> Response | None:
+    """Where a desk page sends anyone but the signed-in owner; None for the owner."""
+    if principal is None or not principal.is_owner:
+        return RedirectResponse(_home_for(principal), status_code=303)
+    return None
+
+
+async def render(request: Request, name: str, principal: Principal | None = None, **context: object) -> HTMLResponse:
+    """A page of `name` for `principal`; the owner's pages carry the desk's navigation and the count of
+    what waits for approval."""
+    app = server_state(request).app
+    waiting = 0
+    if principal is not None and principal.is_owner:
+        waiting = await asyncio.to_thread(app.store.count_approvals, "pending")
+    return _render(request, name, principal=principal, desk_views=DESK_VIEWS, view=request.url.path,
+                   waiting=waiting, **context)
 
 
 def _render(request: Request, name: str, **context: object) -> HTMLResponse:
@@ -67,13 +97,19 @@ async def chat_page(request: Request, principal: MaybePrincipal) -> Response:
     if principal is None:
         return RedirectResponse("/login", status_code=303)
     sessions = await asyncio.to_thread(server_state(request).sessions.list, principal)
-    return _render(request, "chat.html", principal=principal, sessions=sessions, is_owner=principal.is_owner)
+    return await render(request, "chat.html", principal, sessions=sessions, is_owner=principal.is_owner)
 
 
 @router.get("/dashboard")
-async def dashboard_page(request: Request, principal: MaybePrincipal) -> Response:
-    if principal is None or not principal.is_owner:
-        return RedirectResponse(_home_for(principal), status_code=303)
+async def dashboard_page(principal: MaybePrincipal) -> Response:
+    """The desk's old single page: its first view now."""
+    return owner_only(principal) or RedirectResponse("/today", status_code=303)
+
+
+@router.get("/today")
+async def today_page(request: Request, principal: MaybePrincipal) -> Response:
+    if (elsewhere := owner_only(principal)) is not None:
+        return elsewhere
     app = server_state(request).app
     approvals, activity, audit, persona, messages = await asyncio.gather(
         asyncio.to_thread(app.store.approvals, "pending"),
@@ -82,10 +118,10 @@ async def dashboard_page(request: Request, principal: MaybePrincipal) -> Respons
         asyncio.to_thread(read_persona, app),
         asyncio.to_thread(app.store.messages, unread_only=True, limit=MESSAGES_SHOWN),
     )
-    return _render(
+    return await render(
         request,
         "dashboard.html",
-        principal=principal,
+        principal,
         approvals=approvals,
         activity=activity,
         audit=audit[::-1],
