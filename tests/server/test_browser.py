@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from browser_helpers import ARTIFACTS, chromium, fits, signed_in
@@ -41,17 +42,20 @@ def test_colleague_chats_through_an_invite_link(site):
     page.fill("#message", "Thanks!")
     page.click("#send-button")
     page.locator(".msg.ai").nth(1).filter(has_text="welcome").wait_for()
-    session = page.inner_text("#session-label").strip("()")
+    session = page.get_attribute("#session-label", "data-session")
+    assert page.inner_text("#session-label") == "· When is the pg16 cutover?"  # its title, not its id
     page.screenshot(path=str(ARTIFACTS / "chat-colleague.png"), full_page=True)
     assert "join#" not in page.url  # the token left the address bar
     # the same conversation, read back after a reload, is the one persisted server-side
     page.reload()
+    page.locator(".msg").nth(3).wait_for()
+    said = ["When is the pg16 cutover?", "Thanks!"]
+    assert [m.inner_text() for m in page.locator(".msg").all()][::2] == said
+    page.click("#new")
+    assert page.locator(".msg").count() == 0 and "session=" not in page.url
     page.click(f"#sessions a[data-session='{session}']")
     page.locator(".msg").nth(3).wait_for()
-    assert [m.inner_text() for m in page.locator(".msg").all()][::2] == [
-        "When is the pg16 cutover?",
-        "Thanks!",
-    ]
+    assert [m.inner_text() for m in page.locator(".msg").all()][::2] == said
     # a colleague's browser cannot open the dashboard
     page.goto(f"{base}/dashboard")
     assert page.url == f"{base}/chat"
@@ -203,3 +207,59 @@ def test_a_message_left_by_a_colleague_waits_on_the_owners_dashboard_until_read(
     assert for_you.locator(".message").count() == 0 and for_you.locator("#no-messages").is_visible()
     assert errors == []
     dashboard.close()
+
+
+def test_enter_sends_shift_enter_breaks_the_line_and_the_conversation_survives_a_reload(site):
+    base, _, model, tokens, browser = site
+    page, errors = signed_in(browser, base, tokens["colleague_b"], "/chat")
+    before = page.locator("#sessions a").count()
+    box = page.locator("#message")
+    box.type("Is the cutover")
+    box.press("Shift+Enter")
+    box.type("still on the 8th?")
+    page.dispatch_event("#message", "keydown", {"key": "Enter", "isComposing": True})  # an IME picks a character
+    assert box.input_value() == "Is the cutover\nstill on the 8th?" and page.locator(".msg").count() == 0
+
+    model.replies.append("Yes, 8 December at 06:00 CET.")
+    box.press("Enter")
+    page.locator(".msg.ai:not(.pending)").filter(has_text="8 December").wait_for()
+    assert page.locator(".msg.human").inner_text() == "Is the cutover\nstill on the 8th?"
+    assert box.input_value() == ""
+    session = page.get_attribute("#session-label", "data-session")
+    assert page.url.endswith(f"/chat?session={session}")
+    # the list shows the new conversation at once, by its first words and a local time, never its id
+    new = page.locator(f"#sessions a[data-session='{session}']")
+    assert new.inner_text() == "Is the cutover still on the 8th?" and new.get_attribute("aria-current") == "true"
+    assert page.locator("#sessions a").count() == before + 1
+    listed = page.inner_text("#sessions")
+    assert session not in listed and "+00:00" not in listed and not re.search(r"\d{4}-\d\d-\d\dT", listed)
+
+    page.reload()
+    page.locator(".msg.ai").filter(has_text="8 December").wait_for()
+    assert page.locator(".msg").count() == 2
+    assert page.get_attribute("#session-label", "data-session") == session
+    page.screenshot(path=str(ARTIFACTS / "chat-enter-reload-phone.png"), full_page=True)
+    assert fits(page) and errors == []
+    page.close()
+
+
+def test_a_typing_indicator_shows_while_the_answer_is_written(site):
+    base, _, model, tokens, browser = site
+    page, errors = signed_in(browser, base, tokens["colleague_b"], "/chat")
+    model.replies.append("The cutover is on 8 December.")
+    model.latency = 1.5
+    try:
+        page.fill("#message", "When is the cutover?")
+        page.press("#message", "Enter")
+        typing = page.locator(".msg.ai.pending .typing")
+        typing.wait_for()
+        assert typing.inner_text().startswith("Dana's assistant is writing")
+        assert page.inner_text("#status") == "Dana's assistant is writing…"  # read out by screen readers
+        assert page.get_attribute("#status", "aria-live") == "polite"
+        page.screenshot(path=str(ARTIFACTS / "chat-typing-phone.png"), full_page=True)
+        page.locator(".msg.ai:not(.pending)").filter(has_text="8 December").wait_for()
+    finally:
+        model.latency = 0.0
+    assert page.locator(".typing").count() == 0 and page.inner_text("#status") == ""
+    assert fits(page) and errors == []
+    page.close()
