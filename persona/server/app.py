@@ -19,7 +19,7 @@ from persona.errors import ConfigError, LLMUnavailable, NotReady, PersonaError
 from persona.events import ActionKind
 from persona.profile import Audience
 from persona.server.config import ServerConfig
-from persona.server.errors import Forbidden, NotFound, RateLimited, Unauthorized
+from persona.server.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
 from persona.server.limits import BodyLimit
 from persona.server.metrics import MetricsMiddleware
 from persona.server.routes import ROUTERS
@@ -38,6 +38,7 @@ _STATUS: list[tuple[type[PersonaError], int]] = [  # most specific first
     (NotFound, 404),
     (RateLimited, 429),
     (ConfigError, 422),
+    (InvalidInput, 422),
     (LLMUnavailable, 503),
     (NotReady, 503),
     (PersonaError, 400),

@@ -15,6 +15,10 @@ class NotFound(PersonaError):
     """Nothing here for this principal (other people's sessions look exactly like missing ones)."""
 
 
+class InvalidInput(PersonaError):
+    """A value in the request the user can correct (a malformed date): 422, naming it."""
+
+
 class RateLimited(PersonaError):
     def __init__(self, message: str, retry_after: float):
         super().__init__(message)

@@ -3,6 +3,7 @@
 from persona.server.routes import (
     approvals,
     audit,
+    calendar,
     chat,
     health,
     login,
@@ -13,4 +14,6 @@ from persona.server.routes import (
     sessions,
 )
 
-ROUTERS = [r.router for r in (health, login, chat, sessions, approvals, messages, audit, memory, persona, pages)]
+ROUTERS = [
+    r.router for r in (health, login, chat, sessions, approvals, messages, audit, memory, persona, calendar, pages)
+]
