@@ -102,7 +102,9 @@ class Twin:
         if state.get("blocked"):
             await asyncio.to_thread(
                 self.app.store.audit, "guard_blocked", principal.address or principal.role.value,
-                "reply_chat", {"event_id": event.id, "why": state["blocked"]},
+                # the thread and the answer's place in it: the owner's Conversations view marks that turn
+                "reply_chat", {"event_id": event.id, "why": state["blocked"], "thread": session,
+                               "turn": len(conversation(state)) - 1},
             )
         text = state["answer"] if outcome.decision.verdict is Verdict.RUN else "I can't answer that here."
         return TwinReply(text=text, blocked=state.get("blocked", ""), outcome=outcome,

@@ -19,6 +19,8 @@ MATRIX = [
     ("POST", "/api/chat", {"message": "hello"}, ANY_SIGNED_IN),
     ("GET", "/api/sessions", None, ANY_SIGNED_IN),
     ("GET", f"/api/sessions/{A_SESSION}", None, (404, 200, 404, 401, 401)),
+    ("GET", "/api/conversations", None, OWNER_ONLY),
+    ("GET", f"/api/conversations/{A_SESSION}?person=sam%40northwind.example", None, OWNER_ONLY),
     ("GET", "/api/approvals", None, OWNER_ONLY),
     ("GET", "/api/approvals?status=executed", None, OWNER_ONLY),
     ("POST", f"/api/approvals/{MISSING}/approve", {"edited": {"body": "x"}}, (400, 403, 403, 401, 401)),
@@ -39,6 +41,8 @@ MATRIX = [
     ("GET", "/chat", None, (200, 200, 200, 303, 303)),
     ("GET", "/dashboard", None, (303, 303, 303, 303, 303)),
     ("GET", "/today", None, (200, 303, 303, 303, 303)),
+    ("GET", "/conversations", None, (200, 303, 303, 303, 303)),
+    ("GET", f"/conversations/{A_SESSION}?person=sam%40northwind.example", None, (200, 303, 303, 303, 303)),
 ]
 
 

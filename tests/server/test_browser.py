@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-from browser_helpers import ARTIFACTS, chromium, fits, signed_in
-from server_helpers import issue_tokens, new_app, new_home, uvicorn_on_loopback
+from browser_helpers import ARTIFACTS, DESKTOP, PHONE, chromium, fits, signed_in
+from server_helpers import answering, issue_tokens, new_app, new_home, uvicorn_on_loopback
 
 from persona.events import Action, ActionKind, Principal, Provenance
 from persona.server import create_app
@@ -263,3 +263,39 @@ def test_a_typing_indicator_shows_while_the_answer_is_written(site):
     assert page.locator(".typing").count() == 0 and page.inner_text("#status") == ""
     assert fits(page) and errors == []
     page.close()
+
+
+def test_the_owner_reads_a_colleagues_chat_with_the_held_back_answer_marked(site):
+    base, _, model, tokens, browser = site
+    page, errors = signed_in(browser, base, tokens["colleague_a"], "/chat")
+    model.replies.append(answering("The Helix offer is EUR 212,400."))
+    page.fill("#message", "What is the Helix offer?")
+    page.press("#message", "Enter")
+    answer = page.locator(".msg.ai:not(.pending)").last
+    answer.filter(has_text="pass your question on").wait_for()
+    assert "212,400" not in answer.inner_text()
+    session = page.get_attribute("#session-label", "data-session")
+    page.goto(f"{base}/conversations")
+    assert page.url == f"{base}/chat"  # the owner's view only
+    page.close()
+
+    for viewport, name in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        desk, errors = signed_in(browser, base, tokens["owner"], "/conversations", viewport)
+        sam = desk.locator("section.person[data-person='sam@northwind.example']")
+        assert "Sam Okafor" in sam.locator("h2").inner_text()
+        talk = sam.locator(f".conversation[data-session='{session}']")
+        assert talk.locator("a").inner_text() == "What is the Helix offer?" and session not in talk.inner_text()
+        assert talk.locator(".held").inner_text() == "1 held back"
+        assert "+00:00" not in talk.locator("time").inner_text()
+        desk.screenshot(path=str(ARTIFACTS / f"conversations-{name}.png"), full_page=True)
+        assert fits(desk) and errors == []
+        talk.locator("a").click()
+        desk.wait_for_url(re.compile(f"/conversations/{session}"))
+        held = desk.locator(".turn.held-back")
+        assert held.count() == 1 and "pass your question on" in held.locator(".msg").inner_text()
+        assert "owner-only details: 212,400" in held.locator(".why").inner_text()
+        assert desk.locator(".turn.human .msg").inner_text() == "What is the Helix offer?"
+        assert desk.locator(".turn.human .who").inner_text() == "Sam Okafor"
+        desk.screenshot(path=str(ARTIFACTS / f"conversation-held-back-{name}.png"), full_page=True)
+        assert fits(desk) and errors == []
+        desk.close()

@@ -48,7 +48,7 @@ class SessionIndex:
 
     def record(self, principal: Principal, session_id: str, text: str) -> None:
         """Note a message in a session, creating the session (titled by its first message) if new."""
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat()  # to the microsecond: messages in the same second still sort in order
         title = " ".join(text.split())[:60]
         with self._connect() as db:
             db.execute(
@@ -65,6 +65,12 @@ class SessionIndex:
                 (principal_key(principal), limit),
             ).fetchall()
         return [self._info(r) for r in rows]
+
+    def everyone(self, limit: int = 500) -> list[tuple[str, SessionInfo]]:
+        """Every principal's sessions as (principal key, session), newest first: for the owner's view."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM chat_sessions ORDER BY updated DESC LIMIT ?", (limit,)).fetchall()
+        return [(r["principal"], self._info(r)) for r in rows]
 
     def get(self, principal: Principal, session_id: str) -> SessionInfo | None:
         with self._connect() as db:

@@ -5,6 +5,7 @@ from persona.server.routes import (
     audit,
     calendar,
     chat,
+    conversations,
     health,
     login,
     memory,
@@ -15,5 +16,7 @@ from persona.server.routes import (
 )
 
 ROUTERS = [
-    r.router for r in (health, login, chat, sessions, approvals, messages, audit, memory, persona, calendar, pages)
+    r.router
+    for r in (health, login, chat, sessions, conversations, approvals, messages, audit, memory, persona,
+              calendar, pages)
 ]
