@@ -28,6 +28,8 @@ _OUTBOUND = {
     ActionKind.ADD_ATTENDEES,
     ActionKind.ANSWER_INVITE,
 }
+# What an approval rule in the profile can let run without asking: only outbound actions consult them.
+RULED = [kind.value for kind in ActionKind if kind in _OUTBOUND]
 
 
 def _selector_matches(selector: str, address: str, profile: Profile) -> bool:

@@ -12,11 +12,12 @@ from persona.server.routes import (
     messages,
     pages,
     persona,
+    rules,
     sessions,
 )
 
 ROUTERS = [
     r.router
     for r in (health, login, chat, sessions, conversations, approvals, messages, audit, memory, persona,
-              calendar, pages)
+              calendar, rules, pages)
 ]
