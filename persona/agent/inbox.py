@@ -175,7 +175,8 @@ def handle_mail(app: App, channel: EmailChannel, event: Event) -> MailOutcome:
                 in_reply_to=draft.in_reply_to, references=draft.references, date=app.clock(),
             )
             state = state.model_copy(update={"reply": reply, "fallback": draft.fallback, "meeting": draft.meeting is not None,
-                                             "slot": draft.slot, "plan": draft.plan})
+                                             "slot": draft.slot, "alternatives": draft.alternatives,
+                                             "plan": draft.plan})
             status = _move(app, key, status, "drafted", state)
             crash_point("after_reply_written")
         else:
@@ -214,7 +215,7 @@ def _deliver_reply(app: App, event: Event, mail: IncomingMail, state: MailState,
         return state.model_copy(update={"verdict": "uncertain", "note": str(exc)})
     crash_point("after_send_submitted")
     if state.slot is not None:
-        _hold_slot(app, event, mail, state.slot, origin)
+        _hold_slot(app, event, mail, state.slot, state.alternatives, origin)
     notes = {Verdict.RUN: f"reply sent: {outcome.receipt}",
              Verdict.APPROVE: f"draft saved; send awaits approval {outcome.action_id[:8]}",
              Verdict.REFUSE: f"draft saved; send refused: {outcome.decision.reason}"}
@@ -223,14 +224,17 @@ def _deliver_reply(app: App, event: Event, mail: IncomingMail, state: MailState,
                                     "note": note})
 
 
-def _hold_slot(app: App, event: Event, mail: IncomingMail, slot: Slot, origin: list[Provenance]) -> None:
-    """Propose the slot the reply offers as a tentative event; the sender asked, so the owner approves."""
+def _hold_slot(app: App, event: Event, mail: IncomingMail, slot: Slot, alternatives: list[Slot],
+               origin: list[Provenance]) -> None:
+    """Propose the slot the reply offers as a tentative event; the sender asked, so the owner approves
+    (and may choose one of the other free times instead)."""
     owner = app.profile.owner.emails[0]
     app.gate.submit(Action(
         id=_action_id("event", mail.message_id), kind=ActionKind.CREATE_EVENT, requested_by=event.principal,
         targets=[mail.from_addr], target_provenance=origin, payload_provenance=origin, event_id=event.id,
         payload=tentative_event_payload(mail.subject.removeprefix("Re: ") or "Meeting", slot.start.isoformat(),
-                                        slot.end.isoformat(), owner, [mail.from_addr]),
+                                        slot.end.isoformat(), owner, [mail.from_addr],
+                                        [(s.start, s.end) for s in alternatives]),
         summary=f"tentative event {slot.start.astimezone(app.profile.zone):%a %d %b %H:%M} with {mail.from_addr}",
     ))
 

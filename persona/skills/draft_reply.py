@@ -62,6 +62,7 @@ class Draft(BaseModel):
     # What the mail asks for when it asks to meet, and the free slot the draft proposes.
     meeting: MeetingConstraints | None = None
     slot: Slot | None = None
+    alternatives: list[Slot] = []  # the other free times found, for the owner to choose from instead
     plan: Plan | None = None  # what the reply was decided to do, and the past replies it was read from
 
 
@@ -120,6 +121,7 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
         fallback=not body,
         meeting=meeting,
         slot=slot if body else None,  # a holding reply proposes no time, so none is held
+        alternatives=offered[1:] if body and offered else [],
         plan=plan,
     )
 

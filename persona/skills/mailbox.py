@@ -35,6 +35,7 @@ class MailState(BaseModel):
     fallback: bool = False
     meeting: bool = False
     slot: Slot | None = None  # the free time the reply proposes, held as a tentative event
+    alternatives: list[Slot] = []  # other free times, offered to the owner with the held event
     plan: Plan | None = None  # what the reply was decided to do, and from which past replies
     approval_id: str = ""
     verdict: str = ""

@@ -377,7 +377,7 @@ def request_meeting(turn: Turn, args: RequestArgs) -> Outcome:
     slots, alternatives = found
     if not slots and not stranger:
         return _no_room(turn, constraints, alternatives, args, "request_meeting")
-    slot = (slots or alternatives or [None])[0]
+    slot, *others = slots or alternatives or [None]
     if slot is None:  # a stranger, and nothing free: the owner hears of it, the stranger learns nothing
         return Outcome(reply=f"I'm {me}'s assistant. I can't arrange that myself; you're welcome to leave a message"
                              f" for {me} here.")
@@ -388,7 +388,7 @@ def request_meeting(turn: Turn, args: RequestArgs) -> Outcome:
         target_provenance=[turn.provenance] * len(attendees), payload_provenance=[turn.provenance],
         event_id=turn.event_id,
         payload=tentative_event_payload(title, slot.start.isoformat(), slot.end.isoformat(),
-                                        profile.owner.emails[0], attendees),
+                                        profile.owner.emails[0], attendees, [(s.start, s.end) for s in others]),
         summary=f"tentative “{title}” with {_names(turn, attendees)} on {_span(turn, slot)}, asked by"
                 f" {turn.principal.name or asker or 'a stranger'} in {turn.channel}",
     ))

@@ -21,6 +21,8 @@ from persona.policy import decide
 if TYPE_CHECKING:
     from persona.app import App
 
+REQUEST_CHARS = 2000  # of the asker's message, kept with the action for the owner to read
+
 
 class Done(BaseModel):
     """One action a skill proposed, and what the gate made of it."""
@@ -85,6 +87,7 @@ class Turn:
         The channel that carries it out is opened only for an action the policy lets run now."""
         from persona.delivery import delivering
 
+        action = action.model_copy(update={"request": action.request or self.text[:REQUEST_CHARS]})
         if decide(action, self.app.profile).verdict is not Verdict.RUN:
             outcome = self.app.gate.submit(action)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,10 +13,13 @@ if TYPE_CHECKING:
     from persona.app import App
 
 
-def tentative_event_payload(summary: str, start: str, end: str, organizer: str, attendees: list[str]) -> dict:
-    """What a CREATE_EVENT action carries: an event held as tentative until the owner approves it."""
+def tentative_event_payload(summary: str, start: str, end: str, organizer: str, attendees: list[str],
+                            alternatives: Iterable[tuple[datetime, datetime]] = ()) -> dict:
+    """What a CREATE_EVENT action carries: an event held as tentative until the owner approves it, and
+    the other free times the solver found, for the owner to choose from instead."""
+    others = [{"start": s.isoformat(), "end": e.isoformat()} for s, e in alternatives]
     return {"summary": summary, "start": start, "end": end, "organizer": organizer,
-            "attendees": attendees, "status": "TENTATIVE"}
+            "attendees": attendees, "status": "TENTATIVE"} | ({"alternatives": others} if others else {})
 
 
 def _when(value: str | datetime | None) -> datetime | None:
