@@ -57,7 +57,7 @@ class App:
     def gate(self) -> ActionGate:
         from persona.delivery import home_executors
 
-        return ActionGate(self.store, self.profile, home_executors(self))
+        return ActionGate(self.store, self.profile, home_executors(self), clock=self.clock)
 
     @cached_property
     def embedder(self) -> "Embedder":

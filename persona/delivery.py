@@ -6,9 +6,9 @@ by the home itself and are always available; mail and calendar actions need thei
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from persona.events import Action, ActionKind
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from persona.actions import Executor
     from persona.app import App
 
+T = TypeVar("T")
 MAIL_KINDS = {ActionKind.SAVE_DRAFT, ActionKind.SEND_MAIL, ActionKind.FORWARD_MAIL}
 CALENDAR_KINDS = {ActionKind.CREATE_EVENT, ActionKind.MOVE_EVENT, ActionKind.CANCEL_EVENT}
 
@@ -41,6 +42,12 @@ def delivering(app: App, kind: ActionKind) -> Iterator[None]:
 
         register_executors(app)
     yield
+
+
+def carried_out(app: App, approval_id: str, carry_out: Callable[[], T]) -> T:
+    """`carry_out` (an approval or retry of `approval_id`) with the channel of its action open."""
+    with delivering(app, app.store.get_approval(approval_id).action.kind):
+        return carry_out()
 
 
 def home_executors(app: App) -> dict[ActionKind, Executor]:

@@ -15,3 +15,15 @@ class NotReady(PersonaError):
 
 class LLMUnavailable(PersonaError):
     """The LLM endpoint is down, slow or answered garbage."""
+
+
+class InvalidEdit(PersonaError):
+    """An edit of an action waiting for approval that a person may not make, or whose value does not fit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class ActionFailed(PersonaError):
+    """An approved action was carried out and its channel failed; the approval is kept as failed."""

@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS ledger (
 """
 
 GENESIS = "0" * 64
-ApprovalStatus = Literal["pending", "approved", "rejected", "executed", "failed"]
+ApprovalStatus = Literal["pending", "approved", "rejected", "executed", "failed", "dismissed"]
 
 
 def _now() -> str:
@@ -193,6 +193,12 @@ class StateStore:
         params: tuple[Any, ...] = (status, limit) if status else (limit,)
         with self._connect() as db:
             return [self._approval(r) for r in db.execute(query, params).fetchall()]
+
+    def decided_approvals(self, limit: int = 50) -> list[Approval]:
+        """Every approval no longer waiting (carried out, failed, rejected, dismissed), latest decided first."""
+        query = "SELECT * FROM approvals WHERE status != 'pending' ORDER BY decided_at DESC, created DESC LIMIT ?"
+        with self._connect() as db:
+            return [self._approval(r) for r in db.execute(query, (limit,)).fetchall()]
 
     def count_approvals(self, status: ApprovalStatus) -> int:
         with self._connect() as db:

@@ -1,4 +1,4 @@
-"""Core commands: init, ingest, ask, chat, approvals, audit, doctor, model."""
+"""Core commands: init, ingest, ask, chat, audit, doctor, model, demo."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 
 from persona.app import App
-from persona.cli.context import AsJson, Wide, app_from, console, print_json
+from persona.cli.context import Wide, app_from, console, print_json
 from persona.errors import PersonaError
 from persona.events import Event, Principal, Provenance
 from persona.profile import Audience, Owner, Profile, load_profile, save_profile
@@ -152,72 +152,6 @@ def chat(
     asyncio.run(loop())
 
 
-approvals_cli = typer.Typer(help="What waits for the owner: list (the default), show, approve (optionally edited), "
-                                 "reject.", no_args_is_help=False, invoke_without_command=True)
-AllApprovals = Annotated[bool, typer.Option("--all", help="Include decided ones.")]
-
-
-@approvals_cli.command("list")
-def approvals_list(ctx: typer.Context, all_: AllApprovals = False, as_json: AsJson = False,
-                   wide: Wide = False) -> None:
-    """List pending approvals (with --all, decided ones too)."""
-    app = app_from(ctx)
-    items = app.store.approvals(None if all_ else "pending")
-    if as_json:
-        print_json(items)
-        return
-    if not items:
-        console.print("Nothing waits for approval.")
-        return
-    from persona.cli.render import approvals_table
-
-    console.print(approvals_table(items, wide))
-
-
-@approvals_cli.callback()
-def approvals_default(ctx: typer.Context, all_: AllApprovals = False, as_json: AsJson = False,
-                      wide: Wide = False) -> None:
-    if ctx.invoked_subcommand is None:
-        approvals_list(ctx, all_, as_json, wide)
-
-
-@approvals_cli.command("show")
-def approvals_show(ctx: typer.Context, approval_id: str) -> None:
-    """Show one approval in full, with where its targets and content came from."""
-    a = app_from(ctx).store.get_approval(approval_id)
-    console.print(f"[bold]{a.action.kind.value}[/] {a.id}  ({a.status})\n{a.action.summary}\nwhy it waits: {a.reason}",
-                  highlight=False)
-    console.print("targets: " + ", ".join(a.action.targets))
-    for label, prov in (("targets from", a.action.target_provenance), ("content from", a.action.payload_provenance)):
-        console.print(f"{label}: " + ", ".join(f"{p.source.value}{' ' + p.ref if p.ref else ''}" for p in prov))
-    for key, value in a.effective_action.payload.items():
-        console.print(f"[bold]{key}[/]:\n{value}", highlight=False)
-
-
-@approvals_cli.command("approve")
-def approvals_approve(
-    ctx: typer.Context,
-    approval_id: str,
-    body: Annotated[str | None, typer.Option("--body", help="Replace the text before it goes out.")] = None,
-) -> None:
-    """Approve and carry out an action (with --body, your edited text is sent instead)."""
-    from persona.delivery import delivering
-
-    app = app_from(ctx)
-    kind = app.store.get_approval(approval_id).action.kind
-    with delivering(app, kind):
-        done = app.gate.approve(approval_id, by=app.profile.owner.emails[0], edited={"body": body} if body else None)
-    console.print(f"{done.id[:8]} {done.status}: {done.receipt}")
-
-
-@approvals_cli.command("reject")
-def approvals_reject(ctx: typer.Context, approval_id: str, reason: Annotated[str, typer.Option("--reason")] = "") -> None:
-    """Reject an action; nothing is sent."""
-    app = app_from(ctx)
-    done = app.gate.reject(approval_id, by=app.profile.owner.emails[0], reason=reason)
-    console.print(f"{done.id[:8]} {done.status}")
-
-
 def audit(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent entries.")] = 30,
@@ -272,7 +206,6 @@ def register(cli: typer.Typer) -> None:
     cli.command()(ingest)
     cli.command()(ask)
     cli.command()(chat)
-    cli.add_typer(approvals_cli, name="approvals")
     cli.command()(audit)
     cli.command()(doctor)
     cli.add_typer(model_cli, name="model")

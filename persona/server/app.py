@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from persona.agent.runner import Twin
 from persona.app import App
-from persona.errors import ConfigError, LLMUnavailable, NotReady, PersonaError
+from persona.errors import ActionFailed, ConfigError, InvalidEdit, LLMUnavailable, NotReady, PersonaError
 from persona.events import ActionKind
 from persona.profile import Audience
 from persona.server.config import ServerConfig
@@ -38,6 +38,8 @@ _STATUS: list[tuple[type[PersonaError], int]] = [  # most specific first
     (NotFound, 404),
     (RateLimited, 429),
     (ConfigError, 422),
+    (InvalidEdit, 422),
+    (ActionFailed, 502),  # the owner's decision stands; the mail or calendar server failed
     (InvalidInput, 422),
     (LLMUnavailable, 503),
     (NotReady, 503),
@@ -52,7 +54,8 @@ def _persona_error(_: Request, exc: Exception) -> Response:
     headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if isinstance(exc, RateLimited) else None
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
-    return JSONResponse({"error": str(exc)}, status_code=status, headers=headers)
+    body = {"error": str(exc)} | ({"field": exc.field} if isinstance(exc, InvalidEdit) else {})
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _invalid_request(_: Request, exc: RequestValidationError) -> Response:

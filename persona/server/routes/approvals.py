@@ -1,14 +1,16 @@
-"""The owner's approval queue: list, approve (optionally edited first), reject."""
+"""The owner's approval queue: list, read one, approve (optionally edited first), reject; the decided ones,
+and a failed one retried or dismissed. A bad edit is a 422 naming the field; the approval stays pending."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from persona.delivery import delivering
+from persona.approval_detail import ApprovalDetail, approval_detail
+from persona.delivery import carried_out
 from persona.server.auth import Owner
 from persona.server.state import server_state
 from persona.store import Approval, ApprovalStatus
@@ -17,10 +19,10 @@ router = APIRouter(prefix="/api/approvals", tags=["approvals"])
 
 
 class ApproveIn(BaseModel):
-    edited: dict[str, Any] | None = None  # payload fields the owner changed before sending
+    edited: dict[str, Any] | None = None  # payload fields the owner changed: see `editable` in the detail
 
 
-class RejectIn(BaseModel):
+class ReasonIn(BaseModel):
     reason: str = ""
 
 
@@ -31,18 +33,37 @@ async def list_approvals(
     return await asyncio.to_thread(server_state(request).app.store.approvals, status)
 
 
+@router.get("/history")
+async def history(request: Request, _: Owner, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[Approval]:
+    """Every approval no longer pending, latest decided first."""
+    return await asyncio.to_thread(server_state(request).app.store.decided_approvals, limit)
+
+
+@router.get("/{approval_id}")
+async def detail(approval_id: str, request: Request, _: Owner) -> ApprovalDetail:
+    return await asyncio.to_thread(approval_detail, server_state(request).app, approval_id)
+
+
 @router.post("/{approval_id}/approve")
 async def approve(approval_id: str, body: ApproveIn, request: Request, owner: Owner) -> Approval:
     app = server_state(request).app
+    return await asyncio.to_thread(carried_out, app, approval_id,
+                                   lambda: app.gate.approve(approval_id, by=owner.address, edited=body.edited))
 
-    def approve_and_deliver() -> Approval:
-        with delivering(app, app.store.get_approval(approval_id).action.kind):
-            return app.gate.approve(approval_id, by=owner.address, edited=body.edited or None)
 
-    return await asyncio.to_thread(approve_and_deliver)
+@router.post("/{approval_id}/retry")
+async def retry(approval_id: str, request: Request, owner: Owner) -> Approval:
+    app = server_state(request).app
+    return await asyncio.to_thread(carried_out, app, approval_id, lambda: app.gate.retry(approval_id, by=owner.address))
 
 
 @router.post("/{approval_id}/reject")
-async def reject(approval_id: str, body: RejectIn, request: Request, owner: Owner) -> Approval:
+async def reject(approval_id: str, body: ReasonIn, request: Request, owner: Owner) -> Approval:
     gate = server_state(request).app.gate
     return await asyncio.to_thread(gate.reject, approval_id, by=owner.address, reason=body.reason)
+
+
+@router.post("/{approval_id}/dismiss")
+async def dismiss(approval_id: str, body: ReasonIn, request: Request, owner: Owner) -> Approval:
+    gate = server_state(request).app.gate
+    return await asyncio.to_thread(gate.dismiss, approval_id, by=owner.address, reason=body.reason)

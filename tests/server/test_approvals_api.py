@@ -1,0 +1,120 @@
+"""The approvals API as the desk calls it: a bad edit is a 422 naming the field and nothing runs; a good one
+goes out as edited; a failed approval is retried or dismissed; one approval reads in full."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from server_helpers import Served
+from test_approval_edits import Recorder
+
+from persona.channels.calendar.delivery import tentative_event_payload
+from persona.events import Action, ActionKind, Principal, Provenance
+
+
+@pytest.fixture
+def run(twin: Served) -> Recorder:
+    recorder = Recorder()
+    for kind in (ActionKind.SEND_MAIL, ActionKind.CREATE_EVENT):
+        twin.app.gate.register(kind, recorder)
+    return recorder
+
+
+def _queue(twin: Served, kind: ActionKind, payload: dict) -> str:
+    sam = Principal.resolve(twin.app.profile, "sam@northwind.example")
+    action = Action(kind=kind, requested_by=sam, targets=[sam.address], target_provenance=[Provenance.of(sam)],
+                    payload_provenance=[Provenance.of(sam)], payload=payload, summary=f"{kind.value} for Sam")
+    assert twin.app.gate.submit(action).decision.verdict.value == "needs_approval"
+    return action.id
+
+
+def _reply(twin: Served) -> str:
+    return _queue(twin, ActionKind.SEND_MAIL, {"subject": "Re: cutover", "body": "Sure, 06:00 works.",
+                                               "draft_body": "Sure, 06:00 works.", "in_reply_to": "<q@x>"})
+
+
+def _meeting(twin: Served) -> tuple[str, datetime]:
+    start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    return _queue(twin, ActionKind.CREATE_EVENT, tentative_event_payload(
+        "Cutover review", start.isoformat(), (start + timedelta(minutes=30)).isoformat(), "dana@northwind.example",
+        ["sam@northwind.example"], [(start + timedelta(days=1), start + timedelta(days=1, minutes=30))])), start
+
+
+def _post(twin: Served, approval_id: str, verb: str, body: dict | None = None):
+    return twin.client.post(f"/api/approvals/{approval_id}/{verb}", json=body or {}, headers=twin.headers("owner"))
+
+
+def test_a_bad_time_edit_is_a_422_naming_start_and_the_meeting_still_waits(twin: Served, run: Recorder):
+    approval_id, _ = _meeting(twin)
+    response = _post(twin, approval_id, "approve", {"edited": {"start": "Tuesday 15:00"}})
+    assert response.status_code == 422
+    assert response.json()["field"] == "start" and "Tuesday 15:00" in response.json()["error"]
+    assert "\n" not in response.json()["error"]
+    assert twin.app.store.get_approval(approval_id).status == "pending" and run.done == []
+
+
+@pytest.mark.parametrize("edited", [{"draft_body": "my words"}, {"to": "eve@evil.example"}, {"nonsense": "x"}])
+def test_an_edit_of_what_a_person_does_not_edit_is_a_422(twin: Served, run: Recorder, edited: dict):
+    approval_id = _reply(twin)
+    response = _post(twin, approval_id, "approve", {"edited": edited})
+    assert response.status_code == 422 and response.json()["field"] == next(iter(edited))
+    assert twin.app.store.get_approval(approval_id).status == "pending" and run.done == []
+
+
+def test_an_edited_reply_goes_out_with_the_edited_text(twin: Served, run: Recorder):
+    approval_id = _reply(twin)
+    response = _post(twin, approval_id, "approve", {"edited": {"body": "Sure, 06:00. Online from 05:45."}})
+    assert response.status_code == 200 and response.json()["status"] == "executed"
+    [sent] = run.done
+    assert sent.payload["body"] == "Sure, 06:00. Online from 05:45." and sent.payload["draft_body"] == "Sure, 06:00 works."
+
+
+def test_a_meeting_moved_to_an_offered_time_keeps_its_length(twin: Served, run: Recorder):
+    approval_id, start = _meeting(twin)
+    detail = twin.client.get(f"/api/approvals/{approval_id}", headers=twin.headers("owner")).json()
+    [choice] = next(f for f in detail["editable"] if f["name"] == "start")["choices"]
+    response = _post(twin, approval_id, "approve", {"edited": {"start": choice["start"]}})
+    assert response.status_code == 200, response.text
+    [booked] = run.done
+    assert datetime.fromisoformat(booked.payload["start"]) == start + timedelta(days=1)
+    assert datetime.fromisoformat(booked.payload["end"]) == start + timedelta(days=1, minutes=30)
+
+
+def test_a_failed_approval_is_retried_once_then_listed_in_history(twin: Served, run: Recorder):
+    approval_id = _reply(twin)
+    run.failing = "smtp.northwind.example: connection refused"
+    failed = _post(twin, approval_id, "approve")
+    assert failed.status_code == 502 and "connection refused" in failed.json()["error"]
+    assert twin.app.store.get_approval(approval_id).status == "failed"
+
+    run.failing = ""
+    retried = _post(twin, approval_id, "retry")
+    assert retried.status_code == 200 and retried.json()["status"] == "executed"
+    assert [a.id for a in run.done] == [approval_id]
+    assert _post(twin, approval_id, "retry").status_code == 400 and len(run.done) == 1  # executed: not again
+    history = twin.client.get("/api/approvals/history?limit=5", headers=twin.headers("owner")).json()
+    assert history[0]["id"] == approval_id and history[0]["status"] == "executed"
+
+
+def test_a_failed_approval_can_be_dismissed_and_only_a_failed_one(twin: Served, run: Recorder):
+    approval_id, _ = _meeting(twin)
+    assert _post(twin, approval_id, "dismiss").status_code == 400  # pending: approve or reject it instead
+    run.failing = "calendar server down"
+    assert _post(twin, approval_id, "approve").status_code == 502
+    dismissed = _post(twin, approval_id, "dismiss", {"reason": "booked by phone"})
+    assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
+    assert _post(twin, approval_id, "retry").status_code == 400 and run.done == []
+    [entry] = [e for e in twin.app.store.audit_entries(200, kind="dismissed") if e.detail["action_id"] == approval_id]
+    assert entry.actor == "dana@northwind.example" and entry.detail["reason"] == "booked by phone"
+
+
+def test_one_approval_reads_in_full(twin: Served, run: Recorder):
+    approval_id = _reply(twin)
+    detail = twin.client.get(f"/api/approvals/{approval_id}", headers=twin.headers("owner")).json()
+    assert set(detail) == {"approval", "editable", "provenance", "reason", "original"}
+    assert detail["approval"]["id"] == approval_id and detail["reason"] == detail["approval"]["reason"]
+    assert [(f["name"], f["label"], f["input"], f["value"]) for f in detail["editable"]] == [
+        ("body", "Text", "text", "Sure, 06:00 works."), ("subject", "Subject", "line", "Re: cutover")]
+    assert detail["provenance"] == ["targets from: someone you know", "content from: someone you know"]
+    assert detail["original"] is None  # no mail or chat message behind this one
