@@ -21,7 +21,10 @@ Recognised inputs (folders are walked recursively, in sorted order):
 
   A file holding only the list of messages (without the surrounding object) is accepted too.
 
-Anything unreadable is reported as `Skipped(source, reason)` instead of stopping the walk.
+Anything unreadable is reported as `Skipped(source, reason)` instead of stopping the walk: a file
+over its kind's size limit or not text at all (persona.memory.limits), a message of too many MIME
+parts, an mbox holding no message. Links are followed, and each real file or folder is read once, so a
+link loop ends and a file linked twice is one file.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from persona.memory.limits import IngestLimits, not_text, too_big
 from persona.memory.mailparse import MailParseError, parse_mail
 
 DocKind = Literal["mail", "note", "chat"]
@@ -60,19 +64,43 @@ class Skipped(BaseModel):
     reason: str
 
 
-def iter_documents(path: Path) -> Iterator[Document | Skipped]:
-    if not path.exists():
+class Walk:
+    """One ingest's walk: its limits, and the real paths read so far (a second way to one is skipped)."""
+
+    def __init__(self, limits: IngestLimits) -> None:
+        self.limits = limits
+        self._seen: set[Path] = set()
+
+    def first_visit(self, path: Path) -> Skipped | None:
+        """None the first time a real file or folder is reached; after that, or for a link loop, why not."""
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # RuntimeError: a link loop, on Python before 3.13
+            return Skipped(source=str(path), reason="a link that leads nowhere or in a loop")
+        if real in self._seen:
+            return Skipped(source=str(path), reason="read already (by another path or link)")
+        self._seen.add(real)
+        return None
+
+
+def iter_documents(path: Path, limits: IngestLimits | None = None,
+                   walk: Walk | None = None) -> Iterator[Document | Skipped]:
+    """`walk` carries the paths read by earlier calls of one ingest, so each file is read once in all."""
+    walk = walk or Walk(limits or IngestLimits())
+    if not path.exists() and not path.is_symlink():
         yield Skipped(source=str(path), reason="no such file or folder")
+    elif (skipped := walk.first_visit(path)) is not None:
+        yield skipped
     elif path.is_dir():
-        yield from _walk(path)
+        yield from _folder(path, walk)
     else:
-        yield from _file(path)
+        yield from _file(path, walk.limits)
 
 
-def _walk(folder: Path) -> Iterator[Document | Skipped]:
+def _folder(folder: Path, walk: Walk) -> Iterator[Document | Skipped]:
     maildir = _is_maildir(folder)
     if maildir:
-        yield from _maildir(folder)
+        yield from _maildir(folder, walk.limits)
     try:
         children = sorted(folder.iterdir())
     except OSError as exc:
@@ -84,28 +112,50 @@ def _walk(folder: Path) -> Iterator[Document | Skipped]:
                 continue
             if child.name.startswith(".") and not _is_maildir(child):
                 continue  # .git and friends; Maildir++ folders (.Sent) are maildirs and kept
-            yield from _walk(child)
+            yield from iter_documents(child, walk=walk)
         elif not child.name.startswith(".") and not maildir:  # a maildir's own files are bookkeeping
-            yield from _file(child)
+            yield from iter_documents(child, walk=walk)
 
 
-def _file(path: Path) -> Iterator[Document | Skipped]:
-    suffix = path.suffix.lower()
+def _file(path: Path, limits: IngestLimits) -> Iterator[Document | Skipped]:
     try:
-        if suffix == ".mbox" or (suffix not in (".eml", ".json") and _is_mbox(path)):
-            yield from _mbox(path)
-        elif suffix == ".eml" or (suffix == "" and _looks_like_mail(path)):
-            yield _mail_doc(path.read_bytes(), str(path))
-        elif suffix in (".txt", ".md"):
-            yield _note(path)
-        elif suffix == ".json":
-            yield from _chat(path)
-        else:
+        kind = _kind(path)
+        if kind is None:
             yield Skipped(source=str(path), reason="unsupported file type")
+        elif (reason := _unfit(path, kind, limits)) is not None:
+            yield Skipped(source=str(path), reason=reason)
+        elif kind == "mbox":
+            yield from _mbox(path, limits)
+        elif kind == "mail":
+            yield _mail_doc(path.read_bytes(), str(path), limits)
+        elif kind == "note":
+            yield _note(path)
+        else:
+            yield from _chat(path)
     except MailParseError as exc:
         yield Skipped(source=str(path), reason=str(exc))
     except OSError as exc:
         yield Skipped(source=str(path), reason=f"cannot read: {exc.strerror or exc}")
+
+
+def _kind(path: Path) -> str | None:
+    """What a file holds, by its name, else by its first line (an mbox's `From ` line, mail headers)."""
+    suffix = path.suffix.lower()
+    if suffix == ".mbox" or (suffix not in (".eml", ".json") and _is_mbox(path)):
+        return "mbox"
+    if suffix == ".eml" or (suffix == "" and _looks_like_mail(path)):
+        return "mail"
+    return {".txt": "note", ".md": "note", ".json": "chat"}.get(suffix)
+
+
+def _unfit(path: Path, kind: str, limits: IngestLimits) -> str | None:
+    """Why a file is not read at all: over its kind's size limit, or not text whatever its name says."""
+    what, limit = {"mbox": ("mbox", limits.mbox_bytes), "mail": ("mail", limits.mail_bytes),
+                   "note": ("note", limits.note_bytes), "chat": ("chat export", limits.chat_bytes)}[kind]
+    if (reason := too_big(path.stat().st_size, limit, what)) is not None:
+        return reason
+    with path.open("rb") as handle:
+        return not_text(handle.read(1024))
 
 
 def _doc_id(source: str, text: str) -> str:
@@ -115,8 +165,10 @@ def _doc_id(source: str, text: str) -> str:
 # --- mail ------------------------------------------------------------------------------------------
 
 
-def _mail_doc(data: bytes, source: str) -> Document:
-    mail = parse_mail(data)
+def _mail_doc(data: bytes, source: str, limits: IngestLimits) -> Document:
+    if (reason := too_big(len(data), limits.mail_bytes, "mail")) is not None:
+        raise MailParseError(reason)
+    mail = parse_mail(data, limits.mime_parts)
     return Document(
         id=_doc_id(source, mail.message_id + "\0" + mail.fresh),
         kind="mail",
@@ -135,28 +187,45 @@ def _mail_doc(data: bytes, source: str) -> Document:
 _MBOX_ESCAPE = re.compile(rb"^>(>*From )", re.MULTILINE)
 
 
-def _mailbox_docs(box: mailbox.Mailbox, source: str) -> Iterator[Document | Skipped]:
-    for key in sorted(box.iterkeys()):
+def _mailbox_docs(box: mailbox.Mailbox, source: str, limits: IngestLimits) -> Iterator[Document | Skipped]:
+    keys = sorted(box.iterkeys())
+    if not keys:
+        yield Skipped(source=source, reason="no messages found")
+    for key in keys:
         where = f"{source}#{key}"
         try:
-            data = box.get_bytes(key)
+            data = _message_bytes(box, key, limits.mail_bytes)
+            if (reason := not_text(data)) is not None:
+                raise MailParseError(reason)
             if isinstance(box, mailbox.mbox):  # undo the ">From " escaping of body lines (mboxrd)
                 data = _MBOX_ESCAPE.sub(rb"\1", data)
-            yield _mail_doc(data, where)
+            yield _mail_doc(data, where, limits)
         except (MailParseError, OSError, KeyError) as exc:
             yield Skipped(source=where, reason=str(exc) or type(exc).__name__)
 
 
-def _mbox(path: Path) -> Iterator[Document | Skipped]:
+def _message_bytes(box: mailbox.Mailbox, key: str, limit: int) -> bytes:
+    """One message's bytes, read no further than one byte past `limit`: a huge one is refused unread."""
+    handle = box.get_file(key)
+    try:
+        data = handle.read(limit + 1)
+    finally:
+        handle.close()
+    if (reason := too_big(len(data), limit, "mail")) is not None:
+        raise MailParseError(reason)
+    return data
+
+
+def _mbox(path: Path, limits: IngestLimits) -> Iterator[Document | Skipped]:
     box = mailbox.mbox(path, create=False)
     try:
-        yield from _mailbox_docs(box, str(path))
+        yield from _mailbox_docs(box, str(path), limits)
     finally:
         box.close()
 
 
-def _maildir(folder: Path) -> Iterator[Document | Skipped]:
-    yield from _mailbox_docs(mailbox.Maildir(folder, factory=None, create=False), str(folder))
+def _maildir(folder: Path, limits: IngestLimits) -> Iterator[Document | Skipped]:
+    yield from _mailbox_docs(mailbox.Maildir(folder, factory=None, create=False), str(folder), limits)
 
 
 def _is_maildir(folder: Path) -> bool:

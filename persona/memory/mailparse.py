@@ -1,13 +1,16 @@
 """Parse one RFC 5322 message into the fields memory needs, tolerating the mail found in real archives.
 
 Broken charsets, truncated MIME and missing headers degrade the result instead of failing: only an
-empty input raises `MailParseError`.
+empty input, a message of more MIME parts than allowed, or one nested too deep raises `MailParseError`.
+Parsing stays linear in the input: the reply splitter, which costs ~300 bytes of memory a byte, sees
+only the start of the body.
 """
 
 from __future__ import annotations
 
 import codecs
 import hashlib
+import itertools
 import re
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -20,6 +23,9 @@ from mailparser_reply import EmailReplyParser
 from pydantic import BaseModel
 
 from persona.errors import PersonaError
+from persona.memory.limits import MIME_PARTS
+
+_REPLY_SCAN_CHARS = 100_000  # of a body, what the reply splitter reads: the writer's own text comes first
 
 
 class MailParseError(PersonaError):
@@ -51,10 +57,19 @@ class ParsedMail(BaseModel):
     quoted: Quoted | None = None  # the message this one answers, when its text is quoted below the reply
 
 
-def parse_mail(data: bytes) -> ParsedMail:
+def parse_mail(data: bytes, max_parts: int = MIME_PARTS) -> ParsedMail:
     if not data or not data.strip():
         raise MailParseError("empty message: nothing to parse")
+    try:
+        return _parsed(data, max_parts)
+    except RecursionError:
+        raise MailParseError("MIME parts nested too deep") from None
+
+
+def _parsed(data: bytes, max_parts: int) -> ParsedMail:
     msg = message_from_bytes(data, policy=policy.default)
+    if next(itertools.islice(msg.walk(), max_parts, None), None) is not None:
+        raise MailParseError(f"more than {max_parts} MIME parts (PERSONA_INGEST_MAX_MIME_PARTS)")
     message_id = _first_msgid(_header(msg, "Message-ID")) or _hash_id(data)
     in_reply_to = _first_msgid(_header(msg, "In-Reply-To"))
     references = _MSGID.findall(_header(msg, "References"))
@@ -226,7 +241,7 @@ def split_reply(body: str) -> tuple[str, str]:
     signature detection also eats sign-offs like "Thanks,\\nDana", which are the writer's voice, so the
     signature is cut here: at a `-- ` line or a "Sent from my ..." trailer.
     """
-    text = body.replace("\r\n", "\n")
+    text = body.replace("\r\n", "\n")[:_REPLY_SCAN_CHARS]
     try:
         replies = EmailReplyParser(languages=["en"]).read(text).replies
         latest = replies[0].content if replies else text
