@@ -23,9 +23,12 @@ PERSONA = [sys.executable, "-m", "persona"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run(home: Path, *args: str, check: bool = True, columns: int = 200) -> subprocess.CompletedProcess[str]:
+def run(
+    home: Path, *args: str, check: bool = True, columns: int = 200, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PERSONA_HOME": str(home), "COLUMNS": str(columns)}
-    proc = subprocess.run([*PERSONA, *args], check=False, capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run([*PERSONA, *args], check=False, capture_output=True, text=True, env=env, timeout=300,
+                          input=stdin)
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc

@@ -42,7 +42,7 @@ def _register() -> None:
     from persona.cli import core
 
     core.register(cli)
-    for name in ("approvals", "inbox", "calendar", "messages", "evals", "serve", "scheduler"):
+    for name in ("approvals", "inbox", "calendar", "messages", "memory", "evals", "serve", "scheduler"):
         try:
             module = __import__(f"persona.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -55,12 +55,20 @@ def ingest(
     """Read the owner's writing into memory (re-ingesting the same files adds nothing)."""
     from persona.cli.render import ingest_table
     from persona.memory.ingest import ingest as run_ingest
+    from persona.memory.ingest import new_run_id
 
     app = app_from(ctx)
     for path in paths:
         if not path.exists():
             raise PersonaError(f"{path}: no such file or folder")
-    summary = run_ingest(paths, store=app.memory, profile=app.profile, audience=audience, progress=console)
+    paths = [path.absolute() for path in paths]  # items name their file, wherever `forget --source` runs
+    run = new_run_id(app.clock())
+    # started and finished apart: `persona doctor` names a run that never finished
+    app.store.audit("ingest_started", "owner", run, {"paths": [str(p) for p in paths], "audience": audience.value})
+    summary = run_ingest(paths, store=app.memory, profile=app.profile, audience=audience, progress=console,
+                         limits=app.settings.ingest_limits(), run=run)
+    app.store.audit("ingested", "owner", run, {"added": summary.chunks_added, "files": summary.files,
+                                               "skipped": len(summary.skipped)})
     console.print(ingest_table(summary))
 
 

@@ -18,10 +18,25 @@ def _profile(app: App) -> str:
 
 
 def _memory(app: App) -> str:
+    """Counts by kind and the largest source, so junk shows; and runs that never finished, to forget."""
+    from persona.memory.catalog import sources
+
     total = app.memory.count()
     if total == 0:
         raise PersonaError("memory is empty: run `persona ingest PATH...` with your sent mail and notes")
-    return f"{total} items ({app.memory.count(kind='exemplar')} writing exemplars)"
+    found = sources(app.memory)
+    kinds = ", ".join(f"{kind} {sum(s.kinds.get(kind, 0) for s in found)}"
+                      for kind in ("knowledge", "exemplar", "situation"))
+    largest = max(found, key=lambda s: s.items)
+    detail = (f"{total} items ({kinds}) from {len(found)} sources; the largest: {largest.source or '(none)'} "
+              f"({largest.items}) — `persona memory sources` lists them")
+    finished = {e.subject for e in app.store.audit_entries(limit=10_000, kind="ingested")}
+    held = {run for s in found for run in s.runs}
+    cut = [e.subject for e in app.store.audit_entries(limit=10_000, kind="ingest_started")
+           if e.subject not in finished and e.subject in held]
+    if cut:
+        detail += "; items from interrupted ingest runs: " + ", ".join(f"`persona forget --run {r}`" for r in cut)
+    return detail
 
 
 def _style(app: App) -> str:

@@ -47,10 +47,18 @@ def ingest_table(summary: IngestSummary) -> Table:
     table.add_row("chunks added", f"[bold]{summary.chunks_added}[/]")
     table.add_row("already in memory", str(summary.chunks_present))
     reasons = Counter(s.reason for s in summary.skipped)
-    table.add_row("skipped", ", ".join(f"{n}× {r}" for r, n in reasons.most_common()) or "0")
+    table.add_row("skipped", Text(", ".join(f"{n}× {r}" for r, n in reasons.most_common()) or "0"))
+    for skipped in summary.skipped[:_SKIPPED_SHOWN]:
+        table.add_row("", Text(f"{skipped.source}: {skipped.reason}"))
+    if len(summary.skipped) > _SKIPPED_SHOWN:
+        table.add_row("", f"… and {len(summary.skipped) - _SKIPPED_SHOWN} more")
     if summary.style_card is not None:
         table.add_row("style card", f"updated from {summary.style_card.samples} messages")
+    table.add_row("ingest run", f"{summary.run}  (`persona forget --run {summary.run}` takes it back)")
     return table
+
+
+_SKIPPED_SHOWN = 5  # skipped files named one by one; the rest are counted by reason above
 
 
 def inbox_table(report: InboxReport, wide: bool = False) -> Table:

@@ -1,13 +1,16 @@
 """Read an archive into memory: knowledge chunks for everything, exemplars for what the owner wrote.
 
 Items are content-addressed, so ingesting the same archive again adds nothing. Embedding happens in
-batches spanning many documents, which is where the throughput comes from.
+batches spanning many documents, which is where the throughput comes from. Every run has an id, kept
+in the metadata (`ingest_run`) of the items it added, so `persona forget --run` can take them back.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from contextlib import nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +20,8 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from persona.memory.chunking import chunk_text
 from persona.memory.dates import annotate
-from persona.memory.loaders import Document, Skipped, iter_documents
+from persona.memory.limits import IngestLimits
+from persona.memory.loaders import Document, Skipped, Walk, iter_documents
 from persona.memory.mailparse import topic
 from persona.memory.store import MemoryItem, MemoryStore, date_metadata
 from persona.memory.style import StyleCard, compute_style_card
@@ -29,6 +33,7 @@ _SITUATION_CHARS = 1500  # how much of each side of a (mail, the owner's reply) 
 
 
 class IngestSummary(BaseModel):
+    run: str
     files: int = 0
     documents: int = 0
     owner_written: int = 0
@@ -46,9 +51,13 @@ def ingest(
     profile: Profile,
     audience: Audience,
     progress: bool | Console | None = None,
+    limits: IngestLimits | None = None,
+    run: str = "",
 ) -> IngestSummary:
-    """Ingest files/folders with one audience label; refreshes the style card when the owner wrote."""
-    summary = IngestSummary()
+    """Ingest files/folders with one audience label; refreshes the style card when the owner wrote.
+    `run` is this run's id (`new_run_id()` unless given)."""
+    summary = IngestSummary(run=run or new_run_id())
+    walk = Walk(limits or IngestLimits())
     pending: list[MemoryItem] = []
     exemplar_docs: list[Document] = []
     incoming = _Received()
@@ -56,6 +65,8 @@ def ingest(
     sources: set[str] = set()
 
     def flush() -> None:
+        for item in pending:
+            item.metadata["ingest_run"] = summary.run  # kept only by the items this run stores first
         added = store.add(pending)
         summary.chunks_added += added
         summary.chunks_present += len(pending) - added
@@ -64,7 +75,7 @@ def ingest(
     with _progress(progress) as bar:
         task = bar.add_task("reading", total=None) if bar else None
         for path in paths:
-            for doc in iter_documents(Path(path)):
+            for doc in iter_documents(Path(path), walk=walk):
                 if isinstance(doc, Skipped):
                     summary.skipped.append(doc)
                     continue
@@ -97,6 +108,11 @@ def ingest(
         summary.style_card = compute_style_card(store.exemplar_texts("mail"), profile.owner.name)
         summary.style_card.save(store.home.style_card_path)
     return summary
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A run id that sorts by time and says when it ran: 20261207-153012-a1b2."""
+    return f"{(now or datetime.now(UTC)):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
 def _owner_wrote(doc: Document, profile: Profile) -> bool:

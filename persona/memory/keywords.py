@@ -64,6 +64,12 @@ class KeywordIndex:
     def count(self) -> int:
         return _count(self._reader())
 
+    def fingerprint(self) -> tuple[int, float]:
+        """(items, sum of their row ids): any add or delete moves the sum by ~2^55, far above the
+        float's rounding of it."""
+        row = self._reader().execute("SELECT count(*), total(id) FROM items_docsize").fetchone()
+        return int(row[0]), float(row[1])
+
     def version(self) -> int:
         """A number that changes whenever a change to the index is committed, by this process or another;
         compare it only with what this same instance returned."""

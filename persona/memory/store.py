@@ -80,6 +80,7 @@ class Hit(BaseModel):
     score: float  # fused rank score: only for ordering
     similarity: float  # cosine similarity to the query: for "is anything relevant at all?" thresholds
     metadata: dict[str, Any] = Field(default_factory=dict)
+    id: str = ""  # the item's; empty from memories that are no MemoryStore (tests, evals)
 
 
 def date_metadata(date: datetime | None) -> dict[str, str | int]:
@@ -164,15 +165,49 @@ class MemoryStore:
             added += len(new)
         return added
 
-    def delete_source(self, source: str) -> None:
-        ids = self._collection.get(where={"source": source}, include=[])["ids"]
-        if ids:
-            self._collection.delete(ids=ids)
-            self._keywords.delete(ids)
-            for id_ in ids:
-                self._scopes.pop(id_, None)
+    def delete(self, ids: Collection[str]) -> int:
+        """Remove these items from Chroma and the keyword index (held vectors follow the index);
+        returns how many were stored."""
+        asked = list(dict.fromkeys(ids))
+        stored = [id_ for start in range(0, len(asked), _SYNC_BATCH)
+                  for id_ in self._collection.get(ids=asked[start : start + _SYNC_BATCH], include=[])["ids"]]
+        for start in range(0, len(stored), _SYNC_BATCH):
+            batch = stored[start : start + _SYNC_BATCH]
+            self._collection.delete(ids=batch)
+            self._keywords.delete(batch)
+        for id_ in stored:
+            self._scopes.pop(id_, None)
+        with self._prefetched_lock:
+            self._prefetched.clear()  # a search started before may hold what is gone
+        return len(stored)
+
+    def delete_source(self, source: str) -> int:
+        """Remove the items whose `source` is exactly this; persona.memory.forget matches files and folders."""
+        return self.delete(self._collection.get(where={"source": source}, include=[])["ids"])
 
     # --- reading -----------------------------------------------------------------------------------
+
+    def entries(
+        self, where: dict[str, Any] | None = None, ids: list[str] | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(id, metadata) of every item, or of those `where` admits, or of these `ids` that are stored:
+        for listing and forgetting."""
+        if ids is not None:
+            got = self._collection.get(ids=ids, where=where, include=["metadatas"]) if ids else {"ids": []}
+            return [(id_, dict(meta or {})) for id_, meta in zip(got["ids"], got.get("metadatas") or [])]
+        found: list[tuple[str, dict[str, Any]]] = []
+        total = self._collection.count()
+        for offset in range(0, total, _SYNC_BATCH):
+            got = self._collection.get(where=where, limit=_SYNC_BATCH, offset=offset, include=["metadatas"])
+            found.extend((id_, dict(meta or {})) for id_, meta in zip(got["ids"], got["metadatas"]))
+            if len(got["ids"]) < _SYNC_BATCH:
+                break
+        return found
+
+    def fingerprint(self) -> tuple[int, float]:
+        """A value that changes when any item is added or removed, by this process or another: for
+        caches of what memory holds (a count alone misses a delete and an add of as many)."""
+        return self._keywords.fingerprint()
 
     def count(self, kind: ItemKind | None = None) -> int:
         if kind is None:
@@ -332,7 +367,7 @@ class MemoryStore:
                 if similarity is None:
                     similarity = float(np.dot(query_vector, held.get(id_, vector)))
                 value = rerank.score(text, meta, similarity, by_vector.get(id_), by_keyword.get(id_), asked)
-                scored.append(Hit(text=text, score=value, similarity=similarity, metadata=dict(meta)))
+                scored.append(Hit(id=id_, text=text, score=value, similarity=similarity, metadata=dict(meta)))
             hits[kind] = sorted(scored, key=lambda hit: -hit.score)[:k]
         return hits
 

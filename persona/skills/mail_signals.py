@@ -133,9 +133,9 @@ def _memory_mail_parties(app: App) -> list[tuple[str, list[str]]]:
         return []
     if collection is None:
         return []
-    size = collection.count()
+    fingerprint = app.memory.fingerprint()
     kept = _PARTIES.get(str(collection.id))
-    if kept is not None and kept[0] == size:  # nothing ingested since: the read is seconds on a big home
+    if kept is not None and kept[0] == fingerprint:  # nothing ingested or forgotten since: seconds on a big home
         return kept[1]
     got = collection.get(where={"doc_kind": "mail"}, include=["metadatas"])
     parties = []
@@ -143,13 +143,13 @@ def _memory_mail_parties(app: App) -> list[tuple[str, list[str]]]:
         author = str(meta.get("author", "")).strip().lower()
         recipients = [r.strip().lower() for r in str(meta.get("recipients", "")).split(",") if "@" in r]
         parties.append((author, recipients))
-    _PARTIES[str(collection.id)] = (size, parties)
+    _PARTIES[str(collection.id)] = (fingerprint, parties)
     return parties
 
 
-# collection id -> (its item count when read, its mail's parties): triage and drafting ask for every mail, and a
-# 10,000-item home took 1.2 s to read each time; memory only grows by ingest, which changes the count
-_PARTIES: dict[str, tuple[int, list[tuple[str, list[str]]]]] = {}
+# collection id -> (its fingerprint when read, its mail's parties): triage and drafting ask for every mail, and a
+# 10,000-item home took 1.2 s to read each time; memory changes by ingest and forget, which change the fingerprint
+_PARTIES: dict[str, tuple[tuple[int, float], list[tuple[str, list[str]]]]] = {}
 
 
 class Signals(BaseModel):
