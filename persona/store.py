@@ -164,6 +164,10 @@ class StateStore:
             for r in reversed(rows)
         ]
 
+    def audit_kinds(self) -> list[str]:
+        with self._connect() as db:
+            return [r[0] for r in db.execute("SELECT DISTINCT kind FROM audit ORDER BY kind")]
+
     def verify_audit(self) -> AuditCheck:
         """Recompute the hash chain; any edited, inserted or deleted row breaks it."""
         prev, count = GENESIS, 0

@@ -74,20 +74,22 @@ class Brief(BaseModel):
     def items(self) -> list[BriefItem]:
         return [*self.meetings, *self.messages, *self.mail, *self.waiting, *self.follow_ups, *self.activity]
 
-    def render(self) -> str:
-        """Markdown: sections in a fixed order, empty ones left out, each item with its source."""
-        lines = [f"# Brief for {self.owner}, {self.day:%A %d %B %Y}", "", self.intro, ""]
-        sections = (
+    def sections(self) -> list[tuple[str, list[BriefItem]]]:
+        """The headed sections in their fixed order, empty ones left out."""
+        sections = [
             ("Today's meetings", self.meetings),
             ("Messages left for you", self.messages),
             ("Mail that needs you", self.mail),
             ("Waiting for your approval", self.waiting),
             ("Follow-ups you promised", self.follow_ups),
             ("What I did since the last brief", self.activity),
-        )
-        for heading, items in sections:
-            if not items:
-                continue
+        ]
+        return [(heading, items) for heading, items in sections if items]
+
+    def render(self) -> str:
+        """Markdown: the sections, each item with its source."""
+        lines = [f"# Brief for {self.owner}, {self.day:%A %d %B %Y}", "", self.intro, ""]
+        for heading, items in self.sections():
             lines += [f"## {heading}", ""]
             for item in items:
                 when = f"{item.at:%H:%M} " if item.kind == "meeting" and item.at else ""

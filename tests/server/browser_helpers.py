@@ -62,3 +62,15 @@ def signed_in(browser, base: str, token: str, path: str, viewport: dict[str, int
 def fits(page) -> bool:
     """Nothing is wider than the viewport: no sideways scrolling on a phone."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it stands, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page).response
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(str(n['target']) for n in v['nodes'][:3])}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

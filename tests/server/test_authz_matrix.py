@@ -51,6 +51,11 @@ MATRIX = [
     ("GET", "/chat", None, (200, 200, 200, 303, 303)),
     ("GET", "/dashboard", None, (303, 303, 303, 303, 303)),
     ("GET", "/today", None, (200, 303, 303, 303, 303)),
+    ("GET", "/approvals", None, (200, 303, 303, 303, 303)),
+    ("GET", "/approvals?show=history", None, (200, 303, 303, 303, 303)),
+    ("GET", "/memory", None, (200, 303, 303, 303, 303)),
+    ("GET", "/activity", None, (200, 303, 303, 303, 303)),
+    ("GET", "/persona", None, (200, 303, 303, 303, 303)),
     ("GET", "/conversations", None, (200, 303, 303, 303, 303)),
     ("GET", f"/conversations/{A_SESSION}?person=sam%40northwind.example", None, (200, 303, 303, 303, 303)),
 ]

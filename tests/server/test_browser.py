@@ -6,22 +6,10 @@ import json
 import re
 
 import pytest
-from browser_helpers import ARTIFACTS, DESKTOP, PHONE, chromium, fits, signed_in
-from server_helpers import answering, issue_tokens, new_app, new_home, uvicorn_on_loopback
-
-from persona.events import Action, ActionKind, Principal, Provenance
-from persona.server import create_app
+from browser_helpers import ARTIFACTS, DESKTOP, PHONE, fits, signed_in
+from server_helpers import answering
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    app, model = new_app(new_home(tmp_path_factory.mktemp("browser") / "home"))
-    api = create_app(app)
-    tokens = issue_tokens(api)
-    with chromium() as browser, uvicorn_on_loopback(api) as base:
-        yield base, app, model, tokens, browser
 
 
 def test_colleague_chats_through_an_invite_link(site):
@@ -59,45 +47,6 @@ def test_colleague_chats_through_an_invite_link(site):
     # a colleague's browser cannot open the dashboard
     page.goto(f"{base}/dashboard")
     assert page.url == f"{base}/chat"
-    page.close()
-
-
-def test_owner_edits_and_approves_an_action_on_the_dashboard(site):
-    base, app, _, tokens, browser = site
-    delivered: list[Action] = []
-    app.gate.register(ActionKind.SEND_MAIL, lambda action: delivered.append(action) or "sent to the outbox")
-    sam = Principal.resolve(app.profile, "sam@northwind.example")
-    action = Action(
-        kind=ActionKind.SEND_MAIL,
-        requested_by=sam,
-        targets=["sam@northwind.example"],
-        target_provenance=[Provenance.of(sam)],
-        payload_provenance=[Provenance.of(sam)],
-        payload={"subject": "Re: cutover", "body": "Sure, 06:00 works."},
-        summary="reply to Sam about the cutover",
-    )
-    assert app.gate.submit(action).decision.verdict.value == "needs_approval"
-
-    page = browser.new_page()
-    page.goto(f"{base}/login")
-    page.fill("#token", tokens["owner"])
-    page.click("#login button")
-    page.wait_for_url(f"{base}/today")
-    box = page.locator(f".approval[data-id='{action.id}']")
-    assert "reply to Sam about the cutover" in box.inner_text()
-    box.locator("textarea[name=body]").fill("Sure, 06:00 works. I'll be online from 05:45.")
-    box.locator("button.approve").click()
-    box.locator(".result").filter(has_text="executed").wait_for()
-    assert delivered[-1].payload["body"] == "Sure, 06:00 works. I'll be online from 05:45."
-    approval = app.store.get_approval(action.id)
-    assert approval.status == "executed" and approval.decided_by == "dana@northwind.example"
-
-    page.fill("#memory-q", "Helix offer")
-    page.press("#memory-q", "Enter")
-    page.locator("#memory-results li").filter(has_text="212,400").wait_for()
-    page.screenshot(path=str(ARTIFACTS / "dashboard-owner.png"), full_page=True)
-    page.reload()  # the audit log on the page shows the approval
-    assert "approved" in page.inner_text("#audit") and "executed" in page.inner_text("#activity")
     page.close()
 
 
@@ -175,38 +124,6 @@ def test_a_colleague_sees_their_meeting_request_wait_for_the_owner_without_butto
     page.screenshot(path=str(ARTIFACTS / "chat-colleague-phone.png"), full_page=True)
     assert fits(page) and errors == []
     page.close()
-
-
-def test_a_message_left_by_a_colleague_waits_on_the_owners_dashboard_until_read(site):
-    base, app, _, tokens, browser = site
-    page, errors = signed_in(browser, base, tokens["colleague_b"], "/chat")
-    _send(page, "Please tell Dana the invoice <b>4411</b> is paid")
-    line = page.locator(".action.run")
-    assert line.inner_text().startswith("✓ Done: message from Lee Park")
-    assert page.locator(".action b").count() == 0 and "<b>4411</b>" in line.inner_text()  # text, never markup
-    assert errors == []
-    page.close()
-    [left] = app.store.messages(unread_only=True)
-
-    dashboard, errors = signed_in(browser, base, tokens["owner"], "/today")
-    for_you = dashboard.locator("#for-you")
-    item = for_you.locator(f".message[data-id='{left.id}']")
-    assert "Lee Park" in item.inner_text() and "via chat" in item.inner_text()
-    assert item.locator(".words").inner_text() == left.text and "<b>4411</b>" in left.text
-    assert item.locator(".words b").count() == 0
-    assert not for_you.locator("#no-messages").is_visible()
-    assert dashboard.locator("section").first.get_attribute("id") == "for-you"  # at the top
-    dashboard.screenshot(path=str(ARTIFACTS / "dashboard-owner-phone.png"), full_page=True)
-    assert fits(dashboard)
-    item.locator("button.mark-read").click()
-    item.wait_for(state="detached")
-    assert for_you.locator("#no-messages").inner_text() == "No new messages."
-    assert for_you.locator("#no-messages").is_visible()
-    assert app.store.messages(unread_only=True) == [] and app.store.messages()[0].read
-    dashboard.reload()
-    assert for_you.locator(".message").count() == 0 and for_you.locator("#no-messages").is_visible()
-    assert errors == []
-    dashboard.close()
 
 
 def test_enter_sends_shift_enter_breaks_the_line_and_the_conversation_survives_a_reload(site):

@@ -6,6 +6,7 @@ from persona.server.routes import (
     calendar,
     chat,
     conversations,
+    desk,
     health,
     login,
     memory,
@@ -19,5 +20,5 @@ from persona.server.routes import (
 ROUTERS = [
     r.router
     for r in (health, login, chat, sessions, conversations, approvals, messages, audit, memory, persona,
-              calendar, rules, pages)
+              calendar, rules, pages, desk)
 ]

@@ -1,9 +1,11 @@
-"""Server-rendered pages: sign-in, the chat (the owner's and others'), the dashboard. No front-end build."""
+"""Server-rendered pages: sign-in and the chat (the owner's and others'), and how every page is rendered: the
+owner's desk views (routes/desk.py and others) share its navigation. No front-end build."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -13,14 +15,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from persona.events import Principal
 from persona.server.auth import optional_principal
 from persona.server.errors import Unauthorized
-from persona.server.routes.audit import today_activity
-from persona.server.routes.persona import read_persona
 from persona.server.state import server_state
 from persona.skills.prompt import first_name
 
 router = APIRouter(include_in_schema=False)
-
-MESSAGES_SHOWN = 100  # unread messages for the owner on the dashboard, newest first
 
 # The owner's desk: one view per job, in the navigation's order.
 DESK_VIEWS = [
@@ -59,15 +57,19 @@ def owner_only(principal: Principal | None) -> Response | None:
     return None
 
 
-async def render(request: Request, name: str, principal: Principal | None = None, **context: object) -> HTMLResponse:
+async def render(
+    request: Request, name: str, principal: Principal | None = None, status_code: int = 200, **context: object
+) -> HTMLResponse:
     """A page of `name` for `principal`; the owner's pages carry the desk's navigation and the count of
     what waits for approval."""
     app = server_state(request).app
     waiting = 0
     if principal is not None and principal.is_owner:
         waiting = await asyncio.to_thread(app.store.count_approvals, "pending")
-    return _render(request, name, principal=principal, desk_views=DESK_VIEWS, view=request.url.path,
-                   waiting=waiting, **context)
+    response = _render(request, name, principal=principal, desk_views=DESK_VIEWS, view=request.url.path,
+                       waiting=waiting, when=partial(local_time, zone=app.profile.zone), **context)
+    response.status_code = status_code
+    return response
 
 
 def _render(request: Request, name: str, **context: object) -> HTMLResponse:
@@ -106,34 +108,12 @@ async def dashboard_page(principal: MaybePrincipal) -> Response:
     return owner_only(principal) or RedirectResponse("/today", status_code=303)
 
 
-@router.get("/today")
-async def today_page(request: Request, principal: MaybePrincipal) -> Response:
-    if (elsewhere := owner_only(principal)) is not None:
-        return elsewhere
-    app = server_state(request).app
-    approvals, activity, audit, persona, messages = await asyncio.gather(
-        asyncio.to_thread(app.store.approvals, "pending"),
-        asyncio.to_thread(today_activity, app),
-        asyncio.to_thread(app.store.audit_entries, 50),
-        asyncio.to_thread(read_persona, app),
-        asyncio.to_thread(app.store.messages, unread_only=True, limit=MESSAGES_SHOWN),
-    )
-    return await render(
-        request,
-        "dashboard.html",
-        principal,
-        approvals=approvals,
-        activity=activity,
-        audit=audit[::-1],
-        persona_yaml=persona.yaml,
-        messages=[(m, _when(m.at, app.profile.zone)) for m in messages],
-    )
-
-
-def _when(at: str, zone: ZoneInfo) -> str:
-    """An ISO time as the owner reads it on their own clock: 'Tue 8 Dec 09:26'."""
+def local_time(at: str | datetime | None, zone: ZoneInfo) -> str:
+    """A time (ISO text or datetime) as the owner reads it on their own clock: 'Tue 8 Dec 09:26'."""
+    if not at:
+        return ""
     try:
-        moment = datetime.fromisoformat(at)
+        moment = at if isinstance(at, datetime) else datetime.fromisoformat(at)
     except ValueError:
         return at
     if moment.tzinfo is not None:
