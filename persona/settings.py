@@ -9,8 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from persona.errors import ConfigError
-from persona.memory import limits
-from persona.memory.limits import IngestLimits
+from persona.input_limits import CHAT_BYTES, MAIL_BYTES, MBOX_BYTES, MIME_PARTS, NOTE_BYTES, IngestLimits
 
 
 class Settings(BaseSettings):
@@ -49,12 +48,12 @@ class Settings(BaseSettings):
         description="Largest HTTP request body `persona serve` reads; a larger one is answered 413 unread.",
     )
     ingest_max_mail_bytes: int = Field(
-        default=limits.MAIL_BYTES, ge=1, description="Largest message ingest reads (.eml, Maildir, one of an mbox)."
+        default=MAIL_BYTES, ge=1, description="Largest message ingest reads (.eml, Maildir, one of an mbox)."
     )
-    ingest_max_mbox_bytes: int = Field(default=limits.MBOX_BYTES, ge=1, description="Largest mbox file ingest reads.")
-    ingest_max_note_bytes: int = Field(default=limits.NOTE_BYTES, ge=1, description="Largest .txt/.md note ingest reads.")
-    ingest_max_chat_bytes: int = Field(default=limits.CHAT_BYTES, ge=1, description="Largest chat export ingest reads.")
-    ingest_max_mime_parts: int = Field(default=limits.MIME_PARTS, ge=1, description="Most MIME parts of one message.")
+    ingest_max_mbox_bytes: int = Field(default=MBOX_BYTES, ge=1, description="Largest mbox file ingest reads.")
+    ingest_max_note_bytes: int = Field(default=NOTE_BYTES, ge=1, description="Largest .txt/.md note ingest reads.")
+    ingest_max_chat_bytes: int = Field(default=CHAT_BYTES, ge=1, description="Largest chat export ingest reads.")
+    ingest_max_mime_parts: int = Field(default=MIME_PARTS, ge=1, description="Most MIME parts of one message.")
 
     def ingest_limits(self) -> IngestLimits:
         return IngestLimits(mail_bytes=self.ingest_max_mail_bytes, mbox_bytes=self.ingest_max_mbox_bytes,

@@ -26,11 +26,11 @@ from pydantic import BaseModel
 from persona.app import App
 from persona.channels.email.base import IncomingMail, RawMail
 from persona.channels.email.channel import read_mail, sender_principal
+from persona.channels.email.mailparse import topic
 from persona.evals.replies import Pair, source_bytes
 from persona.home import Home
 from persona.memory.ingest import IngestSummary, ingest
 from persona.memory.loaders import Document, iter_documents
-from persona.memory.mailparse import topic
 from persona.profile import Audience, Owner, Profile, save_profile
 from persona.settings import Settings
 from persona.skills.triage import Label, triage

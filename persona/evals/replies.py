@@ -41,8 +41,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from persona.app import App
 from persona.channels.email.base import IncomingMail
 from persona.channels.email.channel import sender_principal
+from persona.channels.email.mailparse import parse_mail
 from persona.errors import ConfigError, NotReady
-from persona.memory.mailparse import parse_mail
 from persona.memory.style import body_of, compute_style_card, signoff_of, style_features
 from persona.profile import Audience, Owner, Profile
 from persona.skills.draft_reply import draft_reply

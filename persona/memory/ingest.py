@@ -18,11 +18,11 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from persona.channels.email.mailparse import topic
+from persona.input_limits import IngestLimits
 from persona.memory.chunking import chunk_text
 from persona.memory.dates import annotate
-from persona.memory.limits import IngestLimits
 from persona.memory.loaders import Document, Skipped, Walk, iter_documents
-from persona.memory.mailparse import topic
 from persona.memory.store import MemoryItem, MemoryStore, date_metadata
 from persona.memory.style import StyleCard, compute_style_card
 from persona.profile import Audience, Profile

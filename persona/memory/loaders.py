@@ -22,7 +22,7 @@ Recognised inputs (folders are walked recursively, in sorted order):
   A file holding only the list of messages (without the surrounding object) is accepted too.
 
 Anything unreadable is reported as `Skipped(source, reason)` instead of stopping the walk: a file
-over its kind's size limit or not text at all (persona.memory.limits), a message of too many MIME
+over its kind's size limit or not text at all (persona.input_limits), a message of too many MIME
 parts, an mbox holding no message. Links are followed, and each real file or folder is read once, so a
 link loop ends and a file linked twice is one file.
 """
@@ -40,8 +40,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from persona.memory.limits import IngestLimits, not_text, too_big
-from persona.memory.mailparse import MailParseError, parse_mail
+from persona.channels.email.mailparse import MailParseError, parse_mail
+from persona.input_limits import IngestLimits, not_text, too_big
 
 DocKind = Literal["mail", "note", "chat"]
 

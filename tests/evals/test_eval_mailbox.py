@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from persona.app import App
 from persona.channels.email.base import IncomingMail
+from persona.channels.email.mailparse import parse_mail
 from persona.cli.measure import replies_command
 from persona.evals.mailbox import _plain_name, owner_name, triage_cases, unanswered
 from persona.evals.replies import Pair, _quoted_original, decision_of, habits_of, own_text
@@ -23,7 +24,6 @@ from persona.home import Home
 from persona.llm.client import LLM
 from persona.llm.scripted import ScriptedChatModel
 from persona.memory.loaders import Document, iter_documents
-from persona.memory.mailparse import parse_mail
 from persona.settings import Settings
 from persona.skills.triage import Label, Triage
 

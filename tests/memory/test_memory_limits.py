@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from persona.memory.limits import IngestLimits, not_text
+from persona.channels.email.mailparse import MailParseError, parse_mail, split_reply
+from persona.input_limits import IngestLimits, not_text
 from persona.memory.loaders import Document, Skipped, iter_documents
-from persona.memory.mailparse import MailParseError, parse_mail, split_reply
 
 MAIL = b"From: sam@example.com\nTo: dana@example.com\nSubject: Budget\n\nThe budget is 40k.\n"
 

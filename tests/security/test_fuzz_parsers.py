@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from persona.channels.email.mailparse import parse_mail
 from persona.errors import PersonaError
 from persona.memory.loaders import iter_documents
-from persona.memory.mailparse import parse_mail
 
 BOUNDED = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow])

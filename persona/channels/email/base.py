@@ -16,7 +16,7 @@ from email.utils import format_datetime, formataddr
 
 from pydantic import BaseModel
 
-from persona.memory.mailparse import ParsedMail
+from persona.channels.email.mailparse import ParsedMail
 
 
 class RawMail(BaseModel):

@@ -14,8 +14,8 @@ from email.utils import getaddresses
 from persona.channels.base import Channel
 from persona.channels.email.base import IncomingMail, MailBackend, OutgoingMail, RawMail
 from persona.channels.email.errors import MailError
+from persona.channels.email.mailparse import MailParseError, parse_mail
 from persona.events import Action, ActionKind, Event, Principal, Provenance
-from persona.memory.mailparse import MailParseError, parse_mail
 from persona.profile import Profile, Role
 
 _BULK_PRECEDENCE = {"bulk", "list", "junk"}

@@ -1,4 +1,4 @@
-"""Parse one RFC 5322 message into the fields memory needs, tolerating the mail found in real archives.
+"""Parse one RFC 5322 message into the fields mail and memory need, tolerating the mail of real archives.
 
 Broken charsets, truncated MIME and missing headers degrade the result instead of failing: only an
 empty input, a message of more MIME parts than allowed, or one nested too deep raises `MailParseError`.
@@ -23,7 +23,7 @@ from mailparser_reply import EmailReplyParser
 from pydantic import BaseModel
 
 from persona.errors import PersonaError
-from persona.memory.limits import MIME_PARTS
+from persona.input_limits import MIME_PARTS
 
 _REPLY_SCAN_CHARS = 100_000  # of a body, what the reply splitter reads: the writer's own text comes first
 

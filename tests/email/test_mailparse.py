@@ -6,8 +6,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from persona.channels.email.mailparse import MailParseError, Quoted, parse_mail, quoted_original, split_reply
 from persona.errors import PersonaError
-from persona.memory.mailparse import MailParseError, Quoted, parse_mail, quoted_original, split_reply
 
 
 def test_full_message_fields() -> None:

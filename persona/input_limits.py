@@ -1,8 +1,9 @@
-"""What ingest reads at all: a size limit per kind of file, and a look at a file's first bytes.
+"""What ingest and mail parsing read at all: a size limit per kind of file, a look at a file's first bytes.
 
 A junk file must cost little: a 50 MB random file named `.eml` once grew the mail parser to 14 GB.
 Files over their kind's limit are skipped before they are read, and a file whose first KB is not
 text is skipped whatever its name says; each with a reason the ingest summary prints.
+A core module: the settings, the email channel's parser and memory's loaders all read it.
 """
 
 from __future__ import annotations
