@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 _BODY_CHARS = 2000
 _SITUATIONS = 2  # past mail like this one, with the owner's replies, shown when deciding and writing
+_PRECEDENTS = 8  # past mail like this one whose replies' decisions order the options (the habit, not the words)
 _PAST_CHARS = 600  # of each side of a past situation in the writing prompt
 _AS_AI = re.compile(r"\b(as an AI\b|language model)", re.IGNORECASE)
 # the model refusing the task; when the decision is to decline, the same words are the owner's "no"
@@ -90,12 +91,13 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
     style = app.style_card
     meeting = meeting_constraints(app, mail) if is_meeting_request(mail) else None
     in_window, later = _free_times(app, meeting, mail)
-    situations = [Situation.of(hit) for hit in _search(app, _query(mail), principal.audiences, k=_SITUATIONS,
+    precedents = [Situation.of(hit) for hit in _search(app, _query(mail), principal.audiences, k=_PRECEDENTS,
                                                         kind="situation")]
+    situations = precedents[:_SITUATIONS]
     facts = Facts(meeting=meeting is not None, free_in_window=bool(in_window), free_later=bool(later),
                   unclear=bool(meeting and meeting.needs_clarification),
                   cold=is_cold_outreach(profile, mail, mail_history(app, before=mail.message_id)))
-    plan = decide(app, mail, facts, situations)
+    plan = decide(app, mail, facts, precedents, shown=_SITUATIONS)
     offered = {Decision.ACCEPT: in_window, Decision.RESCHEDULE: later}.get(plan.decision)
     slot = offered[0] if offered else None
     prompt = _prompt(app, mail, principal, me, who, greeting_hint(me, them, style), plan, situations, meeting, slot)

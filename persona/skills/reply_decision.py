@@ -55,6 +55,7 @@ class Situation(BaseModel):
     mail: str
     reply: str
     date: str = ""
+    similarity: float = 0.0  # to the mail being answered now
 
     @classmethod
     def of(cls, hit: Hit) -> Situation:
@@ -62,7 +63,7 @@ class Situation(BaseModel):
         subject = str(meta.get("subject") or "")
         mail = hit.text.removeprefix(subject).strip()
         return cls(sender=str(meta.get("author") or ""), subject=subject, mail=mail, reply=str(meta.get("reply") or ""),
-                   date=str(meta.get("date") or "")[:10])
+                   date=str(meta.get("date") or "")[:10], similarity=hit.similarity)
 
     @property
     def label(self) -> str:
@@ -106,18 +107,37 @@ def allowed(facts: Facts) -> list[Decision]:
             Decision.ACKNOWLEDGE]
 
 
-def decide(app: App, mail: IncomingMail, facts: Facts, situations: list[Situation]) -> Plan:
-    """The decision for a reply to `mail`: by rule when the facts leave one, else the model's pick."""
-    options = allowed(facts)
+def decide(app: App, mail: IncomingMail, facts: Facts, precedents: list[Situation], shown: int = 2) -> Plan:
+    """The decision for a reply to `mail`: by rule when the facts leave one, else the model's pick among the
+    allowed ones, ordered by what the owner decided in the most similar past mail (`precedents`, most similar
+    first; the first `shown` are quoted to the model)."""
+    situations = precedents[:shown]
     evidence = [s.label for s in situations]
+    tally = past_decisions(precedents)
+    options = by_precedent(allowed(facts), tally)
     if len(options) == 1:
         return Plan(decision=options[0], reason=_rule_reason(facts), by="rule", evidence=evidence)
     schema = create_model("ReplyDecision", reason=(str, Field(max_length=200)),
                           decision=(Literal[tuple(o.value for o in options)], ...))  # type: ignore[valid-type]
-    answer = app.llm.json(decision_prompt(app, mail, facts, options, situations), schema, max_tokens=120,
+    answer = app.llm.json(decision_prompt(app, mail, facts, options, situations, tally), schema, max_tokens=120,
                           tag="decide")
     return Plan(decision=Decision(answer.decision), reason=answer.reason, by="llm",  # type: ignore[attr-defined]
                 evidence=evidence)
+
+
+def past_decisions(precedents: list[Situation]) -> dict[Decision, float]:
+    """What the owner's replies to the past mail did, each weighted by how like the present mail it is."""
+    tally: dict[Decision, float] = {}
+    for past in precedents:
+        if (decision := decision_in(past.reply)) is not None:
+            tally[decision] = tally.get(decision, 0.0) + max(past.similarity, 0.0)
+    return tally
+
+
+def by_precedent(options: list[Decision], tally: dict[Decision, float]) -> list[Decision]:
+    """`options` with what the owner did most in similar mail first; the rules' order breaks ties. A small
+    model tends to take the first option it is offered, so the order carries the owner's habit."""
+    return sorted(options, key=lambda o: -tally.get(o, 0.0))
 
 
 def _rule_reason(facts: Facts) -> str:
@@ -125,7 +145,7 @@ def _rule_reason(facts: Facts) -> str:
 
 
 def decision_prompt(app: App, mail: IncomingMail, facts: Facts, options: list[Decision],
-                    situations: list[Situation]) -> list[BaseMessage]:
+                    situations: list[Situation], tally: dict[Decision, float] | None = None) -> list[BaseMessage]:
     me = first_name(app.profile.owner.name)
     listed = "\n".join(f"- {o.value}: {MEANING[o]}" for o in options)
     system = (f"You decide how {me} answers an email, the way {me} answered similar mail before. Choose one:\n"
@@ -135,7 +155,7 @@ def decision_prompt(app: App, mail: IncomingMail, facts: Facts, options: list[De
                      f"{_short(s.reply)}\n</past>" for s in situations)
     known = [f"{me}'s calendar is free at the asked time." if facts.free_in_window else "",
              f"{me}'s calendar is full at the asked time; there is free time in the days after." if facts.free_later
-             else "", f"{me} has never written to this sender." if facts.cold else ""]
+             else "", f"{me} has never written to this sender." if facts.cold else "", _habit(me, tally or {})]
     sender = f"{mail.from_name} <{mail.from_addr}>" if mail.from_name else mail.from_addr
     return [SystemMessage(system), HumanMessage(
         f"{past or f'(no earlier replies of {me} to similar mail)'}\n{' '.join(k for k in known if k)}\n"
@@ -143,14 +163,23 @@ def decision_prompt(app: App, mail: IncomingMail, facts: Facts, options: list[De
         f"How does {me} answer this mail?")]
 
 
+def _habit(me: str, tally: dict[Decision, float]) -> str:
+    if not tally:
+        return ""
+    usual = sorted(tally, key=lambda d: -tally[d])[:3]
+    return f"To the most similar mail {me} replied mostly with: {', '.join(d.value for d in usual)}."
+
+
 def _short(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= _SHOWN_CHARS else flat[:_SHOWN_CHARS].rsplit(" ", 1)[0] + " …"
 
 
-_ACCEPTS = re.compile(r"\b(?:count me in|i(?:'d| would)? (?:be )?(?:happy|glad|delighted) to (?:join|attend|meet|come|"
-                      r"speak|accept)|i (?:will|'ll) (?:be there|attend|join)|see you (?:there|then)|i accept|"
-                      r"(?:that|this) (?:works|sounds good)|looking forward to (?:it|meeting|seeing))\b", re.IGNORECASE)
+_ACCEPTS = re.compile(r"\b(?:count me in|(?:i(?:'d| would)?|(?:s?he|they|we) would) (?:be )?(?:happy|glad|delighted) to "
+                      r"(?:join|attend|meet|come|speak|accept|do (?:so|it|this|that))|(?:i|s?he|we|they) (?:will|'ll) "
+                      r"(?:be there|attend|join|be (?:on|joining) (?:the|this) (?:\w+ )?call)|see you (?:there|then)|"
+                      r"i accept|(?:that|this) (?:works|sounds good)|looking forward to (?:it|meeting|seeing)|"
+                      r"(?:does|do|will) plan (?:to|on) (?:do|attend|join|be|participat)\w*)\b", re.IGNORECASE)
 _DECLINES = re.compile(r"\b(?:unable to|(?:can(?:'|no)t|won'?t be able to|will not be able to|not be able to) "
                        r"(?:make|attend|join|come|meet|accept|do|help|take)|(?:must|have to|need to) decline|"
                        r"regret(?:fully|tably)?|not (?:interested|available)|i(?:'ll| will) pass)\b", re.IGNORECASE)
@@ -159,6 +188,39 @@ _OFFERS_TIME = re.compile(r"\b(?:how about|would .{1,40} work|does .{1,40} work|
                           r"(?:set up|schedule|book) (?:a|some) (?:call|meeting|time)|"
                           r"(?:open|available|free) (?:to|for) (?:a |an )?(?:\w+ )?(?:call|chat|meeting|conversation|demo))\b",
                           re.IGNORECASE)
+
+
+_REDIRECTS = re.compile(r"\b(?:(?:please )?(?:contact|call|ask|talk to|write to|reach out to|get in touch with) "
+                        r"(?!me\b)\w+|should (?:be sent|go) to|(?:forward(?:ed|ing)?|pass(?:ed|ing)?|sen(?:t|ding)|refer(?:red|ring)?)"
+                        r" (?:it|this|that|them|your \w+)(?: on| along)? to|is the (?:right|best) person|(?:handles?|is handling|"
+                        r"takes care of) (?:this|these|that)|(?:cc|copy)(?:'?ing|'?ed) \w+)\b", re.IGNORECASE)
+_THANKS = re.compile(r"\b(?:thanks?|thank you|appreciated?|got it|received|noted|it'?s done|done)\b", re.IGNORECASE)
+_ACKNOWLEDGE_WORDS = 25  # a longer reply that also thanks is saying something more
+
+
+def decision_in(reply: str) -> Decision | None:
+    """What a reply the owner wrote did, read by rules; None when it says too little to tell. The same
+    phrasings `plan_problem` checks drafts with decide here, so a past "will not be able to attend" and a
+    draft's are read alike."""
+    text = " ".join(reply.split())
+    words = len(text.split())
+    if words == 0:
+        return None
+    declines, accepts = bool(_DECLINES.search(text)), bool(_ACCEPTS.search(text))
+    if declines and not accepts:
+        return Decision.DECLINE
+    if accepts and not declines:
+        return Decision.ACCEPT
+    if _REDIRECTS.search(text):
+        return Decision.REDIRECT
+    if _OFFERS_TIME.search(text):
+        return Decision.RESCHEDULE
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
+    if any(s.endswith("?") for s in sentences[:2]) and words <= 60:
+        return Decision.ASK_BACK
+    if _THANKS.search(text) and words <= _ACKNOWLEDGE_WORDS:
+        return Decision.ACKNOWLEDGE
+    return Decision.ANSWER if words >= 5 else None
 
 
 def plan_problem(body: str, plan: Plan) -> str:

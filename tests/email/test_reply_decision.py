@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from persona.skills.reply_decision import Decision, Facts, Plan, allowed, plan_problem
+from persona.skills.reply_decision import (
+    Decision,
+    Facts,
+    Plan,
+    Situation,
+    allowed,
+    by_precedent,
+    decision_in,
+    past_decisions,
+    plan_problem,
+)
 
 
 @pytest.mark.parametrize(("facts", "options"), [
@@ -39,3 +49,39 @@ def _plan(decision: str) -> Plan:
 def test_a_reply_that_does_not_carry_out_the_decision_is_named(decision: str, body: str, wrong: str) -> None:
     problem = plan_problem(body, _plan(decision))
     assert (wrong in problem and problem) if wrong else problem == ""
+
+
+@pytest.mark.parametrize(("reply", "decision"), [
+    ("Unfortunately, Sam will not be able to attend.", "decline"),
+    ("Sorry, these dates don't work for me. Regrettably I'm travelling.", "decline"),
+    ("Count me in, see you there!", "accept"),
+    ("She would be happy to do so. Thanks for asking.", "accept"),
+    ("I have forwarded your message to Bill in finance; he will contact you.", "redirect"),
+    ("Please contact Maria, she handles the travel budget.", "redirect"),
+    ("How about Friday at 3 instead?", "reschedule"),
+    ("Does Ken need to be on these e-mails?", "ask_back"),
+    ("Thanks, got it.", "acknowledge"),
+    ("The invoice was paid on Monday and the receipt is in the shared folder.", "answer"),
+    ("Perfect!!", None),
+    ("", None),
+])
+def test_what_a_past_reply_decided_is_read_by_rules(reply: str, decision: str | None) -> None:
+    assert decision_in(reply) == (Decision(decision) if decision else None)
+
+
+def _past(reply: str, similarity: float) -> Situation:
+    return Situation(sender="a@x.example", subject="Invitation", mail="Join us?", reply=reply, similarity=similarity)
+
+
+def test_the_owners_habit_in_similar_mail_orders_the_options() -> None:
+    precedents = [
+        _past("Unfortunately, Ken will not be able to attend.", 0.8),
+        _past("Ken can't make it, he will be out of the country.", 0.7),
+        _past("Count me in!", 0.75),
+        _past("Thanks, received.", 0.3),
+    ]
+    tally = past_decisions(precedents)
+    assert max(tally, key=tally.__getitem__) is Decision.DECLINE
+    options = allowed(Facts(meeting=True, free_in_window=True))
+    assert by_precedent(options, tally) == [Decision.DECLINE, Decision.ACCEPT, Decision.REDIRECT]
+    assert by_precedent(options, {}) == options  # no history: the rules' order
