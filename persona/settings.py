@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     )
     llm_timeout: float = 180.0
     llm_threads: int | None = None
+    llm_idle_timeout: float = Field(
+        default=900.0, gt=0,
+        description="Seconds the local model server stays up without requests once no persona process uses it.",
+    )
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset means embedded.")
     model_path: Path | None = Field(default=None, description="A GGUF to serve locally instead of the packaged model.")
     jobs_db_url: str | None = Field(

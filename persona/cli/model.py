@@ -23,10 +23,12 @@ def prepare() -> None:
 
 @model_cli.command("serve")
 def serve(ctx: typer.Context) -> None:
-    """Start (or reuse) the local llama.cpp server and keep it up until Ctrl-C; other commands reuse it."""
+    """Start (or reuse) the local llama.cpp server and keep it up while this runs; other commands reuse it.
+
+    After Ctrl-C it stays up for PERSONA_LLM_IDLE_TIMEOUT seconds without requests, then exits."""
     from persona.llm.server import ensure_local_server
 
     url = ensure_local_server(ctx.obj["settings"], ctx.obj["home"].ensure())
-    console.print(f"local model served at {url} (OpenAI-compatible); Ctrl-C stops it")
+    console.print(f"local model served at {url} (OpenAI-compatible) while this runs; Ctrl-C to leave")
     while True:
         time.sleep(3600)

@@ -1,4 +1,8 @@
-"""The embedded llama.cpp server: started on loopback when needed, shared while it runs."""
+"""The embedded llama.cpp server: started on loopback when needed, shared while it runs.
+
+It outlives the command that started it, so the next command finds it warm (model loaded, persona
+prefixes cached), and ends itself once no process uses it and it has been idle for a while
+(`persona.llm.lifetime`)."""
 
 from __future__ import annotations
 
@@ -13,12 +17,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Self
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 from persona.errors import LLMUnavailable
 from persona.home import Home
+from persona.llm.lifetime import hold_users_lock
 from persona.llm.model_files import resolve_model
 from persona.settings import Settings, default_cache_dir
 
@@ -34,11 +40,13 @@ class ServerRecord(BaseModel):
 
 
 class LocalServer:
-    """One `python -m llama_cpp.server` process serving `model` on a free loopback port.
+    """One `python -m persona.llm.serve` process serving `model` on a free loopback port.
 
     A server someone else started for the same model (found through `state_path`, whose record
     names the model, and alive) is reused instead of starting a second one: it is stateless, so
-    several homes can share it; requests queue. Only the process that started a server stops it.
+    several homes can share it; requests queue. `stop()` ends only a server this object started;
+    while started, this process counts as one of the server's users (see `persona.llm.lifetime`),
+    and once none is left the server exits after `idle_timeout` seconds without requests.
     """
 
     def __init__(
@@ -50,6 +58,8 @@ class LocalServer:
         threads: int | None = None,
         n_ctx: int = 4096,
         start_timeout: float = 180.0,
+        idle_timeout: float = 900.0,
+        cached_prompts: int = 8,
     ) -> None:
         self.model = model
         self.state_path = state_path
@@ -57,8 +67,15 @@ class LocalServer:
         self.threads = threads or os.cpu_count() or 1
         self.n_ctx = n_ctx
         self.start_timeout = start_timeout
+        self.idle_timeout = idle_timeout
+        self.cached_prompts = cached_prompts
         self.port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        self._user: IO[bytes] | None = None
+
+    @property
+    def users_path(self) -> Path:
+        return self.state_path.with_suffix(".users")
 
     @property
     def base_url(self) -> str:
@@ -76,6 +93,7 @@ class LocalServer:
         if self.port is not None:
             return self.base_url
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        self._user = self._user or hold_users_lock(self.users_path)  # before looking: a server never quits under us
         with _locked(self.state_path.with_suffix(".lock")):
             record = self._running_record()
             if record is not None:
@@ -87,8 +105,15 @@ class LocalServer:
             )
         return self.base_url
 
+    def release(self) -> None:
+        """Stop counting as a user; the server lives on until it has been idle for `idle_timeout`."""
+        user, self._user = self._user, None
+        if user is not None:
+            user.close()
+
     def stop(self) -> None:
         """Stop the server if this object started it; a reused server keeps running."""
+        self.release()
         process, self._process = self._process, None
         if process is None:
             self.port = None
@@ -103,7 +128,7 @@ class LocalServer:
         self._forget(process.pid)
         self.port = None
 
-    def __enter__(self) -> LocalServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -112,24 +137,15 @@ class LocalServer:
 
     def command(self, port: int) -> list[str]:
         return [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-m", "persona.llm.serve",
             "--model", str(self.model),
             "--host", HOST,
             "--port", str(port),
-            "--n_ctx", str(self.n_ctx),
-            "--n_threads", str(self.threads),
-            "--n_threads_batch", str(self.threads),
-            # The default keeps logits for every prompt token: ~5 GB reserved and slower prefill.
-            "--logits_all", "False",
-            # Keeps the KV state of recent prompts in RAM, so alternating persona prefixes stay cheap.
-            "--cache", "True",
-            # The cap counts only the KV part of a saved state; each also copies up to n_batch rows of
-            # logits (~300 MB with this vocabulary). The 2 GiB default grew the server to 14 GB RSS in
-            # a day of evals; 256 MiB keeps the last few prompts, ~1.5 GB in all.
-            "--cache_size", str(256 << 20),
-            # By default any new request (even GET /v1/models) cuts a running stream short with
-            # [DONE]; the server is shared by several homes and the scheduler, so requests queue.
-            "--interrupt_requests", "False",
+            "--n-ctx", str(self.n_ctx),
+            "--threads", str(self.threads),
+            "--cached-prompts", str(self.cached_prompts),
+            "--users", str(self.users_path),
+            "--idle-timeout", str(self.idle_timeout),
         ]  # fmt: skip
 
     def _spawn(self) -> None:
@@ -182,7 +198,7 @@ class LocalServer:
 def ensure_local_server(settings: Settings, home: Home, cache_dir: Path | None = None) -> str:
     """Start (or reuse) the local server for the configured model; return its OpenAI base URL.
 
-    A server this call starts is stopped when the process exits.
+    This process uses the server until it exits; the server outlives it by `llm_idle_timeout` seconds.
     """
     cache = cache_dir or default_cache_dir()
     model = resolve_model(settings.model_path, cache, progress=sys.stderr.isatty())
@@ -191,10 +207,10 @@ def ensure_local_server(settings: Settings, home: Home, cache_dir: Path | None =
         state_path=cache / "server.json",
         log_path=home.logs_dir / "llama-server.log",
         threads=settings.llm_threads,
+        idle_timeout=settings.llm_idle_timeout,
     )
     url = server.start()
-    if server.owned:
-        atexit.register(server.stop)
+    atexit.register(server.release)  # also keeps `server`, and so its users lock, alive until then
     return url
 
 

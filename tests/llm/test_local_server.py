@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import subprocess
+import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 
@@ -86,6 +90,42 @@ def test_start_and_stop_an_owned_server(local_model: Path, tmp_path: Path) -> No
         os.kill(pid, 0)
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2)
+
+
+def _gone(pid: int) -> bool:
+    """Exited (a zombie counts: its memory is freed, only the parent that died could have reaped it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_server_whose_starter_was_killed_exits_within_its_idle_timeout(local_model: Path, tmp_path: Path) -> None:
+    idle = 3.0
+    starter = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from persona.llm.server import LocalServer\n"
+        f"s = LocalServer(Path({str(local_model)!r}), state_path=Path({str(tmp_path)!r}) / 'server.json',"
+        f" log_path=Path({str(tmp_path)!r}) / 'llama.log', idle_timeout={idle})\n"
+        "s.start(); print('up', flush=True); time.sleep(600)"
+    )], stdout=subprocess.PIPE, text=True)
+    pid = 0
+    try:
+        assert starter.stdout is not None and starter.stdout.readline().strip() == "up"
+        pid = ServerRecord.model_validate_json((tmp_path / "server.json").read_text()).pid
+        time.sleep(idle + 2)
+        assert not _gone(pid)  # idle past its timeout, but its starter still uses it
+
+        starter.send_signal(signal.SIGKILL)
+        starter.wait()
+        killed = time.monotonic()
+        while not _gone(pid) and time.monotonic() - killed < idle + 5:
+            time.sleep(0.1)
+        assert _gone(pid), "the orphaned server is still running"
+        assert time.monotonic() - killed <= idle + 2  # its timeout plus one check interval
+    finally:
+        starter.kill()
+        if pid and not _gone(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_a_text_answer(real_llm: LLM) -> None:
