@@ -96,6 +96,9 @@ class LLM:
             model=model,
             temperature=temperature,
             timeout=timeout,
+            # The first streamed chunk comes after the whole prompt is read: a cold persona prefix on a
+            # busy CPU takes minutes, past langchain's own 120 s default between chunks.
+            stream_chunk_timeout=timeout,
             max_retries=max_retries,
             use_responses_api=False,  # llama.cpp and most compatible servers speak chat completions only
             stream_usage=True,
@@ -275,6 +278,8 @@ class LLM:
             yield
         except openai.APIError as exc:
             raise LLMUnavailable(f"{self._where} did not answer: {_reason(exc)}") from exc
+        except TimeoutError as exc:  # langchain's stream_chunk_timeout
+            raise LLMUnavailable(f"{self._where} did not answer: the request timed out") from exc
 
 
 # llama.cpp turns `maxLength: N` into N nested optional rules; past a few hundred its grammar parser fails

@@ -186,6 +186,23 @@ def test_a_slow_server_is_llm_unavailable(stub_endpoint: StubEndpoint) -> None:
         llm.text("hello")
 
 
+def test_a_stream_whose_first_chunk_is_late_is_llm_unavailable(stub_endpoint: StubEndpoint) -> None:
+    # A cold prompt on a busy CPU: nothing streams until the whole prompt is read, so the wait for the
+    # first chunk is the request's timeout, not langchain's 120 s.
+    assert LLM.for_endpoint(stub_endpoint.url, local=True, timeout=240).chat_model.stream_chunk_timeout == 240
+
+    def late(_prompt: object) -> str:
+        raise TimeoutError("No streaming chunk received for 240.0s")  # langchain's StreamChunkTimeoutError is one
+
+    llm = LLM(ScriptedChatModel(replies=[late]), local=True)
+
+    async def collect() -> list[str]:
+        return [chunk async for chunk in llm.astream("hello")]
+
+    with pytest.raises(LLMUnavailable, match=r"did not answer: the request timed out"):
+        asyncio.run(collect())
+
+
 def test_from_settings_uses_a_hosted_endpoint_over_the_wire(
     stub_endpoint: StubEndpoint, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
