@@ -6,15 +6,16 @@ Heavy parts (embedding model, Chroma, LLM server) load on first use, so `persona
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from persona.actions import ActionGate
+from persona.actions import ActionGate, Executor
+from persona.events import Action, ActionKind
 from persona.home import Home
-from persona.profile import Profile, load_profile
+from persona.profile import Audience, Profile, load_profile
 from persona.settings import Settings
-from persona.store import StateStore
+from persona.store import MessageForOwner, StateStore
 
 if TYPE_CHECKING:
     from persona.channels.calendar import CalendarBackend
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class App:
@@ -36,7 +37,7 @@ class App:
         home: Home,
         settings: Settings,
         *,
-        llm: "LLM | None" = None,
+        llm: LLM | None = None,
         clock: Callable[[], datetime] = utc_now,
     ):
         self.home = home.ensure()
@@ -55,30 +56,30 @@ class App:
 
     @cached_property
     def gate(self) -> ActionGate:
-        from persona.delivery import home_executors
-
+        """The one way anything acts; it carries out the home's own actions from the start, and a channel's
+        once the channel is open (persona.channels.delivery.delivering)."""
         return ActionGate(self.store, self.profile, home_executors(self), clock=self.clock)
 
     @cached_property
-    def embedder(self) -> "Embedder":
+    def embedder(self) -> Embedder:
         from persona.memory.embedding import Embedder
 
         return Embedder(self.settings)
 
     @cached_property
-    def memory(self) -> "MemoryStore":
+    def memory(self) -> MemoryStore:
         from persona.memory.store import MemoryStore
 
         return MemoryStore(self.home, self.settings, self.embedder)
 
     @cached_property
-    def llm(self) -> "LLM":
+    def llm(self) -> LLM:
         from persona.llm.client import LLM
 
         return LLM.from_settings(self.settings, self.home)
 
     @cached_property
-    def calendar(self) -> "CalendarBackend":
+    def calendar(self) -> CalendarBackend:
         """The owner's calendar: a CalDAV server when configured, else ICS files in the home."""
         from persona.channels.calendar import CalDAVBackend, ICSBackend
 
@@ -90,7 +91,39 @@ class App:
         return ICSBackend(self.home.calendar_dir, self.profile.zone)
 
     @property
-    def style_card(self) -> "StyleCard | None":
+    def style_card(self) -> StyleCard | None:
         from persona.memory.style import StyleCard
 
         return StyleCard.load(self.home.style_card_path)
+
+
+def home_executors(app: App) -> dict[ActionKind, Executor]:
+    """The Actions the home carries out itself: they never leave it (a channel's executors are registered
+    when the channel opens: persona.channels.delivery)."""
+
+    def leave_message(action: Action) -> str:
+        asker = action.requested_by
+        app.store.leave_message(MessageForOwner(
+            id=action.id, at=app.clock().isoformat(), sender=asker.address or asker.role.value, name=asker.name,
+            role=asker.role.value, channel=str(action.payload.get("channel", "")), text=action.payload["text"],
+        ))
+        return "kept in the owner's messages"
+
+    def remember(action: Action) -> str:
+        from persona.memory.store import MemoryItem, date_metadata
+
+        now = app.clock()
+        item = MemoryItem.make(action.payload["text"], "knowledge", Audience(action.payload["audience"]),
+                               subject="note", doc_id=f"note:{action.id}", doc_kind="note", source="twin",
+                               author=app.profile.owner.emails[0], **date_metadata(now))
+        added = app.memory.add([item])
+        return f"note {item.id[:12]} kept for {action.payload['audience']}" + ("" if added else " (already known)")
+
+    def correct_triage(action: Action) -> str:
+        from persona.skills.triage import Correction, record_correction
+
+        record_correction(app.store, Correction.model_validate(action.payload | {"at": app.clock().isoformat()}))
+        return f"mail from {action.payload['sender']} is {action.payload['label']} from now on"
+
+    return {ActionKind.LEAVE_MESSAGE: leave_message, ActionKind.REMEMBER: remember,
+            ActionKind.CORRECT_TRIAGE: correct_triage}

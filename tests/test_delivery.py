@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from persona.app import App
 from persona.channels.calendar import Status
 from persona.channels.calendar.delivery import tentative_event_payload
-from persona.delivery import delivering
+from persona.channels.delivery import delivering
 from persona.events import Action, ActionKind, Principal, Provenance
 from persona.settings import Settings
 

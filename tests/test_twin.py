@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from persona.agent.checkpoints import Checkpoints
+from persona.agent.checkpoints import Checkpoints, conversations_since
 from persona.agent.graph import HISTORY_TURNS
 from persona.app import App
 from persona.events import Event, Principal, Provenance, Verdict
@@ -19,7 +19,6 @@ from persona.llm.scripted import ScriptedChatModel
 from persona.memory.store import MemoryItem
 from persona.profile import Audience
 from persona.settings import Settings
-from persona.skills.upkeep import conversations_since
 
 CANARY = "Offer from Helix Robotics: EUR 212,400 base, answer by 2026-12-04"
 TEAM_FACT = "The Postgres 16 cutover is planned for 2026-12-08 at 06:00 CET."
@@ -165,7 +164,7 @@ def test_a_long_session_keeps_its_whole_conversation_and_shows_the_model_the_lat
     assert len(state["messages"]) == HISTORY_TURNS and len(state["archive"]) == 2 * turns - HISTORY_TURNS
     app2 = App(home, Settings(), llm=app.llm)  # after a restart
     assert history(app2, "sam@northwind.example", "long") == expected
-    ((_, _, folded),) = conversations_since(app2, "").values()
+    ((_, _, folded),) = conversations_since(home.checkpoints_db, "").values()
     assert folded == expected  # memory upkeep reads it all too
     ask(app2, "sam@northwind.example", "And now?", session="long")
     prompt = " ".join(str(m.content) for m in model.calls[-1])

@@ -24,6 +24,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, CheckpointTuple
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from persona.agent.graph import conversation
+
 
 class Checkpoints(SqliteSaver):
     @classmethod
@@ -76,6 +78,25 @@ class Checkpoints(SqliteSaver):
         self, *, config: RunnableConfig, channels: Sequence[str]
     ) -> Mapping[str, Any]:
         return self.get_delta_channel_history(config=config, channels=channels)
+
+
+def conversations_since(path: Path, after: str) -> dict[str, tuple[str, dict[str, Any], list[tuple[str, str]]]]:
+    """thread id -> (time of its latest state, principal, [(speaker, text)]) for the threads of the
+    checkpoint file at `path` updated after `after` (an ISO time); memory upkeep folds them."""
+    if not path.exists():
+        return {}
+    latest: dict[str, tuple[str, dict[str, Any], list[tuple[str, str]]]] = {}
+    with SqliteSaver.from_conn_string(str(path)) as saver:
+        for snapshot in saver.list(None):  # newest first: the first one seen per thread is its state now
+            thread = snapshot.config["configurable"]["thread_id"]
+            ts = snapshot.checkpoint["ts"]
+            if thread in latest or ts <= after:
+                continue
+            values = snapshot.checkpoint.get("channel_values", {})
+            spoken = [(speaker, text) for speaker, text in conversation(values) if text.strip()]
+            if spoken:
+                latest[thread] = (ts, values.get("principal", {}), spoken)
+    return latest
 
 
 def _keep_latest(cur: sqlite3.Cursor, thread: tuple[str, str] | None = None) -> None:

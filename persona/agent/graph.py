@@ -42,7 +42,6 @@ from persona.agent.guard import boundary_for, details, leaked_details, unsupport
 from persona.agent.toolbox import BY_NAME, run
 from persona.agent.truth import truthful
 from persona.agent.understand import read
-from persona.app import App
 from persona.events import Principal, Provenance
 from persona.profile import Audience
 from persona.skills.chat_form import as_chat_message
@@ -50,6 +49,7 @@ from persona.skills.prompt import audience_line, context_block, first_name, pers
 from persona.skills.turn import Done, Question, Turn
 
 if TYPE_CHECKING:
+    from persona.app import App
     from persona.memory.store import ItemKind
 
 HISTORY_TURNS = 6  # earlier messages of the session shown to the model

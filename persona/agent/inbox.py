@@ -11,34 +11,23 @@ with a compare-and-set at each step. Work between two states is idempotent, so a
 - the draft's Message-ID derives from the incoming one and the backend looks for it before saving;
 - the SEND_MAIL Action's id derives from the incoming Message-ID, and the approvals queue ignores a
   second insert of the same id;
-- a send is guarded by `mail-send:<reply-id>` (sending -> sent, or failed when the server raised an
-  error, which may be retried). A send killed between leaving and being recorded is never retried
-  blindly: if the Sent folder does not show it, it is marked uncertain and reported (at most once,
-  and the owner is told).
+- a send is guarded by `mail-send:<reply-id>` (persona.channels.email.delivery.send_once): a send
+  killed between leaving and being recorded is never retried blindly, but marked uncertain and
+  reported (at most once, and the owner is told).
 The backend's cursor moves past a message only after its entry is `done`, so nothing is lost either.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from persona.channels.calendar.delivery import tentative_event_payload
-from persona.channels.email import (
-    EmailChannel,
-    EmailSettings,
-    IncomingMail,
-    OutgoingMail,
-    load_email_settings,
-    open_backend,
-)
-from persona.channels.email.channel import outgoing_from
+from persona.channels.email import EmailChannel, IncomingMail, OutgoingMail
+from persona.channels.email.delivery import crash_point, register_executors
 from persona.channels.email.errors import SendUncertain
 from persona.errors import PersonaError
 from persona.events import Action, ActionKind, Event, Provenance, Verdict
@@ -49,15 +38,6 @@ from persona.skills.triage import Label, triage
 
 if TYPE_CHECKING:
     from persona.app import App
-
-CRASH_ENV = "PERSONA_CRASH_AT"
-VOICE_PREFIX = "voice-feedback:"
-
-
-def crash_point(step: str) -> None:
-    """Test hook for the exactly-once tests: die like `kill -9` where PERSONA_CRASH_AT names this step."""
-    if os.environ.get(CRASH_ENV) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class MailOutcome(BaseModel):
@@ -72,60 +52,6 @@ class MailOutcome(BaseModel):
 class InboxReport(BaseModel):
     outcomes: list[MailOutcome] = []
     stopped: str = ""  # why the run stopped early (e.g. the LLM is down); the rest waits for the next run
-
-
-def open_email_channel(app: App, settings: EmailSettings | None = None) -> EmailChannel:
-    """The configured channel, started, with its executors registered on the app's gate.
-
-    Whoever approves a queued send in another process (the approvals CLI, the server) calls this
-    first, so the approved Action is delivered by the same backend.
-    """
-    channel = EmailChannel(open_backend(app, settings or load_email_settings()), app.profile)
-    channel.start()
-    register_executors(app, channel)
-    return channel
-
-
-def register_executors(app: App, channel: EmailChannel) -> None:
-    app.gate.register(ActionKind.SAVE_DRAFT, channel.deliver)
-    app.gate.register(ActionKind.SEND_MAIL, lambda action: send_once(app, channel, action))
-    app.gate.register(ActionKind.FORWARD_MAIL, lambda action: send_once(app, channel, action))
-
-
-def send_once(app: App, channel: EmailChannel, action: Action) -> str:
-    """Deliver a SEND_MAIL at most once per reply Message-ID; record the owner's edits as voice feedback."""
-    msg = outgoing_from(action)
-    key = f"mail-send:{msg.message_id}"
-    # A send that failed with an error (server down, login refused) did not leave: it may be retried.
-    claimed = app.store.ledger_set(key, "sending", expect="") or app.store.ledger_set(key, "sending", expect="failed")
-    if not claimed:
-        status = (app.store.ledger_get(key) or ("", ""))[0]
-        if status == "sent":
-            return f"{msg.message_id} was already sent"
-        if channel.backend.was_sent(msg.message_id):
-            app.store.ledger_set(key, "sent", "found in the Sent folder after an interruption")
-            return f"{msg.message_id} was already sent (found in Sent)"
-        app.store.ledger_set(key, "uncertain")
-        raise SendUncertain(f"an earlier send of {msg.message_id} to {', '.join(msg.to)} was interrupted and may"
-                            " have left; it is not retried: check with the recipient")
-    try:
-        receipt = channel.deliver(action)
-    except Exception as exc:
-        app.store.ledger_set(key, "failed", str(exc))
-        raise
-    crash_point("after_mail_sent")
-    app.store.ledger_set(key, "sent", receipt)
-    _record_voice_feedback(app, action, msg)
-    return receipt
-
-
-def _record_voice_feedback(app: App, action: Action, msg: OutgoingMail) -> None:
-    """The owner's edit of a drafted reply is the best evidence of their voice: keep both versions."""
-    drafted = action.payload.get("draft_body", "")
-    if drafted and drafted.strip() != msg.body.strip():
-        value = {"to": msg.to, "subject": msg.subject, "drafted": drafted, "sent": msg.body,
-                 "at": app.clock().isoformat()}
-        app.store.ledger_set(VOICE_PREFIX + msg.message_id, "edited", json.dumps(value))
 
 
 def process_inbox(app: App, channel: EmailChannel, *,

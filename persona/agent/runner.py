@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel
@@ -13,9 +14,11 @@ from persona.actions import Outcome
 from persona.agent.checkpoints import Checkpoints
 from persona.agent.graph import TURN_RESET, build_graph, conversation, memory_wanted
 from persona.agent.understand import read
-from persona.app import App
 from persona.events import Action, ActionKind, Event, Provenance, Source, Verdict
 from persona.skills.turn import Done
+
+if TYPE_CHECKING:
+    from persona.app import App
 
 
 class TwinReply(BaseModel):

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from persona.approval_detail import approval_detail
+from persona.channels.delivery import carried_out
 from persona.cli.context import AsJson, Wide, app_from, console, print_json
-from persona.delivery import carried_out
 from persona.store import Approval
 
 approvals_cli = typer.Typer(help="What waits for the owner: list (the default), show, approve (optionally edited), "

@@ -135,7 +135,8 @@ def deliver_demo_inbox(app: App, data: Path) -> int:
 
 
 def run_inbox(app: App, data: Path, console: Console) -> None:
-    from persona.agent.inbox import open_email_channel, process_inbox
+    from persona.agent.inbox import process_inbox
+    from persona.channels.email.delivery import open_email_channel
     from persona.cli.render import approvals_table, inbox_table
 
     import_ics(app.calendar, data / "calendar.ics")

@@ -23,7 +23,8 @@ def inbox_run(
     """Fetch new mail since the last run and handle each message once."""
     if ctx.invoked_subcommand:
         return
-    from persona.agent.inbox import open_email_channel, process_inbox
+    from persona.agent.inbox import process_inbox
+    from persona.channels.email.delivery import open_email_channel
     from persona.cli.render import inbox_table
 
     app = app_from(ctx)

@@ -56,7 +56,7 @@ def usage(
     as_json: AsJson = False,
 ) -> None:
     """LLM calls and tokens per job and tag, per day."""
-    from persona.scheduler.usage import UsageLedger
+    from persona.llm.usage import UsageLedger
 
     app = app_from(ctx)
     since = app.clock().astimezone(app.profile.zone).date() - timedelta(days=days - 1)

@@ -13,12 +13,13 @@ import json
 import threading
 from contextlib import suppress
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from persona.app import App
 from persona.errors import PersonaError
 from persona.home import Home
-from persona.scheduler.usage import attach, tracking
+from persona.llm.usage import attach, tracking
 from persona.settings import load_settings
 
 SNAPSHOT_KEY = "calendar-sync:upcoming"
@@ -53,7 +54,8 @@ APPS = AppRegistry()
 
 def poll_inbox(home: str) -> str:
     """New mail only: a tick that finds nothing new never builds or calls the LLM."""
-    from persona.agent.inbox import open_email_channel, process_inbox
+    from persona.agent.inbox import process_inbox
+    from persona.channels.email.delivery import open_email_channel
 
     app = APPS.get(home)
     with tracking("inbox"):
@@ -102,9 +104,10 @@ def daily_brief(home: str) -> str:
 
 
 def memory_upkeep(home: str) -> str:
+    from persona.agent.checkpoints import conversations_since
     from persona.skills.upkeep import run_upkeep
 
     app = APPS.get(home)
     with tracking("upkeep"):
-        report = run_upkeep(app)
+        report = run_upkeep(app, partial(conversations_since, app.home.checkpoints_db))
     return report.summary

@@ -125,7 +125,7 @@ def approvals(turn: Turn, args: ApprovalArgs, *, recent: Sequence[str] = ()) -> 
 
 
 def _decide(turn: Turn, approval: Approval, args: ApprovalArgs) -> Outcome:
-    from persona.delivery import delivering
+    from persona.channels.delivery import delivering
 
     app, owner = turn.app, turn.app.profile.owner.emails[0]
     label = _label(turn, approval)

@@ -104,7 +104,7 @@ class Brief(BaseModel):
 
 
 def build_brief(
-    app: "App", day: date | None = None, *, prep_notes: bool = True, phrase: bool = True
+    app: App, day: date | None = None, *, prep_notes: bool = True, phrase: bool = True
 ) -> Brief:
     """Assemble the brief for `day` (default: today in the owner's zone) from calendar, mail, approvals,
     memory and the audit log; then let the LLM write the intro if one is available."""
@@ -127,13 +127,13 @@ def build_brief(
     return brief
 
 
-def _day_bounds(app: "App", day: date) -> tuple[datetime, datetime]:
+def _day_bounds(app: App, day: date) -> tuple[datetime, datetime]:
     zone = app.profile.zone
     start = datetime.combine(day, time(0), zone)
     return start, datetime.combine(day + timedelta(days=1), time(0), zone)
 
 
-def _meetings(app: "App", day: date, prep_notes: bool) -> list[BriefItem]:
+def _meetings(app: App, day: date, prep_notes: bool) -> list[BriefItem]:
     start, end = _day_bounds(app, day)
     items = []
     for event in app.calendar.events(start, end):
@@ -154,7 +154,7 @@ def _meetings(app: "App", day: date, prep_notes: bool) -> list[BriefItem]:
     return items
 
 
-def _prep(app: "App", event: "CalEvent") -> list[Note]:
+def _prep(app: App, event: CalEvent) -> list[Note]:
     """What memory holds about the meeting's topic and people (owner's view: the brief is for the owner)."""
     names = " ".join(a.name for a in event.attendees if a.name and not app.profile.is_owner(a.email))
     try:
@@ -169,7 +169,7 @@ def _prep(app: "App", event: "CalEvent") -> list[Note]:
     ]
 
 
-def _messages(app: "App") -> list[BriefItem]:
+def _messages(app: App) -> list[BriefItem]:
     """Messages people left with the twin that the owner has not read yet, in their own words."""
     zone = app.profile.zone
     return [
@@ -185,12 +185,12 @@ def latest_brief(app: App) -> Brief | None:
     return Brief.model_validate_json(found[-1][2]) if found else None
 
 
-def _earlier_briefs(app: "App", day: date) -> list[Brief]:
+def _earlier_briefs(app: App, day: date) -> list[Brief]:
     found = [Brief.model_validate_json(value) for key, _, value in app.store.ledger_keys(BRIEF_PREFIX)]
     return sorted((b for b in found if b.day < day), key=lambda b: b.day)
 
 
-def _mail(app: "App", earlier: list[Brief]) -> list[BriefItem]:
+def _mail(app: App, earlier: list[Brief]) -> list[BriefItem]:
     """Mail triaged respond/notify that no earlier brief listed yet."""
     from persona.skills.mailbox import MailState
 
@@ -209,7 +209,7 @@ def _mail(app: "App", earlier: list[Brief]) -> list[BriefItem]:
     return sorted(items, key=lambda i: (not i.detail.startswith("to answer"), i.title))
 
 
-def _waiting(app: "App", day: date) -> list[BriefItem]:
+def _waiting(app: App, day: date) -> list[BriefItem]:
     items = [
         BriefItem(
             kind="approval",
@@ -240,7 +240,7 @@ def _waiting(app: "App", day: date) -> list[BriefItem]:
     return items
 
 
-def _follow_ups(app: "App", day: date) -> list[BriefItem]:
+def _follow_ups(app: App, day: date) -> list[BriefItem]:
     """Promises ("I'll send", "let me check") in the owner's sent mail, with no later sent mail in the
     same thread."""
     sent = sent_mail(app)
@@ -272,7 +272,7 @@ def _follow_ups(app: "App", day: date) -> list[BriefItem]:
     return sorted(items, key=lambda i: i.at or start)
 
 
-def sent_mail(app: "App") -> list[tuple[dict[str, Any], str]]:
+def sent_mail(app: App) -> list[tuple[dict[str, Any], str]]:
     """The owner's sent mail exemplars in memory, as (metadata, text). Empty when memory is not built."""
     try:
         memory = app.memory
@@ -285,7 +285,7 @@ def sent_mail(app: "App") -> list[tuple[dict[str, Any], str]]:
     return [(dict(m), d) for m, d in zip(got["metadatas"] or [], got["documents"] or [], strict=True)]
 
 
-def _activity(app: "App", earlier: list[Brief]) -> tuple[list[BriefItem], int]:
+def _activity(app: App, earlier: list[Brief]) -> tuple[list[BriefItem], int]:
     """Actions the twin carried out, and decisions queued, since the audit entry the last brief covered."""
     after = earlier[-1].audit_seq if earlier else 0
     entries = [e for e in app.store.audit_entries(limit=100_000) if e.seq > after]
@@ -337,7 +337,7 @@ def _plain_intro(brief: Brief) -> str:
     return ("Today: " + "; ".join(parts) + ".") if parts else "Nothing needs you today."
 
 
-def _intro(app: "App", brief: Brief) -> tuple[str, bool]:
+def _intro(app: App, brief: Brief) -> tuple[str, bool]:
     """Two sentences from the LLM over the facts, never new facts; the plain intro when it is unavailable."""
     plain = _plain_intro(brief)
     if not brief.items:
@@ -358,7 +358,7 @@ def _intro(app: "App", brief: Brief) -> tuple[str, bool]:
         HumanMessage(json.dumps(facts, ensure_ascii=False)),
     ]
     try:
-        from persona.scheduler.usage import attach
+        from persona.llm.usage import attach
 
         attach(app)
         text = app.llm.text(prompt, max_tokens=80, tag="brief").strip()
@@ -372,7 +372,7 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def deliver_brief(app: "App", brief: Brief, *, by_mail: bool) -> str:
+def deliver_brief(app: App, brief: Brief, *, by_mail: bool) -> str:
     """Hand the brief to the owner through the gate: kept for the dashboard, and mailed to the owner only."""
     owner = app.profile.owner.emails[0]
     mine = [Provenance(source=Source.OWNER_DATA, ref="profile")]
@@ -390,13 +390,13 @@ def deliver_brief(app: "App", brief: Brief, *, by_mail: bool) -> str:
     return app.gate.submit(action).receipt
 
 
-def _write_brief(app: "App", action: Action) -> str:
+def _write_brief(app: App, action: Action) -> str:
     brief = Brief.model_validate(action.payload["brief"])
     app.store.ledger_set(BRIEF_PREFIX + brief.day.isoformat(), "delivered", brief.model_dump_json())
     if not action.payload.get("by_mail"):
         return f"brief for {brief.day} kept for the dashboard"
-    from persona.agent.inbox import open_email_channel
     from persona.channels.email import OutgoingMail
+    from persona.channels.email.delivery import open_email_channel
 
     owner = app.profile.owner
     mail = OutgoingMail(

@@ -4,14 +4,17 @@ cannot read) turn text into constraints; the exact solver does the arithmetic.""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from persona.app import App
 from persona.channels.calendar.base import merge_intervals
 from persona.channels.calendar.models import CalEvent, Interval
 from persona.skills.meeting_request import MeetingConstraints, parse_meeting_request
 from persona.skills.schedule import Preferences, Slot, find_slots
+
+if TYPE_CHECKING:
+    from persona.app import App
 
 ALTERNATIVE_DAYS = 7  # when the asked window is full, how far on the twin looks for other times
 

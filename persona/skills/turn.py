@@ -69,7 +69,7 @@ class Outcome(BaseModel):
 
 @dataclass(frozen=True)
 class Turn:
-    app: "App"
+    app: App
     principal: Principal
     provenance: Provenance  # of the asker's words
     text: str
@@ -85,7 +85,7 @@ class Turn:
     def submit(self, action: Action) -> Done:
         """The one way a skill acts: through the gate, which decides, audits and (if allowed) executes.
         The channel that carries it out is opened only for an action the policy lets run now."""
-        from persona.delivery import delivering
+        from persona.channels.delivery import delivering
 
         action = action.model_copy(update={"request": action.request or self.text[:REQUEST_CHARS]})
         if decide(action, self.app.profile).verdict is not Verdict.RUN:

@@ -12,13 +12,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
 
-from persona.agent.graph import conversation
 from persona.errors import PersonaError
 from persona.events import Principal
 from persona.memory.chunking import chunk_text
@@ -29,6 +28,8 @@ from persona.skills.triage import corrections
 if TYPE_CHECKING:
     from persona.app import App
 
+# after (an ISO time) -> {thread id: (time of its latest state, principal, [(speaker, text)])}
+Conversations = Callable[[str], dict[str, tuple[str, dict[str, Any], list[tuple[str, str]]]]]
 CURSOR_KEY = "upkeep:cursor"
 AUDIENCE = Audience.OWNER
 
@@ -54,14 +55,16 @@ class UpkeepReport(BaseModel):
         )
 
 
-def run_upkeep(app: "App") -> UpkeepReport:
-    """Fold what happened since the last upkeep into memory; returns what was read and stored."""
+def run_upkeep(app: App, conversations: Conversations) -> UpkeepReport:
+    """Fold what happened since the last upkeep into memory; returns what was read and stored.
+    `conversations` reads the twin's conversations updated since a time; the agent keeps them
+    (persona.agent.checkpoints.conversations_since), so the caller hands the reader in."""
     entry = app.store.ledger_get(CURSOR_KEY)
     cursor = UpkeepCursor.model_validate_json(entry[1]) if entry else UpkeepCursor()
     report = UpkeepReport()
     items: list[MemoryItem] = []
 
-    threads = conversations_since(app, cursor.checkpoint_ts)
+    threads = conversations(cursor.checkpoint_ts)
     for thread, (ts, principal, messages) in threads.items():
         report.conversations += 1
         report.messages += len(messages)
@@ -79,28 +82,6 @@ def run_upkeep(app: "App") -> UpkeepReport:
     after.checkpoint_ts = max([cursor.checkpoint_ts, *(ts for ts, _, _ in threads.values())])
     app.store.ledger_set(CURSOR_KEY, "done", after.model_dump_json())
     return report
-
-
-def conversations_since(
-    app: "App", after: str
-) -> dict[str, tuple[str, dict[str, Any], list[tuple[str, str]]]]:
-    """thread id -> (time of its latest state, principal, [(speaker, text)]) for the threads updated
-    after `after`."""
-    path = app.home.checkpoints_db
-    if not path.exists():
-        return {}
-    latest: dict[str, tuple[str, dict[str, Any], list[tuple[str, str]]]] = {}
-    with SqliteSaver.from_conn_string(str(path)) as saver:
-        for snapshot in saver.list(None):  # newest first: the first one seen per thread is its state now
-            thread = snapshot.config["configurable"]["thread_id"]
-            ts = snapshot.checkpoint["ts"]
-            if thread in latest or ts <= after:
-                continue
-            values = snapshot.checkpoint.get("channel_values", {})
-            spoken = [(speaker, text) for speaker, text in conversation(values) if text.strip()]
-            if spoken:
-                latest[thread] = (ts, values.get("principal", {}), spoken)
-    return latest
 
 
 def _conversation_items(
@@ -123,7 +104,7 @@ def _conversation_items(
     return [MemoryItem.make(f"{header} {chunk}", "knowledge", AUDIENCE, **meta) for chunk in chunk_text(text)]
 
 
-def _decisions(app: "App", cursor: UpkeepCursor) -> tuple[list[MemoryItem], UpkeepCursor]:
+def _decisions(app: App, cursor: UpkeepCursor) -> tuple[list[MemoryItem], UpkeepCursor]:
     """The owner's approvals, rejections and triage corrections since the cursor, one item each,
     and the cursor past them."""
     after = cursor.model_copy()
@@ -172,7 +153,7 @@ def _decisions(app: "App", cursor: UpkeepCursor) -> tuple[list[MemoryItem], Upke
     return items, after
 
 
-def _approval_summary(app: "App", action_id: str) -> str:
+def _approval_summary(app: App, action_id: str) -> str:
     try:
         return app.store.get_approval(action_id).action.summary or action_id
     except PersonaError:

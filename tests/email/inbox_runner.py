@@ -12,8 +12,9 @@ from pathlib import Path
 
 from langchain_core.messages import BaseMessage
 
-from persona.agent.inbox import open_email_channel, process_inbox
+from persona.agent.inbox import process_inbox
 from persona.app import App
+from persona.channels.email.delivery import open_email_channel
 from persona.home import Home
 from persona.llm.client import LLM
 from persona.llm.scripted import ScriptedChatModel

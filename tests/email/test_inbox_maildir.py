@@ -10,8 +10,9 @@ from email.policy import default as default_policy
 
 import pytest
 
-from persona.agent.inbox import VOICE_PREFIX, process_inbox
+from persona.agent.inbox import process_inbox
 from persona.channels.email import EmailChannel
+from persona.channels.email.delivery import VOICE_PREFIX
 from persona.channels.email.maildir import MaildirBackend
 from persona.events import ActionKind
 

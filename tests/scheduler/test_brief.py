@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta
 from langchain_core.messages import BaseMessage
 from scheduler_helpers import Clock, deliver, scripted_app
 
-from persona.agent.inbox import open_email_channel, process_inbox
+from persona.agent.inbox import process_inbox
 from persona.app import App
 from persona.channels.calendar import Attendee, CalEvent, PartStat, Status
+from persona.channels.email.delivery import open_email_channel
 from persona.errors import LLMUnavailable
 from persona.home import Home
 from persona.skills.brief import BRIEF_PREFIX, Brief, build_brief, deliver_brief

@@ -7,7 +7,7 @@ import json
 import mailbox
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.policy import default as default_policy
 from pathlib import Path
 
@@ -17,9 +17,10 @@ from langchain_core.messages import BaseMessage
 from scheduler_helpers import persona_cli, scripted_app
 from typer.testing import CliRunner
 
-from persona.agent.inbox import open_email_channel, process_inbox
+from persona.agent.inbox import process_inbox
 from persona.app import App
 from persona.channels.calendar import ICSBackend, import_ics
+from persona.channels.email.delivery import open_email_channel
 from persona.home import Home
 from persona.llm.scripted import ScriptedChatModel
 from persona.memory.embedding import Embedder
@@ -54,7 +55,7 @@ def demo(
     inbox = mailbox.Maildir(home.mail_dir, create=True)
     for path in sorted((DEMO / "inbox").glob("*.eml")):
         inbox.add(path.read_bytes())
-    clock = lambda: datetime(2026, 11, 30, 6, 30, tzinfo=timezone.utc)  # noqa: E731 - 07:30 in Berlin
+    clock = lambda: datetime(2026, 11, 30, 6, 30, tzinfo=UTC)  # 07:30 in Berlin
     app, model = scripted_app(home, [_answer] * 100, clock, embedder)
     ingest(
         [DEMO / "corpus" / "team" / "sent.mbox"], store=app.memory, profile=profile, audience=Audience.TEAM
@@ -122,7 +123,7 @@ def test_follow_ups_quote_promises_from_sent_mail(demo: tuple[App, ScriptedChatM
     for item in brief.follow_ups:
         promise = re.search(r"“(.*)”", item.detail).group(1).rstrip("…")
         assert promise in sent, item
-        assert re.search(r"\b(I'll|I will|let me|I'm going to)\b", promise, re.I)
+        assert re.search(r"\b(I'll|I will|let me|I'm going to)\b", promise, re.IGNORECASE)
         assert item.at is not None and (DAY - item.at.date()).days <= 14
 
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from persona.app import App
 from persona.home import Home
+from persona.llm.usage import UsageLedger
 from persona.scheduler import jobs
-from persona.scheduler.usage import UsageLedger
 from persona.settings import Settings
 
 TRIAGE = '{"kind": "notice, alert or reminder"}'
@@ -72,7 +72,7 @@ def test_idle_ticks_never_build_the_llm(home: Home, clock: Clock, registered: li
 
 
 def test_usage_command_prints_the_ledger(home: Home, clock: Clock, registered: list[App]) -> None:
-    app, model = scripted_app(home, [TRIAGE, TRIAGE], clock)
+    app, _model = scripted_app(home, [TRIAGE, TRIAGE], clock)
     jobs.APPS.register(app)
     registered.append(app)
     for n in range(2):

@@ -4,11 +4,13 @@ with provenance, deduplicated, and nothing dropped."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from scheduler_helpers import Clock, scripted_app
 
+from persona.agent.checkpoints import conversations_since
 from persona.agent.runner import Twin
 from persona.app import App
 from persona.events import Action, ActionKind, Event, Principal, Provenance
@@ -16,7 +18,7 @@ from persona.home import Home
 from persona.memory.embedding import Embedder
 from persona.profile import Audience, Role
 from persona.skills.triage import Correction, Label, record_correction
-from persona.skills.upkeep import run_upkeep
+from persona.skills.upkeep import UpkeepReport, run_upkeep
 
 LONG = " ".join(f"Step {n}: check replica {n} lag before switching traffic." for n in range(1, 40))
 REPLIES = ["The cutover checklist is in the runbook, section 4.", LONG, "Booked for Thursday.", "Noted."]
@@ -38,6 +40,10 @@ def _say(app: App, principal: Principal, text: str, session: str) -> None:
     asyncio.run(once())
 
 
+def _upkeep(app: App) -> UpkeepReport:
+    return run_upkeep(app, partial(conversations_since, app.home.checkpoints_db))
+
+
 def _folded(app: App, audiences: list[Audience], query: str = "cutover checklist replica lag Lisbon"):
     return app.memory.search(query, audiences, k=50, where={"provenance": "twin-chat"})
 
@@ -54,7 +60,7 @@ def day(home: Home, clock: Clock, embedder: Embedder) -> tuple[App, Principal]:
 
 def test_upkeep_folds_conversations_owner_only_with_provenance(day: tuple[App, Principal]) -> None:
     app, sam = day
-    report = run_upkeep(app)
+    report = _upkeep(app)
     assert (report.conversations, report.messages) == (2, 4)
     assert report.added >= 4 and report.present == 0
 
@@ -79,12 +85,12 @@ def test_upkeep_folds_conversations_owner_only_with_provenance(day: tuple[App, P
 
 def test_upkeep_again_adds_only_what_is_new(day: tuple[App, Principal], clock: Clock) -> None:
     app, sam = day
-    first = run_upkeep(app)
-    assert run_upkeep(app).messages == 0  # nothing happened since
+    first = _upkeep(app)
+    assert _upkeep(app).messages == 0  # nothing happened since
 
     clock.advance(days=1)
     _say(app, sam, "Can you book the Lisbon room for Thursday?", "s1")  # the same conversation goes on
-    later = run_upkeep(app)
+    later = _upkeep(app)
     assert (later.conversations, later.messages) == (1, 4)
     assert later.added == 2 and later.present == 2  # the two earlier messages are known already
     assert app.memory.count("knowledge") == first.added + 2
@@ -110,10 +116,10 @@ def test_upkeep_folds_the_owners_decisions(home: Home, clock: Clock, embedder: E
             sender="news@news.example",
             label=Label.IGNORE,
             subject="Weekly digest",
-            at=datetime(2026, 11, 30, 9, tzinfo=timezone.utc).isoformat(),
+            at=datetime(2026, 11, 30, 9, tzinfo=UTC).isoformat(),
         ),
     )
-    report = run_upkeep(app)
+    report = _upkeep(app)
     assert report.decisions == 2 and report.added == 2
     hits = app.memory.search(
         "owner rejected pitch digest ignore", [Audience.OWNER], k=5, where={"provenance": "owner-decision"}
@@ -121,4 +127,4 @@ def test_upkeep_folds_the_owners_decisions(home: Home, clock: Clock, embedder: E
     texts = sorted(h.text for h in hits)
     assert any("rejected send mail: send reply to a pitch because: not interested" in t for t in texts)
     assert any("news@news.example" in t and "is ignore" in t for t in texts)
-    assert run_upkeep(app).decisions == 0
+    assert _upkeep(app).decisions == 0

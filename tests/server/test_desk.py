@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 from browser_helpers import ARTIFACTS, DESKTOP, PHONE, accessibility_problems, fits, signed_in
 
-from persona.agent.inbox import open_email_channel, process_inbox
+from persona.agent.inbox import process_inbox
 from persona.channels.calendar.delivery import tentative_event_payload
+from persona.channels.email.delivery import open_email_channel
 from persona.events import Action, ActionKind, Principal, Provenance
 from persona.server.routes.pages import DESK_VIEWS
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from persona.approval_detail import ApprovalDetail, approval_detail
-from persona.delivery import carried_out
+from persona.channels.delivery import carried_out
 from persona.server.auth import Owner
 from persona.server.state import server_state
 from persona.store import Approval, ApprovalStatus

@@ -2,6 +2,7 @@
 
 The job that is running is a context variable set by `tracking(...)`, so concurrent jobs on the
 scheduler's threads never book each other's calls; calls outside any job count as `interactive`.
+It lives with the LLM, not the scheduler, so a skill that calls the model (the brief) can book it.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class UsageLedger:
     path: Path
 
     @classmethod
-    def of(cls, app: "App") -> "UsageLedger":
+    def of(cls, app: App) -> UsageLedger:
         return cls(app.home.root / "usage.sqlite")
 
     def __post_init__(self) -> None:
@@ -81,7 +82,7 @@ class UsageLedger:
         return sum(r.calls for r in self.rows() if job is None or r.job == job)
 
 
-def attach(app: "App") -> None:
+def attach(app: App) -> None:
     """Book every call of the app's LLM in the ledger. Builds the LLM: call it only when a job needs one,
     so an idle tick never starts a model server."""
     ledger = UsageLedger.of(app)
