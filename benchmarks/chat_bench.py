@@ -120,7 +120,7 @@ def serve(
     from persona.llm.scripted import ScriptedChatModel
     from persona.memory.store import MemoryItem
     from persona.profile import Audience, Profile, save_profile
-    from persona.server import ServerConfig, create_app
+    from persona.server import create_app
     from persona.settings import Settings
 
     home = Home(root).ensure()
@@ -137,15 +137,15 @@ def serve(
     replies = ["Sure, the cutover is on 8 December at 06:00 CET; I'll confirm the details."] * (
         sessions * turns + 10
     )
-    app = App(home, Settings(), llm=LLM(ScriptedChatModel(replies=replies, latency=latency), local=True))
+    # Limits sized for the load: the benchmark measures the twin, not the rate limiter saying no.
+    limits = Settings(chat_limit=f"{60 * turns}/minute", api_limit="6000/minute")
+    app = App(home, limits, llm=LLM(ScriptedChatModel(replies=replies, latency=latency), local=True))
     if retrieval == "off":
         app.__dict__["memory"] = NoRetrieval()  # App caches memory as a property; this takes its place
     else:
         notes = [(text, "knowledge", aud) for text, aud in MEMORY] + generated_memory(memory)
         app.memory.add([MemoryItem.make(text, kind, Audience(aud)) for text, kind, aud in notes])
-    # Limits sized for the load: the benchmark measures the twin, not the rate limiter saying no.
-    limits = ServerConfig(chat_per_minute=60 * turns, chat_burst=turns, api_per_minute=6000, api_burst=1000)
-    api = create_app(app, config=limits)
+    api = create_app(app)
     tokens = [api.state.persona.tokens.issue("invite", f"c{i}@northwind.example") for i in range(sessions)]
     config = uvicorn.Config(
         api, host="127.0.0.1", port=0, log_level="warning", backlog=4 * sessions, timeout_keep_alive=60

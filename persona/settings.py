@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from limits import parse_many
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from persona.errors import ConfigError
@@ -51,6 +52,19 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1024,
         description="Largest HTTP request body `persona serve` reads; a larger one is answered 413 unread.",
     )
+    owner_api_limit: str = Field(
+        default="6000/minute", description="The owner's API calls (scripts too), in `limits` notation."
+    )
+    api_limit: str = Field(default="240/minute", description="API calls of each invited person.")
+    chat_limit: str = Field(default="20/minute", description="Chat turns of each person, the owner too.")
+    signin_failures_per_address: str = Field(
+        default="10/minute;30/hour;100/day",
+        description="Wrong secrets for real tokens from one client address (an IPv6 /64) before sign-in is refused.",
+    )
+    signin_failures_per_token: str = Field(
+        default="5/minute;20/hour;50/day", description="Wrong secrets for one token id before it is refused."
+    )
+    session_days: int = Field(default=30, ge=1, le=365, description="How long a browser stays signed in.")
     ingest_max_mail_bytes: int = Field(
         default=MAIL_BYTES, ge=1, description="Largest message ingest reads (.eml, Maildir, one of an mbox)."
     )
@@ -58,6 +72,14 @@ class Settings(BaseSettings):
     ingest_max_note_bytes: int = Field(default=NOTE_BYTES, ge=1, description="Largest .txt/.md note ingest reads.")
     ingest_max_chat_bytes: int = Field(default=CHAT_BYTES, ge=1, description="Largest chat export ingest reads.")
     ingest_max_mime_parts: int = Field(default=MIME_PARTS, ge=1, description="Most MIME parts of one message.")
+
+    @field_validator(
+        "owner_api_limit", "api_limit", "chat_limit", "signin_failures_per_address", "signin_failures_per_token"
+    )
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        parse_many(value)  # "10/minute;30/hour": a ValueError names what it could not read
+        return value
 
     def ingest_limits(self) -> IngestLimits:
         return IngestLimits(mail_bytes=self.ingest_max_mail_bytes, mbox_bytes=self.ingest_max_mbox_bytes,

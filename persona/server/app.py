@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import math
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -20,6 +21,7 @@ from persona.events import ActionKind
 from persona.profile import Audience
 from persona.server.config import ServerConfig
 from persona.server.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
+from persona.server.lanes import SignedInFirst
 from persona.server.limits import BodyLimit
 from persona.server.metrics import MetricsMiddleware
 from persona.server.routes import ROUTERS
@@ -51,7 +53,7 @@ _MAX_ERRORS = 20  # a list of a million bad items is one body, not a million err
 def _persona_error(_: Request, exc: Exception) -> Response:
     """Every user-facing error, mapped once: a status code and a one-line message."""
     status = next(code for cls, code in _STATUS if isinstance(exc, cls))
-    headers = {"Retry-After": str(max(1, round(exc.retry_after)))} if isinstance(exc, RateLimited) else None
+    headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))} if isinstance(exc, RateLimited) else None
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
     body = {"error": str(exc)} | ({"field": exc.field} if isinstance(exc, InvalidEdit) else {})
@@ -106,7 +108,8 @@ def create_app(
     api.state.persona = state
     api.add_exception_handler(PersonaError, _persona_error)
     api.add_exception_handler(RequestValidationError, _invalid_request)
-    api.add_middleware(BodyLimit, max_bytes=app.settings.max_request_bytes)
+    api.add_middleware(SignedInFirst, state=state)
+    api.add_middleware(BodyLimit, max_bytes=app.settings.max_request_bytes)  # before the line: a 413 never waits
     api.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: it counts the 413s too
     for router in ROUTERS:
         api.include_router(router)

@@ -1,4 +1,4 @@
-"""What the routes share for the life of one server: the App, the open Twin, tokens, limits, metrics."""
+"""What the routes share for the life of one server: the App, the open Twin, tokens, sessions, limits, metrics."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from weakref import WeakValueDictionary
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from limits.storage import MemoryStorage
 
 from persona.agent.runner import Twin
 from persona.app import App
@@ -16,8 +17,10 @@ from persona.channels.chat import ChatChannel, SessionIndex
 from persona.errors import NotReady
 from persona.server.config import ServerConfig
 from persona.server.metrics import Metrics
-from persona.server.ratelimit import RateLimiter
+from persona.server.ratelimit import Limit
 from persona.server.tokens import TokenStore
+from persona.server.verifier import TokenVerifier
+from persona.server.web_sessions import WebSessions
 
 
 @dataclass
@@ -25,11 +28,15 @@ class ServerState:
     app: App
     config: ServerConfig
     tokens: TokenStore
+    verifier: TokenVerifier
+    web_sessions: WebSessions
     sessions: SessionIndex
     channel: ChatChannel
     metrics: Metrics
-    chat_limiter: RateLimiter
-    api_limiter: RateLimiter
+    counters: MemoryStorage  # every limit's, expiring with their windows
+    chat_limit: Limit
+    api_limit: Limit
+    owner_api_limit: Limit
     templates: Jinja2Templates
     twin: Twin | None = None
     # One turn at a time per conversation, so a session's history never interleaves.
@@ -37,15 +44,23 @@ class ServerState:
 
     @classmethod
     def build(cls, app: App, config: ServerConfig) -> ServerState:
+        settings, counters = app.settings, MemoryStorage()
+        tokens = TokenStore(app.home.state_db)
+        by_address = Limit(settings.signin_failures_per_address, counters, "failed sign-ins from this address")
+        by_token = Limit(settings.signin_failures_per_token, counters, "failed sign-ins for this token")
         return cls(
             app=app,
             config=config,
-            tokens=TokenStore(app.home.state_db),
+            tokens=tokens,
+            verifier=TokenVerifier(tokens, by_address, by_token),
+            web_sessions=WebSessions(tokens, settings.session_days),
             sessions=SessionIndex(app.home.state_db),
             channel=ChatChannel(),
             metrics=Metrics(app),
-            chat_limiter=RateLimiter(config.chat_per_minute, config.chat_burst),
-            api_limiter=RateLimiter(config.api_per_minute, config.api_burst),
+            counters=counters,
+            chat_limit=Limit(settings.chat_limit, counters, "chat messages"),
+            api_limit=Limit(settings.api_limit, counters),
+            owner_api_limit=Limit(settings.owner_api_limit, counters),
             templates=Jinja2Templates(directory=Path(__file__).parent / "templates"),
         )
 

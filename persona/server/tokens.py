@@ -1,14 +1,12 @@
 """Access tokens: one owner token and personal invite tokens, random, stored only as argon2 hashes.
 
-A token reads `pt_<id>_<secret>`. The id finds the row, argon2 verifies the secret; a verified
-token is remembered by its SHA-256 for this process only, so argon2 (tens of ms by design) runs
-once per token rather than once per request. Revocation is checked on every request.
+A token reads `pt_<id>_<secret>`. The id finds the row, argon2 verifies the secret (tens of ms by
+design); persona/server/verifier.py decides when that may run and remembers its answers.
+Revocation is read from the row on every request.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import sqlite3
 from contextlib import AbstractContextManager
@@ -51,7 +49,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _split(token: str) -> tuple[str, str] | None:
+def parse(token: str) -> tuple[str, str] | None:
     prefix, _, rest = token.strip().partition("_")
     token_id, _, secret = rest.partition("_")  # the id is hex; the secret may itself contain "_"
     if prefix != "pt" or not token_id or not secret:
@@ -65,7 +63,6 @@ class TokenStore:
     def __init__(self, path: Path, hasher: PasswordHasher | None = None):
         self.path = path
         self.hasher = hasher or PasswordHasher()
-        self._verified: dict[str, str] = {}  # sha256(token) -> token id, for this process
         create(path, _SCHEMA)
 
     def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
@@ -112,39 +109,24 @@ class TokenStore:
         return [TokenRecord(**dict(r)) for r in rows]
 
     def check(self, token: str) -> TokenRecord | None:
-        """The live record a token belongs to, or None (unknown, malformed, wrong secret or revoked)."""
-        if (found := self._live_row(token)) is None:
+        """The live record a token belongs to, or None (unknown, malformed, wrong secret or revoked).
+        Runs argon2 for a live id: call it off the event loop."""
+        if (parts := parse(token)) is None or (row := self._live_row(parts[0])) is None:
             return None
-        row, secret = found
-        if not self._verified_before(token, row["id"]):
-            try:
-                self.hasher.verify(row["hash"], secret)
-            except (VerificationError, InvalidHashError):
-                return None
-            self._verified[_fingerprint(token)] = row["id"]
+        try:
+            self.hasher.verify(row["hash"], parts[1])
+        except (VerificationError, InvalidHashError):
+            return None
         return _record(row)
 
-    def known(self, token: str) -> TokenRecord | None:
-        """`check` for a token this process verified before: one indexed read and no argon2, cheap
-        enough for the event loop. None for any other token, which only `check` can decide."""
-        found = self._live_row(token)
-        return _record(found[0]) if found and self._verified_before(token, found[0]["id"]) else None
+    def live(self, token_id: str) -> TokenRecord | None:
+        """The record of an unrevoked token id, without checking any secret: one indexed read."""
+        return _record(row) if (row := self._live_row(token_id)) else None
 
-    def _live_row(self, token: str) -> tuple[sqlite3.Row, str] | None:
-        """The unrevoked row a well-formed token names, with the token's secret."""
-        if (parts := _split(token)) is None:
-            return None
+    def _live_row(self, token_id: str) -> sqlite3.Row | None:
         with self._connect() as db:
-            row = db.execute("SELECT * FROM access_tokens WHERE id=?", (parts[0],)).fetchone()
-        return None if row is None or row["revoked"] else (row, parts[1])
-
-    def _verified_before(self, token: str, token_id: str) -> bool:
-        known = self._verified.get(_fingerprint(token))
-        return known is not None and hmac.compare_digest(known, token_id)
-
-
-def _fingerprint(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+            row = db.execute("SELECT * FROM access_tokens WHERE id=?", (token_id,)).fetchone()
+        return None if row is None or row["revoked"] else row
 
 
 def _record(row: sqlite3.Row) -> TokenRecord:

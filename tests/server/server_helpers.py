@@ -7,11 +7,15 @@ tests change the scripted model's replies instead of building a new twin each ti
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import limits.storage.memory
+import limits.strategies
+import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -24,7 +28,6 @@ from persona.memory.store import MemoryItem
 from persona.profile import Audience, Profile, save_profile
 from persona.server import ServerConfig, create_app
 from persona.settings import Settings
-
 
 OWNER_SECRET = "Offer from Helix Robotics: EUR 212,400 base, answer by 2026-12-04"
 TEAM_FACT = "The Postgres 16 cutover is planned for 2026-12-08 at 06:00 CET."
@@ -58,9 +61,9 @@ def new_home(root: Path) -> Home:
     return home
 
 
-def new_app(home: Home, llm: LLM | None = None) -> tuple[App, ScriptedChatModel]:
+def new_app(home: Home, llm: LLM | None = None, settings: Settings | None = None) -> tuple[App, ScriptedChatModel]:
     model = ScriptedChatModel()
-    app = App(home, Settings(), llm=llm or LLM(model, local=True))
+    app = App(home, settings or Settings(), llm=llm or LLM(model, local=True))
     app.memory.add(
         [
             MemoryItem.make(OWNER_SECRET, "knowledge", Audience.OWNER, subject="job offer"),
@@ -115,8 +118,10 @@ def issue_tokens(api: FastAPI) -> dict[str, str]:
 
 
 @contextmanager
-def running_twin(home: Home, config: ServerConfig | None = None, llm: LLM | None = None) -> Iterator[Served]:
-    app, model = new_app(home, llm)
+def running_twin(
+    home: Home, config: ServerConfig | None = None, llm: LLM | None = None, settings: Settings | None = None
+) -> Iterator[Served]:
+    app, model = new_app(home, llm, settings)
     api = create_app(app, config=config)
     tokens = issue_tokens(api)
     with TestClient(api, base_url="http://127.0.0.1") as client:
@@ -150,3 +155,22 @@ def answering(text: str):
         return '{"skill": "recall"}' if routing else text
 
     return reply
+
+
+class LimitsClock:
+    """The rate limits' clock, moved by hand: the `limits` library reads time.time().
+    It starts a minute into the next hour, so a test's windows never straddle the turn of a minute or hour
+    (the sliding windows weigh the previous one's count by how much of it is left)."""
+
+    def __init__(self) -> None:
+        self.now = (time.time() // 3600 + 1) * 3600 + 60
+
+    def time(self) -> float:
+        return self.now
+
+
+def limits_clock(monkeypatch: pytest.MonkeyPatch) -> LimitsClock:
+    clock = LimitsClock()
+    for module in (limits.storage.memory, limits.strategies):
+        monkeypatch.setattr(module, "time", clock)
+    return clock

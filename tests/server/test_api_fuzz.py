@@ -27,14 +27,14 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, re
 from schemathesis.config import SchemathesisConfig
 from server_helpers import Served, answering, new_home, running_twin
 
-from persona.server import ServerConfig
 from persona.server.routes import ROUTERS
+from persona.settings import Settings
 
 SEED = 7
 EXAMPLES = 50  # fuzzing-phase cases per operation and principal, on top of the deterministic coverage phase
 PRINCIPALS = ("owner", "colleague_a", "stranger")
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
-UNLIMITED = ServerConfig(chat_per_minute=1e6, chat_burst=1_000_000, api_per_minute=1e6, api_burst=1_000_000)
+UNLIMITED = Settings(chat_limit="1000000/minute", api_limit="1000000/minute", owner_api_limit="1000000/minute")
 
 
 def routes_schema() -> dict[str, Any]:
@@ -55,7 +55,7 @@ sent: Counter[tuple[str, str, int]] = Counter()
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Served]:
-    with running_twin(new_home(tmp_path_factory.mktemp("fuzz") / "home"), config=UNLIMITED) as twin:
+    with running_twin(new_home(tmp_path_factory.mktemp("fuzz") / "home"), settings=UNLIMITED) as twin:
         assert twin.api.openapi()["paths"] == SPEC["paths"], "the fuzz must run against the served schema"
         yield twin
     capture = request.config.pluginmanager.getplugin("capturemanager")

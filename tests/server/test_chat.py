@@ -7,12 +7,12 @@ import sys
 
 import pytest
 from langchain_openai import ChatOpenAI
-from server_helpers import OWNER_SECRET, Served, echo_everything, new_home, running_twin
+from server_helpers import OWNER_SECRET, Served, echo_everything, limits_clock, new_home, running_twin
 
 from persona.events import ActionKind
 from persona.llm.client import LLM
 from persona.server.app import SWITCH_INTERVAL
-from persona.server.ratelimit import RateLimiter
+from persona.server.ratelimit import Limit
 from persona.server.routes import chat as chat_route
 
 
@@ -81,23 +81,19 @@ def test_chat_page_says_it_is_the_owners_assistant(twin: Served):
     assert page.status_code == 200 and "Dana's AI assistant" in page.text and "not with Dana" in page.text
 
 
-def test_rate_limit_is_per_principal(twin: Served):
-    now = [0.0]
+def test_rate_limit_is_per_principal(twin: Served, monkeypatch):
+    clock = limits_clock(monkeypatch)
     state = twin.api.state.persona
-    saved, state.chat_limiter = state.chat_limiter, RateLimiter(per_minute=6, burst=2, clock=lambda: now[0])
-    try:
-        twin.model.replies.extend(["ok"] * 4)
-        twin.chat("colleague_a", "one")
-        twin.chat("colleague_a", "two")
-        limited = twin.client.post(
-            "/api/chat", json={"message": "three"}, headers=twin.headers("colleague_a")
-        )
-        assert limited.status_code == 429 and int(limited.headers["retry-after"]) == 10
-        twin.chat("colleague_b", "B is not limited by A")
-        now[0] += 10.0  # 6 per minute: one new turn every 10 s
-        twin.chat("colleague_a", "three, later")
-    finally:
-        state.chat_limiter = saved
+    monkeypatch.setattr(state, "chat_limit", Limit("2/minute", state.counters, "chat messages"))
+    twin.model.replies.extend(["ok"] * 4)
+    twin.chat("colleague_a", "one")
+    twin.chat("colleague_a", "two")
+    limited = twin.client.post("/api/chat", json={"message": "three"}, headers=twin.headers("colleague_a"))
+    wait = int(limited.headers["retry-after"])
+    assert limited.status_code == 429 and 1 <= wait <= 61 and f"try again in {wait} s" in limited.json()["error"]
+    twin.chat("colleague_b", "B is not limited by A")
+    clock.now += wait  # the window has moved on by then
+    twin.chat("colleague_a", "three, later")
 
 
 def test_browser_session_cookie_needs_the_csrf_header(twin: Served):
