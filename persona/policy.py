@@ -14,7 +14,7 @@ from persona.events import Action, ActionKind, Decision, Principal, Provenance, 
 from persona.profile import ApprovalRule, Profile, Role
 
 # Actions whose effect stays inside the owner's own space, or answers the asker in their own thread.
-_CONTAINED = {ActionKind.SAVE_DRAFT, ActionKind.WRITE_BRIEF, ActionKind.LEAVE_MESSAGE}
+_CONTAINED = {ActionKind.SAVE_DRAFT, ActionKind.LEAVE_MESSAGE}
 # Actions that change how the twin itself knows and sorts things: the owner's alone.
 _OWNER_ONLY = {ActionKind.REMEMBER, ActionKind.CORRECT_TRIAGE}
 # Actions that remove or move data out of the owner's control: never unattended, never by non-owners.
@@ -96,6 +96,12 @@ def decide(action: Action, profile: Profile) -> Decision:
 
     if kind in _CONTAINED:
         return Decision(verdict=Verdict.RUN, reason=f"{kind.value} stays in the owner's own space", rule="contained")
+
+    if kind is ActionKind.WRITE_BRIEF:  # the brief holds everything the owner sees: it is mailed to them alone
+        if all(profile.is_owner(target) for target in action.targets):
+            return Decision(verdict=Verdict.RUN, reason="the brief goes to the owner only", rule="contained")
+        return Decision(verdict=Verdict.APPROVE, reason="a brief addressed to someone besides the owner",
+                        rule="needs-owner")
 
     if kind in _OWNER_ONLY:
         if requester.is_owner:

@@ -63,9 +63,16 @@ def test_chat_replies_only_to_the_asker(profile):
     assert decide(other, profile).verdict is Verdict.REFUSE
 
 
-def test_drafts_and_briefs_stay_inside(profile):
-    for kind in (ActionKind.SAVE_DRAFT, ActionKind.WRITE_BRIEF):
-        assert decide(act(profile, kind, requester="who@evil.example", target_prov=FROM_MAIL_BODY), profile).verdict is Verdict.RUN
+def test_drafts_stay_inside(profile):
+    assert decide(act(profile, ActionKind.SAVE_DRAFT, requester="who@evil.example", target_prov=FROM_MAIL_BODY),
+                  profile).verdict is Verdict.RUN
+
+
+def test_a_brief_runs_unattended_only_to_the_owner(profile):
+    to_owner = act(profile, ActionKind.WRITE_BRIEF, targets=["dana@northwind.example"])
+    assert decide(to_owner, profile).verdict is Verdict.RUN
+    to_sam = act(profile, ActionKind.WRITE_BRIEF, targets=["dana@northwind.example", "sam@northwind.example"])
+    assert decide(to_sam, profile).verdict is Verdict.APPROVE
 
 
 def test_gate_runs_queues_refuses_and_audits(tmp_path, profile):

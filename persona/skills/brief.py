@@ -395,23 +395,21 @@ def _write_brief(app: App, action: Action) -> str:
     app.store.ledger_set(BRIEF_PREFIX + brief.day.isoformat(), "delivered", brief.model_dump_json())
     if not action.payload.get("by_mail"):
         return f"brief for {brief.day} kept for the dashboard"
-    from persona.channels.email import OutgoingMail
-    from persona.channels.email.delivery import open_email_channel
+    from persona.channels.email.delivery import open_email_channel, send_once
 
     owner = app.profile.owner
-    mail = OutgoingMail(
-        message_id=f"<brief-{brief.day.isoformat()}.{hashlib.sha256(owner.emails[0].encode()).hexdigest()[:8]}"
-        "@persona-twin>",
-        from_addr=owner.emails[0],
-        from_name=f"{owner.name}'s twin",
-        to=action.targets,
-        subject=f"Your brief for {brief.day:%A %d %B}",
-        body=brief.render(),
-        date=app.clock(),
-    )
+    mail = action.model_copy(update={"kind": ActionKind.SEND_MAIL, "payload": {
+        "message_id": f"<brief-{brief.day.isoformat()}.{hashlib.sha256(owner.emails[0].encode()).hexdigest()[:8]}"
+                      "@persona-twin>",
+        "from_addr": owner.emails[0],
+        "from_name": f"{owner.name}'s twin",
+        "subject": f"Your brief for {brief.day:%A %d %B}",
+        "body": brief.render(),
+        "date": app.clock().isoformat(),
+    }})
     channel = open_email_channel(app)
-    try:
-        return channel.backend.send(mail)
+    try:  # the same exactly-once guard as every mail: a rerun of the morning job never mails it twice
+        return send_once(app, channel, mail)
     finally:
         channel.stop()
 

@@ -109,6 +109,8 @@ def test_brief_gathers_from_data_and_is_delivered_to_the_owner(home: Home, clock
     sent = [m for m in mailbox.Maildir(home.mail_dir).get_folder("Sent")]
     assert len(sent) == 1 and sent[0]["To"] == "dana@northwind.example" and "Cc" not in sent[0]
     assert "Design review" in sent[0].get_payload(decode=True).decode()
+    assert "already sent" in deliver_brief(app, brief, by_mail=True)  # a rerun of the morning job
+    assert len(mailbox.Maildir(home.mail_dir).get_folder("Sent")) == 1
 
     clock.advance(days=1)  # the next morning: only what is new since this brief
     deliver(home, "kim@vendor.example", "Renewal signed", "Done.", "<r2@vendor.example>", clock())
