@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import mailbox
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from browser_helpers import ARTIFACTS, DESKTOP, PHONE, accessibility_problems, fits, signed_in
@@ -72,8 +72,9 @@ def test_a_message_left_by_a_colleague_waits_on_today_until_read(site):
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
 def test_every_view_of_the_desk_fits_and_passes_axe(site, viewport):
     base, app, _, tokens, browser = site
-    _reply_to_sam(app)
-    views = [path for path, _ in DESK_VIEWS] + ["/approvals?show=history", "/persona"]
+    reply, meeting = _reply_to_sam(app), _meeting_with_sam(app)
+    views = [path for path, _ in DESK_VIEWS] + [
+        "/approvals?show=history", f"/approvals/{reply.id}", f"/approvals/{meeting.id}", "/persona"]
     page, errors = signed_in(browser, base, tokens["owner"], "/today", viewport)
     problems: dict[str, list[str]] = {}
     for path in views:
@@ -84,7 +85,7 @@ def test_every_view_of_the_desk_fits_and_passes_axe(site, viewport):
             problems[path] = ["wider than the viewport"]
         if found := accessibility_problems(page):
             problems.setdefault(path, []).extend(found)
-        name = path.strip("/").replace("?show=", "-") or "root"
+        name = path.strip("/").replace("?show=", "-").replace("/", "-")[:40] or "root"
         page.screenshot(path=str(ARTIFACTS / f"desk-{name}-{viewport['width']}.png"), full_page=True)
     assert problems == {}
     assert errors == []
@@ -163,18 +164,27 @@ def test_the_owner_opens_edits_and_approves_a_reply_from_today(site):
     page.close()
 
 
-def test_a_bad_time_edit_names_the_field_and_the_approval_stays_pending(site):
-    base, app, _, tokens, browser = site
+def _meeting_with_sam(app) -> Action:
+    """A meeting Sam asked for, held for the owner's approval, with another free time to choose instead."""
     sam = Principal.resolve(app.profile, "sam@northwind.example")
     start = (app.clock() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+    other = start + timedelta(hours=5)
+    payload = tentative_event_payload("Rehearsal", start.isoformat(), (start + timedelta(minutes=30)).isoformat(),
+                                      "dana@northwind.example", ["sam@northwind.example"])
     meeting = Action(
         kind=ActionKind.CREATE_EVENT, requested_by=sam, targets=["sam@northwind.example"],
         target_provenance=[Provenance.of(sam)], payload_provenance=[Provenance.of(sam)],
-        payload=tentative_event_payload("Rehearsal", start.isoformat(), (start + timedelta(minutes=30)).isoformat(),
-                                        "dana@northwind.example", ["sam@northwind.example"]),
+        payload=payload | {"alternatives": [{"start": other.isoformat(),
+                                             "end": (other + timedelta(minutes=30)).isoformat()}]},
         summary="meeting “Rehearsal” with Sam",
     )
     assert app.gate.submit(meeting).decision.verdict.value == "needs_approval"
+    return meeting
+
+
+def test_a_bad_time_edit_names_the_field_and_the_approval_stays_pending(site):
+    base, app, _, tokens, browser = site
+    meeting = _meeting_with_sam(app)
     page, errors = signed_in(browser, base, tokens["owner"], f"/approvals/{meeting.id}", PHONE)
     # a date a browser's picker cannot produce, as a script or an old browser might send it
     page.evaluate("document.querySelector('[name=start]').type = 'text'")
@@ -188,5 +198,24 @@ def test_a_bad_time_edit_names_the_field_and_the_approval_stays_pending(site):
     page.keyboard.press("Enter")
     page.locator("#status", has_text="rejected").wait_for()
     assert app.store.get_approval(meeting.id).status == "rejected"
+    assert errors == []
+    page.close()
+
+
+def test_the_owner_moves_a_meeting_to_another_free_time_the_solver_found(site):
+    base, app, _, tokens, browser = site
+    meeting = _meeting_with_sam(app)
+    [other] = meeting.payload["alternatives"]
+    page, errors = signed_in(browser, base, tokens["owner"], f"/approvals/{meeting.id}", DESKTOP)
+    zone = app.profile.zone
+    start, end = (datetime.fromisoformat(other[k]).astimezone(zone) for k in ("start", "end"))
+    page.select_option("select.choice", label=f"{start:%a %-d %b %H:%M}–{end:%H:%M}")
+    assert page.input_value("[name=start]") == f"{start:%Y-%m-%dT%H:%M}"  # the owner's wall clock
+    page.click("#approve")
+    page.locator("#status", has_text="executed").wait_for()
+    approval = app.store.get_approval(meeting.id)
+    moved = approval.effective_action.payload
+    assert datetime.fromisoformat(moved["start"]) == datetime.fromisoformat(other["start"])
+    assert datetime.fromisoformat(moved["end"]) == datetime.fromisoformat(other["end"])
     assert errors == []
     page.close()

@@ -68,9 +68,12 @@ async def approval_page(request: Request, principal: MaybePrincipal, approval_id
     except PersonaError as exc:
         return await render(request, "missing.html", principal, message=str(exc), status_code=404)
     zone = app.profile.zone
+    times = [f for f in detail.editable if f.input == "datetime"]
+    # datetime-local inputs hold the owner's wall clock; the server reads a time without a zone as theirs
     return await render(request, "approval.html", principal, detail=detail, a=detail.approval,
-                        local_inputs={f.name: _local_input(f.value, zone) for f in detail.editable
-                                      if f.input == "datetime"})
+                        local_inputs={f.name: _local_input(f.value, zone) for f in times},
+                        local_choices={f.name: [(c.label, _local_input(c.start, zone), _local_input(c.end, zone))
+                                                for c in f.choices] for f in times})
 
 
 def _local_input(iso: str, zone: ZoneInfo) -> str:
