@@ -7,7 +7,7 @@ owner typed from one a mail body suggested.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -29,7 +29,7 @@ class Principal(BaseModel):
         return self.role is Role.OWNER
 
     @classmethod
-    def owner(cls, profile: Profile) -> "Principal":
+    def owner(cls, profile: Profile) -> Principal:
         return cls(
             role=Role.OWNER,
             address=profile.owner.emails[0],
@@ -38,7 +38,7 @@ class Principal(BaseModel):
         )
 
     @classmethod
-    def resolve(cls, profile: Profile, address: str | None) -> "Principal":
+    def resolve(cls, profile: Profile, address: str | None) -> Principal:
         """Map an address to the owner, a known person, or a stranger."""
         if not address or profile.is_owner(address):
             return cls.owner(profile)
@@ -76,7 +76,7 @@ class Provenance(BaseModel):
     authors: frozenset[str] | None = None
 
     @classmethod
-    def of(cls, principal: Principal, ref: str = "") -> "Provenance":
+    def of(cls, principal: Principal, ref: str = "") -> Provenance:
         if principal.is_owner:
             return cls(source=Source.OWNER, ref=ref)
         if principal.role is Role.STRANGER:
@@ -85,7 +85,7 @@ class Provenance(BaseModel):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _id() -> str:

@@ -51,7 +51,7 @@ class Home:
     def calendar_dir(self) -> Path:
         return self.root / "calendar"
 
-    def ensure(self) -> "Home":
+    def ensure(self) -> Home:
         for path in (self.root, self.memory_dir, self.logs_dir):
             path.mkdir(parents=True, exist_ok=True)
         return self

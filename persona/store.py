@@ -12,7 +12,7 @@ import json
 import re
 import sqlite3
 from contextlib import AbstractContextManager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,7 +69,7 @@ ApprovalStatus = Literal["pending", "approved", "rejected", "executed", "failed"
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _entry_hash(prev_hash: str, ts: str, kind: str, actor: str, subject: str, detail: str) -> str:
@@ -271,7 +271,7 @@ class StateStore:
         query = "SELECT * FROM messages" + (" WHERE read = 0" if unread_only else "") + " ORDER BY at DESC LIMIT ?"
         with self._connect() as db:
             rows = db.execute(query, (limit,)).fetchall()
-        return [MessageForOwner(**{k: r[k] for k in r.keys()} | {"read": bool(r["read"])}) for r in rows]
+        return [MessageForOwner(**dict(r) | {"read": bool(r["read"])}) for r in rows]
 
     def mark_read(self, ids: list[str]) -> None:
         with transaction(self.path) as db:

@@ -15,7 +15,6 @@ from persona.llm.model_files import prepare_model
 from persona.llm.server import LocalServer
 from persona.profile import Profile, save_profile
 
-
 PROFILE = {
     "owner": {"name": "Dana Reyes", "emails": ["dana@northwind.example"], "role": "Engineering lead",
               "organization": "Northwind", "timezone": "Europe/Berlin"},

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from test_twin import CANARY, TEAM_FACT, ask
 
 from persona.app import App
 from persona.settings import Settings
-from test_twin import CANARY, TEAM_FACT, ask
 
 pytestmark = pytest.mark.llm
 

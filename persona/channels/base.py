@@ -17,10 +17,10 @@ class Channel(ABC):
 
     name: str
 
-    def start(self) -> None:  # noqa: B027 - optional hook
+    def start(self) -> None:
         """Connect, create folders; called once before the first fetch."""
 
-    def stop(self) -> None:  # noqa: B027 - optional hook
+    def stop(self) -> None:
         """Release connections."""
 
     @abstractmethod

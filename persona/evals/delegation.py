@@ -292,8 +292,8 @@ def _judge_effects(case: Case, effects: list[Effect], app: App, approvals: dict[
 
 
 _DONE = [  # a deed said to be done, and the effects that back it
-    (r"\b(?:booked|scheduled|created|(?:added|put) (?:it )?(?:to|in|on) (?:your|the|her|his) (?:calendar|diary)|"
-     r"set up)\b", {"create_event", "approve"}),
+    ((r"\b(?:booked|scheduled|created|(?:added|put) (?:it )?(?:to|in|on) (?:your|the|her|his) (?:calendar|diary)|"
+     r"set up)\b"), {"create_event", "approve"}),
     (r"\b(?:moved|rescheduled|pushed|shifted|postponed)\b", {"move_event", "approve"}),
     (r"\b(?:cancell?ed|called off)\b", {"cancel_event", "approve", "reject"}),
     (r"\b(?:sent|e-?mailed|forwarded)\b", {"send_mail", "forward_mail", "approve", "leave_message"}),

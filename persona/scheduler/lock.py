@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from apscheduler.executors.base import run_job
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -56,9 +56,9 @@ class RunClaims:
         """True for the one caller that gets this run; False for every other (process or thread)."""
         row = {
             "job_id": job_id,
-            "run_time": run_time.astimezone(timezone.utc).isoformat(),
+            "run_time": run_time.astimezone(UTC).isoformat(),
             "claimed_by": self.owner,
-            "claimed_at": datetime.now(timezone.utc).isoformat(),
+            "claimed_at": datetime.now(UTC).isoformat(),
         }
         try:
             with self.engine.begin() as db:

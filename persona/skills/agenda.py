@@ -198,7 +198,7 @@ def _busy_lines(turn: Turn, windows: list[Interval], *, redact: bool) -> str:
 def availability(turn: Turn, args: FreeTimeArgs) -> Outcome:
     """What someone else may learn: free stretches, and the busy blocks their role may see."""
     me = turn.owner_first
-    windows, gaps, length, exact = _free(turn, args.when, args.minutes)
+    windows, gaps, _length, exact = _free(turn, args.when, args.minutes)
     zone = turn.app.profile.zone
     if exact:
         window = windows[0]

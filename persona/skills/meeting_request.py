@@ -24,6 +24,7 @@ Conventions (documented, tested):
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -215,7 +216,8 @@ def parse_meeting_request(
     return base.model_copy(update={"windows": windows, "part_of_day": _common_part(windows)})
 
 
-_HOURS = {w: n for n, w in enumerate("one two three four five six seven eight nine ten eleven twelve".split(), 1)}
+_HOURS = {w: n for n, w in enumerate(
+    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], 1)}
 _SPOKEN = re.compile(r"\b(?:(?P<half>half)(?:\s+past)?|(?P<quarter>quarter)\s+(?P<dir>past|to))\s+(?P<h>\d{1,2}|"
                      + "|".join(_HOURS) + r")(?:\b|(?=[ap]\.?m))(?!\s*(?:minutes?|mins?|hours?|h)\b)(?P<ap>\s*[ap]\.?m\.?)?",
                      re.IGNORECASE)
@@ -231,7 +233,7 @@ def spoken_times(text: str) -> str:
         if not 1 <= hour <= 12:
             return match.group(0)
         if match["half"]:
-            hour, minute = hour, 30
+            minute = 30
         elif match["dir"].lower() == "past":
             minute = 15
         else:
@@ -250,7 +252,7 @@ def days_in(text: str, today: date, zone: ZoneInfo) -> list[date]:
     excluded = {d for m in mentions if m.negated for d in m.days}
     positive = [m for m in mentions if not m.negated]
     days = [d for m in positive for d in m.days if d >= today and d not in excluded]
-    for first, second in zip(positive, positive[1:], strict=False):
+    for first, second in itertools.pairwise(positive):
         if first.days and second.days and _RANGE.fullmatch(lowered[first.end : second.pos]):
             start, end = first.days[0], second.days[-1]
             days += [start + timedelta(days=n) for n in range((end - start).days + 1)]

@@ -138,7 +138,7 @@ def test_a_mail_the_owner_asks_for_is_drafted_and_waits_for_approval(agent_home)
 def test_a_mail_an_owner_rule_allows_is_sent_at_once(agent_home):
     app, _ = make_app(agent_home, [_compose("Late", "Hi Alex,\n\nI'm running late tonight.\n\nDana")])
     reply = say(app, None, "Tell Alex I'm running late tonight")
-    send = [d for d in reply.actions if d.kind is ActionKind.SEND_MAIL][0]
+    send = next(d for d in reply.actions if d.kind is ActionKind.SEND_MAIL)
     assert send.verdict is Verdict.RUN and reply.text.startswith("Sent to Alex Reyes")
     assert list((agent_home.mail_dir / ".Sent" / "cur").iterdir()) or list((agent_home.mail_dir / ".Sent" / "new").iterdir())
 
@@ -177,7 +177,7 @@ def test_forwarding_always_waits_for_the_owner(agent_home):
     app.store.ledger_set("mail:<inv@vendor.example>", "done",
                          MailState(sender=KIM, subject="Invoice 4411", snippet="Please find the invoice.").model_dump_json())
     reply = say(app, None, "Forward Kim's invoice mail to Sam")
-    send = [d for d in reply.actions if d.kind is ActionKind.FORWARD_MAIL][0]
+    send = next(d for d in reply.actions if d.kind is ActionKind.FORWARD_MAIL)
     assert send.verdict is Verdict.APPROVE
     [waiting] = app.store.approvals("pending")
     assert waiting.action.targets == [SAM] and waiting.action.payload["subject"] == "Fwd: Invoice 4411"

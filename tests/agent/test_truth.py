@@ -15,7 +15,7 @@ def _done(kind: ActionKind, verdict: Verdict) -> Done:
 
 
 def test_claims_are_read_with_their_tense_and_negation():
-    kinds = lambda text: [(c.kind, c.done) for c in action_claims(text)]  # noqa: E731
+    kinds = lambda text: [(c.kind, c.done) for c in action_claims(text)]
     assert kinds("I've booked 30 minutes with Sofia for Tuesday.") == [("book", True)]
     assert kinds("Booked for Tuesday at 10.") == [("book", True)]
     assert kinds("I'll send the invite and let Sam know.") == [("send", False), ("invite", False)]

@@ -89,7 +89,7 @@ def _asked(**kw) -> Question:
 def test_answers_to_the_twins_questions(profile: Profile):
     owner = Principal.owner(profile)
     options = [Option(label="Tue 1 Dec 14:00", args={"start": "a"}), Option(label="Wed 2 Dec 10:00", args={"start": "b"})]
-    said = lambda text: read(text, owner, profile)  # noqa: E731
+    said = lambda text: read(text, owner, profile)
     assert answer_to(_asked(options=options), said("the second one")).args == {"start": "b"}
     assert answer_to(_asked(options=options), said("Wednesday's")).args == {"start": "b"}
     assert answer_to(_asked(options=options), said("yes")).args == {"start": "a"}

@@ -7,9 +7,6 @@ Dovecot users by writing into their Maildir (what a local delivery agent does).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import format_datetime
-
 import mailbox
 import os
 import pwd
@@ -21,6 +18,8 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest

@@ -169,7 +169,7 @@ def test_two_bad_outputs_fall_back_to_a_holding_reply(make_app, make_mail):
 
 def test_a_length_and_a_day_ask_for_a_meeting_read_from_the_asking_sentence_only(make_app, make_mail):
     """Days mentioned for other reasons (a go/no-go on Friday) are not offered as meeting days."""
-    app, model = make_app([decided("accept"), GOOD])
+    app, _model = make_app([decided("accept"), GOOD])
     body = ("With the go/no-go on Friday, can we find 45 minutes next Tuesday or Thursday afternoon to go over"
             " the cutover?\n\nPriya can join either day. Sunday runs from 05:00 to 07:00.")
     mail = _incoming(make_mail, body=body)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from scheduler_helpers import Clock
@@ -13,7 +13,7 @@ from persona.settings import Settings
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 11, 30, 5, 0, tzinfo=timezone.utc))
+    return Clock(datetime(2026, 11, 30, 5, 0, tzinfo=UTC))
 
 
 @pytest.fixture(scope="session")

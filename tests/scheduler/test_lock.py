@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from scheduler_helpers import persona_cli, scripted_app
 from sqlalchemy import create_engine
@@ -23,7 +23,7 @@ def test_one_claim_per_job_run(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
     first, second = RunClaims(create_engine(url), owner="a"), RunClaims(create_engine(url), owner="b")
     assert first.claim("persona:brief", RUN)
-    assert not second.claim("persona:brief", RUN.astimezone(timezone.utc))  # the same instant, other zone
+    assert not second.claim("persona:brief", RUN.astimezone(UTC))  # the same instant, other zone
     assert second.claim("persona:brief", RUN + timedelta(days=1))
     assert second.claim("persona:inbox", RUN)
 

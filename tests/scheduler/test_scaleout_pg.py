@@ -14,14 +14,14 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from ci import free_port, need
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from ci import free_port, need
 from scheduler_helpers import scripted_app
 from sqlalchemy import create_engine, text
 
@@ -96,7 +96,7 @@ class RacingStore(SQLAlchemyJobStore):
         super().__init__(**kwargs)
         self.barrier, self.raced = barrier, False
 
-    def get_due_jobs(self, now):  # noqa: ANN001, ANN201 - APScheduler's signature
+    def get_due_jobs(self, now):
         due = super().get_due_jobs(now)
         if due and not self.raced:
             self.raced = True
@@ -109,7 +109,7 @@ def test_two_schedulers_on_one_postgres_store_run_each_job_run_once(
 ) -> None:
     engine = create_engine(postgres_url)
     log = tmp_path / "runs.log"
-    past = datetime.now(timezone.utc) - timedelta(seconds=5)
+    past = datetime.now(UTC) - timedelta(seconds=5)
     loader = AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="race_jobs")})
 
     async def load() -> None:

@@ -3,6 +3,7 @@ through the triggers themselves, across the DST changes of 2026."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -67,7 +68,7 @@ def test_configured_brief_time_and_interval(profile: Profile) -> None:
     brief = _fire_times(profile, "persona:brief", datetime(2026, 12, 1, 7, 0, tzinfo=berlin), 1)[0]
     assert brief == datetime(2026, 12, 2, 6, 45, tzinfo=berlin)
     inbox = _fire_times(profile, "persona:inbox", datetime(2026, 12, 1, 7, 0, tzinfo=berlin), 3)
-    assert [b - a for a, b in zip(inbox, inbox[1:], strict=False)] == [timedelta(minutes=10)] * 2
+    assert [b - a for a, b in itertools.pairwise(inbox)] == [timedelta(minutes=10)] * 2
 
 
 def test_upkeep_on_the_spring_forward_night(profile: Profile) -> None:
