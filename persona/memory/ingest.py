@@ -61,7 +61,9 @@ def ingest(
     pending: list[MemoryItem] = []
     exemplar_docs: list[Document] = []
     incoming = _Received()
-    last_turn: dict[str, str] = {}  # chat thread -> its latest message's item text: what the next one answers
+    # chat thread -> its latest message's item: what the next one answers; it is stored once the next
+    # one is read, so each holds the ids of the turns before and after it (`prev`, `next`)
+    last_turn: dict[str, MemoryItem] = {}
     sources: set[str] = set()
 
     def flush() -> None:
@@ -86,14 +88,20 @@ def ingest(
                 if _owner_wrote(doc, profile):
                     summary.owner_written += 1
                     exemplar_docs.append(doc)
-                knowledge = _knowledge(doc, profile, audience, last_turn.get(doc.thread_id, ""))
+                before = last_turn.get(doc.thread_id) if doc.kind == "chat" else None
+                knowledge = _knowledge(doc, profile, audience, before.text if before else "")
                 if doc.kind == "chat":
-                    last_turn[doc.thread_id] = knowledge[0].text
-                pending.extend(knowledge)
+                    if before is not None:
+                        before.metadata["next"], knowledge[0].metadata["prev"] = knowledge[0].id, before.id
+                        pending.append(before)
+                    last_turn[doc.thread_id] = knowledge[0]
+                else:
+                    pending.extend(knowledge)
                 if len(pending) >= _BATCH:
                     flush()
                 if bar is not None and task is not None:
                     bar.update(task, description=f"{summary.documents} documents", advance=1)
+        pending.extend(last_turn.values())
         # exemplars wait for the whole run so a reply can point at the message it answers
         for doc in exemplar_docs:
             if doc.text.strip():

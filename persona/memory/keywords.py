@@ -126,15 +126,15 @@ class KeywordIndex:
 
     def search(
         self, terms: Collection[str], audiences: Collection[str], limits: Mapping[str | None, int]
-    ) -> dict[str | None, list[str]]:
-        """For each kind asked for (None: any kind), the ids of its best `limits[kind]` items holding
-        any term, by BM25, best first."""
-        found: dict[str | None, list[str]] = {kind: [] for kind in limits}
+    ) -> dict[str | None, dict[str, float]]:
+        """For each kind asked for (None: any kind), its best `limits[kind]` items holding any term, as
+        id → BM25 score (higher is better), best first."""
+        found: dict[str | None, dict[str, float]] = {kind: {} for kind in limits}
         if not terms or not audiences:
             return found
-        sql = (f"SELECT id FROM items WHERE items MATCH ? AND audience IN ({','.join('?' * len(audiences))})"
-               " AND (? IS NULL OR kind = ?)"
-               f" ORDER BY {_RANK} LIMIT ?")
+        sql = (f"SELECT id, {_RANK} AS score FROM items WHERE items MATCH ?"
+               f" AND audience IN ({','.join('?' * len(audiences))}) AND (? IS NULL OR kind = ?)"
+               " ORDER BY score LIMIT ?")
         db = self._reader()
         total = _count(db)
         phrases = [_phrase(t) for t in terms]
@@ -147,7 +147,7 @@ class KeywordIndex:
         for kind, limit in limits.items():
             if limit > 0:
                 rows = db.execute(sql, [match, *audiences, kind, kind, limit]).fetchall()
-                found[kind] = [id_ for (id_,) in rows]
+                found[kind] = {id_: -score for id_, score in rows}  # FTS5's bm25() is lower for better
         return found
 
     def people(self, words: Collection[str], audiences: Collection[str]) -> set[str]:

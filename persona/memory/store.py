@@ -222,7 +222,7 @@ class MemoryStore:
         kind: ItemKind | None = None,
         where: dict[str, Any] | None = None,
     ) -> list[Hit]:
-        """Best `k` items among those the audiences may see: vector and keyword rankings fused (RRF)."""
+        """Best `k` items among those the audiences may see, ranked by persona.memory.rerank."""
         return self._search(query, audiences, {kind: k}, where)[kind]
 
     def search_kinds(
@@ -277,13 +277,13 @@ class MemoryStore:
         nearest = self._nearest(query_vector, pools, allowed, where)
         asked, keyword = by_keyword.result()
         if where:  # the keyword index knows nothing of a caller's `where`: Chroma applies it to its finds
-            keyword = {kind: self._admitted(ids, nearest[kind], allowed, kind, where)
-                       for kind, ids in keyword.items()}
-        return found | self._ranked(ks, nearest, keyword, query_vector, allowed, asked)
+            keyword = {kind: self._admitted(scores, nearest[kind], allowed, kind, where)
+                       for kind, scores in keyword.items()}
+        return found | self._ranked(ks, nearest, keyword, query_vector, allowed, asked, where is None)
 
     def _keyword_half(
         self, query: str, allowed: list[str], pools: dict[Any, int]
-    ) -> tuple[rerank.Asked, dict[Any, list[str]]]:
+    ) -> tuple[rerank.Asked, dict[Any, dict[str, float]]]:
         """Whom and when the query asks about, and the keyword finds for the rest of its words: a name
         counts in the ranking as a person, not as a word every message of theirs would match."""
         span, rest = asked_span(query, date.today())
@@ -327,49 +327,71 @@ class MemoryStore:
         return found
 
     def _admitted(
-        self, ids: list[str], nearest: dict[str, float], allowed: list[str], kind: str | None,
+        self, scores: dict[str, float], nearest: dict[str, float], allowed: list[str], kind: str | None,
         where: dict[str, Any],
-    ) -> list[str]:
-        """Those of `ids` a search's whole scope admits; the nearest items were found within it already."""
-        missing = [id_ for id_ in ids if id_ not in nearest]
+    ) -> dict[str, float]:
+        """Those of the keyword finds a search's whole scope admits; the nearest items were found within it already."""
+        missing = [id_ for id_ in scores if id_ not in nearest]
         if not missing:
-            return ids
+            return scores
         got = set(self._collection.get(ids=missing, where=_scope(allowed, kind, where), include=[])["ids"])
-        return [id_ for id_ in ids if id_ in nearest or id_ in got]
+        return {id_: score for id_, score in scores.items() if id_ in nearest or id_ in got}
 
     def _ranked(
         self,
         ks: dict[Any, int],
         nearest: dict[ItemKind | None, dict[str, float]],
-        keyword: dict[Any, list[str]],
+        keyword: dict[Any, dict[str, float]],
         query_vector: list[float],
         allowed: list[str],
         asked: rerank.Asked,
+        neighbours: bool,
     ) -> dict[ItemKind | None, list[Hit]]:
-        """Each kind's best `k` of the candidates both halves found, by `rerank.score`, shown only in
+        """Each kind's best `k` of the candidates both halves found, by `rerank.ranked`, shown only in
         scope. Each is one Chroma holds: the vector finds are its neighbours, and the keyword-only finds
-        are read from it, for the vectors their similarity needs, unless they are held in memory."""
-        keyword_only = {id_ for kind, ids in keyword.items() for id_ in ids if id_ not in nearest[kind]}
-        held = self._held.vectors(keyword_only) if self._held is not None else {}
-        candidates = {id_ for kind in ks for id_ in (*nearest[kind], *keyword[kind])}
-        rows = self._read(candidates, keyword_only - held.keys())
+        are read from it, for the vectors their similarity needs, unless they are held in memory. A chat
+        message's turns before and after it are read too (`neighbours`), unless a caller's `where` limits
+        the search: the keyword index cannot tell whether it admits them."""
+        keyword_only = {id_ for kind, found in keyword.items() for id_ in found if id_ not in nearest[kind]}
+        rows = self._read({id_ for kind in ks for id_ in (*nearest[kind], *keyword[kind])},
+                          self._unheld(keyword_only))
+        vector = np.asarray(query_vector, dtype=np.float32)
         hits: dict[ItemKind | None, list[Hit]] = {}
         for kind, k in ks.items():
-            by_vector = {id_: rank for rank, id_ in enumerate(sorted(nearest[kind], key=nearest[kind].__getitem__,
-                                                                      reverse=True))}
-            by_keyword = {id_: rank for rank, id_ in enumerate(keyword[kind])}
-            scored: list[Hit] = []
-            for id_ in by_vector.keys() | by_keyword.keys():
-                if id_ not in rows or not _in_scope(rows[id_][1], allowed, kind):
-                    continue
-                text, meta, vector = rows[id_]
-                similarity = nearest[kind].get(id_)
-                if similarity is None:
-                    similarity = float(np.dot(query_vector, held.get(id_, vector)))
-                value = rerank.score(text, meta, similarity, by_vector.get(id_), by_keyword.get(id_), asked)
-                scored.append(Hit(id=id_, text=text, score=value, similarity=similarity, metadata=dict(meta)))
-            hits[kind] = sorted(scored, key=lambda hit: -hit.score)[:k]
+            finds = _Finds(nearest[kind], keyword[kind])
+            pool = self._candidates(finds.ids(), rows, finds, kind, vector, allowed)
+
+            def read(ids: Collection[str], finds: _Finds = finds, kind: ItemKind | None = kind) -> dict[
+                    str, rerank.Candidate]:
+                return self._candidates(ids, self._read(ids, self._unheld(ids)), finds, kind, vector, allowed)
+
+            ranked = rerank.ranked(pool, read if neighbours else lambda ids: {}, asked, k)
+            hits[kind] = [Hit(id=id_, text=c.text, score=score, similarity=c.similarity, metadata=dict(c.meta))
+                          for id_, c, score in ranked]
         return hits
+
+    def _candidates(
+        self, ids: Collection[str], rows: Mapping[str, tuple[str, dict[str, Any], Any]], finds: _Finds,
+        kind: ItemKind | None, vector: np.ndarray, allowed: list[str],
+    ) -> dict[str, rerank.Candidate]:
+        """The candidates of these ids that were read and are in the search's scope."""
+        found = {}
+        for id_ in ids:
+            if id_ not in rows or not _in_scope(rows[id_][1], allowed, kind):
+                continue
+            text, meta, stored = rows[id_]
+            similarity = finds.nearest.get(id_)
+            if similarity is None:
+                held = self._held.vectors([id_]) if self._held is not None else {}
+                similarity = float(np.dot(vector, held.get(id_, stored)))
+            found[id_] = finds.candidate(id_, text, meta, similarity)
+        return found
+
+    def _unheld(self, ids: Collection[str]) -> Collection[str]:
+        """Those of `ids` whose vectors are not held in memory: a read from Chroma brings them."""
+        held = self._held.vectors(ids) if self._held is not None else {}
+        return [id_ for id_ in ids if id_ not in held]
+
 
     def _read(
         self, ids: Collection[str], with_vectors: Collection[str] = ()
@@ -414,6 +436,26 @@ class MemoryStore:
             where={"$and": [{"kind": "exemplar"}, {"doc_kind": doc_kind}]}, include=["documents"]
         )
         return list(got["documents"] or [])
+
+
+class _Finds:
+    """What the two halves of a search found for one kind: similarity of the nearest items, and BM25
+    scores of the keyword finds, each best first."""
+
+    def __init__(self, nearest: dict[str, float], keyword: dict[str, float]) -> None:
+        self.nearest = nearest
+        self._vector_rank = {id_: rank for rank, id_ in enumerate(sorted(nearest, key=nearest.__getitem__,
+                                                                          reverse=True))}
+        self._keyword = keyword
+        self._keyword_rank = {id_: rank for rank, id_ in enumerate(keyword)}
+        self._best = max(keyword.values(), default=0.0) or 1.0
+
+    def ids(self) -> set[str]:
+        return self._vector_rank.keys() | self._keyword_rank.keys()
+
+    def candidate(self, id_: str, text: str, meta: dict[str, Any], similarity: float) -> rerank.Candidate:
+        return rerank.Candidate(text, meta, similarity, self._vector_rank.get(id_), self._keyword_rank.get(id_),
+                                self._keyword.get(id_, 0.0) / self._best)
 
 
 def _client(home: Home, settings: Settings) -> Any:

@@ -127,6 +127,7 @@ def test_notes_and_chats(tmp_path: Path, store: MemoryStore, owner: Profile) -> 
 
 
 def _chat(path: Path, messages: list[tuple[str, str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"title": "Ana and Ben", "participants": ["Ana", "Ben"],
                                 "messages": [{"from": who, "date": when, "text": text} for who, when, text in messages]}))
 
@@ -164,7 +165,8 @@ def test_a_question_naming_someone_or_a_time_prefers_what_they_said_then(
     ])
     ingest([tmp_path], store=store, profile=owner, audience=Audience.TEAM)
     said_by = [h.text for h in store.search("Which dog did Ben adopt?", {Audience.TEAM}, k=4)]
-    assert said_by[0].startswith("Ben: I adopted")
+    assert said_by.index("Ben: I adopted a dog from the shelter too.") < \
+        said_by.index("Ana: I adopted a dog from the shelter.")
     in_may = [h.text for h in store.search("What did Ana adopt in May 2023?", {Audience.TEAM}, k=4)]
     assert in_may[0] == "Ana: I adopted a dog from the shelter."
     answered = [h.text for h in store.search("What dog did Ana adopt?", {Audience.TEAM}, k=4)]
@@ -227,3 +229,28 @@ def test_a_reply_without_headers_is_joined_by_its_quote_or_by_subject(tmp_path: 
     assert found["kim@vendor.example"] == ("Speaking slot\nCould you speak at our vendor summit?", "No thank you, Kim.")
     assert found["lee@example.com"] == ("Offsite venue\nWhich venue do you prefer?", "The lake one.\n\nDana")
     assert len(found) == 2
+
+
+def test_a_chat_message_knows_its_neighbours_and_an_answer_is_found_by_the_question_before_it(
+    tmp_path: Path, store: MemoryStore, owner: Profile
+) -> None:
+    _chat(tmp_path / "owner" / "chat.json", [
+        ("Ben", "2023-06-09T10:00:00Z", "What a lovely wedding photo! How long have you been married?"),
+        ("Ana", "2023-06-09T10:01:00Z", "5 years already! Time flies."),
+        ("Ben", "2023-06-09T10:02:00Z", "Wow, congrats to you both."),
+    ])
+    _chat(tmp_path / "team" / "chat.json", [("Ben", "2023-06-10T10:00:00Z", "The build is green again.")])
+    ingest([tmp_path / "owner"], store=store, profile=owner, audience=Audience.OWNER)
+    ingest([tmp_path / "team"], store=store, profile=owner, audience=Audience.TEAM)
+    turns = {meta["source"].rsplit("#", 1)[1]: (id_, meta)
+             for id_, meta in store.entries(where={"kind": "knowledge"}) if "owner" in meta["source"]}
+    assert "prev" not in turns["0"][1] and turns["0"][1]["next"] == turns["1"][0]
+    assert turns["1"][1]["prev"] == turns["0"][0] and turns["1"][1]["next"] == turns["2"][0]
+    assert turns["2"][1]["prev"] == turns["1"][0] and "next" not in turns["2"][1]
+    again = ingest([tmp_path / "owner"], store=store, profile=owner, audience=Audience.OWNER)
+    assert again.chunks_added == 0
+    hits = [h.text for h in store.search("How long has Ana been married?", {Audience.OWNER}, k=2)]
+    assert "Ana: 5 years already! Time flies." in hits
+    # neighbours join a search only in its scope: the team sees none of the owner's chat
+    assert [h.text for h in store.search("How long has Ana been married?", {Audience.TEAM}, k=4)] == [
+        "Ben: The build is green again."]
