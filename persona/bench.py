@@ -110,7 +110,7 @@ def run_bench(settings: Settings, *, quick: bool, step: Step = lambda _: None) -
                                                f"load average {os.getloadavg()[0]:.1f} at start")
     started = time.perf_counter()
     for name, section in (("ingest", ingest_section), ("retrieval", retrieval_section), ("llm", llm_section),
-                          ("twin overhead", overhead_section)):
+                          ("first answer", ask_section), ("twin overhead", overhead_section)):
         t0 = time.perf_counter()
         section(report, settings, plan, step)
         _add(report, "wall time", name, time.perf_counter() - t0, "s", "", "this stage of the run, set-up included")
@@ -276,6 +276,38 @@ async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float
                 turns[name] = {"seconds": seconds, "prompt_tokens": usage.prompt_tokens - done[0],
                                "completion_tokens": usage.completion_tokens - done[1], "prefix_tokens": prefix_tokens}
     return turns
+
+
+def ask_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
+    """Two `persona ask` processes on a home with the demo's profile and writing: the first with no model
+    server running, the second finding the one the first left up."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    from persona.app import App
+    from persona.cli.demo import DEFAULT_DATA, set_up_home
+
+    bench = load_benchmark("ask_bench")
+    with tempfile.TemporaryDirectory(prefix="persona-bench-ask-") as tmp:
+        step("first answer: a home with the demo's profile and writing")
+        home = Home(Path(tmp) / "home").ensure()
+        set_up_home(App(home, settings.model_copy(update={"chroma_url": None})), DEFAULT_DATA,
+                    Console(file=StringIO()))
+        step("first answer: `persona ask` twice, the model server cold then warm")
+        try:
+            asks = bench.run(home.root, asks=2)
+        except RuntimeError as exc:
+            report.notes.append(f"first-answer figures missing: {exc}")
+            return
+    for name, result, first_target, total_target in (("cold", asks[0], "", ""), ("warm", asks[1], "<= 3", "<= 8")):
+        words = len(result.answer.split())
+        _add(report, "first answer", f"persona ask, {name}: first token", result.first_token_s, "s", first_target,
+             "a new process: start-up, the embedder, memory search, the persona prefix" +
+             (", the model server started" if name == "cold" else ", the server the first ask left up"))
+        _add(report, "first answer", f"persona ask, {name}: whole answer", result.total_s, "s", total_target,
+             f"until the process exits ({words} words)")
+    report.raw["ask"] = [a.model_dump() for a in asks]
 
 
 def overhead_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
