@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install model demo test bench clean
+.PHONY: install model demo test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ demo: model
 
 test: install
 	$(BIN)/python -m pytest
+
+# ruff over everything; mypy --strict over the modules every action passes through
+STRICT := persona/policy.py persona/events.py persona/actions.py persona/approval_edits.py persona/profile.py \
+          persona/store.py persona/errors.py
+lint: install
+	$(BIN)/ruff check persona tests benchmarks evals
+	$(BIN)/mypy --strict --follow-imports=silent $(STRICT)
 
 bench: install
 	$(BIN)/persona bench --quick

@@ -52,7 +52,8 @@ class TimeEdit(BaseModel):
             when = None
         if when is None:
             raise ValueError(f"{str(value)[:40]!r} is not a date and time like 2026-03-03T15:00")
-        return when if when.tzinfo else when.replace(tzinfo=info.context["zone"])
+        zone: ZoneInfo = (info.context or {})["zone"]  # check_edit always passes the owner's zone
+        return when if when.tzinfo else when.replace(tzinfo=zone)
 
 
 EDITS: dict[ActionKind, type[MailEdit | TimeEdit]] = {

@@ -149,6 +149,7 @@ class StateStore:
             "INSERT INTO audit (ts, kind, actor, subject, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?)",
             (ts, kind, actor, subject, body, prev, digest),
         )
+        assert cur.lastrowid is not None  # an INSERT into a rowid table always has one
         return AuditEntry(seq=cur.lastrowid, ts=ts, kind=kind, actor=actor, subject=subject, detail=detail, hash=digest)
 
     def audit_entries(self, limit: int = 50, kind: str | None = None) -> list[AuditEntry]:
@@ -206,7 +207,8 @@ class StateStore:
 
     def count_approvals(self, status: ApprovalStatus) -> int:
         with self._connect() as db:
-            return db.execute("SELECT count(*) FROM approvals WHERE status = ?", (status,)).fetchone()[0]
+            count: int = db.execute("SELECT count(*) FROM approvals WHERE status = ?", (status,)).fetchone()[0]
+        return count
 
     def get_approval(self, id_or_prefix: str) -> Approval:
         with self._connect() as db:

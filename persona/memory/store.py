@@ -301,9 +301,8 @@ class MemoryStore:
         asks once for more neighbours, ids only, and reads their audience and kind from the keyword
         index; Chroma filters only for a kind too few of which were among them. Vectors held in memory
         (`keep_vectors_in_memory`) answer a search without a `where` exactly, and with no Chroma call."""
-        if where is None and self._held is not None:
-            if (held := self._held.nearest(vector, pools, allowed)) is not None:
-                return held
+        if where is None and self._held is not None and (held := self._held.nearest(vector, pools, allowed)) is not None:
+            return held
         found: dict[ItemKind | None, dict[str, float]] = {}
         if where is None:
             want = sum(pools.values()) * _OVERFETCH

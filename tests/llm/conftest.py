@@ -49,14 +49,14 @@ def stub_endpoint() -> Iterator[StubEndpoint]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keeps connections open, as real servers do
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        def do_GET(self) -> None:
             if self.path == "/openapi.json":
                 self._send(200, {"info": {"title": stub.title}})
                 return
             models = [{"id": m, "object": "model"} for m in stub.model_ids]
             self._send(200, {"object": "list", "data": models})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             stub.requests.append(body)
             self._send(*stub.answers.pop(0)(body))

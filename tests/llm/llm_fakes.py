@@ -7,11 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from persona.llm.model_files import ModelSpec
-
-
-
 
 # ---- fake model parts -------------------------------------------------------------------
 

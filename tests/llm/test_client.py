@@ -108,7 +108,7 @@ def test_invalid_json_twice_is_llm_unavailable() -> None:
 
 
 def test_async_text_json_and_stream() -> None:
-    llm, model = scripted("hello", '{"label": "reply", "reason": "r"}', "streamed in four words")
+    llm, _model = scripted("hello", '{"label": "reply", "reason": "r"}', "streamed in four words")
 
     async def run() -> tuple[str, Triage, list[str]]:
         text = await llm.atext("hi", tag="chat")
