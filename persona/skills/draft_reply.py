@@ -91,13 +91,15 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
     style = app.style_card
     meeting = meeting_constraints(app, mail) if is_meeting_request(mail) else None
     in_window, later = _free_times(app, meeting, mail)
-    precedents = [Situation.of(hit) for hit in _search(app, _query(mail), principal.audiences, k=_PRECEDENTS,
+    # The owner's habit is read from all their past replies; the words of only those this sender may read
+    # reach the writer (a reply to a stranger never quotes what the owner told a colleague).
+    precedents = [Situation.of(hit) for hit in _search(app, _query(mail), frozenset(Audience), k=_PRECEDENTS,
                                                         kind="situation")]
-    situations = precedents[:_SITUATIONS]
+    situations = [s for s in precedents if s.audience in principal.audiences][:_SITUATIONS]
     facts = Facts(meeting=meeting is not None, free_in_window=bool(in_window), free_later=bool(later),
                   unclear=bool(meeting and meeting.needs_clarification),
                   cold=is_cold_outreach(profile, mail, mail_history(app, before=mail.message_id)))
-    plan = decide(app, mail, facts, precedents, shown=_SITUATIONS)
+    plan = decide(app, mail, facts, situations, precedents)
     offered = {Decision.ACCEPT: in_window, Decision.RESCHEDULE: later}.get(plan.decision)
     slot = offered[0] if offered else None
     prompt = _prompt(app, mail, principal, me, who, greeting_hint(me, them, style), plan, situations, meeting, slot)

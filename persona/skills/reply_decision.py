@@ -17,6 +17,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, create_model
 
 from persona.channels.email.base import IncomingMail
+from persona.profile import Audience
 from persona.skills.prompt import first_name
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class Situation(BaseModel):
     reply: str
     date: str = ""
     similarity: float = 0.0  # to the mail being answered now
+    audience: Audience = Audience.OWNER  # who may read it: its words reach only drafts to them
 
     @classmethod
     def of(cls, hit: Hit) -> Situation:
@@ -63,7 +65,8 @@ class Situation(BaseModel):
         subject = str(meta.get("subject") or "")
         mail = hit.text.removeprefix(subject).strip()
         return cls(sender=str(meta.get("author") or ""), subject=subject, mail=mail, reply=str(meta.get("reply") or ""),
-                   date=str(meta.get("date") or "")[:10], similarity=hit.similarity)
+                   date=str(meta.get("date") or "")[:10], similarity=hit.similarity,
+                   audience=Audience(meta.get("audience") or Audience.OWNER))
 
     @property
     def label(self) -> str:
@@ -107,11 +110,13 @@ def allowed(facts: Facts) -> list[Decision]:
             Decision.ACKNOWLEDGE]
 
 
-def decide(app: App, mail: IncomingMail, facts: Facts, precedents: list[Situation], shown: int = 2) -> Plan:
+def decide(app: App, mail: IncomingMail, facts: Facts, situations: list[Situation],
+           precedents: list[Situation] | None = None) -> Plan:
     """The decision for a reply to `mail`: by rule when the facts leave one, else the model's pick among the
-    allowed ones, ordered by what the owner decided in the most similar past mail (`precedents`, most similar
-    first; the first `shown` are quoted to the model)."""
-    situations = precedents[:shown]
+    allowed ones. `situations` (past mail the sender may know of) are quoted to the model; the decisions of
+    `precedents` (any past mail like this one, most similar first; default the situations) order the options
+    and are named to the model, as labels only: no words of theirs reach the prompt."""
+    precedents = situations if precedents is None else precedents
     evidence = [s.label for s in situations]
     tally = past_decisions(precedents)
     options = by_precedent(allowed(facts), tally)
@@ -179,10 +184,15 @@ _ACCEPTS = re.compile(r"\b(?:count me in|(?:i(?:'d| would)?|(?:s?he|they|we) wou
                       r"(?:join|attend|meet|come|speak|accept|do (?:so|it|this|that))|(?:i|s?he|we|they) (?:will|'ll) "
                       r"(?:be there|attend|join|be (?:on|joining) (?:the|this) (?:\w+ )?call)|see you (?:there|then)|"
                       r"i accept|(?:that|this) (?:works|sounds good)|looking forward to (?:it|meeting|seeing)|"
-                      r"(?:does|do|will) plan (?:to|on) (?:do|attend|join|be|participat)\w*)\b", re.IGNORECASE)
+                      r"(?:does|do|will) plan (?:to|on) (?:do|attend|join|be|participat)\w*|"
+                      r"will be (?:there|attending|participating|joining))\b", re.IGNORECASE)
 _DECLINES = re.compile(r"\b(?:unable to|(?:can(?:'|no)t|won'?t be able to|will not be able to|not be able to) "
-                       r"(?:make|attend|join|come|meet|accept|do|help|take)|(?:must|have to|need to) decline|"
-                       r"regret(?:fully|tably)?|not (?:interested|available)|i(?:'ll| will) pass)\b", re.IGNORECASE)
+                       r"(?:make|attend|join|come|meet|accept|do|help|take|participate|be there)|(?:must|have to|"
+                       r"need to) decline|regret(?:fully|tably)?|not (?:interested|available)|i(?:'ll| will) pass|"
+                       r"(?:will|would) not be (?:attending|participating|joining|here|there)|won'?t be (?:attending|"
+                       r"participating|joining|here|there)|(?:will|would) be (?:out of (?:town|the (?:office|country|city))|"
+                       r"away|travell?ing|on (?:vacation|holiday|leave))|ha(?:s|ve) (?:a |another )?conflicts?)\b",
+                       re.IGNORECASE)
 _OFFERS_TIME = re.compile(r"\b(?:how about|would .{1,40} work|does .{1,40} work|i(?:'m| am) (?:free|available)|"
                           r"let'?s (?:meet|talk|set up|schedule|find)|happy to (?:meet|talk|chat|hop on)|"
                           r"(?:set up|schedule|book) (?:a|some) (?:call|meeting|time)|"
@@ -190,10 +200,11 @@ _OFFERS_TIME = re.compile(r"\b(?:how about|would .{1,40} work|does .{1,40} work|
                           re.IGNORECASE)
 
 
-_REDIRECTS = re.compile(r"\b(?:(?:please )?(?:contact|call|ask|talk to|write to|reach out to|get in touch with) "
-                        r"(?!me\b)\w+|should (?:be sent|go) to|(?:forward(?:ed|ing)?|pass(?:ed|ing)?|sen(?:t|ding)|refer(?:red|ring)?)"
-                        r" (?:it|this|that|them|your \w+)(?: on| along)? to|is the (?:right|best) person|(?:handles?|is handling|"
-                        r"takes care of) (?:this|these|that)|(?:cc|copy)(?:'?ing|'?ed) \w+)\b", re.IGNORECASE)
+_REDIRECTS = re.compile(r"\b(?:(?:please )?(?:contact|get in touch with|reach out to|speak (?:to|with)|write to) "
+                        r"(?-i:[A-Z])\w+|should (?:be sent|go) to|(?:forward(?:ed|ing)?|pass(?:ed|ing)?|sen(?:t|ding)|"
+                        r"refer(?:red|ring)?) (?:it|this|that|them|your \w+)(?: on| along)? to|is the (?:right|best) person|"
+                        r"(?:handles?|is handling|takes care of) (?:this|these|that)|(?:cc|copy)(?:'?ing|'?ed) (?-i:[A-Z])\w+)\b",
+                        re.IGNORECASE)
 _THANKS = re.compile(r"\b(?:thanks?|thank you|appreciated?|got it|received|noted|it'?s done|done)\b", re.IGNORECASE)
 _ACKNOWLEDGE_WORDS = 25  # a longer reply that also thanks is saying something more
 

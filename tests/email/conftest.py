@@ -290,7 +290,7 @@ class ListMemory:
         self.queries.append({"query": query, "audiences": set(audiences), "kind": kind, "where": where})
         allowed = {str(a) for a in audiences}
         hits = [
-            Hit(text=text, score=1.0, similarity=1.0, metadata=meta)
+            Hit(text=text, score=1.0, similarity=1.0, metadata={**meta, "audience": audience})  # as the store keeps it
             for text, item_kind, audience, meta in self.items
             if audience in allowed and (kind is None or item_kind == kind)
             and all(meta.get(key) == value for key, value in (where or {}).items())

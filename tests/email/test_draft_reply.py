@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -114,7 +115,9 @@ def test_prompt_order_prefix_exemplars_context_message_instruction(home, make_ap
     assert "Q3 budget is 120k" in last.text and "salary" not in last.text
     assert last.text.index("<context>") < last.text.index("<message>") < last.text.index("Write Dana's reply to Sam")
     assert 'Open with "Hey Sam," and close with "Cheers,\nDana"' in last.text
-    assert {frozenset(q["audiences"]) for q in memory.queries} == {frozenset({"team", "public"})}
+    # only the owner's past decisions are read across audiences, as labels (the words stay out: see below)
+    assert {frozenset(q["audiences"]) for q in memory.queries if q["kind"] != "situation"} == {
+        frozenset({"team", "public"})}
     assert {"recipients": "sam@northwind.example"} in [q["where"] for q in memory.queries]
 
 
@@ -201,6 +204,7 @@ def test_past_replies_to_similar_mail_guide_the_decision_and_the_writing(make_ap
     assert draft.plan.evidence == ["your reply to lee@northwind.example about 'Budget numbers' (2026-10-02)"]
     deciding = model.calls[0][-1].text
     assert "Dana replied: Hi Lee, Please ask Finance, they own those. Dana" in deciding and "Secret" not in deciding
+    assert all("Secret" not in str(m.content) for call in model.calls for m in call)
     writing = model.calls[1]
     assert writing[-3].text.startswith("<message>\nFrom: lee@northwind.example\nSubject: Budget numbers")
     assert writing[-2].text == "Hi Lee,\n\nPlease ask Finance, they own those.\n\nDana"
@@ -234,3 +238,22 @@ def test_a_cold_pitch_asking_for_time_is_acknowledged_without_a_slot_or_a_model_
     assert draft.plan.decision == "acknowledge" and draft.plan.by == "rule"
     assert draft.slot is None and len(model.calls) == 1  # the writing only: the rules decided
     assert "offer no meeting" in model.calls[0][-1].text and draft.body == thanks
+
+
+def test_the_owners_private_replies_order_the_decisions_without_their_words(make_app, make_mail, list_memory):
+    """What the owner did with similar mail counts even when the sender may not read those replies; only the
+    decision labels are used, never the replies' words."""
+    memory = list_memory([
+        (f"Invitation {n}\nWould you join our panel?", "situation", "owner",
+         {"author": f"host{n}@x.example", "subject": f"Invitation {n}", "reply": f"Regretfully I can't make it. ({n}k)"})
+        for n in range(3)
+    ])
+    app, model = make_app([decided("decline"), "Hi Sam,\n\nSorry, I can't join this time.\n\nBest,\nDana"],
+                          memory=memory)
+    mail = _incoming(make_mail, body="Would you join our panel on energy next month?")
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    deciding = model.calls[0]
+    options = re.findall(r"^- (\w+):", deciding[0].text, re.MULTILINE)
+    assert options[0] == "decline" and "mostly with: decline" in deciding[-1].text
+    assert draft.plan.evidence == []  # none of them may be quoted to Sam
+    assert all("Regretfully" not in str(m.content) for call in model.calls for m in call)
