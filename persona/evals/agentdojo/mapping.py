@@ -37,10 +37,11 @@ SIDE_EFFECTING = frozenset(_SHAPES)
 
 
 def _append_shape(args: dict[str, Any], ws: Workspace) -> Shape:
-    """Appending to a file others can read hands them the content: policy treats it as sharing."""
+    """Appending to a file others can read hands them the content: policy treats it as sharing. A file the
+    owner alone reads reaches nobody else: no person is its target, like a new file."""
     if ws.readers(str(args.get("file_id", ""))):
         return (ActionKind.SHARE_DOCUMENT, ("file_id",), ("content",))
-    return (ActionKind.WRITE_BRIEF, ("file_id",), ("content",))
+    return (ActionKind.WRITE_BRIEF, (), ("file_id", "content"))
 
 
 def _provenance(ledger: Ledger, kind: ActionKind, arg: str, value: Any) -> list[Provenance]:
