@@ -5,12 +5,15 @@ Heavy parts (embedding model, Chroma, LLM server) load on first use, so `persona
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from persona.actions import ActionGate, Executor
+from persona.errors import PersonaError
 from persona.events import Action, ActionKind
 from persona.home import Home
 from persona.profile import Audience, Profile, load_profile
@@ -23,6 +26,9 @@ if TYPE_CHECKING:
     from persona.memory.embedding import Embedder
     from persona.memory.store import MemoryStore
     from persona.memory.style import StyleCard
+
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -43,12 +49,42 @@ class App:
         self.home = home.ensure()
         self.settings = settings
         self.clock = clock
+        self._profile_stamp: tuple[int, int, int] | None = None  # persona.yaml's when the profile was read
         if llm is not None:
             self.__dict__["llm"] = llm  # an injected model (tests, benchmarks) wins over settings
 
     @cached_property
     def profile(self) -> Profile:
-        return load_profile(self.home.require_profile())
+        path = self.home.require_profile()
+        self._profile_stamp = _stamp(path)  # before the read: a write during it is taken up next time
+        return load_profile(path)
+
+    def reload_profile(self, profile: Profile | None = None) -> Profile:
+        """persona.yaml read again (or `profile`, just read from it), handed to what holds the profile
+        read before: the gate, and the calendar (for its zone)."""
+        self.__dict__.pop("calendar", None)
+        if profile is None:
+            self.__dict__.pop("profile", None)
+            profile = self.profile
+        self.__dict__["profile"] = profile
+        if "gate" in self.__dict__:
+            self.gate.profile = profile
+        return profile
+
+    def follow_profile(self) -> bool:
+        """Take up persona.yaml as another process left it (an editor, a `persona` command, another
+        server's desk): one stat while it is unchanged. True when the profile was read again; a file that
+        no longer loads is logged once and the profile read before stays (`persona doctor` names the fault)."""
+        if "profile" not in self.__dict__ or (stamp := _stamp(self.home.profile_path)) == self._profile_stamp:
+            return False
+        self._profile_stamp = stamp
+        try:
+            profile = load_profile(self.home.require_profile())
+        except PersonaError as exc:
+            log.warning("persona.yaml changed but does not load; the profile read before stays: %s", exc)
+            return False
+        self.reload_profile(profile)
+        return True
 
     @cached_property
     def store(self) -> StateStore:
@@ -95,6 +131,15 @@ class App:
         from persona.memory.style import StyleCard
 
         return StyleCard.load(self.home.style_card_path)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a file is written or replaced: its inode, size and modification time."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def home_executors(app: App) -> dict[ActionKind, Executor]:

@@ -40,6 +40,7 @@ def thread_id(event: Event) -> str:
 class Twin:
     def __init__(self, app: App, checkpointer: Checkpoints):
         self.app = app
+        self.profile = app.profile  # the one its graph was built with
         self.graph = build_graph(app).compile(checkpointer=checkpointer)
 
     @classmethod

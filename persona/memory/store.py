@@ -47,6 +47,7 @@ _SYNC_BATCH = 5000
 _PREFETCHED = 64  # searches started ahead and not asked for yet; the oldest beyond this nobody will ask for
 _CONTEXT_WEIGHT = 0.5  # how far an item's context draws its vector from its own text's (LoCoMo: 0.5 ≈ 0.8 > 0)
 _HELD_ITEMS = 10_000  # the most items whose vectors `keep_vectors_in_memory` holds (15 MB at 384 dims)
+_NO_ITEM = "no-such-item"  # deleted to bring embedded Chroma up to date with other processes (`_caught_up`)
 
 
 class MemoryItem(BaseModel):
@@ -119,6 +120,9 @@ class MemoryStore:
         # audience and text, and `add` never rewrites a stored id, so an id's scope stays what it was
         self._scopes: dict[str, tuple[str, str]] = {}
         self._held: VectorMatrix | None = None
+        self._embedded = not settings.chroma_url
+        self._chroma_version = self._keywords.version()  # the keyword index's when Chroma was last brought up to date
+        self._catching_up = threading.Lock()
         if self._keywords.count() != self._collection.count():
             self._reindex_keywords()  # a memory from before the index, or an add cut off between the two
 
@@ -134,6 +138,7 @@ class MemoryStore:
         """For a long-running process: nearest neighbours come from a matrix of every item's vector
         (persona.memory.vectors), read now, while the memory holds at most `limit` items. Whether it
         does now."""
+        self._caught_up()
         self._held = VectorMatrix(self._keywords, self._collection, limit)
         self._held.refresh()
         return self._held.holding
@@ -301,6 +306,7 @@ class MemoryStore:
         asks once for more neighbours, ids only, and reads their audience and kind from the keyword
         index; Chroma filters only for a kind too few of which were among them. Vectors held in memory
         (`keep_vectors_in_memory`) answer a search without a `where` exactly, and with no Chroma call."""
+        self._caught_up()
         if where is None and self._held is not None and (held := self._held.nearest(vector, pools, allowed)) is not None:
             return held
         found: dict[ItemKind | None, dict[str, float]] = {}
@@ -324,6 +330,19 @@ class MemoryStore:
                                          where=_scope(allowed, kind, where), include=["distances"])
             found[kind] = {id_: 1 - dist for id_, dist in zip(got["ids"][0], got["distances"][0])}
         return found
+
+    def _caught_up(self) -> None:
+        """Embedded Chroma keeps its vector index in this process and follows only this process's writes:
+        what another process (an ingest, a forget) changed is missing from its neighbours, and reading
+        such an item's vector fails, until this process next writes. Every writer commits to the keyword
+        index after Chroma, so when the index changed since the last look, one write of nothing (a delete
+        of an id no item has, ~30 ms) first brings Chroma up to date. A Chroma server reads writes at once."""
+        if not self._embedded or (version := self._keywords.version()) == self._chroma_version:
+            return
+        with self._catching_up:
+            if version != self._chroma_version:
+                self._collection.delete(ids=[_NO_ITEM])
+                self._chroma_version = version
 
     def _admitted(
         self, scores: dict[str, float], nearest: dict[str, float], allowed: list[str], kind: str | None,
@@ -399,8 +418,8 @@ class MemoryStore:
         Chroma call costs ~1 ms whatever it reads. An id is a hash of its item's kind, audience and
         text, so an index row that does not hash to its id is not believed, and Chroma's own copy is
         read instead, as it is for the items whose vectors are wanted (and for a row whose metadata
-        does not parse). Embedded Chroma cannot read another process's adds until this process next
-        writes, and one such id fails the whole read: then none of these is read from Chroma."""
+        does not parse). An id embedded Chroma cannot read (another process's add it has not caught up
+        with: `_caught_up`) fails the whole read: then none of these is read from Chroma."""
         indexed = self._keywords.items([id_ for id_ in ids if id_ not in with_vectors])
         rows = {id_: (text, meta | {"audience": audience, "kind": kind}, None)
                 for id_, (audience, kind, text, raw) in indexed.items()

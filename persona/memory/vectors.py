@@ -6,8 +6,9 @@ product over the unit vectors of a thousand items takes ~0.03 ms, and is exact. 
 store: the matrix is read from it, and follows the keyword index, which MemoryStore writes after Chroma
 on every add and delete, in this process or another. When that index changed since the last look, the
 next search first reads the ids it holds, fetches the vectors of new ones from Chroma and drops the
-rest. Embedded Chroma reads another process's adds only after this process next writes (a Chroma server
-reads them at once): until then they are left out, as they are from Chroma's own answers. Above `limit`
+rest. Embedded Chroma reads another process's adds only after this process next writes: a search first
+brings it up to date when the index changed (`MemoryStore._caught_up`), and an add it still cannot read
+is left out, as it is from Chroma's own answers. Above `limit`
 items the matrix is let go, and searches ask Chroma's HNSW index: exact search grows with the memory
 (0.03 ms at 1k items, 0.2 ms at 10k, 1.2 ms at 20k, on both cores), and so does the time to read it
 in (0.4 s at 10k).

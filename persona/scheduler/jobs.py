@@ -43,10 +43,13 @@ class AppRegistry:
                 del self._apps[str(app.home.root)]
 
     def get(self, home: str) -> App:
+        """The App of this home, with persona.yaml as it is now (an edit made while the server runs)."""
         with self._lock:
             if home not in self._apps:
                 self._apps[home] = App(Home(Path(home)), load_settings())
-            return self._apps[home]
+            app = self._apps[home]
+        app.follow_profile()
+        return app
 
 
 APPS = AppRegistry()

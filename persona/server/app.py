@@ -21,6 +21,7 @@ from persona.events import ActionKind
 from persona.profile import Audience
 from persona.server.config import ServerConfig
 from persona.server.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
+from persona.server.follow import FollowProfile
 from persona.server.lanes import SignedInFirst
 from persona.server.limits import BodyLimit
 from persona.server.metrics import MetricsMiddleware
@@ -108,6 +109,7 @@ def create_app(
     api.state.persona = state
     api.add_exception_handler(PersonaError, _persona_error)
     api.add_exception_handler(RequestValidationError, _invalid_request)
+    api.add_middleware(FollowProfile, state=state)  # inside the line: a flood does not stat the file
     api.add_middleware(SignedInFirst, state=state)
     api.add_middleware(BodyLimit, max_bytes=app.settings.max_request_bytes)  # before the line: a 413 never waits
     api.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: it counts the 413s too

@@ -76,10 +76,15 @@ class ServerState:
         return lock
 
     def reload_profile(self) -> None:
-        """After the owner edits the persona: drop the cached profile and rebuild what captured it."""
-        self.app.__dict__.pop("profile", None)
-        self.app.gate.profile = self.app.profile
-        if self.twin is not None:
+        """After the owner edits the persona: read it again and rebuild what captured it."""
+        self.app.reload_profile()
+        self.follow_profile()
+
+    def follow_profile(self) -> None:
+        """Before each request: persona.yaml as another process left it (App.follow_profile; a scheduled
+        job may have read it first), and a twin whose graph holds that profile."""
+        self.app.follow_profile()
+        if self.twin is not None and self.twin.profile is not self.app.profile:
             self.twin = Twin(self.app, self.twin.graph.checkpointer)
 
 
