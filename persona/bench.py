@@ -34,7 +34,6 @@ from persona.home import Home
 from persona.settings import Settings
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-DEMO_PROFILE = Path(__file__).resolve().parents[1] / "configs" / "demo" / "persona.yaml"
 Step = Callable[[str], None]
 
 
@@ -246,6 +245,7 @@ async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float
 
     from persona.agent.runner import Twin
     from persona.app import App
+    from persona.cli.demo import DEFAULT_DATA
     from persona.events import Event, Principal, Provenance
     from persona.llm.client import LLM
     from persona.profile import load_profile, save_profile
@@ -253,7 +253,7 @@ async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float
 
     with tempfile.TemporaryDirectory(prefix="persona-bench-twin-") as tmp:
         home = Home(Path(tmp)).ensure()
-        profile = load_profile(DEMO_PROFILE)
+        profile = load_profile(DEFAULT_DATA / "persona.yaml")
         profile.voice.notes.append(f"bench run {uuid.uuid4()}")
         save_profile(profile, home.profile_path)
         endpoint = LLM.from_settings(settings.model_copy(update={"llm_base_url": url}), home)

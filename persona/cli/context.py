@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from datetime import date
 from typing import Annotated, NoReturn
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from persona.app import App
-from persona.errors import PersonaError
+from persona.errors import NotReady, PersonaError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -42,6 +43,18 @@ def app_from(ctx: typer.Context) -> App:
     app = App(ctx.obj["home"], ctx.obj["settings"])
     app.profile  # noqa: B018 - load and validate eagerly
     return app
+
+
+def require_extra(extra: str, *modules: str) -> None:
+    """A tooling command's libraries come with an extra, not with the twin: name the one to install."""
+    missing = []
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise NotReady(f"this command needs {', '.join(missing)}: pip install 'persona-twin[{extra}]'")
 
 
 def _exit_with(message: str, code: int) -> NoReturn:

@@ -196,7 +196,7 @@ def audit(
 
 def demo(
     ctx: typer.Context,
-    data: Annotated[Path | None, typer.Option("--data", help="Demo data folder (default: the repository's configs/demo).")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Demo data folder (default: configs/demo, shipped with the package).")] = None,
 ) -> None:
     """Run the offline demo: build the demo owner's memory, then let the twin answer (used by `make demo`)."""
     from persona.cli.demo import DEMO_NOW, find_demo_data, run_demo

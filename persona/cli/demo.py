@@ -1,4 +1,4 @@
-"""The offline demo: a believable owner's home built from configs/demo, then the twin at work.
+"""The offline demo: a believable owner's home built from configs/demo (package data), then the twin at work.
 
 Steps are idempotent (re-ingesting adds nothing), so `make demo` can run again on the same home.
 """
@@ -24,7 +24,7 @@ from persona.errors import NotReady
 from persona.events import Event, Principal, Provenance
 from persona.profile import Audience, load_profile, save_profile
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "configs" / "demo"
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / "data" / "demo"  # configs/demo, shipped with the package
 # The demo's "now": its inbox and calendar are written around Monday 30 November 2026 in Berlin.
 DEMO_NOW = datetime(2026, 11, 30, 7, 45, tzinfo=ZoneInfo("Europe/Berlin"))
 

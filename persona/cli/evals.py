@@ -10,6 +10,7 @@ from rich.table import Table
 
 from persona.cli.context import app_from, console
 from persona.errors import PersonaError
+from persona.evals import DATA
 
 eval_cli = typer.Typer(no_args_is_help=True)
 
@@ -49,7 +50,7 @@ def eval_triage(
         console.print(f"reply coverage (keyword check): {report.coverage:.0%} of {len(covered)} criteria")
 
 
-DEFAULT_SCHEDULING = Path(__file__).resolve().parents[2] / "evals" / "scheduling" / "dataset.json"
+DEFAULT_SCHEDULING = DATA / "scheduling" / "dataset.json"
 
 
 @eval_cli.command("scheduling")
@@ -76,7 +77,7 @@ def eval_scheduling(
     console.print(f"accuracy: {report.accuracy:.0%} ({report.correct}/{report.total})")
 
 
-DEFAULT_DELEGATION = Path(__file__).resolve().parents[2] / "evals" / "delegation" / "cases.yaml"
+DEFAULT_DELEGATION = DATA / "delegation" / "cases.yaml"
 
 
 @eval_cli.command("delegation")

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from persona.cli.context import app_from, console
+from persona.cli.context import app_from, console, require_extra
 from persona.errors import PersonaError
 
 
@@ -132,6 +132,7 @@ def all_command(
     conversations: Annotated[Path | None, typer.Option("--conversations", help="LoCoMo-format conversations for the memory eval (default: ../shared/evals/locomo/...).")] = None,
 ) -> None:
     """Run every eval the project has and write one report with tables and plots."""
+    require_extra("evals", "matplotlib")
     from persona.evals.report import Sources, run_all
 
     defaults = Sources()
@@ -161,6 +162,7 @@ def bench_command(
     json_path: Annotated[Path | None, typer.Option("--json", help="Where to write the results (default: HOME/logs/bench.json).")] = None,
 ) -> None:
     """Ingest, retrieval, LLM and twin-overhead speed, each against its target."""
+    require_extra("bench", "aiohttp", "hnswlib")
     from persona.bench import run_bench
 
     settings = ctx.obj["settings"]

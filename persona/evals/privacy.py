@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from persona.errors import PersonaError
+from persona.evals import DATA
 from persona.events import Event, Principal, Provenance
 from persona.home import Home
 from persona.profile import Audience, Profile, save_profile
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
     from persona.llm.client import LLM
 
-DEFAULT_PROBES = Path(__file__).resolve().parents[2] / "evals" / "privacy" / "probes.yaml"
+DEFAULT_PROBES = DATA / "privacy" / "probes.yaml"
 ModelChoice = Literal["configured", "scripted-leaky"]
 
 

@@ -18,8 +18,10 @@ from pydantic import BaseModel
 
 from persona.app import App
 from persona.errors import PersonaError
+from persona.evals import DATA
 
-REPO = Path(__file__).resolve().parents[2]
+# LoCoMo is not ours to ship: it is read from the shared folder beside a source checkout when there.
+LOCOMO = Path(__file__).resolve().parents[3] / "shared" / "evals" / "locomo" / "locomo_conversations_0-4.json"
 Tick = Callable[[int, int], None]  # (done, total) of the eval running now; total 0 when unknown
 
 
@@ -28,10 +30,10 @@ class Sources:
     """Where each eval's data is; None means that eval is skipped."""
 
     triage: Path | None = None
-    scheduling: Path | None = REPO / "evals" / "scheduling" / "dataset.json"
+    scheduling: Path | None = DATA / "scheduling" / "dataset.json"
     injection: Path | None = None
-    probes: Path | None = REPO / "evals" / "privacy" / "probes.yaml"
-    conversations: Path | None = REPO.parent / "shared" / "evals" / "locomo" / "locomo_conversations_0-4.json"
+    probes: Path | None = DATA / "privacy" / "probes.yaml"
+    conversations: Path | None = LOCOMO
     pairs: Path | None = None
     split: datetime | None = None
     limit: int | None = None
