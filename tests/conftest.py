@@ -1,7 +1,9 @@
-"""Shared fixtures: a throwaway home with a small profile, and the CI rule for missing servers."""
+"""Shared fixtures: an environment of the tests' own, a throwaway home with a small profile, and the CI
+rule for missing servers."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +29,23 @@ PROFILE = {
     "approval_rules": [{"action": "send_mail", "to": ["role:family"]}],
 }
 
+
+# Variables Settings reads besides PERSONA_*: its aliases for an OpenAI-compatible endpoint.
+SETTINGS_ALIASES = ("OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL")
+# Never a download from a model hub, whoever runs the tests (`make test` exports the same).
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_environment() -> Iterator[None]:
+    """Settings() sees only what a test sets (with monkeypatch): none of the caller's PERSONA_* or endpoint
+    variables, for this process and the commands tests start."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [n for n in os.environ if n.startswith("PERSONA_") or n in SETTINGS_ALIASES]:
+            patch.delenv(name)
+        for name, value in OFFLINE.items():
+            patch.setenv(name, value)
+        yield
 
 
 @pytest.fixture
