@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 
 from test_cli import run
@@ -35,7 +36,7 @@ def test_ingest_names_its_run_and_skips_then_forget_takes_the_run_back(tmp_path:
     assert json.loads(run(home, "memory", "sources", "--json").stdout) == []
 
     again = run(home, "forget", "--source", str(notes / "plan.md"), "--yes", check=False)
-    assert again.returncode == 1 and "nothing in memory from source" in again.stderr
+    assert again.returncode == 1 and "nothing to forget (source " in again.stderr
     both = run(home, "forget", "abc", "--run", run_id, check=False)
     assert both.returncode == 2 and "exactly one of" in both.stderr
     from persona.store import StateStore
@@ -62,3 +63,29 @@ def test_doctor_names_items_of_a_run_that_never_finished(tmp_path: Path):
     detail = _memory(app)
     assert detail.startswith("1 items (knowledge 1, exemplar 0, situation 0) from 1 sources")
     assert "`persona forget --run 20261207-090000-cafe`" in detail
+
+
+def test_forget_by_date_asks_then_takes_what_is_dated_before_or_since(tmp_path: Path):
+    home = tmp_path / "h"
+    run(home, "init", "--name", "Ada Lovelace", "--email", "ada@example.com")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for name, saved in (("old.md", "2024-03-01T12:00:00+00:00"), ("new.md", "2026-03-01T12:00:00+00:00")):
+        (notes / name).write_text(f"# {name}\nThe engine review note {name} says Friday.\n")
+        stamp = datetime.fromisoformat(saved).timestamp()
+        os.utime(notes / name, (stamp, stamp))  # a note is dated by its last save
+    run(home, "ingest", str(notes))
+
+    declined = run(home, "forget", "--before", "2025-01-01", check=False, stdin="n\n")
+    assert declined.returncode == 1 and "Forget 1 items (dated before 2025-01-01)?" in declined.stdout
+    forgot = json.loads(run(home, "forget", "--before", "2025-01-01", "--yes", "--json").stdout)
+    assert forgot == {"what": "dated before 2025-01-01", "removed": 1}
+    assert [s["source"] for s in json.loads(run(home, "memory", "sources", "--json").stdout)] == [str(notes / "new.md")]
+    nothing = run(home, "forget", "--since", "2026-04-01", "--yes", check=False)
+    assert nothing.returncode == 1 and "nothing to forget (dated since 2026-04-01)" in nothing.stderr
+
+    for wrong in (["--before", "2025-13-01"], ["--since", "2026-01-01", "--before", "2025-01-01"],
+                  ["--before", "2025-01-01", "--run", "x"]):
+        refused = run(home, "forget", *wrong, "--yes", check=False)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+    assert "Forgot 1 items (dated since 2026-01-01)." in run(home, "forget", "--since", "2026-01-01", "--yes").stdout

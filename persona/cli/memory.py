@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,15 +25,24 @@ def forget(
     source: Annotated[str | None, typer.Option(
         "--source", help="A file, folder or label as `persona memory sources` lists it.")] = None,
     run: Annotated[str | None, typer.Option("--run", help="An ingest run's id, as `persona ingest` printed it.")] = None,
+    before: Annotated[datetime | None, typer.Option(
+        "--before", formats=["%Y-%m-%d"], help="Items dated before this day (YYYY-MM-DD); with --since, a span.")] = None,
+    since: Annotated[datetime | None, typer.Option(
+        "--since", formats=["%Y-%m-%d"], help="Items dated on or after this day (YYYY-MM-DD).")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before removing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print what was removed as JSON (needs --yes).")] = False,
 ) -> None:
-    """Remove items from memory: one item, everything from a source, or everything one ingest added."""
+    """Remove items from memory: one item, everything from a source, everything one ingest added, or
+    everything dated before or since a day (by the document's date; items without one stay)."""
     from persona.memory import forget as forgetting
 
-    chosen = [name for name, value in (("ITEM", item), ("--source", source), ("--run", run)) if value]
+    dated = before is not None or since is not None
+    chosen = [name for name, value in (("ITEM", item), ("--source", source), ("--run", run), ("--before/--since", dated))
+              if value]
     if len(chosen) != 1:
-        raise typer.BadParameter("give exactly one of ITEM, --source or --run")
+        raise typer.BadParameter("give exactly one of ITEM, --source, --run or --before/--since")
+    if before is not None and since is not None and since >= before:
+        raise typer.BadParameter("--since must be a day before --before", param_hint="--since")
     if as_json and not yes:
         raise typer.BadParameter("--json prints without asking: add --yes", param_hint="--json")
     app = app_from(ctx)
@@ -40,10 +50,13 @@ def forget(
         selection = forgetting.select_item(app.memory, item)
     elif source:
         selection = _by_source(app.memory, source)
+    elif run:
+        selection = forgetting.select_run(app.memory, run)
     else:
-        selection = forgetting.select_run(app.memory, str(run))
+        selection = forgetting.select_dated(app.memory, before=before.date() if before else None,
+                                            since=since.date() if since else None)
     if not selection.ids:
-        raise PersonaError(f"nothing in memory from {selection.what}; `persona memory sources` lists what is")
+        raise PersonaError(f"nothing to forget ({selection.what}); `persona memory sources` lists what memory holds")
     if not yes and not typer.confirm(f"Forget {len(selection.ids)} items ({selection.what})?"):
         raise typer.Abort()
     removed = forgetting.forget(app.memory, app.store, selection)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from persona.home import Home
 from persona.memory import catalog
-from persona.memory.forget import forget, select_item, select_run, select_source
+from persona.memory.forget import forget, select_dated, select_item, select_run, select_source
 from persona.memory.ingest import IngestSummary, ingest, new_run_id
 from persona.memory.store import MemoryItem, MemoryStore
 from persona.profile import Audience, Profile
@@ -147,3 +148,34 @@ def test_run_ids_sort_by_time():
 
     early, late = (new_run_id(datetime(2026, 12, 7, h, tzinfo=UTC)) for h in (9, 10))
     assert early.startswith("20261207-090000-") and early < late
+
+
+def test_forget_by_date_takes_the_days_asked_by_the_documents_own_day(
+    tmp_path: Path, store: MemoryStore, owner: Profile, log: StateStore
+):
+    def dated(text: str, when: str) -> MemoryItem:
+        return MemoryItem.make(text, "knowledge", Audience.TEAM, source="diary", date=when)
+
+    store.add([dated("The 2024 budget closed at 3,150 EUR.", "2024-12-31T23:30:00-05:00"),  # 1 Jan in UTC
+               dated("The January kickoff was in Porto.", "2025-01-01T09:00:00+01:00"),
+               dated("The June offsite was in Lisbon.", "2025-06-14T10:00:00+00:00"),
+               MemoryItem.make("The studio door code is KILN-7731.", "knowledge", Audience.TEAM, source="undated")])
+    metas = dict(store.entries())
+
+    def chosen(**days) -> set[str]:
+        return {metas[id_]["date"][:10] for id_ in select_dated(store, **days).ids}
+
+    assert chosen(before=date(2025, 1, 1)) == {"2024-12-31"}  # the day the document gives, not UTC's
+    assert chosen(since=date(2025, 1, 1)) == {"2025-01-01", "2025-06-14"}
+    assert chosen(since=date(2025, 1, 1), before=date(2025, 6, 14)) == {"2025-01-01"}
+    assert chosen(since=date(2026, 1, 1)) == set()
+    with pytest.raises(ValueError):
+        select_dated(store)
+
+    selection = select_dated(store, since=date(2025, 1, 1), before=date(2025, 7, 1))
+    assert selection.what == "dated since 2025-01-01 and before 2025-07-01"
+    assert forget(store, log, selection) == 2
+    assert _gone_everywhere(store, "Lisbon") and _gone_everywhere(store, "Porto")
+    assert {s.source for s in catalog.sources(store)} == {"diary", "undated"}  # no date: never chosen by date
+    entry = log.audit_entries(kind="memory_forgotten")[-1]
+    assert (entry.subject, entry.detail) == ("dated since 2025-01-01 and before 2025-07-01", {"removed": 2})

@@ -46,3 +46,20 @@ def test_sources_list_and_forget_a_source_then_an_item(twin: Served):
         "/api/memory/search", params={"q": "Postgres cutover"}, headers=owner).json())
     audited = twin.app.store.audit_entries(kind="memory_forgotten")
     assert [e.subject for e in audited] == ["source /notes", f"item {fact['id']}"]
+
+
+def test_forget_by_date_counts_first_then_removes_and_needs_a_day(twin: Served):
+    owner = twin.headers("owner")
+    twin.app.memory.add([MemoryItem.make(f"Standup note {day}: the deploy train leaves at 10.", "knowledge",
+                                         Audience.TEAM, source="/notes/standups.md", date=f"2023-05-{day}T09:00:00+02:00")
+                         for day in (10, 11, 12)])
+    span = {"since": "2023-05-11", "before": "2023-05-13"}
+    assert twin.client.get("/api/memory/dated", params=span, headers=owner).json() == {"items": 2}
+    assert twin.client.delete("/api/memory/dated", params=span, headers=owner).json() == {"removed": 2}
+    assert twin.client.get("/api/memory/dated", params={"before": "2023-06-01"}, headers=owner).json() == {"items": 1}
+    assert twin.app.store.audit_entries(kind="memory_forgotten")[-1].subject == "dated since 2023-05-11 and before 2023-05-13"
+
+    for wrong in ({}, {"since": "2023-05-12", "before": "2023-05-11"}, {"before": "May 2023"}):
+        refused = twin.client.delete("/api/memory/dated", params=wrong, headers=owner)
+        assert refused.status_code == 422, (wrong, refused.text)
+    assert twin.client.delete("/api/memory/dated", params=span, headers=twin.headers("colleague_a")).status_code == 403

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
@@ -10,8 +11,11 @@ from pydantic import BaseModel
 from persona.memory import catalog
 from persona.memory import forget as forgetting
 from persona.memory.catalog import MemoryHit, SourceSummary
+from persona.memory.forget import Selection
+from persona.memory.store import MemoryStore
 from persona.profile import Audience
 from persona.server.auth import Owner
+from persona.server.errors import InvalidInput
 from persona.server.state import server_state
 
 router = APIRouter(prefix="/api/memory", tags=["memory"])
@@ -19,6 +23,10 @@ router = APIRouter(prefix="/api/memory", tags=["memory"])
 
 class Forgotten(BaseModel):
     removed: int
+
+
+class Dated(BaseModel):
+    items: int  # how many a DELETE with the same days would remove
 
 
 @router.get("/search")
@@ -49,4 +57,27 @@ async def forget_source(
     """Every item of the source as `GET /api/memory/sources` lists it, or of a folder holding it."""
     app = server_state(request).app
     chosen = await asyncio.to_thread(forgetting.select_source, app.memory, source)
+    return Forgotten(removed=await asyncio.to_thread(forgetting.forget, app.memory, app.store, chosen))
+
+
+def _dated(memory: MemoryStore, before: date | None, since: date | None) -> Selection:
+    if before is None and since is None:
+        raise InvalidInput("give `before` or `since` (YYYY-MM-DD), or both")
+    if before is not None and since is not None and since >= before:
+        raise InvalidInput("`since` must be a day before `before`")
+    return forgetting.select_dated(memory, before=before, since=since)
+
+
+@router.get("/dated")
+async def count_dated(request: Request, _: Owner, before: date | None = None, since: date | None = None) -> Dated:
+    """How many items are dated before `before` and on or after `since`: what the desk asks about first."""
+    chosen = await asyncio.to_thread(_dated, server_state(request).app.memory, before, since)
+    return Dated(items=len(chosen.ids))
+
+
+@router.delete("/dated")
+async def forget_dated(request: Request, _: Owner, before: date | None = None, since: date | None = None) -> Forgotten:
+    """Every item dated before `before` and on or after `since` (by the document's own day); undated ones stay."""
+    app = server_state(request).app
+    chosen = await asyncio.to_thread(_dated, app.memory, before, since)
     return Forgotten(removed=await asyncio.to_thread(forgetting.forget, app.memory, app.store, chosen))
