@@ -43,6 +43,8 @@ _AS_AI = re.compile(r"\b(as an AI\b|language model)", re.IGNORECASE)
 # the model refusing the task; when the decision is to decline, the same words are the owner's "no"
 _REFUSAL = re.compile(r"\b(I can(?:'|no)t (?:assist|help) with|I'?m (?:sorry|unable)[^.]{0,40}\b(?:assist|help))",
                       re.IGNORECASE)
+# the writer speaking as a stand-in for the owner: "as a personal assistant for…", "as Dana's assistant"
+_AS_STAND_IN = re.compile(r"\bas (?:a|an|the|your|\w+'s) (?:\w+ ){0,2}(?:assistant|secretary|twin|bot)\b", re.IGNORECASE)
 _MEETING = re.compile(r"\b(meet(?:ing)?|(?<!-)call|sync|catch up|schedule|availability|available|calendar|slot|"
                       r"invite|appointment)\b", re.IGNORECASE)
 # "can we find 45 minutes next Tuesday?" asks for a meeting without naming one: a length and a day.
@@ -115,11 +117,12 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
         problem = reply_problem(body, mail, me, who, sources, declining) or plan_problem(body, plan)
     # greeting, one sign-off and length are the owner's by construction, whatever the model wrote
     body = "" if problem else finish_reply(body, them=them, owner_name=profile.owner.name, style=style)
+    standby = declining_reply(me, them, style, meeting is not None) if declining else holding_reply(me, them, style)
     subject = mail.subject if mail.subject.lower().startswith("re:") else f"Re: {mail.subject}".strip()
     return Draft(
         to=mail.reply_to or principal.address,  # where the sender asked replies to go; the policy checks it
         subject=subject,
-        body=body or holding_reply(me, them, style),
+        body=body or standby,  # the decided "no" stays a no; anything else waits for the owner
         in_reply_to=mail.message_id,
         references=list(dict.fromkeys([*mail.references, mail.message_id])),
         fallback=not body,
@@ -229,6 +232,13 @@ def holding_reply(me: str, them: str, style: StyleCard | None) -> str:
     return finish_reply(text, them=them, owner_name=me, style=style)
 
 
+def declining_reply(me: str, them: str, style: StyleCard | None, meeting: bool) -> str:
+    """Used when the model's drafts fail the checks and the decision is no: says no, commits to nothing."""
+    text = ("Thank you for the invitation. Unfortunately, I won't be able to attend." if meeting else
+            "Thank you for asking. Unfortunately, I won't be able to take this on.")
+    return finish_reply(text, them=them, owner_name=me, style=style)
+
+
 def reply_problem(body: str, mail: IncomingMail, me: str, them: str, sources: str = "", declining: bool = False) -> str:
     """What is wrong with a drafted reply, as a phrase for a corrective note; "" when it is fine.
     `sources`: what the model was given; a date or time the reply names must be found there."""
@@ -236,6 +246,8 @@ def reply_problem(body: str, mail: IncomingMail, me: str, them: str, sources: st
         return "is empty"
     if _AS_AI.search(body) or (_REFUSAL.search(body) and not declining):
         return "refuses instead of answering; a polite reply that says what happens next is fine"
+    if _AS_STAND_IN.search(body) or re.search(rf"\b(?:as|on behalf of) {re.escape(me)}\b", body, re.IGNORECASE):
+        return f"speaks of {me} as someone else; {me} writes it, in the first person"
     greeted = _GREETING.match(body)
     if greeted and greeted.group(2) and greeted.group(2).lower() == me.lower() and me.lower() != them.lower():
         return f"is addressed to {me}; it must be addressed to {them}"

@@ -240,13 +240,30 @@ def test_a_cold_pitch_asking_for_time_is_acknowledged_without_a_slot_or_a_model_
     assert "offer no meeting" in model.calls[0][-1].text and draft.body == thanks
 
 
-def test_the_owners_private_replies_order_the_decisions_without_their_words(make_app, make_mail, list_memory):
+def test_the_owners_private_replies_decide_by_habit_without_their_words(make_app, make_mail, list_memory):
     """What the owner did with similar mail counts even when the sender may not read those replies; only the
-    decision labels are used, never the replies' words."""
+    decision labels are used, never the replies' words. Replies that mostly did one thing decide it."""
     memory = list_memory([
         (f"Invitation {n}\nWould you join our panel?", "situation", "owner",
          {"author": f"host{n}@x.example", "subject": f"Invitation {n}", "reply": f"Regretfully I can't make it. ({n}k)"})
         for n in range(3)
+    ])
+    app, model = make_app(["Hi Sam,\n\nSorry, I can't join this time.\n\nBest,\nDana"], memory=memory)
+    mail = _incoming(make_mail, body="Would you join our panel on energy next month?")
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.plan.decision == "decline" and draft.plan.by == "habit" and len(model.calls) == 1
+    assert draft.plan.evidence == []  # none of them may be quoted to Sam
+    assert "declines" in model.calls[0][-1].text
+    assert all("Regretfully" not in str(m.content) for call in model.calls for m in call)
+
+
+def test_split_past_replies_order_the_options_and_the_model_picks(make_app, make_mail, list_memory):
+    replies = ["Regretfully I can't make it.", "Unfortunately I won't be able to attend.", "Count me in!",
+               "I'd be happy to join."]
+    memory = list_memory([
+        (f"Invitation {n}\nWould you join our panel?", "situation", "owner",
+         {"author": f"host{n}@x.example", "subject": f"Invitation {n}", "reply": reply})
+        for n, reply in enumerate(replies)
     ])
     app, model = make_app([decided("decline"), "Hi Sam,\n\nSorry, I can't join this time.\n\nBest,\nDana"],
                           memory=memory)
@@ -254,6 +271,26 @@ def test_the_owners_private_replies_order_the_decisions_without_their_words(make
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     deciding = model.calls[0]
     options = re.findall(r"^- (\w+):", deciding[0].text, re.MULTILINE)
-    assert options[0] == "decline" and "mostly with: decline" in deciding[-1].text
-    assert draft.plan.evidence == []  # none of them may be quoted to Sam
-    assert all("Regretfully" not in str(m.content) for call in model.calls for m in call)
+    assert draft.plan.by == "llm" and set(options[:2]) == {"decline", "accept"}
+    assert "mostly with:" in deciding[-1].text
+
+
+def test_a_decided_no_that_the_writer_never_says_becomes_a_plain_no(make_app, make_mail):
+    """A decline written as a thank-you is sent back; twice, and the draft says the decided no in plain words
+    (never a holding reply that promises an answer)."""
+    thanks = "Hi Sam,\n\nThank you for the kind invitation to the seminar.\n\nBest,\nDana"
+    app, model = make_app([decided("decline"), thanks, thanks])
+    mail = _incoming(make_mail, body="You are invited to our breakfast seminar. Would you like to join us?")
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert "does not say no" in model.calls[2][-1].text
+    assert draft.fallback and "won't be able to" in draft.body and "get back to you" not in draft.body
+    assert draft.body.startswith("Hi Sam,") and draft.body.rstrip().endswith("Dana")
+
+
+def test_a_reply_that_speaks_of_the_owner_as_someone_else_is_written_again(make_app, make_mail):
+    for stand_in in ("As a personal assistant for Dana Reyes, I don't have her calendar.",
+                     "I appreciate your message but as Dana, I am unable to say."):
+        app, model = make_app([decided("answer"), f"Hi Sam,\n\n{stand_in}\n\nBest,\nDana", GOOD])
+        mail = _incoming(make_mail)
+        draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+        assert draft.body == GOOD and "in the first person" in model.calls[2][-1].text

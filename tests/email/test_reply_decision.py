@@ -12,6 +12,7 @@ from persona.skills.reply_decision import (
     allowed,
     by_precedent,
     decision_in,
+    habit,
     past_decisions,
     plan_problem,
 )
@@ -37,6 +38,8 @@ def _plan(decision: str) -> Plan:
 @pytest.mark.parametrize(("decision", "body", "wrong"), [
     ("decline", "Thanks for the invite, I'd be happy to attend. See you there!", "accepts"),
     ("decline", "Sorry, I can't make it on the 20th.", ""),
+    ("decline", "Thank you for the kind invitation to the seminar.", "does not say no"),
+    ("decline", "Ken is not able to attend this year.", ""),
     ("decline", "I can't join, but how about we set up a call next month?", "offers to meet"),
     ("accept", "Unfortunately I won't be able to attend.", "declines"),
     ("accept", "Count me in. I'll be there at 7.", ""),
@@ -85,3 +88,14 @@ def test_the_owners_habit_in_similar_mail_orders_the_options() -> None:
     options = allowed(Facts(meeting=True, free_in_window=True))
     assert by_precedent(options, tally) == [Decision.DECLINE, Decision.ACCEPT, Decision.REDIRECT]
     assert by_precedent(options, {}) == options  # no history: the rules' order
+
+
+def test_a_clear_habit_decides_and_a_split_one_does_not() -> None:
+    options = allowed(Facts(meeting=True, free_in_window=True))
+    declines = [_past("Unfortunately, Ken will not be able to attend.", 0.8),
+                _past("Ken can't make it, he will be out of the country.", 0.7)]
+    assert habit(options, [*declines, _past("Count me in!", 0.4)]) is Decision.DECLINE  # 1.5 of 1.9
+    assert habit(options, [*declines, _past("Count me in!", 0.75), _past("See you there!", 0.5)]) is None
+    assert habit(options, declines[:1]) is None  # one reply is an anecdote
+    # a decision the facts do not allow is no habit here: the cold sender is only ever acknowledged
+    assert habit([Decision.ACKNOWLEDGE], declines) is None
