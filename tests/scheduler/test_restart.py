@@ -57,12 +57,19 @@ async def _start_and_collect(app: App, wait_for: int) -> list[JobExecutionEvent]
 
     scheduler = start_scheduler(app)  # jobs are first looked at on the next loop turn: listen now
     scheduler.add_listener(listen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
-    if wait_for:
-        await asyncio.to_thread(arrived.wait, 20)
-    else:
-        await asyncio.sleep(0.5)  # give a wrongly due job the chance to run
+    await asyncio.to_thread(arrived.wait, 20)
     await stop_scheduler(scheduler, app)
     return events
+
+
+async def _next_runs_at_start(app: App) -> dict[str, datetime]:
+    """Start the service and read each job's next run time before the scheduler first looks at its jobs
+    (on the next loop turn), then stop it: on that look a job runs only if its time has come, so what a
+    start runs is known without waiting to see."""
+    scheduler = start_scheduler(app)
+    runs = {job.id: job.next_run_time for job in scheduler.get_jobs()}
+    await stop_scheduler(scheduler, app)
+    return runs
 
 
 async def _simulate_downtime(app: App, job_id: str, missed_since: datetime) -> None:
@@ -80,8 +87,9 @@ def test_restart_after_missed_briefs_runs_the_brief_once(home: Home) -> None:
     app, model = scripted_app(home, ["Good morning: one meeting today, the platform sync."], utc_now)
     _add_meeting_today(app)
 
-    first = asyncio.run(_start_and_collect(app, wait_for=0))
-    assert first == []  # the first start only schedules: today's brief time has passed, next is tomorrow
+    first = asyncio.run(_next_runs_at_start(app))
+    assert first["persona:brief"] == due + timedelta(days=1)  # today's brief time has passed: next is tomorrow
+    assert all(at > utc_now() for at in first.values())  # the first start only schedules: nothing is due
     asyncio.run(_simulate_downtime(app, "persona:brief", due - timedelta(days=3)))
     events = asyncio.run(_start_and_collect(app, wait_for=1))
 
@@ -93,8 +101,9 @@ def test_restart_after_missed_briefs_runs_the_brief_once(home: Home) -> None:
     assert [key for key, _, _ in briefs] == [BRIEF_PREFIX + today.isoformat()]
     assert len(app.store.audit_entries(kind="executed")) == 1
 
-    later = asyncio.run(_start_and_collect(app, wait_for=0))  # and a plain restart runs nothing again
-    assert later == []
+    later = asyncio.run(_next_runs_at_start(app))  # and a plain restart runs nothing again
+    assert later["persona:brief"] == due + timedelta(days=1)
+    assert all(at > utc_now() for at in later.values())
     assert len(model.calls) == 1
 
 
