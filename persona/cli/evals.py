@@ -125,6 +125,8 @@ def eval_memory(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="LoCoMo-format conversations JSON (e.g. locomo10.json).")],
     out: Annotated[Path | None, typer.Option("--out", help="Also write the whole report as JSON here.")] = None,
+    qa: Annotated[int, typer.Option("--qa", min=0, help="Also ask the twin this many of the questions (with the "
+                                    "configured model) and score its answers: token F1, date match.")] = 0,
 ) -> None:
     """Long-conversation memory (LoCoMo): is the message holding each answer among what a turn is shown?"""
     from persona.evals.memory import run
@@ -135,7 +137,7 @@ def eval_memory(
     settings = ctx.obj["settings"]
     with console.status("building a home from the conversations…") as status:
         report = run(path, settings.model_copy(update={"chroma_url": None}), Embedder(settings),
-                     tick=lambda done, total: status.update(f"asking {done}/{total}"))
+                     tick=lambda done, total: status.update(f"asking {done}/{total}"), qa=qa)
     table = Table("category", "questions", "r@4", "r@10", "MRR@10", "dense r@4", "dense r@10",
                   title=f"{report.messages} messages, {report.items} items")
     for group, scores in report.product.items():
@@ -144,6 +146,12 @@ def eval_memory(
                       f"{scores.mrr:.3f}", f"{dense.recall_at_4:.3f}", f"{dense.recall_at_10:.3f}")
     console.print(table)
     console.print(f"ingest {report.ingest_seconds} s; search p50 {report.search_p50_ms} ms", highlight=False)
+    if report.qa:
+        answers = Table("category", "asked", "token F1", "dated", "date match", title="the twin's answers")
+        for group, got in report.qa.items():
+            answers.add_row(group, str(got.questions), f"{got.f1:.3f}", str(got.dated),
+                            "" if got.date_match is None else f"{got.date_match:.0%}")
+        console.print(answers)
     if out is not None:
         out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
 

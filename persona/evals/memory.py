@@ -8,7 +8,8 @@ the search a chat turn runs. A hit is an evidence message when it is that messag
 
 Reported per question category: evidence recall in the top 4 (what a turn shows the model) and top 10,
 and MRR@10; beside them, in the same run, a plain dense baseline: the same embedder's nearest single
-messages, with no keyword half and no context.
+messages, with no keyword half and no context. With `qa`, a sample of the questions is also asked of the
+twin itself, on the same home, and its answers scored (persona.evals.memory_qa).
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
+from persona.app import App
 from persona.errors import PersonaError
+from persona.evals.memory_qa import Answer, QAScores, ask_all, sample, scores
 from persona.home import Home
+from persona.llm.client import LLM
 from persona.memory.embedding import Embedder
 from persona.memory.ingest import ingest
 from persona.memory.store import MemoryStore
-from persona.profile import Audience, Owner, Profile
+from persona.profile import Audience, Owner, Profile, save_profile
 from persona.settings import Settings
 
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}  # 5: adversarial, unanswerable
@@ -62,6 +66,8 @@ class MemoryReport(BaseModel):
     search_p50_ms: float
     product: dict[str, Scores]  # "all" and each category
     dense: dict[str, Scores]
+    qa: dict[str, QAScores] = {}  # the twin's answers to a sample, when asked for
+    answers: list[Answer] = []
 
 
 class _Conversation(BaseModel):
@@ -144,13 +150,17 @@ def _scores(ranked: list[list[str]], questions: list[Question]) -> dict[str, Sco
             for group, rows in groups.items()}
 
 
-def run(data: Path, settings: Settings, embedder: Embedder, tick: Tick | None = None) -> MemoryReport:
+def run(data: Path, settings: Settings, embedder: Embedder, tick: Tick | None = None, qa: int = 0,
+        llm: LLM | None = None) -> MemoryReport:
+    """Recall (and, with `qa` > 0, the twin's answers to that many questions, asked with `llm` or the
+    configured model) on a fresh home holding the conversations."""
     conversations = load(data)
     questions = [q for conv in conversations for q in conv.questions]
     with tempfile.TemporaryDirectory(prefix="persona-eval-memory-") as tmp:
         exports = Path(tmp) / "exports"
         sources = write_exports(conversations, exports)
-        store = MemoryStore(Home(Path(tmp) / "home").ensure(), settings, embedder)
+        home = Home(Path(tmp) / "home").ensure()
+        store = MemoryStore(home, settings, embedder)
         owner = conversations[0].speakers[0]
         profile = Profile(owner=Owner(name=owner, emails=[f"{owner.lower()}@locomo.example"]))
         started = time.perf_counter()
@@ -167,10 +177,16 @@ def run(data: Path, settings: Settings, embedder: Embedder, tick: Tick | None = 
             if tick:
                 tick(n + 1, len(questions))
         dense = _dense(embedder, conversations, questions)
+        answers: list[Answer] = []
+        if qa > 0:
+            save_profile(profile, home.profile_path)
+            app = App(home, settings, llm=llm)
+            answers = ask_all(app, sample(questions, qa), tick)
         return MemoryReport(
             messages=len(sources), items=store.count(), ingest_seconds=round(ingest_seconds, 1),
             search_p50_ms=round(float(np.median(took)) * 1000, 2),
             product=_scores(product, questions), dense=_scores(dense, questions),
+            qa=scores(answers) if answers else {}, answers=answers,
         )
 
 
