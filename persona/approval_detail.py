@@ -10,16 +10,12 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 
 from persona.approval_edits import EDITS, INPUTS, Input, editable
-from persona.events import Action, Provenance, Source
+from persona.events import Action, Provenance
 from persona.skills.mailbox import PREFIX, MailState
 from persona.store import Approval
 
 if TYPE_CHECKING:
     from persona.app import App
-
-_FROM = {Source.OWNER: "you", Source.OWNER_DATA: "your own data", Source.KNOWN_PERSON: "someone you know",
-         Source.STRANGER: "a stranger", Source.DOCUMENT: "a document", Source.TWIN: "the twin's words"}
-
 
 class TimeChoice(BaseModel):
     """A time the calendar solver found free when the action was proposed."""
@@ -47,10 +43,17 @@ class Original(BaseModel):
     text: str
 
 
+class Origin(BaseModel):
+    """Where one part of the action came from."""
+
+    label: str  # "Targets from" or "Content from"
+    sources: list[str]  # as the owner reads them, e.g. "someone you know (<a1@x>)"
+
+
 class ApprovalDetail(BaseModel):
     approval: Approval
     editable: list[EditableField]
-    provenance: list[str]  # e.g. "targets from: someone you know (mail <a1@x>)"
+    provenance: list[Origin]
     reason: str  # why the policy asks the owner
     original: Original | None = None
 
@@ -58,7 +61,7 @@ class ApprovalDetail(BaseModel):
 def approval_detail(app: App, approval_id: str) -> ApprovalDetail:
     approval = app.store.get_approval(approval_id)
     return ApprovalDetail(approval=approval, editable=editable_fields(approval, app.profile.zone),
-                          provenance=provenance_lines(approval.action), reason=approval.reason,
+                          provenance=origins(approval.action), reason=approval.reason,
                           original=original_of(app, approval.action))
 
 
@@ -80,15 +83,15 @@ def _choice(start: str, end: str, zone: ZoneInfo) -> TimeChoice:
     return TimeChoice(start=start, end=end, label=f"{begin:%a %-d %b %H:%M}–{finish:%H:%M}")
 
 
-def provenance_lines(action: Action) -> list[str]:
-    """Where the action's targets and content came from, one line each."""
-    return [f"{label}: " + ", ".join(_source(p) for p in provenance)
-            for label, provenance in (("targets from", action.target_provenance),
-                                      ("content from", action.payload_provenance)) if provenance]
+def origins(action: Action) -> list[Origin]:
+    """Where the action's targets and content came from."""
+    return [Origin(label=label, sources=[_source(p) for p in provenance])
+            for label, provenance in (("Targets from", action.target_provenance),
+                                      ("Content from", action.payload_provenance)) if provenance]
 
 
 def _source(p: Provenance) -> str:
-    return _FROM[p.source] + (f" ({p.ref})" if p.ref else "")
+    return p.source.words + (f" ({p.ref})" if p.ref else "")
 
 
 def original_of(app: App, action: Action) -> Original | None:

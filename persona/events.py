@@ -67,6 +67,21 @@ class Source(StrEnum):
     def trusted(self) -> bool:
         return self in (Source.OWNER, Source.OWNER_DATA)
 
+    @property
+    def words(self) -> str:
+        """How the owner reads this source: in the policy's reasons and where an approval shows provenance."""
+        return _SOURCE_WORDS[self]
+
+
+_SOURCE_WORDS = {
+    Source.OWNER: "you",
+    Source.OWNER_DATA: "your own data",
+    Source.KNOWN_PERSON: "someone you know",
+    Source.STRANGER: "a stranger",
+    Source.DOCUMENT: "a document",
+    Source.TWIN: "words the twin wrote that you have not read",
+}
+
 
 class Provenance(BaseModel):
     source: Source

@@ -73,10 +73,7 @@ def _untrusted(action: Action) -> list[str]:
 
 
 def _sources(provenance: list[Provenance]) -> str:
-    return ", ".join(sorted({_SOURCE_WORDS.get(p.source, p.source.value) for p in provenance if not p.source.trusted}))
-
-
-_SOURCE_WORDS = {Source.TWIN: "text the twin wrote that the owner has not read"}
+    return ", ".join(sorted({p.source.words for p in provenance if not p.source.trusted}))
 
 
 def _answers_asker(action: Action) -> bool:

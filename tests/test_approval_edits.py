@@ -165,8 +165,9 @@ def test_one_approval_reads_with_the_mail_it_answers_and_what_may_change(home):
         ("body", "text", "Sure, 06:00 works."), ("subject", "line", "Re: cutover")]
     assert detail.original and detail.original.sender == "sam@northwind.example"
     assert detail.original.text == "Can you be online at 06:00 on Sunday?" and detail.original.subject == "Cutover"
-    assert detail.provenance == ["targets from: someone you know (<q1@northwind.example>)",
-                                 "content from: someone you know (<q1@northwind.example>)"]
+    assert [(o.label, o.sources) for o in detail.provenance] == [
+        ("Targets from", ["someone you know (<q1@northwind.example>)"]),
+        ("Content from", ["someone you know (<q1@northwind.example>)"])]
     assert detail.reason == detail.approval.reason != ""
 
     [start, end] = approval_detail(app, meeting).editable

@@ -134,7 +134,7 @@ def test_content_may_go_back_to_whoever_could_have_written_it(profile):
     assert decide(back, profile).verdict is Verdict.RUN
     wider = back.model_copy(update={"targets": ["kim@vendor.example", "sam@northwind.example"]})
     decision = decide(wider, profile)
-    assert decision.verdict is Verdict.APPROVE and "content derived from stranger" in decision.reason
+    assert decision.verdict is Verdict.APPROVE and "content derived from a stranger" in decision.reason
     steered = back.model_copy(update={"target_provenance": from_mail})
     assert decide(steered, profile).verdict is Verdict.APPROVE
     unknown_authors = back.model_copy(update={"payload_provenance": [Provenance(source=Source.STRANGER, ref="x")]})

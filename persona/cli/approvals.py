@@ -54,8 +54,8 @@ def approvals_show(ctx: typer.Context, approval_id: str, as_json: AsJson = False
     console.print(f"[bold]{a.action.kind.value}[/] {a.id}  ({a.status})\n{a.action.summary}\nwhy it waits: {a.reason}",
                   highlight=False)
     console.print("targets: " + ", ".join(a.action.targets), highlight=False)
-    for line in detail.provenance:
-        console.print(line, highlight=False)
+    for origin in detail.provenance:
+        console.print(f"{origin.label.lower()}: " + ", ".join(origin.sources), highlight=False)
     if (original := detail.original) is not None:
         console.print(f"[bold]answers[/] {original.channel} from {original.sender}"
                       f"{' on ' + original.date if original.date else ''}: {original.subject}\n{original.text}",

@@ -116,5 +116,7 @@ def test_one_approval_reads_in_full(twin: Served, run: Recorder):
     assert detail["approval"]["id"] == approval_id and detail["reason"] == detail["approval"]["reason"]
     assert [(f["name"], f["label"], f["input"], f["value"]) for f in detail["editable"]] == [
         ("body", "Text", "text", "Sure, 06:00 works."), ("subject", "Subject", "line", "Re: cutover")]
-    assert detail["provenance"] == ["targets from: someone you know", "content from: someone you know"]
+    assert detail["provenance"] == [{"label": "Targets from", "sources": ["someone you know"]},
+                                    {"label": "Content from", "sources": ["someone you know"]}]
+    assert "someone you know" in detail["reason"] and "known_person" not in detail["reason"]
     assert detail["original"] is None  # no mail or chat message behind this one
