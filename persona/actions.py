@@ -1,20 +1,24 @@
-"""The only road from a proposed Action to the outside world: policy, then run / queue / refuse.
+"""The only road from a proposed Action to the outside world: payload check, policy, then run / queue / refuse.
 
-Executors are plain callables registered per ActionKind by whoever owns the channel (email, calendar,
-chat). Every decision and every execution is written to the audit log.
+Executors are plain callables per ActionKind, looked up in one place (`Executors`): the home's own for
+the gate's life, a channel's only while the channel is open. Every decision and every execution is
+written to the audit log.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
 from persona.approval_edits import check_edit
-from persona.errors import ActionFailed, PersonaError
+from persona.errors import ActionFailed, InvalidPayload, PersonaError
 from persona.events import Action, ActionKind, Decision, Verdict
+from persona.payloads import PAYLOADS, Payload
 from persona.policy import decide
 from persona.profile import Profile
 from persona.store import Approval, ApprovalStatus, StateStore
@@ -28,19 +32,70 @@ class Outcome(BaseModel):
     receipt: str = ""  # what the executor reported, when it ran
 
 
+class Executors:
+    """Who carries out each ActionKind right now, in one place.
+
+    The home's own executors (`lasting`) stay as long as this object. A channel's are in only while the
+    channel is open (`while_open`), so once it stops, nothing reaches its closed connection: an approval
+    then finds no executor and fails saying so, until someone opens the channel again.
+    """
+
+    def __init__(self, lasting: Mapping[ActionKind, Executor] | None = None) -> None:
+        self._lasting = dict(lasting or {})
+        self._open: dict[object, dict[ActionKind, Executor]] = {}  # by the `while_open` that put them in
+        self._lock = threading.Lock()  # the server opens channels for approvals on several threads
+
+    def get(self, kind: ActionKind) -> Executor | None:
+        """The executor of the channel opened last that carries out `kind`, else the home's, else None."""
+        with self._lock:
+            opened = [executors[kind] for executors in self._open.values() if kind in executors]
+        return opened[-1] if opened else self._lasting.get(kind)
+
+    def __contains__(self, kind: object) -> bool:
+        return isinstance(kind, ActionKind) and self.get(kind) is not None
+
+    @contextmanager
+    def while_open(self, executors: Mapping[ActionKind, Executor]) -> Iterator[None]:
+        """`executors` carry out their kinds until the block ends, however it ends (opened inside an open
+        channel's block, they come first and leave first)."""
+        token = object()
+        with self._lock:
+            self._open[token] = dict(executors)
+        try:
+            yield
+        finally:
+            with self._lock:
+                del self._open[token]
+
+
 class ActionGate:
-    def __init__(self, store: StateStore, profile: Profile, executors: dict[ActionKind, Executor] | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    """The one place an Action is decided and carried out.
+
+    Guarantees: a payload that does not fit its kind's model (`persona.payloads`) is refused and audited
+    before policy or any executor sees it; nothing runs unless `policy.decide` says RUN or the owner
+    approved it (`approve`, `retry`), and then only through the executor `executors` holds for its kind
+    at that moment; every decision, approval, rejection, execution and failure is written to the store's
+    audit log; an approval moves only from the state it is expected in (compare-and-set), so two
+    approvers never both carry it out; an owner's edit is checked (`check_edit`) before anything runs.
+    """
+
+    def __init__(self, store: StateStore, profile: Profile, executors: Mapping[ActionKind, Executor] | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 payloads: Mapping[ActionKind, type[Payload]] = PAYLOADS):
         self.store = store
         self.profile = profile
         self.clock = clock  # an edited meeting time must lie ahead
-        self.executors: dict[ActionKind, Executor] = dict(executors or {})
-
-    def register(self, kind: ActionKind, executor: Executor) -> None:
-        self.executors[kind] = executor
+        self.executors = Executors(executors)
+        self.payloads = payloads  # what each kind must carry (an eval of foreign tools brings its own)
 
     def submit(self, action: Action) -> Outcome:
-        decision = decide(action, self.profile)
+        """Check, decide and audit `action`; run it now, queue it for the owner, or refuse it."""
+        try:
+            self._check(action)
+        except InvalidPayload as exc:
+            decision = Decision(verdict=Verdict.REFUSE, reason=str(exc), rule="payload")
+        else:
+            decision = decide(action, self.profile)
         self.store.audit(
             "decision",
             actor=action.requested_by.address or action.requested_by.role.value,
@@ -57,7 +112,7 @@ class ActionGate:
             },
         )
         if decision.verdict is Verdict.RUN:
-            return Outcome(action_id=action.id, decision=decision, receipt=self._execute(action))
+            return Outcome(action_id=action.id, decision=decision, receipt=self._execute(action, required=False))
         if decision.verdict is Verdict.APPROVE:
             self.store.enqueue_approval(action, decision)
         return Outcome(action_id=action.id, decision=decision)
@@ -111,12 +166,25 @@ class ActionGate:
         self.store.set_approval(approval.id, "executed", receipt=receipt)
         return self.store.get_approval(approval.id)
 
-    def _execute(self, action: Action) -> str:
+    def _check(self, action: Action) -> None:
+        model = self.payloads.get(action.kind)
+        if model is None:
+            raise InvalidPayload(f"{action.kind.value}: no payload model here says what it carries")
+        model.of(action)
+
+    def _execute(self, action: Action, *, required: bool = True) -> str:
+        """Run `action` through the executor open for its kind, its payload checked again (an approval may
+        be stored by an older version, or edited). With no executor: for an approval (`required`) a
+        failure saying so; for a submit, a record that nothing outside was touched (a chat reply its
+        caller shows itself, a kind the twin never carries out)."""
         executor = self.executors.get(action.kind)
-        if executor is None:
+        if executor is None and not required:
             receipt = "recorded (no channel delivers this action here)"
         else:
             try:
+                self._check(action)
+                if executor is None:
+                    raise PersonaError(f"nothing here carries out {action.kind.value}: its channel is not open")
                 receipt = executor(action)
             except Exception as exc:
                 self.store.audit("failed", actor="twin", subject=action.kind.value,

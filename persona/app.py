@@ -16,7 +16,8 @@ from persona.actions import ActionGate, Executor
 from persona.errors import PersonaError
 from persona.events import Action, ActionKind
 from persona.home import Home
-from persona.profile import Audience, Profile, load_profile
+from persona.payloads import Message, Note, TriageCorrection
+from persona.profile import Profile, load_profile
 from persona.settings import Settings
 from persona.store import MessageForOwner, StateStore
 
@@ -93,7 +94,7 @@ class App:
     @cached_property
     def gate(self) -> ActionGate:
         """The one way anything acts; it carries out the home's own actions from the start, and a channel's
-        once the channel is open (persona.channels.delivery.delivering)."""
+        only while the channel is open (persona.channels.delivery.delivering)."""
         return ActionGate(self.store, self.profile, home_executors(self), clock=self.clock)
 
     @cached_property
@@ -143,32 +144,39 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
 
 
 def home_executors(app: App) -> dict[ActionKind, Executor]:
-    """The Actions the home carries out itself: they never leave it (a channel's executors are registered
-    when the channel opens: persona.channels.delivery)."""
+    """The Actions the home carries out itself, for the App's life: they stay in the home, or (the brief by
+    mail) open what they need and close it again. A channel's executors are on the gate only while the
+    channel is open: persona.channels.delivery."""
 
     def leave_message(action: Action) -> str:
-        asker = action.requested_by
+        asker, message = action.requested_by, Message.of(action)
         app.store.leave_message(MessageForOwner(
             id=action.id, at=app.clock().isoformat(), sender=asker.address or asker.role.value, name=asker.name,
-            role=asker.role.value, channel=str(action.payload.get("channel", "")), text=action.payload["text"],
+            role=asker.role.value, channel=message.channel, text=message.text,
         ))
         return "kept in the owner's messages"
 
     def remember(action: Action) -> str:
         from persona.memory.store import MemoryItem, date_metadata
 
-        now = app.clock()
-        item = MemoryItem.make(action.payload["text"], "knowledge", Audience(action.payload["audience"]),
-                               subject="note", doc_id=f"note:{action.id}", doc_kind="note", source="twin",
-                               author=app.profile.owner.emails[0], **date_metadata(now))
+        now, note = app.clock(), Note.of(action)
+        item = MemoryItem.make(note.text, "knowledge", note.audience, subject="note", doc_id=f"note:{action.id}",
+                               doc_kind="note", source="twin", author=app.profile.owner.emails[0],
+                               **date_metadata(now))
         added = app.memory.add([item])
-        return f"note {item.id[:12]} kept for {action.payload['audience']}" + ("" if added else " (already known)")
+        return f"note {item.id[:12]} kept for {note.audience.value}" + ("" if added else " (already known)")
 
     def correct_triage(action: Action) -> str:
         from persona.skills.triage import Correction, record_correction
 
-        record_correction(app.store, Correction.model_validate(action.payload | {"at": app.clock().isoformat()}))
-        return f"mail from {action.payload['sender']} is {action.payload['label']} from now on"
+        fix = TriageCorrection.of(action)
+        record_correction(app.store, Correction.model_validate(fix.model_dump() | {"at": app.clock().isoformat()}))
+        return f"mail from {fix.sender} is {fix.label} from now on"
+
+    def brief(action: Action) -> str:
+        from persona.skills.brief import write_brief
+
+        return write_brief(app, action)
 
     return {ActionKind.LEAVE_MESSAGE: leave_message, ActionKind.REMEMBER: remember,
-            ActionKind.CORRECT_TRIAGE: correct_triage}
+            ActionKind.CORRECT_TRIAGE: correct_triage, ActionKind.WRITE_BRIEF: brief}

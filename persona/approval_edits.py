@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_va
 
 from persona.errors import InvalidEdit
 from persona.events import Action, ActionKind
+from persona.payloads import PAYLOADS, Span, first_error
 
 Input = Literal["text", "line", "datetime"]  # how a form shows a field
 INPUTS: dict[str, Input] = {"body": "text", "subject": "line", "start": "datetime", "end": "datetime"}
@@ -80,23 +81,19 @@ def check_edit(action: Action, edited: dict[str, Any], *, zone: ZoneInfo, now: d
             raise InvalidEdit(field, f"is not editable in {action.kind.value}{can}")
     try:
         edit = EDITS[action.kind].model_validate(edited, context={"zone": zone})
+        changed = _times(action, edit, now) if isinstance(edit, TimeEdit) else edit.model_dump(exclude_unset=True)
+        # the payload as it will run fits its kind's model, like every payload the gate lets through
+        PAYLOADS[action.kind].model_validate({**action.payload, **changed})
     except ValidationError as exc:
-        error = exc.errors()[0]
-        raise InvalidEdit(str(error["loc"][0]), error["msg"].removeprefix("Value error, ")) from None
-    if isinstance(edit, TimeEdit):
-        return _times(action, edit, now)
-    return edit.model_dump(exclude_unset=True)
+        raise InvalidEdit(*first_error(exc)) from None
+    return changed
 
 
 def _times(action: Action, edit: TimeEdit, now: datetime) -> dict[str, str]:
-    start = edit.start or datetime.fromisoformat(action.payload["start"])
-    if edit.end is not None:
-        end = edit.end
-    else:  # a new start alone moves the meeting: it keeps its length
-        old_start, old_end = (datetime.fromisoformat(action.payload[k]) for k in ("start", "end"))
-        end = start + (old_end - old_start)
-    if end <= start:
-        raise InvalidEdit("end", f"must be after the start ({start.isoformat()})")
+    """The new start and end; a new start alone moves the meeting: it keeps its length."""
+    old = Span.model_validate(action.payload)
+    start = edit.start or old.start
+    end = edit.end or start + (old.end - old.start)
     if start < now:
         raise InvalidEdit("start", "is in the past")
     return {"start": start.isoformat(), "end": end.isoformat()}

@@ -27,3 +27,7 @@ class InvalidEdit(PersonaError):
 
 class ActionFailed(PersonaError):
     """An approved action was carried out and its channel failed; the approval is kept as failed."""
+
+
+class InvalidPayload(PersonaError):
+    """An Action whose payload does not fit its kind's model: refused before anything runs."""

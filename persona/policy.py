@@ -83,6 +83,16 @@ def _answers_asker(action: Action) -> bool:
 
 
 def decide(action: Action, profile: Profile) -> Decision:
+    """Whether `action` runs now, waits for the owner, or is refused, with the reason and the rule (audited).
+
+    Pure: it reads the action's kind, who asked, its targets and where they and its content came from,
+    and the profile; never the payload's words, so text in a mail cannot argue with it. Guarantees: a
+    chat reply goes only to the person who asked; only the owner causes a destructive, exfiltrating,
+    memory or triage action; anything that leaves the owner's space with a target or content from
+    untrusted text waits for the owner (content may go back to the people who could have written it);
+    an owner's approval rule never runs a stranger's request; a removal runs unattended only when the
+    owner named what to remove; a kind no rule covers is refused.
+    """
     requester = action.requested_by
     kind = action.kind
 

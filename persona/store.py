@@ -127,6 +127,14 @@ class MessageForOwner(BaseModel):
 
 
 class StateStore:
+    """What one home must not lose: the approvals queue, the audit log, messages for the owner, the ledger.
+
+    Guarantees: the audit log is a hash chain appended one entry at a time (`verify_audit` finds an entry
+    changed or removed); an action is queued once per id, and an approval or a ledger key moves only by
+    compare-and-set (`expect=`), which is what lets two approvers, or a crashed and a rerun inbox pass,
+    never do the same step twice; one StateStore is safe to share between threads.
+    """
+
     def __init__(self, path: Path):
         self.path = path
         create(path, _SCHEMA)

@@ -17,7 +17,7 @@ PACKAGE = ROOT / "persona"
 # (layer, the modules and packages in it, below `persona.`); "" is the package itself
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("core", ("", "errors", "profile", "events", "settings", "input_limits", "home", "db", "store", "policy",
-              "approval_edits", "actions")),
+              "payloads", "approval_edits", "actions")),
     ("channels", ("channels",)),
     ("memory", ("memory",)),
     ("llm", ("llm",)),

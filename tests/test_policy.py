@@ -1,6 +1,7 @@
 """The policy matrix: who asked × where targets and content came from × action kind."""
 
 import pytest
+from test_executors import MAIL
 
 from persona.actions import ActionGate
 from persona.events import Action, ActionKind, Principal, Provenance, Source, Verdict
@@ -80,11 +81,11 @@ def test_gate_runs_queues_refuses_and_audits(tmp_path, profile):
     sent: list[str] = []
     gate = ActionGate(store, profile, {ActionKind.SEND_MAIL: lambda a: sent.append(a.payload["body"]) or "sent"})
 
-    ran = gate.submit(act(profile, ActionKind.SEND_MAIL) .model_copy(update={"payload": {"body": "hi"}}))
+    ran = gate.submit(act(profile, ActionKind.SEND_MAIL) .model_copy(update={"payload": {**MAIL, "body": "hi"}}))
     assert ran.receipt == "sent" and sent == ["hi"]
 
     planted = act(profile, ActionKind.SEND_MAIL, targets=["x@evil.example"], target_prov=FROM_MAIL_BODY)
-    planted = planted.model_copy(update={"payload": {"body": "secrets"}})
+    planted = planted.model_copy(update={"payload": {**MAIL, "body": "secrets"}})
     assert gate.submit(planted).decision.verdict is Verdict.APPROVE
     assert sent == ["hi"]
     assert [a.id for a in store.approvals()] == [planted.id]
@@ -106,7 +107,7 @@ def test_approved_edit_is_what_goes_out(tmp_path, profile):
     gate = ActionGate(store, profile, {ActionKind.SEND_MAIL: lambda a: sent.append(a.payload["body"]) or "sent"})
     action = act(profile, ActionKind.SEND_MAIL, requester="sam@northwind.example", targets=["sam@northwind.example"],
                  target_prov=[Provenance(source=Source.KNOWN_PERSON)], payload_prov=[Provenance(source=Source.KNOWN_PERSON)])
-    action = action.model_copy(update={"payload": {"body": "draft"}})
+    action = action.model_copy(update={"payload": {**MAIL, "body": "draft"}})
     gate.submit(action)
     done = gate.approve(action.id, by="dana", edited={"body": "edited by Dana"})
     assert sent == ["edited by Dana"] and done.status == "executed"

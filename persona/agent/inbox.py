@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from persona.channels.calendar.delivery import tentative_event_payload
 from persona.channels.email import EmailChannel, IncomingMail, OutgoingMail
-from persona.channels.email.delivery import crash_point, register_executors
+from persona.channels.email.delivery import crash_point, executors
 from persona.channels.email.errors import SendUncertain
 from persona.errors import PersonaError
 from persona.events import Action, ActionKind, Event, Provenance, Verdict
@@ -56,23 +56,33 @@ class InboxReport(BaseModel):
 
 def process_inbox(app: App, channel: EmailChannel, *,
                   progress: Callable[[MailOutcome], None] | None = None) -> InboxReport:
-    """Handle every new mail once: triage, then for `respond` a draft in Drafts and a queued send."""
-    register_executors(app, channel)
+    """Handle every new mail once: triage, then for `respond` a draft in Drafts and a queued send. The
+    channel's executors are on the gate for this run only: the caller stops the channel after it."""
     report = InboxReport()
-    for event in channel.fetch():
-        try:
-            outcome = handle_mail(app, channel, event)
-        except PersonaError as exc:
-            report.stopped = str(exc)  # cursor stays before this mail: the next run resumes it
-            break
-        channel.commit(event)
-        report.outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome)
+    with app.gate.executors.while_open(executors(app, channel)):
+        for event in channel.fetch():
+            try:
+                outcome = handle_mail(app, channel, event)
+            except PersonaError as exc:
+                report.stopped = str(exc)  # cursor stays before this mail: the next run resumes it
+                break
+            channel.commit(event)
+            report.outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
     return report
 
 
 def handle_mail(app: App, channel: EmailChannel, event: Event) -> MailOutcome:
+    """Move one mail through fetched -> triaged -> drafted -> done, each step once across reruns and crashes.
+
+    Guarantees: the `mail:<message-id>` ledger entry moves only by compare-and-set, so two runs never both
+    take a step (the second raises PersonaError and the mail is retried); a `respond` mail gets exactly
+    one draft and one SEND_MAIL (and, when the reply offers a time, one tentative CREATE_EVENT) submitted
+    to the gate under deterministic ids, never sent here directly;
+    an `ignore` mail is marked read, anything else is left unread for the owner. The caller commits the
+    channel's cursor only after this returns.
+    """
     mail = IncomingMail.model_validate(event.meta["mail"])
     key = f"mail:{mail.message_id}"
     first = MailState(sender=event.principal.address, subject=mail.subject, snippet=mail.text[:300], mail=kept(mail))

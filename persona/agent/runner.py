@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from persona.actions import Outcome
 from persona.agent.checkpoints import Checkpoints
-from persona.agent.graph import TURN_RESET, build_graph, conversation, memory_wanted, turn_actions
+from persona.agent.graph import TURN_RESET, build_graph, conversation, memory_wanted
 from persona.agent.understand import read
 from persona.events import Action, ActionKind, Event, Provenance, Source, Verdict
 from persona.skills.turn import Done
@@ -31,14 +31,6 @@ class TwinReply(BaseModel):
     asks: bool = False  # the reply is a question the next message can answer
 
 
-class Said(BaseModel):
-    """One message of a conversation read back: an answer with the actions it took or queued."""
-
-    role: str  # "human" | "ai"
-    text: str
-    actions: list[Done] = []
-
-
 def thread_id(event: Event) -> str:
     """Sessions are namespaced by principal, so nobody can resume someone else's conversation."""
     who = event.principal.address or event.principal.role.value
@@ -46,6 +38,15 @@ def thread_id(event: Event) -> str:
 
 
 class Twin:
+    """The agent over one home: an Event in, a TwinReply out, through the graph (understand -> act or
+    respond -> guard), each conversation checkpointed.
+
+    Guarantees: a conversation is keyed by who speaks (`thread_id`), so nobody resumes someone else's;
+    whatever a turn does goes through the ActionGate (`Turn.submit`), and the reply itself is a
+    REPLY_CHAT Action, shown only when the gate lets it run; memory reaches a prompt only as the
+    speaker's audiences allow; only the owner's answer streams before the guard has read all of it.
+    """
+
     def __init__(self, app: App, checkpointer: Checkpoints):
         self.app = app
         self.profile = app.profile  # the one its graph was built with
@@ -124,8 +125,6 @@ class Twin:
                          skill=state.get("choice", {}).get("skill", ""), chosen_by=state.get("choice", {}).get("by", ""),
                          asks=bool(state.get("pending")))
 
-    async def history(self, event: Event) -> list[Said]:
+    async def history(self, event: Event) -> list[tuple[str, str]]:
         snapshot = await self.graph.aget_state({"configurable": {"thread_id": thread_id(event)}})
-        values = snapshot.values if snapshot else {}
-        acted = turn_actions(values)
-        return [Said(role=role, text=text, actions=acted.get(i, [])) for i, (role, text) in enumerate(conversation(values))]
+        return conversation(snapshot.values) if snapshot else []

@@ -1,7 +1,8 @@
 """Which channel carries out each kind of Action, opened on demand, for the skills, the CLI and the server.
 
-Actions that stay in the home (a message for the owner, a note, a triage correction) are carried out by
-the App's own executors and are always registered; mail and calendar actions need their channel open.
+Actions that stay in the home (a message for the owner, a note, a triage correction, the brief) are
+carried out by the App's own executors and are always there; a mail or calendar action needs its channel
+open, and its executors leave the gate when the channel closes.
 """
 
 from __future__ import annotations
@@ -22,25 +23,23 @@ CALENDAR_KINDS = {ActionKind.CREATE_EVENT, ActionKind.MOVE_EVENT, ActionKind.CAN
 
 @contextmanager
 def delivering(app: App, kind: ActionKind) -> Iterator[None]:
-    """While open, the gate can execute `kind`: its channel is connected and its executors registered
-    (unless something already delivers that kind, e.g. a channel the server keeps open)."""
+    """While open, the gate can execute `kind`: its channel is connected and its executors on the gate
+    (unless something already delivers that kind, e.g. a channel open around this block). On leaving,
+    a channel opened here is closed and its executors are gone."""
     if kind in app.gate.executors:
         yield
-        return
-    if kind in MAIL_KINDS:
-        from persona.channels.email.delivery import open_email_channel
+    elif kind in MAIL_KINDS:
+        from persona.channels.email.delivery import delivering_mail
 
-        channel = open_email_channel(app)
-        try:
+        with delivering_mail(app):
             yield
-        finally:
-            channel.stop()
-        return
-    if kind in CALENDAR_KINDS:
-        from persona.channels.calendar.delivery import register_executors
+    elif kind in CALENDAR_KINDS:
+        from persona.channels.calendar.delivery import executors
 
-        register_executors(app)
-    yield
+        with app.gate.executors.while_open(executors(app.calendar)):
+            yield
+    else:
+        yield
 
 
 def carried_out(app: App, approval_id: str, carry_out: Callable[[], T]) -> T:

@@ -92,6 +92,13 @@ def date_metadata(date: datetime | None) -> dict[str, str | int]:
 
 
 class MemoryStore:
+    """The owner's memory in one home: add, search (vector and keyword, reranked) and forget.
+
+    Guarantees: an item's id is its content, audience and kind, so adding it again stores nothing new; a
+    search returns only items whose audience it was given, checked again on what comes back; vectors
+    come only from the home's Embedder, and a collection built by another model is refused.
+    """
+
     def __init__(self, home: Home, settings: Settings, embedder: Embedder) -> None:
         self.home = home
         self.embedder = embedder

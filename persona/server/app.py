@@ -87,10 +87,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         app.profile  # noqa: B018 - a broken profile fails the start, not the first request
-        app.gate.register(ActionKind.REPLY_CHAT, state.channel.deliver)
         if state.config.warm_up:
             await asyncio.to_thread(_warm_up, app)
         async with AsyncExitStack() as stack:
+            stack.enter_context(app.gate.executors.while_open({ActionKind.REPLY_CHAT: state.channel.deliver}))
             stack.callback(sys.setswitchinterval, sys.getswitchinterval())
             sys.setswitchinterval(SWITCH_INTERVAL)
             state.twin = await stack.enter_async_context(Twin.open(app))

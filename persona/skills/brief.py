@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from persona.channels.calendar import PartStat, Status
 from persona.errors import PersonaError
 from persona.events import Action, ActionKind, Principal, Provenance, Source
+from persona.payloads import BriefPayload
 from persona.profile import Audience
 from persona.skills.meeting_request import days_in
 from persona.skills.prompt import first_name
@@ -386,16 +387,18 @@ def deliver_brief(app: App, brief: Brief, *, by_mail: bool) -> str:
         payload_provenance=[Provenance(source=Source.OWNER_DATA, ref=f"brief:{brief.day}")],
         summary=f"daily brief for {brief.day}",
     )
-    app.gate.register(ActionKind.WRITE_BRIEF, lambda a: _write_brief(app, a))
     return app.gate.submit(action).receipt
 
 
-def _write_brief(app: App, action: Action) -> str:
-    brief = Brief.model_validate(action.payload["brief"])
+def write_brief(app: App, action: Action) -> str:
+    """The WRITE_BRIEF executor (one of the home's): keep the brief for the dashboard and, `by_mail`, mail
+    it to the owner through `send_once`, so a rerun of the morning job never mails it twice."""
+    payload = BriefPayload.of(action)
+    brief = Brief.model_validate(payload.brief)
     app.store.ledger_set(BRIEF_PREFIX + brief.day.isoformat(), "delivered", brief.model_dump_json())
-    if not action.payload.get("by_mail"):
+    if not payload.by_mail:
         return f"brief for {brief.day} kept for the dashboard"
-    from persona.channels.email.delivery import open_email_channel, send_once
+    from persona.channels.email.delivery import delivering_mail, send_once
 
     owner = app.profile.owner
     mail = action.model_copy(update={"kind": ActionKind.SEND_MAIL, "payload": {
@@ -407,11 +410,8 @@ def _write_brief(app: App, action: Action) -> str:
         "body": brief.render(),
         "date": app.clock().isoformat(),
     }})
-    channel = open_email_channel(app)
-    try:  # the same exactly-once guard as every mail: a rerun of the morning job never mails it twice
+    with delivering_mail(app) as channel:
         return send_once(app, channel, mail)
-    finally:
-        channel.stop()
 
 
 class BriefArgs(BaseModel):

@@ -12,6 +12,7 @@ from imapclient import IMAPClient
 
 from persona.agent.inbox import process_inbox
 from persona.channels.email import EmailChannel, load_email_settings
+from persona.channels.email.delivery import executors
 from persona.channels.email.errors import MailAuthFailed, MailUnreachable
 from persona.channels.email.imap import ImapBackend
 
@@ -75,7 +76,8 @@ def test_round_trip_receive_triage_draft_approve_deliver(servers, make_app, make
         assert process_inbox(app, channel).outcomes == []  # the UID cursor moved on
 
         [pending] = app.store.approvals("pending")
-        done = app.gate.approve(pending.id, by="dana@northwind.example")
+        with app.gate.executors.while_open(executors(app, channel)):  # the open channel delivers the approval
+            done = app.gate.approve(pending.id, by="dana@northwind.example")
         assert done.status == "executed"
     finally:
         channel.stop()

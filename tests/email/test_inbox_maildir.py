@@ -11,6 +11,7 @@ from email.policy import default as default_policy
 import pytest
 
 from persona.agent.inbox import process_inbox
+from persona.channels.delivery import carried_out
 from persona.channels.email import EmailChannel
 from persona.channels.email.delivery import VOICE_PREFIX
 from persona.channels.email.maildir import MaildirBackend
@@ -70,7 +71,9 @@ def test_approved_send_files_the_edited_reply_and_records_voice_feedback(make_ap
     process_inbox(app, channel)
     [pending] = app.store.approvals("pending")
     edited = "Hi Sam,\n\nThursday works. See you then!\n\nDana"
-    done = app.gate.approve(pending.id, by="dana@northwind.example", edited={"body": edited})
+    channel.stop()  # approved later, as from the desk: the approval opens the channel it needs
+    done = carried_out(app, pending.id, lambda: app.gate.approve(pending.id, by="dana@northwind.example",
+                                                                 edited={"body": edited}))
     assert done.status == "executed"
     [sent] = _folder(app.home, "Sent")
     assert sent.get_content().strip() == edited and sent["To"] == "sam@northwind.example"

@@ -9,6 +9,7 @@ from functools import partial
 
 import pytest
 from scheduler_helpers import Clock, scripted_app
+from test_executors import MAIL
 
 from persona.agent.checkpoints import conversations_since
 from persona.agent.runner import Twin
@@ -105,6 +106,7 @@ def test_upkeep_folds_the_owners_decisions(home: Home, clock: Clock, embedder: E
             requested_by=stranger,
             targets=["pitch@startup.example"],
             target_provenance=[Provenance.of(stranger)],
+            payload=MAIL,
             summary="send reply to a pitch",
         )
     )

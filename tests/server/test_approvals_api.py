@@ -3,22 +3,23 @@ goes out as edited; a failed approval is retried or dismissed; one approval read
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from server_helpers import Served
 from test_approval_edits import Recorder
+from test_executors import MAIL
 
 from persona.channels.calendar.delivery import tentative_event_payload
 from persona.events import Action, ActionKind, Principal, Provenance
 
 
 @pytest.fixture
-def run(twin: Served) -> Recorder:
+def run(twin: Served) -> Iterator[Recorder]:
     recorder = Recorder()
-    for kind in (ActionKind.SEND_MAIL, ActionKind.CREATE_EVENT):
-        twin.app.gate.register(kind, recorder)
-    return recorder
+    with twin.app.gate.executors.while_open(dict.fromkeys((ActionKind.SEND_MAIL, ActionKind.CREATE_EVENT), recorder)):
+        yield recorder
 
 
 def _queue(twin: Served, kind: ActionKind, payload: dict) -> str:
@@ -30,7 +31,7 @@ def _queue(twin: Served, kind: ActionKind, payload: dict) -> str:
 
 
 def _reply(twin: Served) -> str:
-    return _queue(twin, ActionKind.SEND_MAIL, {"subject": "Re: cutover", "body": "Sure, 06:00 works.",
+    return _queue(twin, ActionKind.SEND_MAIL, {**MAIL, "subject": "Re: cutover", "body": "Sure, 06:00 works.",
                                                "draft_body": "Sure, 06:00 works.", "in_reply_to": "<q@x>"})
 
 

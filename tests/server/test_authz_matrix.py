@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from server_helpers import Served, answering
+from test_executors import MAIL
 
 PRINCIPALS = ["owner", "colleague_a", "colleague_b", "stranger", "revoked"]
 A_SESSION = "a-private-session"
@@ -120,7 +121,7 @@ def test_colleague_cannot_approve_or_reject_a_real_pending_action(seeded: Served
         requested_by=sam,
         targets=["board@northwind.example"],
         target_provenance=[Provenance.of(sam)],
-        payload={"body": "hi board"},
+        payload={**MAIL, "body": "hi board"},
         payload_provenance=[Provenance.of(sam)],
         summary="mail to the board",
     )

@@ -8,6 +8,7 @@ import sys
 import pytest
 from langchain_openai import ChatOpenAI
 from server_helpers import OWNER_SECRET, Served, echo_everything, limits_clock, new_home, running_twin
+from test_executors import MAIL
 
 from persona.events import ActionKind
 from persona.llm.client import LLM
@@ -127,27 +128,27 @@ def test_owner_approves_with_an_edit_and_the_edited_action_is_delivered(twin: Se
     from persona.events import Action, Principal, Provenance
 
     delivered: list[Action] = []
-    twin.app.gate.register(ActionKind.SEND_MAIL, lambda action: delivered.append(action) or "sent")
     sam = Principal.resolve(twin.app.profile, "sam@northwind.example")
     action = Action(
         kind=ActionKind.SEND_MAIL,
         requested_by=sam,
         targets=["sam@northwind.example"],
         target_provenance=[Provenance.of(sam)],
-        payload={"subject": "Re: pg16", "body": "draft"},
+        payload={**MAIL, "subject": "Re: pg16", "body": "draft"},
         payload_provenance=[Provenance.of(sam)],
         summary="reply to Sam",
     )
     twin.app.gate.submit(action)
     listed = twin.client.get("/api/approvals", headers=twin.headers("owner")).json()
     assert action.id in {a["id"] for a in listed}
-    done = twin.client.post(
-        f"/api/approvals/{action.id}/approve",
-        json={"edited": {"body": "Final text."}},
-        headers=twin.headers("owner"),
-    ).json()
+    with twin.app.gate.executors.while_open({ActionKind.SEND_MAIL: lambda a: delivered.append(a) or "sent"}):
+        done = twin.client.post(
+            f"/api/approvals/{action.id}/approve",
+            json={"edited": {"body": "Final text."}},
+            headers=twin.headers("owner"),
+        ).json()
     assert done["status"] == "executed" and done["receipt"] == "sent"
-    assert delivered[-1].payload == {"subject": "Re: pg16", "body": "Final text."}
+    assert delivered[-1].payload == {**MAIL, "subject": "Re: pg16", "body": "Final text."}
     again = twin.client.post(f"/api/approvals/{action.id}/approve", json={}, headers=twin.headers("owner"))
     assert again.status_code == 400 and "not pending" in again.json()["error"]
 
@@ -213,8 +214,7 @@ def test_dead_llm_gives_a_clear_message_and_keeps_the_message(tmp_path):
         assert [kind for kind, _ in events] == ["start", "error"]
         assert "did not answer" in events[1][1]["message"] and "saved" in events[1][1]["message"]
         kept = twin.client.get("/api/sessions/s1", headers=twin.headers("colleague_a")).json()
-        assert kept["messages"][0] == {"role": "human", "text": "Has the invoice from Lumenstack been paid yet?",
-                                      "actions": []}
+        assert kept["messages"][0] == {"role": "human", "text": "Has the invoice from Lumenstack been paid yet?"}
         # what needs no model goes on: a message for the owner is kept
         left = twin.chat("colleague_a", "Please tell Dana the invoice is paid.", session="s2")
         assert [kind for kind, _ in left][-1] == "done" and twin.app.store.messages()[0].text

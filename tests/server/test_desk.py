@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import mailbox
 import re
+import uuid
 from datetime import datetime, timedelta
 
 import pytest
 from browser_helpers import ARTIFACTS, DESKTOP, PHONE, accessibility_problems, fits, signed_in
+from test_executors import MAIL as MAIL_PAYLOAD
 
 from persona.agent.inbox import process_inbox
 from persona.channels.calendar.delivery import tentative_event_payload
@@ -29,7 +31,8 @@ def _reply_to_sam(app, body: str = "Sure, 06:00 works.") -> Action:
         targets=["sam@northwind.example"],
         target_provenance=[Provenance.of(sam)],
         payload_provenance=[Provenance.of(sam)],
-        payload={"subject": "Re: cutover", "body": body, "draft_body": body},
+        payload={**MAIL_PAYLOAD, "message_id": f"<{uuid.uuid4().hex}@northwind.example>", "in_reply_to": "",
+                 "subject": "Re: cutover", "body": body, "draft_body": body},
         summary="reply to Sam about the cutover",
     )
     assert app.gate.submit(action).decision.verdict.value == "needs_approval"

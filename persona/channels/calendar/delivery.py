@@ -1,16 +1,15 @@
-"""Carrying out calendar Actions that policy allowed: the executors the ActionGate calls."""
+"""Carrying out calendar Actions that policy allowed: the calendar's executors, on the ActionGate while it is open."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from persona.actions import Executor
+from persona.channels.calendar.base import CalendarBackend
 from persona.channels.calendar.models import Attendee, CalEvent
 from persona.events import Action, ActionKind
-
-if TYPE_CHECKING:
-    from persona.app import App
+from persona.payloads import CancelledEvent, MovedEvent, NewEvent
 
 
 def tentative_event_payload(summary: str, start: str, end: str, organizer: str, attendees: list[str],
@@ -22,33 +21,23 @@ def tentative_event_payload(summary: str, start: str, end: str, organizer: str, 
             "attendees": attendees, "status": "TENTATIVE"} | ({"alternatives": others} if others else {})
 
 
-def _when(value: str | datetime | None) -> datetime | None:
-    """A payload time: JSON keeps it as ISO text."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-def register_executors(app: App) -> None:
-    calendar = app.calendar
+def executors(calendar: CalendarBackend) -> dict[ActionKind, Executor]:
+    """What `calendar` carries out: events created, moved and cancelled, each read from its typed payload."""
 
     def create(action: Action) -> str:
-        p = action.payload
-        event = CalEvent(
-            uid=action.id + "@persona-twin", summary=p["summary"], start=p["start"], end=p["end"],
-            organizer=p.get("organizer", ""), attendees=[Attendee(email=a) for a in p.get("attendees", [])],
-            status=p.get("status", "CONFIRMED"),
-        )
+        p = NewEvent.of(action)
+        event = CalEvent(uid=action.id + "@persona-twin", summary=p.summary, start=p.start, end=p.end,
+                         organizer=p.organizer, attendees=[Attendee(email=a) for a in p.attendees], status=p.status)
         return f"event {calendar.create(event)} created"
 
     def move(action: Action) -> str:
-        p = action.payload
-        calendar.move(p["uid"], _when(p["start"]), _when(p["end"]), _when(p.get("recurrence_id")))
-        return f"event {p['uid']} moved to {p['start']}"
+        p = MovedEvent.of(action)
+        calendar.move(p.uid, p.start, p.end, p.recurrence_id)
+        return f"event {p.uid} moved to {p.start.isoformat()}"
 
     def cancel(action: Action) -> str:
-        p = action.payload
-        calendar.cancel(p["uid"], _when(p.get("recurrence_id")))
-        return f"event {p['uid']} cancelled" + (f" on {p['recurrence_id']}" if p.get("recurrence_id") else "")
+        p = CancelledEvent.of(action)
+        calendar.cancel(p.uid, p.recurrence_id)
+        return f"event {p.uid} cancelled" + (f" on {p.recurrence_id.isoformat()}" if p.recurrence_id else "")
 
-    app.gate.register(ActionKind.CREATE_EVENT, create)
-    app.gate.register(ActionKind.MOVE_EVENT, move)
-    app.gate.register(ActionKind.CANCEL_EVENT, cancel)
+    return {ActionKind.CREATE_EVENT: create, ActionKind.MOVE_EVENT: move, ActionKind.CANCEL_EVENT: cancel}

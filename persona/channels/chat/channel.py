@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from persona.channels.base import Channel
 from persona.events import Action, Event, Principal, Provenance
+from persona.payloads import ChatReply
 
 
 class ChatChannel(Channel):
@@ -26,4 +27,4 @@ class ChatChannel(Channel):
 
     def deliver(self, action: Action) -> str:
         """The reply is shown on the stream of the request that asked; this only records where it went."""
-        return f"shown in chat session {action.payload.get('session', '?')}"
+        return f"shown in chat session {ChatReply.of(action).session or '?'}"

@@ -1,5 +1,5 @@
-"""Carrying out mail Actions that policy allowed: the email channel opened with the executors the
-ActionGate calls (SAVE_DRAFT, SEND_MAIL, FORWARD_MAIL), and the exactly-once guard every send passes.
+"""Carrying out mail Actions that policy allowed: the email channel's executors (SAVE_DRAFT, SEND_MAIL,
+FORWARD_MAIL), on the ActionGate only while the channel is open, and the exactly-once guard every send passes.
 
 A send is guarded by `mail-send:<message-id>` in the store's ledger (sending -> sent, or failed when the
 server raised an error, which may be retried). A send killed between leaving and being recorded is never
@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from persona.actions import Executor
 from persona.channels.email import (
     EmailChannel,
     EmailSettings,
@@ -23,6 +26,7 @@ from persona.channels.email import (
 from persona.channels.email.channel import outgoing_from
 from persona.channels.email.errors import SendUncertain
 from persona.events import Action, ActionKind
+from persona.payloads import Mail
 
 if TYPE_CHECKING:
     from persona.app import App
@@ -38,21 +42,31 @@ def crash_point(step: str) -> None:
 
 
 def open_email_channel(app: App, settings: EmailSettings | None = None) -> EmailChannel:
-    """The configured channel, started, with its executors registered on the app's gate.
-
-    Whoever approves a queued send in another process (the approvals CLI, the server) calls this
-    first, so the approved Action is delivered by the same backend.
-    """
+    """The configured channel, started; the caller stops it. Its executors are on the gate only inside
+    `delivering_mail` (or `agent.inbox.process_inbox`), never after it stops."""
     channel = EmailChannel(open_backend(app, settings or load_email_settings()), app.profile)
     channel.start()
-    register_executors(app, channel)
     return channel
 
 
-def register_executors(app: App, channel: EmailChannel) -> None:
-    app.gate.register(ActionKind.SAVE_DRAFT, channel.deliver)
-    app.gate.register(ActionKind.SEND_MAIL, lambda action: send_once(app, channel, action))
-    app.gate.register(ActionKind.FORWARD_MAIL, lambda action: send_once(app, channel, action))
+@contextmanager
+def delivering_mail(app: App, settings: EmailSettings | None = None) -> Iterator[EmailChannel]:
+    """The configured channel, started, its executors on the gate until the block ends; then they are gone
+    and the connection closed. Whoever approves a queued send in another process (the approvals CLI, the
+    server) opens this, so the approved Action is delivered by the same backend, and only while open."""
+    channel = open_email_channel(app, settings)
+    try:
+        with app.gate.executors.while_open(executors(app, channel)):
+            yield channel
+    finally:
+        channel.stop()
+
+
+def executors(app: App, channel: EmailChannel) -> dict[ActionKind, Executor]:
+    """What `channel` carries out: drafts as they are, every send through `send_once`."""
+    return {ActionKind.SAVE_DRAFT: channel.deliver,
+            ActionKind.SEND_MAIL: lambda action: send_once(app, channel, action),
+            ActionKind.FORWARD_MAIL: lambda action: send_once(app, channel, action)}
 
 
 def send_once(app: App, channel: EmailChannel, action: Action) -> str:
@@ -84,7 +98,7 @@ def send_once(app: App, channel: EmailChannel, action: Action) -> str:
 
 def _record_voice_feedback(app: App, action: Action, msg: OutgoingMail) -> None:
     """The owner's edit of a drafted reply is the best evidence of their voice: keep both versions."""
-    drafted = action.payload.get("draft_body", "")
+    drafted = Mail.of(action).draft_body
     if drafted and drafted.strip() != msg.body.strip():
         value = {"to": msg.to, "subject": msg.subject, "drafted": drafted, "sent": msg.body,
                  "at": app.clock().isoformat()}

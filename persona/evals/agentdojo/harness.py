@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from persona.actions import ActionGate
 from persona.evals.agentdojo.delegation import delegated_mails
-from persona.evals.agentdojo.mapping import READ_ONLY, SIDE_EFFECTING, to_action
+from persona.evals.agentdojo.mapping import READ_ONLY, SIDE_EFFECTING, TOOL_CALLS, to_action
 from persona.evals.agentdojo.provenance import Ledger
 from persona.evals.agentdojo.report import CallRecord, PairResult, Role
 from persona.evals.agentdojo.suite import Call, InjectionTask, Suite, UserTask
@@ -77,7 +77,7 @@ class Session:
             done["result"] = self.ws.apply(call.function, call.args, action.payload_provenance)
             return f"{call.function} done"
 
-        gate = ActionGate(self.store, self.profile, {action.kind: execute})
+        gate = ActionGate(self.store, self.profile, {action.kind: execute}, payloads=TOOL_CALLS)
         try:
             outcome = gate.submit(action)
         except (ToolError, TypeError) as exc:  # the policy let it run; the environment refused it

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+from pydantic import Field
+
 from persona.evals.agentdojo.provenance import Ledger
 from persona.evals.agentdojo.workspace import Workspace
 from persona.events import Action, ActionKind, Principal, Provenance, Source
+from persona.payloads import Payload
 from persona.policy import DESTRUCTIVE
 
 READ_ONLY = frozenset({
@@ -34,6 +37,16 @@ _SHAPES: dict[str, Shape | Callable[[dict[str, Any], Workspace], Shape]] = {
     "append_to_file": lambda args, ws: _append_shape(args, ws),
 }
 SIDE_EFFECTING = frozenset(_SHAPES)
+
+
+class ToolCall(Payload):
+    """What an Action here carries: the suite tool's name and its arguments (as the tool names them), not
+    persona's own payloads; the gate of a session checks every kind against this."""
+
+    tool: str = Field(min_length=1)
+
+
+TOOL_CALLS: dict[ActionKind, type[Payload]] = dict.fromkeys(ActionKind, ToolCall)
 
 
 def _append_shape(args: dict[str, Any], ws: Workspace) -> Shape:
