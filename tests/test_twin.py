@@ -150,7 +150,8 @@ def test_a_checkpoint_file_from_before_is_cut_to_each_threads_latest(home):
 
 
 def history(app: App, address: str, session: str) -> list[tuple[str, str]]:
-    return with_twin(app, address, "", session, lambda twin, event: twin.history(event))
+    said = with_twin(app, address, "", session, lambda twin, event: twin.history(event))
+    return [(s.role, s.text) for s in said]
 
 
 def test_a_long_session_keeps_its_whole_conversation_and_shows_the_model_the_latest(home):
@@ -187,6 +188,26 @@ def test_a_session_kept_whole_before_keeps_its_order(home):
     ask(app, "sam@northwind.example", "New question?", session="old")
     assert history(app, "sam@northwind.example", "old") == [(m.type, m.content) for m in before] + [
         ("human", "New question?"), ("ai", "Latest answer.")]
+
+
+def test_each_answer_keeps_what_it_did_or_queued_after_a_restart(home):
+    """Read back later (a reload of the chat, the owner's Conversations), an answer still shows the actions it
+    took or queued, also once it has moved to the archive."""
+    sam = "sam@northwind.example"
+    app, _ = make_app(home, [f"Answer {i}." for i in range(HISTORY_TURNS)])
+    ask(app, sam, "Please tell Dana the invoice 4411 is paid", session="acts")
+    for i in range(HISTORY_TURNS):  # the first answer leaves the model's view for the archive
+        ask(app, sam, f"Question {i}?", session="acts")
+    queued = ask(app, sam, "Can we find 30 minutes with Dana on Tuesday morning?", session="acts")
+    app2 = App(home, Settings(), llm=app.llm)
+    said = with_twin(app2, sam, "", "acts", lambda twin, event: twin.history(event))
+    assert len(said) == 2 * (HISTORY_TURNS + 2)
+    [left] = said[1].actions
+    assert (left.kind.value, left.verdict) == ("leave_message", Verdict.RUN) and left.summary.startswith("message from")
+    [meeting] = [a for a in said[-1].actions if a.kind.value != "save_draft"]
+    assert meeting.verdict is Verdict.APPROVE and [meeting.id] == [a.id for a in queued.actions if a.waits]
+    assert app2.store.get_approval(meeting.id).status == "pending"
+    assert [s.actions for s in said[2:-1]] == [[]] * (2 * HISTORY_TURNS + 1)  # the answers that only answered
 
 
 def test_sessions_are_private_to_their_principal(home):

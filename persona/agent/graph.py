@@ -76,6 +76,8 @@ class TwinState(TypedDict, total=False):
     event: dict[str, Any]  # id, channel, session and provenance of the turn's Event
     choice: dict[str, Any]  # what `understand` chose (a Choice)
     done: list[dict[str, Any]]  # the actions the turn's skill proposed, with the gate's verdicts
+    # each answer's `done`, kept for reading the conversation back: {"turn": its place in it, "actions": [...]}
+    acted: Annotated[list[dict[str, Any]], operator.add]
     pending: dict[str, Any] | None  # a question the twin asked, for the next message to answer
     recent: list[str]  # ids of what this conversation queued for the owner, newest last
 
@@ -103,6 +105,11 @@ def conversation(state: dict[str, Any]) -> list[tuple[str, str]]:
     return [(speaker, text) for speaker, text in state.get("archive", [])] + [
         (m.type, m.text) for m in state.get("messages", []) if isinstance(m, SPOKEN)
     ]
+
+
+def turn_actions(state: dict[str, Any]) -> dict[int, list[Done]]:
+    """What each answer of a state's conversation took or queued, by the answer's place in `conversation`."""
+    return {entry["turn"]: [Done.model_validate(d) for d in entry["actions"]] for entry in state.get("acted", [])}
 
 
 def _older(messages: list[AnyMessage]) -> list[AnyMessage]:
@@ -205,12 +212,15 @@ def build_graph(app: App) -> StateGraph:
                 pending = offer.model_dump()
         reply = AIMessage(content=answer)
         older = _older([*state.get("messages", []), reply])
+        acted = state.get("done", [])
         return {
             "answer": answer,
             "blocked": blocked,
             "pending": pending,
             "messages": [*(RemoveMessage(id=m.id) for m in older), reply],
             "archive": [(m.type, m.text) for m in older],
+            # the reply's place: after everything said so far, the question included
+            "acted": [{"turn": len(conversation(state)), "actions": acted}] if acted else [],
         }
 
     async def _checked_answer(state: TwinState, principal: Principal) -> tuple[str, str, Question | None]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from persona.actions import Outcome
 from persona.agent.checkpoints import Checkpoints
-from persona.agent.graph import TURN_RESET, build_graph, conversation, memory_wanted
+from persona.agent.graph import TURN_RESET, build_graph, conversation, memory_wanted, turn_actions
 from persona.agent.understand import read
 from persona.events import Action, ActionKind, Event, Provenance, Source, Verdict
 from persona.skills.turn import Done
@@ -29,6 +29,14 @@ class TwinReply(BaseModel):
     skill: str = ""  # which skill answered ("recall": from memory)
     chosen_by: str = ""  # what chose it: rules, model, rules+model, answer (to the twin's question), default
     asks: bool = False  # the reply is a question the next message can answer
+
+
+class Said(BaseModel):
+    """One message of a conversation read back: an answer with the actions it took or queued."""
+
+    role: str  # "human" | "ai"
+    text: str
+    actions: list[Done] = []
 
 
 def thread_id(event: Event) -> str:
@@ -125,6 +133,8 @@ class Twin:
                          skill=state.get("choice", {}).get("skill", ""), chosen_by=state.get("choice", {}).get("by", ""),
                          asks=bool(state.get("pending")))
 
-    async def history(self, event: Event) -> list[tuple[str, str]]:
+    async def history(self, event: Event) -> list[Said]:
         snapshot = await self.graph.aget_state({"configurable": {"thread_id": thread_id(event)}})
-        return conversation(snapshot.values) if snapshot else []
+        values = snapshot.values if snapshot else {}
+        acted = turn_actions(values)
+        return [Said(role=role, text=text, actions=acted.get(i, [])) for i, (role, text) in enumerate(conversation(values))]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from server_helpers import Served, answering
 
 SAM, LEE = "sam@northwind.example", "lee@northwind.example"
@@ -78,3 +80,35 @@ def test_the_conversations_page_groups_by_person(twin: Served):
     assert page.status_code == 200
     assert "You, with your twin" in page.text and "Sam Okafor" in page.text
     assert 'href="/conversations/' in page.text and "?person=sam%40northwind.example" in page.text
+
+
+def test_each_answer_is_read_back_with_what_it_did_and_what_became_of_it(twin: Served):
+    """A reload of the chat and the owner's transcript show the actions under the answer that took or queued
+    them; for the owner, a queued one with its approval's status now."""
+    owner = twin.headers("owner")
+    note = {"subject": "Q2 numbers", "body": "Hi Sam,\n\nCould you send me the Q2 numbers?\n\nDana"}
+    twin.model.replies.append(lambda messages: json.dumps(note))
+    events = twin.chat("owner", "Send Sam a note asking for the Q2 numbers")
+    session, live = _session(events), events[-1][1]["actions"]
+    [queued] = [a for a in live if a["verdict"] == "needs_approval"]
+    assert queued["kind"] == "send_mail"
+
+    def read_back() -> list[dict]:
+        return twin.client.get(f"/api/sessions/{session}", headers=owner).json()["messages"]
+
+    status = lambda now: [a | {"status": now if a["verdict"] == "needs_approval" else ""} for a in live]
+    assert [(m["role"], m["actions"]) for m in read_back()] == [("human", []), ("ai", status("pending"))]
+    decided = twin.client.post(f"/api/approvals/{queued['id']}/reject", json={"reason": ""}, headers=owner)
+    assert decided.status_code == 200
+    assert read_back()[1]["actions"] == status("rejected")
+    transcript = twin.client.get(f"/api/conversations/{session}", params={"person": "dana@northwind.example"},
+                                 headers=owner).json()
+    assert transcript["turns"][1]["actions"] == status("rejected")
+    page = twin.client.get(f"/conversations/{session}", params={"person": "dana@northwind.example"}, headers=owner)
+    assert f'href="/approvals/{queued["id"]}"' in page.text and "Sam Okafor: Q2 numbers" in page.text
+
+    # someone else reads back what the chat showed them live, nothing more
+    left = twin.chat("colleague_b", "Please tell Dana the invoice 4411 is paid")
+    [message] = left[-1][1]["actions"]
+    kept = twin.client.get(f"/api/sessions/{_session(left)}", headers=twin.headers("colleague_b")).json()
+    assert kept["messages"][1]["actions"] == [message | {"status": ""}] and message["verdict"] == "run"

@@ -2,8 +2,8 @@
 
 Events: `start` {session}, then `token` pieces of the answer, then `done` {session, blocked, text,
 skill, asks, actions}; or `error` {message} when the LLM is down (the message itself is already in
-the session). `actions` lists what the turn did or queued for the owner: {id, kind, verdict, summary},
-where verdict `needs_approval` means it waits in the owner's approvals under that id.
+the session). `actions` lists what the turn did or queued for the owner (`ShownAction`), where verdict
+`needs_approval` means it waits in the owner's approvals under that id; the session keeps them with the answer.
 The owner's answer streams as the model writes it. Anyone else's is sent whole, as one `token`,
 after the guard has read it: unguarded tokens could carry owner-only details. `done` carries the
 final text, which is what counts if it differs from the pieces (a fallback for an empty answer).
@@ -24,9 +24,10 @@ from pydantic import BaseModel, Field
 
 from persona.agent.runner import Twin, TwinReply, thread_id
 from persona.errors import PersonaError
-from persona.events import Event
+from persona.events import ActionKind, Event, Verdict
 from persona.server.auth import Chatter
 from persona.server.state import ServerState, server_state
+from persona.skills.turn import Done
 
 router = APIRouter(tags=["chat"])
 
@@ -39,6 +40,20 @@ class ChatIn(BaseModel):
     session: str | None = Field(
         default=None, pattern=SESSION_PATTERN, description="Omit to start a new session."
     )
+
+
+class ShownAction(BaseModel):
+    """An action an answer took or queued, as shown under it."""
+
+    id: str  # with verdict needs_approval: the approval's id
+    kind: ActionKind
+    verdict: Verdict
+    summary: str
+    status: str = ""  # read back by the owner later: the approval's status now (pending, executed, rejected...)
+
+    @classmethod
+    def of(cls, done: Done, status: str = "") -> ShownAction:
+        return cls(id=done.id, kind=done.kind, verdict=done.verdict, summary=done.summary, status=status)
 
 
 # each event's `data` is JSON: {session} for start, a string for token, {session, blocked, text, skill, asks,
@@ -98,7 +113,7 @@ async def _answer(state: ServerState, twin: Twin, event: Event, session: str) ->
         message = f"{str(exc).rstrip('.')}. Your message is saved in this session; send it again later."
         yield sse("error", {"message": message, "session": session})
         return
-    actions = [a.model_dump(mode="json", include={"id", "kind", "verdict", "summary"}) for a in reply.actions]
+    actions = [ShownAction.of(a).model_dump(mode="json", exclude={"status"}) for a in reply.actions]
     done = sse("done", {"session": session, "blocked": bool(reply.blocked), "text": reply.text, "skill": reply.skill,
                         "asks": reply.asks, "actions": actions})
     # one write for an answer sent whole: each write is a round of syscalls on both ends

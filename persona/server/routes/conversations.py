@@ -20,6 +20,7 @@ from persona.server.auth import Owner
 from persona.server.errors import NotFound
 from persona.server.routes.chat import SESSION_PATTERN
 from persona.server.routes.pages import MaybePrincipal, owner_only, render
+from persona.server.routes.sessions import Turn, read_back
 from persona.server.state import ServerState, server_state
 
 router = APIRouter(tags=["conversations"])
@@ -42,9 +43,8 @@ class PersonConversations(BaseModel):
     conversations: list[Conversation]  # newest first
 
 
-class TranscriptTurn(BaseModel):
-    role: str  # "human" | "ai"
-    text: str  # what was said: for a held-back answer, what was said instead
+class TranscriptTurn(Turn):
+    # `text` is what was said: for a held-back answer, what was said instead
     held_back: str = ""  # why the guard replaced or cut this answer
 
 
@@ -88,15 +88,16 @@ async def transcript(state: ServerState, person: str, session: str) -> Transcrip
     info = await asyncio.to_thread(state.sessions.get, principal, session)
     if info is None:
         raise NotFound(f"no conversation {session!r} with {person}")
-    history, held = await asyncio.gather(
+    said, held = await asyncio.gather(
         state.require_twin().history(state.channel.event(principal, "", session)),
         asyncio.to_thread(_held_back, state),
     )
     marks = held.get(_thread(state, principal, session), {})
+    turns = await asyncio.to_thread(read_back, said, state.app.store)
     return Transcript(
         person=_person(principal),
         conversation=Conversation(**info.model_dump(), held_back=len(marks)),
-        turns=[TranscriptTurn(role=r, text=t, held_back=marks.get(i, "")) for i, (r, t) in enumerate(history)],
+        turns=[TranscriptTurn(**t.model_dump(), held_back=marks.get(i, "")) for i, t in enumerate(turns)],
     )
 
 
