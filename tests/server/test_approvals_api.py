@@ -121,3 +121,21 @@ def test_one_approval_reads_in_full(twin: Served, run: Recorder):
                                     {"label": "Content from", "sources": ["someone you know"]}]
     assert "someone you know" in detail["reason"] and "known_person" not in detail["reason"]
     assert detail["original"] is None  # no mail or chat message behind this one
+
+
+def test_each_decision_says_how_many_still_wait_and_today_counts_them_once(twin: Served):
+    owner = twin.headers("owner")
+    queued = [_reply(twin) for _ in range(10)]
+    waiting = twin.app.store.count_approvals("pending")
+    today = twin.client.get("/today", headers=owner).text
+    assert f'<span class="count">{waiting}</span>' in today  # the navigation's badge
+    assert f"Needs your decision ({waiting})" in today and f"All {waiting} waiting" in today
+    decide = today.split('id="decide"')[1].split("</section>")[0]
+    assert decide.count('href="/approvals/') == 8  # the oldest few; the rest a click away
+    rejected = _post(twin, queued[0], "reject", {"reason": ""})
+    assert rejected.status_code == 200 and rejected.headers["X-Waiting-Approvals"] == str(waiting - 1)
+    refused = _post(twin, queued[1], "approve", {"edited": {"nonsense": "x"}})
+    assert refused.status_code == 422 and "X-Waiting-Approvals" not in refused.headers  # nothing was decided
+    for left in twin.app.store.approvals("pending"):
+        twin.app.gate.reject(left.id, by="dana@northwind.example", reason="")
+    assert 'class="count"' not in twin.client.get("/approvals", headers=owner).text.split("<main>")[0]

@@ -110,6 +110,37 @@ def test_owner_approves_and_rejects_what_the_twin_queued_right_in_the_chat(site)
     page.close()
 
 
+def test_what_each_answer_did_is_still_under_it_after_a_reload_and_the_badge_follows(site):
+    base, app, model, tokens, browser = site
+    page, errors = signed_in(browser, base, tokens["owner"], "/chat")
+    model.replies.append(_compose("Budget", "Hi Sam,\n\nCould you send me the budget?\n\nDana"))
+    _send(page, "Send Sam a note asking for the budget")
+    model.replies.append(_compose("Slides", "Hi Lee,\n\nCould you share the slides?\n\nDana"))
+    _send(page, "Send Lee a note asking for the slides")
+    approved, waiting = page.locator(".action").all()
+    ids = [approved.get_attribute("data-id"), waiting.get_attribute("data-id")]
+    badge, before = page.locator("nav a[href='/approvals'] .count"), app.store.count_approvals("pending")
+    approved.locator("button.approve").click()
+    approved.locator(".result").filter(has_text="executed").wait_for()
+    assert badge.inner_text() == str(before - 1)  # the navigation's count: what the server counts now
+
+    page.reload()
+    lines = page.locator(".action")
+    lines.nth(1).wait_for()
+    assert [line.get_attribute("data-id") for line in lines.all()] == ids
+    assert page.locator(".msg.ai + .actions").count() == 2  # each under the answer that queued it
+    assert lines.nth(0).inner_text() == "✓ Approved and done: mail to Sam Okafor: Budget"  # what became of it
+    assert lines.nth(1).locator(".what").inner_text() == "Waiting for Dana's approval: mail to Lee Park: Slides"
+    lines.nth(1).locator("button.reject").click()
+    lines.nth(1).locator(".result").filter(has_text="rejected").wait_for()
+    assert app.store.get_approval(ids[1]).status == "rejected"
+    left = before - 2
+    assert badge.inner_text() == str(left) if left else badge.count() == 0
+    page.screenshot(path=str(ARTIFACTS / "chat-owner-reloaded-phone.png"), full_page=True)
+    assert fits(page) and errors == []
+    page.close()
+
+
 def test_a_colleague_sees_their_meeting_request_wait_for_the_owner_without_buttons(site):
     base, app, _, tokens, browser = site
     page, errors = signed_in(browser, base, tokens["colleague_a"], "/chat")

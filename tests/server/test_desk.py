@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import mailbox
-import re
 import uuid
 from datetime import datetime, timedelta
 
 import pytest
 from browser_helpers import ARTIFACTS, DESKTOP, PHONE, accessibility_problems, fits, signed_in
+from scripted_mail import inbox_pass
 from test_executors import MAIL as MAIL_PAYLOAD
 
 from persona.agent.inbox import process_inbox
@@ -72,27 +72,48 @@ def test_a_message_left_by_a_colleague_waits_on_today_until_read(site):
     today.close()
 
 
+def _owner_chat_with_an_action(page, model) -> str:
+    """The owner asks the twin for a mail in the chat: the conversation's transcript path."""
+    note = {"subject": "Q2 numbers", "body": "Hi Sam,\n\nCould you send me the Q2 numbers?\n\nDana"}
+    model.replies.append(lambda messages: json.dumps(note))
+    page.fill("#message", "Send Sam a note asking for the Q2 numbers")
+    page.click("#send-button")
+    page.locator(".action.needs_approval").last.wait_for()
+    return f"/conversations/{page.get_attribute('#session-label', 'data-session')}?person=dana%40northwind.example"
+
+
+def _problems(page, path: str, viewport: dict[str, int]) -> list[str]:
+    """What is wrong with the page as it stands: wider than the viewport, axe's serious and critical findings."""
+    found = ([] if fits(page) else ["wider than the viewport"]) + accessibility_problems(page)
+    name = "transcript" if "?person=" in path else path.strip("/").replace("?show=", "-").replace("/", "-")[:40]
+    page.screenshot(path=str(ARTIFACTS / f"desk-{name}-{viewport['width']}.png"), full_page=True)
+    return found
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
 def test_every_view_of_the_desk_fits_and_passes_axe(site, viewport):
-    base, app, _, tokens, browser = site
+    base, app, model, tokens, browser = site
     reply, meeting = _reply_to_sam(app), _meeting_with_sam(app)
+    page, errors = signed_in(browser, base, tokens["owner"], "/chat", viewport)
+    transcript = _owner_chat_with_an_action(page, model)
     views = [path for path, _ in DESK_VIEWS] + [
-        "/approvals?show=history", f"/approvals/{reply.id}", f"/approvals/{meeting.id}", "/persona"]
-    page, errors = signed_in(browser, base, tokens["owner"], "/today", viewport)
+        "/approvals?show=history", f"/approvals/{reply.id}", f"/approvals/{meeting.id}", transcript, "/persona"]
     problems: dict[str, list[str]] = {}
     for path in views:
         page.goto(f"{base}{path}")
         assert page.url == f"{base}{path}", f"{path} sent the owner elsewhere"
         assert page.locator("nav a[aria-current=page]").count() == (0 if path == "/persona" else 1)
-        if not fits(page):
-            problems[path] = ["wider than the viewport"]
-        if found := accessibility_problems(page):
-            problems.setdefault(path, []).extend(found)
-        name = path.strip("/").replace("?show=", "-").replace("/", "-")[:40] or "root"
-        page.screenshot(path=str(ARTIFACTS / f"desk-{name}-{viewport['width']}.png"), full_page=True)
+        if path == transcript:  # the answer's queued mail under it, a link to its approval
+            assert page.locator(".turn.ai .action.needs_approval a").count() == 1
+        if found := _problems(page, path, viewport):
+            problems[path] = found
     assert problems == {}
     assert errors == []
     page.close()
+    signed_out = browser.new_page(viewport=viewport)
+    signed_out.goto(f"{base}/login")
+    assert _problems(signed_out, "/login", viewport) == []
+    signed_out.close()
 
 
 MAIL = b"""From: Sam Okafor <sam@northwind.example>
@@ -110,16 +131,7 @@ Sam
 DRAFT = "Hi Sam,\n\nThursday at 10 works for me.\n\nBest,\nDana"
 
 
-def _inbox_model(messages) -> str:
-    """The scripted model of one inbox pass: triage says respond, the decision step takes the first decision
-    it offers, the writer answers with DRAFT."""
-    prompt = messages[0].text
-    if prompt.startswith("You decide how"):
-        first = re.search(r"^- (\w+):", prompt, re.MULTILINE)
-        return json.dumps({"reason": "as before", "decision": first.group(1) if first else ""})
-    if prompt.startswith("You sort"):
-        return json.dumps({"reason": "a colleague asks a question", "label": "respond"})
-    return DRAFT
+_inbox_model = inbox_pass(DRAFT)  # one inbox pass: Sam's mail answered with DRAFT
 
 
 def _draft_reply_through_the_inbox(app, model) -> str:
@@ -151,8 +163,12 @@ def test_the_owner_opens_edits_and_approves_a_reply_from_today(site):
     assert page.locator("[name=draft_body], [name=message_id], [name=in_reply_to]").count() == 0
     edited = body.input_value().replace("works for me.", "works for me. I'll book the war room.")
     body.fill(edited)
+    badge = page.locator("nav a[href='/approvals'] .count")
+    assert badge.inner_text() == str(app.store.count_approvals("pending"))
     page.click("#approve")
     page.locator("#status", has_text="executed").wait_for()
+    left = app.store.count_approvals("pending")
+    assert badge.inner_text() == str(left) if left else badge.count() == 0  # one less, without a reload
     page.screenshot(path=str(ARTIFACTS / "desk-approval-executed.png"), full_page=True)
     approval = app.store.get_approval(approval_id)
     assert approval.status == "executed" and approval.decided_by == "dana@northwind.example"

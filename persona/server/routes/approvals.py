@@ -1,12 +1,14 @@
 """The owner's approval queue: list, read one, approve (optionally edited first), reject; the decided ones,
-and a failed one retried or dismissed. A bad edit is a 422 naming the field; the approval stays pending."""
+and a failed one retried or dismissed. A bad edit is a 422 naming the field; the approval stays pending.
+Each decision's answer says in `X-Waiting-Approvals` how many still wait: the page's navigation shows it."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from persona.approval_detail import ApprovalDetail, approval_detail
@@ -16,6 +18,8 @@ from persona.server.state import server_state
 from persona.store import Approval, ApprovalStatus
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"])
+
+WAITING_HEADER = "X-Waiting-Approvals"
 
 
 class ApproveIn(BaseModel):
@@ -45,25 +49,38 @@ async def detail(approval_id: str, request: Request, _: Owner) -> ApprovalDetail
 
 
 @router.post("/{approval_id}/approve")
-async def approve(approval_id: str, body: ApproveIn, request: Request, owner: Owner) -> Approval:
+async def approve(approval_id: str, body: ApproveIn, request: Request, response: Response, owner: Owner) -> Approval:
     app = server_state(request).app
-    return await asyncio.to_thread(carried_out, app, approval_id,
-                                   lambda: app.gate.approve(approval_id, by=owner.address, edited=body.edited))
+    return await _decided(request, response, lambda: carried_out(
+        app, approval_id, lambda: app.gate.approve(approval_id, by=owner.address, edited=body.edited)))
 
 
 @router.post("/{approval_id}/retry")
-async def retry(approval_id: str, request: Request, owner: Owner) -> Approval:
+async def retry(approval_id: str, request: Request, response: Response, owner: Owner) -> Approval:
     app = server_state(request).app
-    return await asyncio.to_thread(carried_out, app, approval_id, lambda: app.gate.retry(approval_id, by=owner.address))
+    return await _decided(request, response,
+                          lambda: carried_out(app, approval_id, lambda: app.gate.retry(approval_id, by=owner.address)))
 
 
 @router.post("/{approval_id}/reject")
-async def reject(approval_id: str, body: ReasonIn, request: Request, owner: Owner) -> Approval:
+async def reject(approval_id: str, body: ReasonIn, request: Request, response: Response, owner: Owner) -> Approval:
     gate = server_state(request).app.gate
-    return await asyncio.to_thread(gate.reject, approval_id, by=owner.address, reason=body.reason)
+    return await _decided(request, response, lambda: gate.reject(approval_id, by=owner.address, reason=body.reason))
 
 
 @router.post("/{approval_id}/dismiss")
-async def dismiss(approval_id: str, body: ReasonIn, request: Request, owner: Owner) -> Approval:
+async def dismiss(approval_id: str, body: ReasonIn, request: Request, response: Response, owner: Owner) -> Approval:
     gate = server_state(request).app.gate
-    return await asyncio.to_thread(gate.dismiss, approval_id, by=owner.address, reason=body.reason)
+    return await _decided(request, response, lambda: gate.dismiss(approval_id, by=owner.address, reason=body.reason))
+
+
+async def _decided(request: Request, response: Response, decide: Callable[[], Approval]) -> Approval:
+    """`decide`, then how many approvals still wait, in the answer's header."""
+    store = server_state(request).app.store
+
+    def run() -> tuple[Approval, int]:
+        return decide(), store.count_approvals("pending")
+
+    done, waiting = await asyncio.to_thread(run)
+    response.headers[WAITING_HEADER] = str(waiting)
+    return done

@@ -25,6 +25,7 @@ from persona.skills.brief import latest_brief
 router = APIRouter(include_in_schema=False)
 
 MESSAGES_SHOWN = 100  # unread messages for the owner on Today, newest first
+DECISIONS_SHOWN = 8  # the oldest waiting approvals on Today; the rest are a click away
 HISTORY_SHOWN = 200  # decided approvals on the history view, newest first
 AUDIT_SHOWN = 200  # audit entries on the Activity view, newest first
 
@@ -34,13 +35,14 @@ async def today_page(request: Request, principal: MaybePrincipal) -> Response:
     if (elsewhere := owner_only(principal)) is not None:
         return elsewhere
     app = server_state(request).app
-    approvals, activity, messages, brief = await asyncio.gather(
-        asyncio.to_thread(app.store.approvals, "pending"),
+    approvals, waiting, activity, messages, brief = await asyncio.gather(
+        asyncio.to_thread(app.store.approvals, "pending", DECISIONS_SHOWN),
+        asyncio.to_thread(app.store.count_approvals, "pending"),
         asyncio.to_thread(today_activity, app),
         asyncio.to_thread(app.store.messages, unread_only=True, limit=MESSAGES_SHOWN),
         asyncio.to_thread(latest_brief, app),
     )
-    return await render(request, "today.html", principal, approvals=approvals, activity=activity,
+    return await render(request, "today.html", principal, waiting=waiting, approvals=approvals, activity=activity,
                         messages=messages, brief=brief, now=app.clock().astimezone(app.profile.zone))
 
 
