@@ -97,7 +97,8 @@ def test_every_view_of_the_desk_fits_and_passes_axe(site, viewport):
     page, errors = signed_in(browser, base, tokens["owner"], "/chat", viewport)
     transcript = _owner_chat_with_an_action(page, model)
     views = [path for path, _ in DESK_VIEWS] + [
-        "/approvals?show=history", f"/approvals/{reply.id}", f"/approvals/{meeting.id}", transcript, "/persona"]
+        "/approvals?show=history", f"/approvals/{reply.id}", f"/approvals/{meeting.id}", "/approvals/no-such-id",
+        transcript, "/persona"]
     problems: dict[str, list[str]] = {}
     for path in views:
         page.goto(f"{base}{path}")
@@ -114,6 +115,9 @@ def test_every_view_of_the_desk_fits_and_passes_axe(site, viewport):
     signed_out.goto(f"{base}/login")
     assert _problems(signed_out, "/login", viewport) == []
     signed_out.close()
+    colleague, errors = signed_in(browser, base, tokens["colleague_a"], "/chat", viewport)  # no desk, no buttons
+    assert _problems(colleague, "/chat-colleague", viewport) == [] and errors == []
+    colleague.close()
 
 
 MAIL = b"""From: Sam Okafor <sam@northwind.example>
