@@ -45,11 +45,15 @@ def not_text(head: bytes) -> str | None:
     head = head[:_SNIFF_BYTES]
     if b"\0" in head:
         return "binary, not text (NUL bytes)"
-    text = head.decode("utf-8", errors="replace")
+    return "binary, not text" if looks_binary(head.decode("utf-8", errors="replace")) else None
+
+
+def looks_binary(text: str) -> bool:
+    """Whether decoded text reads as binary data: over _ODD_SHARE of it undecodable bytes (U+FFFD) and
+    control characters. What `not_text` refuses in a file's first KB; `persona doctor` looks for it in
+    what memory holds (a file that starts as text and goes on as junk)."""
     odd = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in _TEXT_CONTROLS))
-    if odd > _ODD_SHARE * max(len(text), 1):
-        return "binary, not text"
-    return None
+    return odd > _ODD_SHARE * max(len(text), 1)
 
 
 def _size(limit: int) -> str:

@@ -76,7 +76,7 @@ def run_guarded(cli: typer.Typer) -> None:
     0.27.2 they all derive from the public typer.TyperException. The `click` package is not what typer raises.
     """
     try:
-        cli(standalone_mode=False)
+        code = cli(standalone_mode=False)
     except PersonaError as exc:
         _exit_with(str(exc), 1)
     except KeyboardInterrupt:
@@ -92,3 +92,9 @@ def run_guarded(cli: typer.Typer) -> None:
         if not message:  # a group called without a command: typer has printed its help already
             sys.exit(exc.exit_code)
         _exit_with(message.rstrip(".") + (_usage_hint(exc) if exc.exit_code == 2 else ""), exc.exit_code)
+    # Outside standalone mode typer answers a command's `raise typer.Exit(n)`, and Ctrl-C (as 130), by
+    # returning the code: without this `persona doctor` exited 0 on failed checks, and so did Ctrl-C
+    if isinstance(code, int) and code:
+        if code == 130:
+            err_console.print("interrupted")
+        sys.exit(code)

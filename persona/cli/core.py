@@ -63,10 +63,14 @@ def ingest(
             raise PersonaError(f"{path}: no such file or folder")
     paths = [path.absolute() for path in paths]  # items name their file, wherever `forget --source` runs
     run = new_run_id(app.clock())
-    # started and finished apart: `persona doctor` names a run that never finished
+    # started, then finished or failed: `persona doctor` names a run that left items and did not finish
     app.store.audit("ingest_started", "owner", run, {"paths": [str(p) for p in paths], "audience": audience.value})
-    summary = run_ingest(paths, store=app.memory, profile=app.profile, audience=audience, progress=console,
-                         limits=app.settings.ingest_limits(), run=run)
+    try:
+        summary = run_ingest(paths, store=app.memory, profile=app.profile, audience=audience, progress=console,
+                             limits=app.settings.ingest_limits(), run=run)
+    except BaseException as exc:  # Ctrl-C too; a kill -9 leaves the run started only
+        app.store.audit("ingest_failed", "owner", run, {"error": f"{type(exc).__name__}: {exc}"[:300]})
+        raise
     app.store.audit("ingested", "owner", run, {"added": summary.chunks_added, "files": summary.files,
                                                "skipped": len(summary.skipped)})
     console.print(ingest_table(summary))

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any, Literal
@@ -215,6 +215,13 @@ class MemoryStore:
             if len(got["ids"]) < _SYNC_BATCH:
                 break
         return found
+
+    def texts(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(id, text, metadata) of every item, a batch at a time: for checks over the whole memory."""
+        for offset in range(0, self._collection.count(), _SYNC_BATCH):
+            got = self._collection.get(limit=_SYNC_BATCH, offset=offset, include=["documents", "metadatas"])
+            yield from ((id_, doc or "", dict(meta or {}))
+                        for id_, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]))
 
     def fingerprint(self) -> tuple[int, float]:
         """A value that changes when any item is added or removed, by this process or another: for
