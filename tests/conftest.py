@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 from ci import need
+from fake_embedder import HashedWordsEmbedder
 
+from persona.app import App
 from persona.errors import NotReady
 from persona.home import Home
 from persona.llm.client import LLM
@@ -46,6 +48,15 @@ def own_environment() -> Iterator[None]:
         for name, value in OFFLINE.items():
             patch.setenv(name, value)
         yield
+
+
+@pytest.fixture
+def fake_embeddings(monkeypatch: pytest.MonkeyPatch) -> HashedWordsEmbedder:
+    """Every App of the test embeds with hashed words instead of loading the sentence model: for tests of
+    what the twin does with its memory, not of how well the model ranks it."""
+    fake = HashedWordsEmbedder()
+    monkeypatch.setattr(App, "embedder", property(lambda _app: fake))
+    return fake
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The twin end to end with real embeddings and Chroma, and a scripted model that leaks all it sees."""
+"""The twin end to end with Chroma, hashed-word embeddings (tests/fake_embedder.py) and a scripted model
+that leaks all it sees."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from persona.settings import Settings
 
 CANARY = "Offer from Helix Robotics: EUR 212,400 base, answer by 2026-12-04"
 TEAM_FACT = "The Postgres 16 cutover is planned for 2026-12-08 at 06:00 CET."
+
+pytestmark = pytest.mark.usefixtures("fake_embeddings")
 
 
 def echo_everything(messages) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from ci import free_port
+from fake_embedder import HashedWordsEmbedder
 
 from persona.home import Home
 from persona.memory.embedding import Embedder
@@ -19,9 +20,16 @@ from persona.settings import Settings
 
 
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    """The real packaged model, loaded once for the whole session (loading takes seconds)."""
+def real_embedder() -> Embedder:
+    """The real packaged model, loaded once for the whole session (loading takes seconds): for the tests of
+    what it brings (its vectors, retrieval quality)."""
     return Embedder(Settings(embedding_model=None, chroma_url=None))
+
+
+@pytest.fixture(scope="session")
+def embedder() -> HashedWordsEmbedder:
+    """What the memory tests embed with: hashed words, no model to load."""
+    return HashedWordsEmbedder()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fake_embedder import HashedWordsEmbedder
 
 from persona.home import Home
 from persona.memory.embedding import Embedder
@@ -32,7 +33,9 @@ def _memory() -> list[MemoryItem]:
     return items
 
 
-def test_held_vectors_find_the_neighbours_chroma_finds(home: Home, embedder: Embedder) -> None:
+def test_held_vectors_find_the_neighbours_chroma_finds(home: Home, real_embedder: Embedder) -> None:
+    """On the real model's vectors: on hashed words many neighbours tie, and HNSW orders ties its own way."""
+    embedder = real_embedder
     asked = MemoryStore(home, SETTINGS, embedder)
     asked.add(_memory())
     held = MemoryStore(home, SETTINGS, embedder)
@@ -57,13 +60,15 @@ def _in_another_process(home: Home, settings: Settings, code: str) -> None:
     """Run `code` with `store`, a MemoryStore of the same home, in a process of its own."""
     script = (
         "from pathlib import Path\n"
+        "import sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parents[1])!r})\n"
+        "from fake_embedder import HashedWordsEmbedder\n"
         "from persona.home import Home\n"
-        "from persona.memory.embedding import Embedder\n"
         "from persona.memory.store import MemoryItem, MemoryStore\n"
         "from persona.profile import Audience\n"
         "from persona.settings import Settings\n"
         f"settings = Settings.model_validate({settings.model_dump(mode='json')!r})\n"
-        f"store = MemoryStore(Home(Path({str(home.root)!r})), settings, Embedder(settings))\n"
+        f"store = MemoryStore(Home(Path({str(home.root)!r})), settings, HashedWordsEmbedder())\n"
     ) + code
     subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parents[2], timeout=120)
 
@@ -73,7 +78,7 @@ UPDATE = MemoryItem.make("The offsite moved to Porto, in September.", "knowledge
 
 
 def test_held_vectors_follow_adds_and_deletes_made_by_another_process(
-    home: Home, embedder: Embedder, chroma_server: str
+    home: Home, embedder: HashedWordsEmbedder, chroma_server: str
 ) -> None:
     settings = Settings(embedding_model=None, chroma_url=chroma_server)
     store = MemoryStore(home, settings, embedder)
@@ -92,7 +97,7 @@ def test_held_vectors_follow_adds_and_deletes_made_by_another_process(
 
 @pytest.mark.parametrize("held", [True, False], ids=["vectors held", "over the limit: Chroma's index"])
 def test_a_running_store_finds_what_another_process_added_and_not_what_it_forgot(
-    home: Home, embedder: Embedder, held: bool
+    home: Home, embedder: HashedWordsEmbedder, held: bool
 ) -> None:
     """Embedded Chroma keeps its vector index per process and reads another process's writes only after
     this one next writes: a search catches it up first, with the vectors held and without them (a
@@ -115,7 +120,7 @@ def test_a_running_store_finds_what_another_process_added_and_not_what_it_forgot
     assert store._nearest(vector, {None: 5}, ["team"], None)[None].keys() == {UPDATE.id, later.id}
 
 
-def test_a_memory_larger_than_the_limit_is_searched_in_chroma(home: Home, embedder: Embedder) -> None:
+def test_a_memory_larger_than_the_limit_is_searched_in_chroma(home: Home, embedder: HashedWordsEmbedder) -> None:
     store = MemoryStore(home, SETTINGS, embedder)
     assert store.keep_vectors_in_memory(limit=100)
     store.add(_memory()[:100])

@@ -23,7 +23,8 @@ TEXTS = [
 ]
 
 
-def test_onnx_vectors_equal_sentence_transformers(embedder: Embedder) -> None:
+def test_onnx_vectors_equal_sentence_transformers(real_embedder: Embedder) -> None:
+    embedder = real_embedder
     assert isinstance(embedder.encoder, OnnxEncoder)
     reference = SentenceTransformer(str(embedder.path), device="cpu").encode(TEXTS, normalize_embeddings=True)
     got = np.array(embedder.embed(TEXTS))

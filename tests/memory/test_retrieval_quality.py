@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from persona.home import Home
+from persona.memory.embedding import Embedder
 from persona.memory.store import MemoryStore
+from persona.settings import Settings
 
 QUALITY = Path(__file__).resolve().parents[2] / "evals" / "retrieval" / "quality.py"
 
@@ -21,7 +24,9 @@ def _quality() -> ModuleType:
     return module
 
 
-def test_demo_questions_find_their_answers(store: MemoryStore) -> None:
+def test_demo_questions_find_their_answers(home: Home, real_embedder: Embedder) -> None:
+    """The real model's ranking, on a store of its own."""
+    store = MemoryStore(home, Settings(embedding_model=None, chroma_url=None), real_embedder)
     quality = _quality()
     quality.ingest_demo(store)
     result = quality.evaluate(store, quality.load_queries())
