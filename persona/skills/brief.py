@@ -97,11 +97,16 @@ class Brief(BaseModel):
                 lines.append(
                     f"- {when}**{item.title}**"
                     + (f" — {item.detail}" if item.detail else "")
-                    + f"  `[{item.source}]`"
+                    + _cited(item.source)
                 )
-                lines += [f"  - prep: {n.text}  `[{n.source}]`" for n in item.notes]
+                lines += [f"  - prep: {n.text}" + _cited(n.source) for n in item.notes]
             lines.append("")
         return "\n".join(lines).rstrip() + "\n"
+
+
+def _cited(source: str) -> str:
+    """Where an item came from, after it; nothing for an item with no source (an event without a UID)."""
+    return f"  `[{source}]`" if source else ""
 
 
 def build_brief(

@@ -137,3 +137,15 @@ def test_empty_day_makes_no_llm_call(home: Home, clock: Clock) -> None:
     app, model = scripted_app(home, [], clock)
     brief = build_brief(app, DAY)
     assert brief.items == [] and brief.intro == "Nothing needs you today." and model.calls == []
+
+
+def test_an_item_without_a_source_is_rendered_without_an_empty_citation() -> None:
+    from persona.skills.brief import BriefItem, Note
+
+    at = datetime(2026, 11, 30, 9, 0)
+    brief = Brief(day=DAY, owner="Dana Reyes", generated_at=at, meetings=[
+        BriefItem(kind="meeting", source="", title="Focus: inbox", at=at, notes=[Note(text="bring the plan", source="")]),
+        BriefItem(kind="meeting", source="review@t", title="Design review", at=at)])
+    text = brief.render()
+    assert "- 09:00 **Focus: inbox**\n  - prep: bring the plan\n" in text and "[]" not in text
+    assert "**Design review**  `[review@t]`" in text
