@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sqlite3
-import statistics
 import threading
-import time
 
 import httpx
 import pytest
@@ -25,11 +23,13 @@ from persona.settings import Settings
 
 
 class CountingHasher(PasswordHasher):
-    """argon2 that counts its verifications and how many ran at once."""
+    """argon2 that counts its verifications and how many ran at once; given `hold`, each one waits while
+    it is clear (argon2 that does not finish until the test says so)."""
 
-    def __init__(self, **cost: int):
+    def __init__(self, hold: threading.Event | None = None, **cost: int):
         super().__init__(**cost)
         self.calls = self.running = self.peak = 0
+        self.hold = hold
         self._lock = threading.Lock()
 
     def verify(self, hash: str | bytes, password: str | bytes) -> bool:
@@ -37,6 +37,8 @@ class CountingHasher(PasswordHasher):
             self.calls, self.running = self.calls + 1, self.running + 1
             self.peak = max(self.peak, self.running)
         try:
+            if self.hold is not None:
+                self.hold.wait(120)
             return super().verify(hash, password)
         finally:
             with self._lock:
@@ -203,8 +205,9 @@ def test_the_cookie_holds_a_session_id_stored_hashed_never_the_token(twin: Serve
         twin.client.cookies.clear()
 
 
-def test_sign_out_ends_the_session_on_the_server(twin: Served):
+def test_sign_out_ends_the_session_on_the_server_and_is_audited(twin: Served):
     client = twin.client
+    earlier = len(twin.app.store.audit_entries(kind="signed_out"))
     session = sign_in(twin, "owner")
     assert client.get("/today", follow_redirects=False).status_code == 200
     csrf = client.cookies["persona_csrf"]
@@ -216,8 +219,18 @@ def test_sign_out_ends_the_session_on_the_server(twin: Served):
         assert client.get("/api/me").status_code == 401
         page = client.get("/today", follow_redirects=False)
         assert page.status_code == 303 and page.headers["location"] == "/login"
+        client.cookies.set("persona_csrf", csrf)
+        assert client.post("/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 204  # ended already
     finally:
         client.cookies.clear()
+    sam = sign_in(twin, "colleague_a")
+    assert client.post("/auth/logout", headers={"X-CSRF-Token": client.cookies["persona_csrf"]}).status_code == 204
+    client.cookies.clear()
+    audited = twin.app.store.audit_entries(kind="signed_out")[earlier:]
+    assert [(e.actor, e.subject, e.detail) for e in audited] == [
+        ("dana@northwind.example", "web", {}), ("sam@northwind.example", "web", {})]  # once each: not the dead cookie
+    for secret in (twin.tokens["owner"], twin.tokens["colleague_a"], session, sam):
+        assert all(secret not in str(e.model_dump()) for e in audited)
 
 
 def test_a_token_in_the_cookie_no_longer_signs_in(twin: Served):
@@ -248,39 +261,29 @@ def test_revoking_a_token_ends_its_sessions(twin: Served):
         twin.client.cookies.clear()
 
 
-def percentile(values: list[float], q: float) -> float:
-    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
-
-
-def test_the_owner_is_not_slowed_by_a_sign_in_flood(tmp_path):
-    """A real flood over loopback, with the failure limits out of the way so every try costs argon2: the
-    owner's bearer token and browser session never wait for it (before, /api/approvals took 18.8 s)."""
+def test_the_owner_never_waits_behind_sign_in_verification(tmp_path):
+    """A real flood over loopback, with the failure limits out of the way so every try reaches argon2, and
+    argon2 held so that no verification finishes while the owner works: every request of the owner (its
+    bearer token, its browser session) is answered all the same, with no argon2 of its own. Before, argon2
+    ran where every request waited, and during a flood /api/approvals took 18.8 s instead of 0.02 s. How
+    long the owner's requests take under a flood is measured by benchmarks/abuse.py, not asserted here."""
     open_door = Settings(signin_failures_per_address="100000/minute", signin_failures_per_token="100000/minute")
     with running_twin(new_home(tmp_path / "home"), settings=open_door) as twin:
-        hasher = twin.api.state.persona.tokens.hasher = CountingHasher()  # argon2 at its real cost
-        owner_bearer = {"Authorization": f"Bearer {twin.tokens['owner']}"}
+        hasher = twin.api.state.persona.tokens.hasher = CountingHasher(hold=threading.Event())  # argon2's real cost
+        hasher.hold.set()
         with uvicorn_on_loopback(twin.api) as base:
-            asyncio.run(flood_and_measure(base, twin, owner_bearer, hasher))
+            asyncio.run(flood_while_argon2_is_held(base, twin, hasher))
     assert hasher.peak <= VERIFY_WORKERS
 
 
-async def flood_and_measure(base: str, twin: Served, owner_bearer: dict[str, str], hasher: CountingHasher) -> None:
+async def flood_while_argon2_is_held(base: str, twin: Served, hasher: CountingHasher) -> None:
+    owner_bearer = {"Authorization": f"Bearer {twin.tokens['owner']}"}
     async with httpx.AsyncClient(base_url=base, timeout=60) as owner, \
             httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=64)) as attacker:
         assert (await owner.get("/api/me", headers=owner_bearer)).status_code == 200  # its one argon2, before
         signed_in = await owner.post("/auth/session", json={"token": twin.tokens["owner"]})
         assert signed_in.status_code == 200 and owner.cookies["persona_session"]
-
-        async def timed(**kwargs: object) -> float:
-            start = time.perf_counter()
-            response = await owner.get("/api/approvals", **kwargs)
-            assert response.status_code == 200, response.text
-            return time.perf_counter() - start
-
-        async def owner_work(count: int) -> list[float]:
-            return [await timed(headers=owner_bearer if i % 2 else {}) for i in range(count)]
-
-        quiet = await owner_work(40)
+        hasher.hold.clear()
         stop, statuses = asyncio.Event(), []
 
         async def attack(n: int) -> None:
@@ -291,16 +294,25 @@ async def flood_and_measure(base: str, twin: Served, owner_bearer: dict[str, str
                 statuses.append(response.status_code)
                 tries += 1
 
-        attackers = [asyncio.create_task(attack(n)) for n in range(48)]
-        while hasher.calls < 3:  # the flood is under way: argon2 is running
-            await asyncio.sleep(0.05)
+        attackers = [asyncio.create_task(attack(n)) for n in range(12)]  # 3 times the lane's places
+        while hasher.running < VERIFY_WORKERS:  # every argon2 worker is busy with the flood, and stays so
+            await asyncio.sleep(0.01)
         calls_before = hasher.calls
-        flooded = await owner_work(150)
-        argon2_ran = hasher.calls > calls_before or hasher.running > 0
-        stop.set()
-        await asyncio.gather(*attackers)
-    assert argon2_ran and set(statuses) == {401}  # argon2 ran while the owner worked
-    assert percentile(flooded, 0.99) < 2.0 and statistics.median(flooded) < max(10 * statistics.median(quiet), 0.25), (
-        f"quiet p50 {statistics.median(quiet):.3f} s, flooded p50 {statistics.median(flooded):.3f} "
-        f"p99 {percentile(flooded, 0.99):.3f} s"
-    )
+
+        async def owner_work(count: int) -> None:
+            for i in range(count):
+                response = await owner.get("/api/approvals", headers=owner_bearer if i % 2 else {})
+                assert response.status_code == 200, response.text
+
+        try:
+            await asyncio.wait_for(owner_work(60), timeout=60)
+        except TimeoutError:
+            pytest.fail("the owner's requests waited behind sign-in verification")
+        finally:
+            held = (hasher.calls, hasher.running, len(statuses))
+            stop.set()
+            hasher.hold.set()
+            await asyncio.gather(*attackers)
+        # argon2 held throughout, none of it the owner's, and no sign-in of the flood answered meanwhile
+        assert held == (calls_before, VERIFY_WORKERS, 0)
+    assert set(statuses) == {401}

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from persona.server.auth import SESSION_COOKIE, principal_for_token
+from persona.server.auth import SESSION_COOKIE, principal_for_token, principal_of
 from persona.server.csrf import CSRF_COOKIE, check_csrf, new_csrf_token
 from persona.server.errors import Forbidden, Unauthorized
 from persona.server.state import server_state
@@ -54,9 +54,16 @@ async def login(body: LoginIn, request: Request, response: Response) -> LoginOut
 
 @router.post("/logout", status_code=204)
 async def logout(request: Request, response: Response) -> None:
-    """End this browser's session on the server: its cookie no longer signs anyone in."""
+    """End this browser's session on the server: its cookie no longer signs anyone in. Audited with who
+    it was (never the token or the session id); a cookie of no live session signs nobody out."""
     if session := request.cookies.get(SESSION_COOKIE, ""):
         check_csrf(request)  # another site must not sign the owner out
-        await asyncio.to_thread(server_state(request).web_sessions.close, session)
+        state = server_state(request)
+        record = await asyncio.to_thread(state.web_sessions.record, session)
+        await asyncio.to_thread(state.web_sessions.close, session)
+        if record is not None:
+            principal = principal_of(state, record)
+            who = (principal.address or principal.role.value) if principal else record.address
+            await asyncio.to_thread(state.app.store.audit, "signed_out", who, "web", {})
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)
