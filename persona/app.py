@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from persona.actions import ActionGate, Executor
+from persona.db import utc_now
 from persona.errors import PersonaError
 from persona.events import Action, ActionKind
 from persona.home import Home
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class App:
@@ -89,7 +86,7 @@ class App:
 
     @cached_property
     def store(self) -> StateStore:
-        return StateStore(self.home.state_db)
+        return StateStore(self.home.state_db, self.clock)
 
     @cached_property
     def gate(self) -> ActionGate:

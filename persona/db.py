@@ -1,4 +1,5 @@
-"""SQLite connections for the home's state databases: WAL mode, one kept-open connection per thread and file.
+"""SQLite for the home's state databases: WAL mode, one kept-open connection per thread and file, and the
+base of the repositories over them (`Repository`).
 
 Closing the last connection to a WAL database checkpoints it and syncs the file, which costs ~60×
 the small transaction around it, so each thread keeps its connections open (a few per thread, the
@@ -12,9 +13,11 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 _KEPT_PER_THREAD = 8
 _local = threading.local()
@@ -97,3 +100,36 @@ def create(path: Path, schema: str) -> None:
     with connect(path) as db:
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(schema)
+
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def stamp(at: datetime, timespec: str = "microseconds") -> str:
+    """A time as stored: ISO text in UTC at a fixed precision, so text order is time order."""
+    return at.astimezone(UTC).isoformat(timespec=timespec)
+
+
+class Repository:
+    """A store over one SQLite file of the home: the file and its `schema` made on first use, connections
+    from this thread's kept ones, and the time from the clock it is given (the App's; else the wall clock)."""
+
+    schema: ClassVar[str]
+
+    def __init__(self, path: Path, clock: Clock = utc_now) -> None:
+        self.path = path
+        self.clock = clock
+        create(path, self.schema)
+
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
+        return connect(self.path)
+
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.path)
+
+    def _now(self, timespec: str = "microseconds") -> str:
+        return stamp(self.clock(), timespec)

@@ -39,6 +39,16 @@ class Home:
         return self.root / "checkpoints.sqlite"
 
     @property
+    def jobs_db(self) -> Path:
+        """The scheduler's job store, unless PERSONA_JOBS_DB_URL names a database server."""
+        return self.root / "jobs.sqlite"
+
+    @property
+    def usage_db(self) -> Path:
+        """LLM calls and tokens per job and day (persona.llm.usage)."""
+        return self.root / "usage.sqlite"
+
+    @property
     def logs_dir(self) -> Path:
         return self.root / "logs"
 

@@ -1,8 +1,8 @@
 """The state database of one home: approvals queue, tamper-evident audit log, messages left for the
 owner, exactly-once ledger.
 
-SQLite in WAL mode; each operation opens its own short connection, so threads and the server's
-event loop (via `asyncio.to_thread`) can share one StateStore.
+A `persona.db.Repository`: SQLite in WAL mode, each thread on its own kept connection, so threads and
+the server's event loop (via `asyncio.to_thread`) can share one StateStore; times come from its clock.
 """
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ import hashlib
 import json
 import re
 import sqlite3
-from contextlib import AbstractContextManager
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from persona.db import connect, create, transaction
+from persona.db import Repository
 from persona.errors import PersonaError
 from persona.events import Action, Decision
 
@@ -66,10 +63,6 @@ CREATE TABLE IF NOT EXISTS ledger (
 
 GENESIS = "0" * 64
 ApprovalStatus = Literal["pending", "approved", "rejected", "executed", "failed", "dismissed"]
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _entry_hash(prev_hash: str, ts: str, kind: str, actor: str, subject: str, detail: str) -> str:
@@ -126,7 +119,7 @@ class MessageForOwner(BaseModel):
     read: bool = False
 
 
-class StateStore:
+class StateStore(Repository):
     """What one home must not lose: the approvals queue, the audit log, messages for the owner, the ledger.
 
     Guarantees: the audit log is a hash chain appended one entry at a time (`verify_audit` finds an entry
@@ -135,22 +128,17 @@ class StateStore:
     never do the same step twice; one StateStore is safe to share between threads.
     """
 
-    def __init__(self, path: Path):
-        self.path = path
-        create(path, _SCHEMA)
-
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return connect(self.path)
+    schema = _SCHEMA
 
     # -- audit -------------------------------------------------------------------------------
     def audit(self, kind: str, actor: str, subject: str, detail: dict[str, Any] | None = None) -> AuditEntry:
-        with transaction(self.path) as db:  # serialised: the audit chain never forks
+        with self._transaction() as db:  # serialised: the audit chain never forks
             return self._audit(db, kind, actor, subject, detail or {})
 
     def _audit(self, db: sqlite3.Connection, kind: str, actor: str, subject: str, detail: dict[str, Any]) -> AuditEntry:
         row = db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         prev = row["hash"] if row else GENESIS
-        ts = _now()
+        ts = self._now()
         body = json.dumps(detail, sort_keys=True, default=str)
         digest = _entry_hash(prev, ts, kind, actor, subject, body)
         cur = db.execute(
@@ -193,8 +181,8 @@ class StateStore:
 
     # -- approvals ---------------------------------------------------------------------------
     def enqueue_approval(self, action: Action, decision: Decision) -> Approval:
-        approval = Approval(id=action.id, created=_now(), status="pending", action=action, reason=decision.reason)
-        with transaction(self.path) as db:
+        approval = Approval(id=action.id, created=self._now(), status="pending", action=action, reason=decision.reason)
+        with self._transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO approvals (id, created, status, action, reason) VALUES (?,?,?,?,?)",
                 (approval.id, approval.created, approval.status, action.model_dump_json(), approval.reason),
@@ -202,14 +190,15 @@ class StateStore:
         return approval
 
     def approvals(self, status: ApprovalStatus | None = "pending", limit: int = 200) -> list[Approval]:
-        query = "SELECT * FROM approvals" + (" WHERE status = ?" if status else "") + " ORDER BY created LIMIT ?"
+        query = "SELECT * FROM approvals" + (" WHERE status = ?" if status else "") + " ORDER BY created, rowid LIMIT ?"
         params: tuple[Any, ...] = (status, limit) if status else (limit,)
         with self._connect() as db:
             return [self._approval(r) for r in db.execute(query, params).fetchall()]
 
     def decided_approvals(self, limit: int = 50) -> list[Approval]:
         """Every approval no longer waiting (carried out, failed, rejected, dismissed), latest decided first."""
-        query = "SELECT * FROM approvals WHERE status != 'pending' ORDER BY decided_at DESC, created DESC LIMIT ?"
+        query = ("SELECT * FROM approvals WHERE status != 'pending'"
+                 " ORDER BY decided_at DESC, created DESC, rowid DESC LIMIT ?")
         with self._connect() as db:
             return [self._approval(r) for r in db.execute(query, (limit,)).fetchall()]
 
@@ -242,11 +231,11 @@ class StateStore:
         """Move an approval to `status`; with `expect`, only from that status (a compare-and-set)."""
         query = "UPDATE approvals SET status=?, decided_at=?, decided_by=COALESCE(NULLIF(?, ''), decided_by), " \
                 "edited=COALESCE(?, edited), receipt=COALESCE(?, receipt) WHERE id=?"
-        params: list[Any] = [status, _now(), by, json.dumps(edited) if edited else None, receipt, approval_id]
+        params: list[Any] = [status, self._now(), by, json.dumps(edited) if edited else None, receipt, approval_id]
         if expect:
             query += " AND status=?"
             params.append(expect)
-        with transaction(self.path) as db:
+        with self._transaction() as db:
             return db.execute(query, params).rowcount == 1
 
     @staticmethod
@@ -259,7 +248,7 @@ class StateStore:
 
     def edit_approval(self, approval_id: str, edited: dict[str, Any]) -> bool:
         """Replace payload fields of a pending approval before it is approved (the owner's edit)."""
-        with transaction(self.path) as db:
+        with self._transaction() as db:
             row = db.execute("SELECT edited FROM approvals WHERE id=? AND status='pending'", (approval_id,)).fetchone()
             if row is None:
                 return False
@@ -270,7 +259,7 @@ class StateStore:
     # -- messages for the owner --------------------------------------------------------------
     def leave_message(self, message: MessageForOwner) -> bool:
         """Keep a message for the owner; the same id twice is one message. True when it is new."""
-        with transaction(self.path) as db:
+        with self._transaction() as db:
             return db.execute(
                 "INSERT OR IGNORE INTO messages (id, at, sender, name, role, channel, text, read) VALUES (?,?,?,?,?,?,?,0)",
                 (message.id, message.at, message.sender, message.name, message.role, message.channel, message.text),
@@ -278,13 +267,13 @@ class StateStore:
 
     def messages(self, *, unread_only: bool = False, limit: int = 100) -> list[MessageForOwner]:
         """Messages for the owner, newest first."""
-        query = "SELECT * FROM messages" + (" WHERE read = 0" if unread_only else "") + " ORDER BY at DESC LIMIT ?"
+        query = "SELECT * FROM messages" + (" WHERE read = 0" if unread_only else "") + " ORDER BY at DESC, rowid DESC LIMIT ?"
         with self._connect() as db:
             rows = db.execute(query, (limit,)).fetchall()
         return [MessageForOwner(**dict(r) | {"read": bool(r["read"])}) for r in rows]
 
     def mark_read(self, ids: list[str]) -> None:
-        with transaction(self.path) as db:
+        with self._transaction() as db:
             db.executemany("UPDATE messages SET read = 1 WHERE id = ?", [(i,) for i in ids])
 
     # -- exactly-once ledger -----------------------------------------------------------------
@@ -296,7 +285,7 @@ class StateStore:
     def ledger_set(self, key: str, status: str, value: str = "", *, expect: str | None = None) -> bool:
         """Record a step as done. With `expect`, only if the key is currently in that status
         (`expect=""` means: only if the key is absent) — a compare-and-set for exactly-once work."""
-        with transaction(self.path) as db:
+        with self._transaction() as db:
             row = db.execute("SELECT status FROM ledger WHERE key = ?", (key,)).fetchone()
             current = row["status"] if row else ""
             if expect is not None and current != expect:
@@ -304,7 +293,7 @@ class StateStore:
             db.execute(
                 "INSERT INTO ledger (key, status, value, updated) VALUES (?,?,?,?) "
                 "ON CONFLICT(key) DO UPDATE SET status=excluded.status, value=excluded.value, updated=excluded.updated",
-                (key, status, value, _now()),
+                (key, status, value, self._now()),
             )
             return True
 

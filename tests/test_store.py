@@ -58,3 +58,27 @@ def test_prefixes_match_literally_not_as_like_wildcards(store: StateStore):
     store.ledger_set("mail:axb@host", "done", "")
     assert [key for key, _, _ in store.ledger_keys("mail:a_")] == ["mail:a_b@host"]
     assert store.ledger_keys("mail:%") == []
+
+
+def test_times_come_from_the_apps_clock_in_utc_and_ties_keep_their_order(tmp_path: Path, profile):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from persona.app import App
+    from persona.home import Home
+    from persona.profile import save_profile
+    from persona.settings import Settings
+
+    home = Home(tmp_path / "home").ensure()
+    save_profile(profile, home.profile_path)
+    frozen = datetime(2026, 11, 30, 7, 45, tzinfo=ZoneInfo("Europe/Berlin"))
+    store = App(home, Settings(), clock=lambda: frozen).store
+    assert store.audit("decision", "dana", "send_mail").ts == "2026-11-30T06:45:00.000000+00:00"
+    owner = Principal.owner(profile)
+    actions = [Action(kind=ActionKind.SEND_MAIL, requested_by=owner, targets=[f"{n}@x.example"])
+               for n in ("kim", "sam", "alex")]
+    for action in actions:
+        store.enqueue_approval(action, Decision(verdict=Verdict.APPROVE, reason="test"))
+    pending = store.approvals()
+    assert {a.created for a in pending} == {"2026-11-30T06:45:00.000000+00:00"}
+    assert [a.id for a in pending] == [a.id for a in actions]  # created at the same instant: in queued order

@@ -19,7 +19,7 @@ def _tokens(ctx: typer.Context):
     from persona.server.tokens import TokenStore
 
     app = app_from(ctx)
-    return app, TokenStore(app.home.state_db)
+    return app, TokenStore(app.home.state_db, clock=app.clock)
 
 
 def serve(

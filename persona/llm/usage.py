@@ -1,4 +1,4 @@
-"""The usage ledger: LLM calls and tokens per job and tag, per day, in `usage.sqlite` under the home.
+"""The usage ledger: LLM calls and tokens per job and tag, per day, in the home's `usage.sqlite`.
 
 The job that is running is a context variable set by `tracking(...)`, so concurrent jobs on the
 scheduler's threads never book each other's calls; calls outside any job count as `interactive`.
@@ -10,14 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from persona.db import connect, create
+from persona.db import Repository
 from persona.llm.client import Usage
 
 if TYPE_CHECKING:
@@ -47,21 +45,17 @@ class UsageRow(BaseModel):
     completion_tokens: int
 
 
-@dataclass(frozen=True)
-class UsageLedger:
-    """Frozen and compared by path: hooking the same home's ledger twice is a no-op."""
+class UsageLedger(Repository):
+    """Days come from the caller (the App's clock, in the owner's zone)."""
 
-    path: Path
+    schema = _SCHEMA
 
     @classmethod
     def of(cls, app: App) -> UsageLedger:
-        return cls(app.home.root / "usage.sqlite")
-
-    def __post_init__(self) -> None:
-        create(self.path, _SCHEMA)
+        return cls(app.home.usage_db, app.clock)
 
     def add(self, day: date, job: str, tag: str, usage: Usage) -> None:
-        with connect(self.path) as db:  # one UPSERT: concurrent jobs add without losing counts
+        with self._connect() as db:  # one UPSERT: concurrent jobs add without losing counts
             db.execute(
                 "INSERT INTO usage VALUES (?,?,?,?,?,?) ON CONFLICT(day, job, tag) DO UPDATE SET "
                 "calls = calls + excluded.calls, prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
@@ -70,7 +64,7 @@ class UsageLedger:
             )
 
     def rows(self, since: date | None = None) -> list[UsageRow]:
-        with connect(self.path) as db:
+        with self._connect() as db:
             found = db.execute(
                 "SELECT day, job, tag, calls, prompt_tokens, completion_tokens FROM usage WHERE day >= ? "
                 "ORDER BY day, job, tag",
@@ -91,8 +85,8 @@ def attach(app: App) -> None:
     def hook(tag: str, usage: Usage) -> None:
         ledger.add(app.clock().astimezone(app.profile.zone).date(), current_job.get(), tag, usage)
 
-    if getattr(llm.on_usage, "ledger", None) != ledger:
-        hook.ledger = ledger  # type: ignore[attr-defined]
+    if getattr(llm.on_usage, "ledger", None) != ledger.path:  # the same home's ledger is hooked once
+        hook.ledger = ledger.path  # type: ignore[attr-defined]
         llm.on_usage = hook
 
 

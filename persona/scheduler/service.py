@@ -42,7 +42,7 @@ class JobSpec:
 
 
 def jobs_db_url(app: App) -> str:
-    return app.settings.jobs_db_url or f"sqlite:///{app.home.root / 'jobs.sqlite'}"
+    return app.settings.jobs_db_url or f"sqlite:///{app.home.jobs_db}"
 
 
 def job_specs(profile: Profile) -> list[JobSpec]:

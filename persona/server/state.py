@@ -45,7 +45,7 @@ class ServerState:
     @classmethod
     def build(cls, app: App, config: ServerConfig) -> ServerState:
         settings, counters = app.settings, MemoryStorage()
-        tokens = TokenStore(app.home.state_db)
+        tokens = TokenStore(app.home.state_db, clock=app.clock)
         by_address = Limit(settings.signin_failures_per_address, counters, "failed sign-ins from this address")
         by_token = Limit(settings.signin_failures_per_token, counters, "failed sign-ins for this token")
         return cls(
@@ -54,7 +54,7 @@ class ServerState:
             tokens=tokens,
             verifier=TokenVerifier(tokens, by_address, by_token),
             web_sessions=WebSessions(tokens, settings.session_days),
-            sessions=SessionIndex(app.home.state_db),
+            sessions=SessionIndex(app.home.state_db, app.clock),
             channel=ChatChannel(),
             metrics=Metrics(app),
             counters=counters,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
 
-from persona.db import connect, create, transaction
+from persona.db import Clock, Repository, utc_now
 from persona.errors import PersonaError
 
 _SCHEMA = """
@@ -45,10 +43,6 @@ class TokenRecord(BaseModel):
     revoked: str | None = None
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 def parse(token: str) -> tuple[str, str] | None:
     prefix, _, rest = token.strip().partition("_")
     token_id, _, secret = rest.partition("_")  # the id is hex; the secret may itself contain "_"
@@ -57,16 +51,14 @@ def parse(token: str) -> tuple[str, str] | None:
     return token_id, secret
 
 
-class TokenStore:
-    """Tokens in the home's state database (table `access_tokens`), one short connection per call."""
+class TokenStore(Repository):
+    """Tokens in the home's state database (table `access_tokens`)."""
 
-    def __init__(self, path: Path, hasher: PasswordHasher | None = None):
-        self.path = path
+    schema = _SCHEMA
+
+    def __init__(self, path: Path, hasher: PasswordHasher | None = None, clock: Clock = utc_now):
+        super().__init__(path, clock)
         self.hasher = hasher or PasswordHasher()
-        create(path, _SCHEMA)
-
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return connect(self.path)
 
     def issue(self, kind: TokenKind, address: str = OWNER) -> str:
         """A new token; for the owner, every earlier owner token stops working (rotation)."""
@@ -75,14 +67,15 @@ class TokenStore:
             raise PersonaError(f"{address!r} is not an email address")
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         digest = self.hasher.hash(secret)
-        with transaction(self.path) as db:
+        with self._transaction() as db:
             if kind == "owner":
                 db.execute(
-                    "UPDATE access_tokens SET revoked=? WHERE kind='owner' AND revoked IS NULL", (_now(),)
+                    "UPDATE access_tokens SET revoked=? WHERE kind='owner' AND revoked IS NULL",
+                    (self._now("seconds"),),
                 )
             db.execute(
                 "INSERT INTO access_tokens (id, kind, address, hash, created) VALUES (?,?,?,?,?)",
-                (token_id, kind, address, digest, _now()),
+                (token_id, kind, address, digest, self._now("seconds")),
             )
         return f"pt_{token_id}_{secret}"
 
@@ -91,7 +84,7 @@ class TokenStore:
         with self._connect() as db:
             return db.execute(
                 "UPDATE access_tokens SET revoked=? WHERE kind='invite' AND address=? AND revoked IS NULL",
-                (_now(), address.strip().lower()),
+                (self._now("seconds"), address.strip().lower()),
             ).rowcount
 
     def has_owner_token(self) -> bool:
@@ -104,7 +97,7 @@ class TokenStore:
     def records(self) -> list[TokenRecord]:
         with self._connect() as db:
             rows = db.execute(
-                "SELECT id, kind, address, created, revoked FROM access_tokens ORDER BY created"
+                "SELECT id, kind, address, created, revoked FROM access_tokens ORDER BY created, rowid"
             ).fetchall()
         return [TokenRecord(**dict(r)) for r in rows]
 

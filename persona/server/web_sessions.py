@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from persona.db import connect, create, transaction
+from persona.db import Repository, stamp
 from persona.server.tokens import TokenRecord, TokenStore
 
 _SCHEMA = """
@@ -29,44 +29,41 @@ def _digest(session: str) -> str:
     return hashlib.sha256(session.encode()).hexdigest()
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+class WebSessions(Repository):
+    """Sessions in the home's state database, beside the tokens they were opened with (and on their clock)."""
 
-
-class WebSessions:
-    """Sessions in the home's state database, beside the tokens they were opened with."""
+    schema = _SCHEMA
 
     def __init__(self, tokens: TokenStore, days: int):
-        self.path = tokens.path
+        super().__init__(tokens.path, tokens.clock)
         self.days = days
-        create(self.path, _SCHEMA)
 
     def open(self, token_id: str) -> str:
         """A new session id for a verified token; sessions that have ended are cleared on the way."""
-        session, now = secrets.token_urlsafe(32), _now()
-        with transaction(self.path) as db:
+        session, now = secrets.token_urlsafe(32), self.clock()
+        with self._transaction() as db:
             db.execute(
                 "DELETE FROM web_sessions WHERE expires <= ? OR token_id NOT IN"
                 " (SELECT id FROM access_tokens WHERE revoked IS NULL)",
-                (now.isoformat(),),
+                (stamp(now),),
             )
             db.execute(
                 "INSERT INTO web_sessions (hash, token_id, created, expires) VALUES (?,?,?,?)",
-                (_digest(session), token_id, now.isoformat(), (now + timedelta(days=self.days)).isoformat()),
+                (_digest(session), token_id, stamp(now), stamp(now + timedelta(days=self.days))),
             )
         return session
 
     def record(self, session: str) -> TokenRecord | None:
         """The live token behind a live session, or None: one indexed read."""
-        with connect(self.path) as db:
+        with self._connect() as db:
             row = db.execute(
                 "SELECT t.id, t.kind, t.address, t.created FROM web_sessions s"
                 " JOIN access_tokens t ON t.id = s.token_id"
                 " WHERE s.hash = ? AND s.expires > ? AND t.revoked IS NULL",
-                (_digest(session), _now().isoformat()),
+                (_digest(session), self._now()),
             ).fetchone()
         return TokenRecord(**dict(row)) if row else None
 
     def close(self, session: str) -> None:
-        with connect(self.path) as db:
+        with self._connect() as db:
             db.execute("DELETE FROM web_sessions WHERE hash = ?", (_digest(session),))

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import AbstractContextManager
-from datetime import UTC, datetime
-from pathlib import Path
 
 from pydantic import BaseModel
 
-from persona.db import connect, create
+from persona.db import Repository
 from persona.events import Principal
 
 _SCHEMA = """
@@ -38,17 +35,12 @@ class SessionInfo(BaseModel):
     messages: int
 
 
-class SessionIndex:
-    def __init__(self, path: Path):
-        self.path = path
-        create(path, _SCHEMA)
-
-    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
-        return connect(self.path)
+class SessionIndex(Repository):
+    schema = _SCHEMA
 
     def record(self, principal: Principal, session_id: str, text: str) -> None:
         """Note a message in a session, creating the session (titled by its first message) if new."""
-        now = datetime.now(UTC).isoformat()  # to the microsecond: messages in the same second still sort in order
+        now = self._now()  # to the microsecond: messages in the same second still sort in order
         title = " ".join(text.split())[:60]
         with self._connect() as db:
             db.execute(
@@ -61,7 +53,7 @@ class SessionIndex:
     def list(self, principal: Principal, limit: int = 50) -> list[SessionInfo]:
         with self._connect() as db:
             rows = db.execute(
-                "SELECT * FROM chat_sessions WHERE principal=? ORDER BY updated DESC LIMIT ?",
+                "SELECT * FROM chat_sessions WHERE principal=? ORDER BY updated DESC, rowid DESC LIMIT ?",
                 (principal_key(principal), limit),
             ).fetchall()
         return [self._info(r) for r in rows]
@@ -69,7 +61,8 @@ class SessionIndex:
     def everyone(self, limit: int = 500) -> list[tuple[str, SessionInfo]]:
         """Every principal's sessions as (principal key, session), newest first: for the owner's view."""
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM chat_sessions ORDER BY updated DESC LIMIT ?", (limit,)).fetchall()
+            rows = db.execute("SELECT * FROM chat_sessions ORDER BY updated DESC, rowid DESC LIMIT ?",
+                              (limit,)).fetchall()
         return [(r["principal"], self._info(r)) for r in rows]
 
     def get(self, principal: Principal, session_id: str) -> SessionInfo | None:
