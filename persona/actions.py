@@ -42,13 +42,26 @@ class Executors:
 
     def __init__(self, lasting: Mapping[ActionKind, Executor] | None = None) -> None:
         self._lasting = dict(lasting or {})
-        self._open: dict[object, dict[ActionKind, Executor]] = {}  # by the `while_open` that put them in
+        # by the `while_open` that put them in, with the thread that opened them
+        self._open: dict[object, tuple[int, dict[ActionKind, Executor]]] = {}
         self._lock = threading.Lock()  # the server opens channels for approvals on several threads
 
     def get(self, kind: ActionKind) -> Executor | None:
-        """The executor of the channel opened last that carries out `kind`, else the home's, else None."""
+        """The executor of the channel this thread opened last that carries out `kind`, else of the one
+        any thread opened last (the server's chat), else the home's, else None."""
+        mine = self.opened_here(kind)
+        if mine is not None:
+            return mine
         with self._lock:
-            opened = [executors[kind] for executors in self._open.values() if kind in executors]
+            opened = [executors[kind] for _, executors in self._open.values() if kind in executors]
+        return opened[-1] if opened else self._lasting.get(kind)
+
+    def opened_here(self, kind: ActionKind) -> Executor | None:
+        """What this thread opened for `kind` (innermost first), or the home's own: an executor no other
+        thread can close while this one uses it."""
+        here = threading.get_ident()
+        with self._lock:
+            opened = [executors[kind] for thread, executors in self._open.values() if thread == here and kind in executors]
         return opened[-1] if opened else self._lasting.get(kind)
 
     def __contains__(self, kind: object) -> bool:
@@ -60,7 +73,7 @@ class Executors:
         channel's block, they come first and leave first)."""
         token = object()
         with self._lock:
-            self._open[token] = dict(executors)
+            self._open[token] = (threading.get_ident(), dict(executors))
         try:
             yield
         finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import mailbox
 import sqlite3
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -110,6 +111,32 @@ def test_a_channel_opened_inside_another_comes_first_and_leaves_first():
     with pytest.raises(RuntimeError), executors.while_open({ActionKind.SEND_MAIL: named("failing")}):
         raise RuntimeError("the channel broke")
     assert ActionKind.SEND_MAIL not in executors
+
+
+def test_each_thread_carries_out_through_the_channel_it_opened(home):
+    """Two approvals at once (the desk's bulk approve): the second does not borrow the first's mail channel,
+    which the first closes when it is done, whatever the second is doing then."""
+    app = App(home, Settings())
+    first_in, first_out = threading.Event(), threading.Event()
+    seen: dict[str, object] = {}
+
+    def first() -> None:
+        with delivering(app, ActionKind.SEND_MAIL):
+            seen["first"] = app.gate.executors.get(ActionKind.SEND_MAIL)
+            first_in.set()
+            first_out.wait(10)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_in.wait(10)
+    assert app.gate.executors.opened_here(ActionKind.SEND_MAIL) is None  # nothing of this thread's yet
+    assert app.gate.executors.get(ActionKind.SEND_MAIL) is seen["first"]  # though another's is open
+    with delivering(app, ActionKind.SEND_MAIL):
+        mine = app.gate.executors.get(ActionKind.SEND_MAIL)
+        first_out.set()
+        thread.join(10)  # the first channel is closed now
+        assert mine is not seen["first"] and app.gate.executors.get(ActionKind.SEND_MAIL) is mine
+    assert ActionKind.SEND_MAIL not in app.gate.executors
 
 
 def test_every_kind_has_a_payload_model():

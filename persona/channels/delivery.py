@@ -24,9 +24,10 @@ CALENDAR_KINDS = {ActionKind.CREATE_EVENT, ActionKind.MOVE_EVENT, ActionKind.CAN
 @contextmanager
 def delivering(app: App, kind: ActionKind) -> Iterator[None]:
     """While open, the gate can execute `kind`: its channel is connected and its executors on the gate
-    (unless something already delivers that kind, e.g. a channel open around this block). On leaving,
-    a channel opened here is closed and its executors are gone."""
-    if kind in app.gate.executors:
+    (unless this thread already delivers that kind, e.g. a channel open around this block; one another
+    thread opened may close under it, so it is not borrowed). On leaving, a channel opened here is closed
+    and its executors are gone."""
+    if app.gate.executors.opened_here(kind) is not None:
         yield
     elif kind in MAIL_KINDS:
         from persona.channels.email.delivery import delivering_mail

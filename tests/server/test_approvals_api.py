@@ -4,6 +4,7 @@ goes out as edited; a failed approval is retried or dismissed; one approval read
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,8 +17,11 @@ from persona.events import Action, ActionKind, Principal, Provenance
 
 
 @pytest.fixture
-def run(twin: Served) -> Iterator[Recorder]:
+def run(twin: Served, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    """The recorder stands in for the mail and calendar channels: the server's request threads open none of
+    their own and find it."""
     recorder = Recorder()
+    monkeypatch.setattr("persona.channels.delivery.delivering", lambda _app, _kind: nullcontext())
     with twin.app.gate.executors.while_open(dict.fromkeys((ActionKind.SEND_MAIL, ActionKind.CREATE_EVENT), recorder)):
         yield recorder
 
