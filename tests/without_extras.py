@@ -23,21 +23,18 @@ EXTRAS = {"aiohttp", "hnswlib", "matplotlib"}
 tried: set[str] = set()
 
 
-PACKAGE = str(Path(__file__).resolve().parents[1] / "persona")
-
-
 def importer() -> str:
-    """The file whose import statement is being carried out."""
+    """The module whose import is being carried out (an import statement, or importlib.import_module)."""
     frame = sys._getframe(2)
-    while frame.f_code.co_filename.startswith("<frozen importlib"):
+    while frame.f_code.co_filename.startswith("<frozen importlib") or frame.f_globals["__name__"] == "importlib":
         frame = frame.f_back
-    return str(Path(frame.f_code.co_filename).resolve())
+    return str(frame.f_globals.get("__name__", ""))
 
 
 class MissingExtras:
     def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
         if name.partition(".")[0] in EXTRAS:
-            if importer().startswith(PACKAGE):
+            if importer().partition(".")[0] == "persona":
                 tried.add(name)
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return None
