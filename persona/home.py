@@ -28,7 +28,17 @@ class Home:
 
     @property
     def style_card_path(self) -> Path:
-        return self.root / "memory" / "style_card.json"
+        return self.memory_dir / "style_card.json"
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Embedded Chroma's files, unless PERSONA_CHROMA_URL names a Chroma server."""
+        return self.memory_dir / "chroma"
+
+    @property
+    def keywords_db(self) -> Path:
+        """The memory's keyword index (FTS5), beside its vectors."""
+        return self.memory_dir / "keywords.sqlite"
 
     @property
     def state_db(self) -> Path:

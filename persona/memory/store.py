@@ -116,7 +116,7 @@ class MemoryStore:
                 f"not {embedder.name!r}; set PERSONA_EMBEDDING_MODEL back or start a fresh memory"
             )
         home.memory_dir.mkdir(parents=True, exist_ok=True)
-        self._keywords = KeywordIndex(home.memory_dir / "keywords.sqlite")
+        self._keywords = KeywordIndex(home.keywords_db)
         # a search's keyword half runs here while the question is embedded (both release the GIL); each
         # thread reads the index on a connection of its own, so concurrent searches do not queue
         self._keyword_searches = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="keyword-search")
@@ -308,8 +308,8 @@ class MemoryStore:
         span, rest = asked_span(query, date.today())
         terms = _terms(rest)
         names = self._keywords.people(terms, allowed)
-        asked = rerank.Asked(frozenset(names), span)
-        return asked, self._keywords.search([t for t in terms if t not in names], allowed, pools)
+        words = [t for t in terms if t not in names]
+        return rerank.Asked(frozenset(names), span, frozenset(words)), self._keywords.search(words, allowed, pools)
 
     def _nearest(
         self, vector: list[float], pools: dict[Any, int], allowed: list[str], where: dict[str, Any] | None
@@ -502,7 +502,7 @@ def _client(home: Home, settings: Settings) -> Any:
         return chromadb.HttpClient(
             host=url.hostname, port=url.port or (443 if https else 8000), ssl=https, settings=chroma_settings
         )
-    path = home.memory_dir / "chroma"
+    path = home.chroma_dir
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
