@@ -77,3 +77,16 @@ def test_the_wheel_carries_the_data_the_commands_read(tmp_path: Path):
     for tooling, extra in (("aiohttp", "bench"), ("chroma-hnswlib", "bench"), ("matplotlib", "evals")):
         (line,) = [r for r in requires if r.split()[1].startswith(tooling)]
         assert f'extra == "{extra}"' in line
+
+    installed = tmp_path / "site"  # the wheel unpacked is the package as pip installs it, with no checkout
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(installed)
+    defaults = ("persona.cli.demo:DEFAULT_DATA", "persona.cli.evals:DEFAULT_SCHEDULING",
+                "persona.cli.evals:DEFAULT_DELEGATION", "persona.evals.privacy:DEFAULT_PROBES")
+    script = (f"import sys; sys.path.insert(0, {str(installed)!r}); import importlib\n"
+              f"for name in {defaults!r}:\n"
+              "    module, attr = name.split(':'); path = getattr(importlib.import_module(module), attr)\n"
+              "    print(path.resolve(), path.exists())\n")
+    shown = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True,
+                           timeout=120).stdout.splitlines()
+    assert len(shown) == 4 and all(line.startswith(str(installed)) and line.endswith(" True") for line in shown)
