@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import openai
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -139,47 +139,21 @@ class LLM:
         self._count(tag, AIMessage(content="", usage_metadata=usage or _output_only(chunks)))
 
     def json(
-        self,
-        messages: LanguageModelInput,
-        schema: type[T],
-        *,
-        max_tokens: int | None = None,
-        tag: str = "default",
+        self, messages: LanguageModelInput, schema: type[T], *, max_tokens: int | None = None, tag: str = "default"
     ) -> T:
         """An instance of `schema` generated under that schema; one retry if the output is invalid."""
-        options = {"response_format": self._response_format(schema), **self._limits(max_tokens)}
-        attempts = self._json_attempts(messages, schema, tag)
-        prompt = next(attempts)
-        while True:
-            try:
-                reply = self._invoke(prompt, **options)
-            except openai.LengthFinishReasonError as exc:
-                reply = _cut_off(exc)
-            try:
-                prompt = attempts.send(reply)
-            except StopIteration as done:
-                return done.value
+        attempts, options = _JsonAttempts(messages, schema), self._json_options(schema, max_tokens)
+        while attempts.prompt is not None:
+            attempts.read(self._counted(tag, self._json_reply(attempts.prompt, options)))
+        return self._parsed(attempts)
 
     async def ajson(
-        self,
-        messages: LanguageModelInput,
-        schema: type[T],
-        *,
-        max_tokens: int | None = None,
-        tag: str = "default",
+        self, messages: LanguageModelInput, schema: type[T], *, max_tokens: int | None = None, tag: str = "default"
     ) -> T:
-        options = {"response_format": self._response_format(schema), **self._limits(max_tokens)}
-        attempts = self._json_attempts(messages, schema, tag)
-        prompt = next(attempts)
-        while True:
-            try:
-                reply = await self._ainvoke(prompt, **options)
-            except openai.LengthFinishReasonError as exc:
-                reply = _cut_off(exc)
-            try:
-                prompt = attempts.send(reply)
-            except StopIteration as done:
-                return done.value
+        attempts, options = _JsonAttempts(messages, schema), self._json_options(schema, max_tokens)
+        while attempts.prompt is not None:
+            attempts.read(self._counted(tag, await self._ajson_reply(attempts.prompt, options)))
+        return self._parsed(attempts)
 
     async def apick_tool(self, messages: LanguageModelInput, tools: list[tuple[str, str, dict[str, Any]]]) -> str:
         """The name of the tool a model with native tool calling picks among `tools` (name, description,
@@ -194,21 +168,26 @@ class LLM:
         calls = getattr(reply, "tool_calls", None) or []
         return calls[0]["name"] if calls else ""
 
-    def _json_attempts(
-        self, messages: LanguageModelInput, schema: type[T], tag: str
-    ) -> Generator[list[BaseMessage], AIMessage, T]:
-        """The parse-and-correct loop of json/ajson without the call itself: yields each prompt to send,
-        receives the model's reply, returns the parsed instance."""
-        prompt = _as_messages(messages)
-        problem = ""
-        for _attempt in range(2):
-            reply = yield prompt
-            self._count(tag, reply)
-            parsed, problem = _parse(reply, schema)
-            if parsed is not None:
-                return parsed
-            prompt = _with_correction(prompt, reply, problem)
-        raise self._invalid(schema, problem)
+    def _json_options(self, schema: type[BaseModel], max_tokens: int | None) -> dict[str, Any]:
+        return {"response_format": self._response_format(schema), **self._limits(max_tokens)}
+
+    # Under a response_format the openai client raises on a cut-off answer; it is read as one (see _cut_off).
+    def _json_reply(self, prompt: list[BaseMessage], options: dict[str, Any]) -> AIMessage:
+        try:
+            return self._invoke(prompt, **options)
+        except openai.LengthFinishReasonError as exc:
+            return _cut_off(exc)
+
+    async def _ajson_reply(self, prompt: list[BaseMessage], options: dict[str, Any]) -> AIMessage:
+        try:
+            return await self._ainvoke(prompt, **options)
+        except openai.LengthFinishReasonError as exc:
+            return _cut_off(exc)
+
+    def _parsed(self, attempts: _JsonAttempts[T]) -> T:
+        if attempts.parsed is None:
+            raise self._invalid(attempts.schema, attempts.problem)
+        return attempts.parsed
 
     def _invoke(self, messages: LanguageModelInput, **options: Any) -> AIMessage:
         try:
@@ -265,6 +244,10 @@ class LLM:
         if self.on_usage is not None:
             self.on_usage(tag, usage)
 
+    def _counted(self, tag: str, reply: AIMessage) -> AIMessage:
+        self._count(tag, reply)
+        return reply
+
     @property
     def _where(self) -> str:
         return f"the LLM at {self.url}" if self.url else "the LLM"
@@ -295,6 +278,25 @@ def _grammar_safe(schema: Any) -> Any:
     if isinstance(schema, list):
         return [_grammar_safe(v) for v in schema]
     return schema
+
+
+class _JsonAttempts(Generic[T]):
+    """The parse-and-correct loop of json/ajson without the call itself: while `prompt` is set, the caller
+    sends it and hands the reply to `read`; two replies at most."""
+
+    def __init__(self, messages: LanguageModelInput, schema: type[T]) -> None:
+        self.schema = schema
+        self.prompt: list[BaseMessage] | None = _as_messages(messages)
+        self.parsed: T | None = None
+        self.problem = ""
+        self._left = 2
+
+    def read(self, reply: AIMessage) -> None:
+        assert self.prompt is not None, "read after the last attempt"
+        self._left -= 1
+        self.parsed, self.problem = _parse(reply, self.schema)
+        done = self.parsed is not None or not self._left
+        self.prompt = None if done else _with_correction(self.prompt, reply, self.problem)
 
 
 def _cut_off(exc: openai.LengthFinishReasonError) -> AIMessage:
