@@ -26,7 +26,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+from loopback import cpu_seconds, percentile, serve_on_loopback, server_process
 from pydantic import BaseModel
 
 OVERSIZED = 2 * 1024 * 1024  # twice the default PERSONA_MAX_REQUEST_BYTES
@@ -91,18 +91,7 @@ def serve(root: Path, failure_limit: str | None, ready_file: Path) -> None:
     invites = [tokens.issue("invite", address) for address in COLLEAGUES]
     owner = tokens.issue("owner")
     config = uvicorn.Config(api, host="127.0.0.1", port=0, log_level="error", backlog=2048)
-    server = uvicorn.Server(config)
-
-    async def run() -> None:
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        ready_file.write_text(json.dumps({"url": f"http://127.0.0.1:{port}", "owner": owner, "invites": invites}))
-        await task
-
-    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        runner.run(run())
+    serve_on_loopback(config, ready_file, {"owner": owner, "invites": invites})
 
 
 # -- client ----------------------------------------------------------------------------------------
@@ -113,15 +102,6 @@ def status_kb(pid: int, key: str) -> int:
         if line.startswith(key + ":"):
             return int(line.split()[1])
     raise KeyError(key)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
 
 
 class Owner:
@@ -274,25 +254,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="abuse-bench-") as tmp:
         ready = Path(tmp) / "ready.json"
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False", "TOKENIZERS_PARALLELISM": "false"}
-        command = [sys.executable, __file__, "--serve", str(Path(tmp) / "home"), "--ready-file", str(ready)]
-        server = subprocess.Popen(command + (["--failure-limit", args.failure_limit] if args.failure_limit else []),
-                                  env=env)
-        try:
-            while not ready.exists():
-                if server.poll() is not None:
-                    raise SystemExit("the benchmark server exited before it was ready")
-                time.sleep(0.2)
-            info = json.loads(ready.read_text())
+        limit = ["--failure-limit", args.failure_limit] if args.failure_limit else []
+        with server_process(__file__, ready, "--serve", str(Path(tmp) / "home"), *limit) as (pid, info):
             answers = Path(tmp) / "answers.json"
             attack = [sys.executable, __file__, "--attack", str(answers), "--ready-file", str(ready)] + [
                 f"--{name}={getattr(args, name)}" for name in ("signins", "oversized", "malformed", "addresses")]
             results = asyncio.run(
-                asyncio.wait_for(measure(info["url"], info, args, server.pid, attack, answers), RUN_LIMIT_S)
+                asyncio.wait_for(measure(info["url"], info, args, pid, attack, answers), RUN_LIMIT_S)
             )
-        finally:
-            server.kill()
-            server.wait(30)
 
     for key, value in results.model_dump().items():
         print(f"{key:>20}: {value}")

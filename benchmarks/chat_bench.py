@@ -22,16 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import aiohttp
+from loopback import cpu_seconds, percentile, serve_on_loopback, server_process
 from pydantic import BaseModel
 
 MEMORY = [
@@ -147,25 +145,11 @@ def serve(
         app.memory.add([MemoryItem.make(text, kind, Audience(aud)) for text, kind, aud in notes])
     api = create_app(app)
     tokens = [api.state.persona.tokens.issue("invite", f"c{i}@northwind.example") for i in range(sessions)]
+    owner = api.state.persona.tokens.issue("owner")
     config = uvicorn.Config(
         api, host="127.0.0.1", port=0, log_level="warning", backlog=4 * sessions, timeout_keep_alive=60
     )
-    server = uvicorn.Server(config)
-
-    async def run() -> None:
-        task = asyncio.create_task(server.serve())
-        while not server.started:
-            await asyncio.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        owner = api.state.persona.tokens.issue("owner")
-        ready_file.write_text(
-            json.dumps({"url": f"http://127.0.0.1:{port}", "tokens": tokens, "owner": owner})
-        )
-        await task
-
-    # uvicorn's own event loop choice, as `persona serve` (uvicorn.run) makes it: uvloop when installed
-    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        runner.run(run())
+    serve_on_loopback(config, ready_file, {"tokens": tokens, "owner": owner})
 
 
 # -- client ----------------------------------------------------------------------------------------
@@ -228,12 +212,6 @@ class Run(BaseModel):
     server_cpu: float
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc), to tell work from waiting on a busy machine."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def load(url: str, tokens: list[str], turns: int, think: float, owner: str, server_pid: int) -> Run:
     connector = aiohttp.TCPConnector(limit=len(tokens) + 10)
     timeout = aiohttp.ClientTimeout(total=120)
@@ -260,14 +238,6 @@ async def load(url: str, tokens: list[str], turns: int, think: float, owner: str
         wall=wall,
         twin_mean=twin_turn_mean(metrics),
         server_cpu=cpu,
-    )
-
-
-def percentile(values: list[float], q: float) -> float:
-    return (
-        statistics.quantiles(values, n=1000, method="inclusive")[int(q * 1000) - 1]
-        if len(values) > 1
-        else values[0]
     )
 
 
@@ -300,45 +270,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as tmp:
         ready = Path(tmp) / "ready.json"
-        env = {
-            **os.environ,
-            "HF_HUB_OFFLINE": "1",
-            "ANONYMIZED_TELEMETRY": "False",
-            "TOKENIZERS_PARALLELISM": "false",
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "--serve",
-                str(Path(tmp) / "home"),
-                "--ready-file",
-                str(ready),
-                "--sessions",
-                str(args.sessions),
-                "--turns",
-                str(args.turns),
-                "--latency",
-                str(args.latency),
-                "--retrieval",
-                args.retrieval,
-                "--memory",
-                str(args.memory),
-            ],
-            env=env,
-        )
-        try:
-            while not ready.exists():
-                if server.poll() is not None:
-                    raise SystemExit("the benchmark server exited before it was ready")
-                time.sleep(0.2)
-            info = json.loads(ready.read_text())
-            run = asyncio.run(
-                load(info["url"], info["tokens"], args.turns, args.think, info["owner"], server.pid)
-            )
-        finally:
-            server.terminate()
-            server.wait(30)
+        serving = ["--serve", str(Path(tmp) / "home"), "--sessions", str(args.sessions), "--turns", str(args.turns),
+                   "--latency", str(args.latency), "--retrieval", args.retrieval, "--memory", str(args.memory)]
+        with server_process(__file__, ready, *serving) as (pid, info):
+            run = asyncio.run(load(info["url"], info["tokens"], args.turns, args.think, info["owner"], pid))
 
     times = run.times
     overhead_ms = [(t - args.latency) * 1000 for t in times] or [float("nan")]
