@@ -7,11 +7,13 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from server_helpers import held_for_owner
+
 from persona.app import App
 from persona.channels.calendar import import_ics
 from persona.channels.calendar.delivery import tentative_event_payload
 from persona.channels.calendar.models import Attendee, CalEvent, Status
-from persona.events import Action, ActionKind, Principal, Provenance
+from persona.events import ActionKind
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = date(2026, 12, 7)
@@ -53,14 +55,8 @@ def seed_week(app: App, folder: Path) -> str:
         end=datetime(2026, 12, 8, 13, 0, tzinfo=BERLIN), status=Status.TENTATIVE,
         attendees=[Attendee(email="dana@northwind.example")],
     ))
-    sam = Principal.resolve(app.profile, "sam@northwind.example")
     start, end = datetime(2026, 12, 10, 15, 0, tzinfo=BERLIN), datetime(2026, 12, 10, 15, 30, tzinfo=BERLIN)
-    action = Action(
-        kind=ActionKind.CREATE_EVENT, requested_by=sam, targets=["sam@northwind.example"],
-        target_provenance=[Provenance.of(sam)], payload_provenance=[Provenance.of(sam)],
-        payload=tentative_event_payload("Roadmap sync", start.isoformat(), end.isoformat(),
-                                        "dana@northwind.example", ["sam@northwind.example"]),
-        summary="tentative “Roadmap sync” with Sam on Thu 10 Dec 15:00",
-    )
-    assert app.gate.submit(action).decision.verdict.value == "needs_approval"
-    return action.id
+    payload = tentative_event_payload("Roadmap sync", start.isoformat(), end.isoformat(), "dana@northwind.example",
+                                      ["sam@northwind.example"])
+    return held_for_owner(app, "sam@northwind.example", ActionKind.CREATE_EVENT, payload,
+                          "tentative “Roadmap sync” with Sam on Thu 10 Dec 15:00").id

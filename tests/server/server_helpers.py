@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import limits.storage.memory
 import limits.strategies
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from persona.app import App
+from persona.events import Action, ActionKind, Principal, Provenance
 from persona.home import Home
 from persona.llm.client import LLM
 from persona.llm.scripted import ScriptedChatModel
@@ -71,6 +73,16 @@ def new_app(home: Home, llm: LLM | None = None, settings: Settings | None = None
         ]
     )
     return app, model
+
+
+def held_for_owner(app: App, asker: str, kind: ActionKind, payload: dict[str, Any], summary: str = "") -> Action:
+    """An action `asker` asked for, to them, its content from their words: submitted to the gate, which holds it
+    for the owner's approval."""
+    who = Principal.resolve(app.profile, asker)
+    action = Action(kind=kind, requested_by=who, targets=[asker], target_provenance=[Provenance.of(who)],
+                    payload_provenance=[Provenance.of(who)], payload=payload, summary=summary)
+    assert app.gate.submit(action).decision.verdict.value == "needs_approval"
+    return action
 
 
 @dataclass

@@ -8,12 +8,12 @@ from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from server_helpers import Served
+from server_helpers import Served, held_for_owner
 from test_approval_edits import Recorder
 from test_executors import MAIL
 
 from persona.channels.calendar.delivery import tentative_event_payload
-from persona.events import Action, ActionKind, Principal, Provenance
+from persona.events import ActionKind
 
 
 @pytest.fixture
@@ -27,11 +27,7 @@ def run(twin: Served, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
 
 
 def _queue(twin: Served, kind: ActionKind, payload: dict) -> str:
-    sam = Principal.resolve(twin.app.profile, "sam@northwind.example")
-    action = Action(kind=kind, requested_by=sam, targets=[sam.address], target_provenance=[Provenance.of(sam)],
-                    payload_provenance=[Provenance.of(sam)], payload=payload, summary=f"{kind.value} for Sam")
-    assert twin.app.gate.submit(action).decision.verdict.value == "needs_approval"
-    return action.id
+    return held_for_owner(twin.app, "sam@northwind.example", kind, payload, f"{kind.value} for Sam").id
 
 
 def _reply(twin: Served) -> str:

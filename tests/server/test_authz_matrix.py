@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from server_helpers import Served, answering
+from server_helpers import Served, answering, held_for_owner
 from test_executors import MAIL
 
 PRINCIPALS = ["owner", "colleague_a", "colleague_b", "stranger", "revoked"]
@@ -113,20 +113,9 @@ def test_same_session_id_from_another_colleague_is_a_separate_conversation(seede
 
 
 def test_colleague_cannot_approve_or_reject_a_real_pending_action(seeded: Served):
-    from persona.events import Action, ActionKind, Principal, Provenance
+    from persona.events import ActionKind
 
-    sam = Principal.resolve(seeded.app.profile, "sam@northwind.example")
-    action = Action(
-        kind=ActionKind.SEND_MAIL,
-        requested_by=sam,
-        targets=["board@northwind.example"],
-        target_provenance=[Provenance.of(sam)],
-        payload={**MAIL, "body": "hi board"},
-        payload_provenance=[Provenance.of(sam)],
-        summary="mail to the board",
-    )
-    outcome = seeded.app.gate.submit(action)
-    assert outcome.decision.verdict.value == "needs_approval"
+    action = held_for_owner(seeded.app, "sam@northwind.example", ActionKind.SEND_MAIL, {**MAIL, "body": "hi Sam"})
     for who in ("colleague_a", "colleague_b", "stranger", "revoked"):
         for verb in ("approve", "reject"):
             response = seeded.client.post(

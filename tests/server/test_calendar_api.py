@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from desk_calendar import MONDAY, NOW, seed_week
-from server_helpers import Served
+from server_helpers import Served, held_for_owner
 
 from persona.channels.calendar.delivery import tentative_event_payload
-from persona.events import Action, ActionKind, Principal, Provenance
+from persona.events import ActionKind
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +57,9 @@ def test_days_and_default_start(week):
 
 def test_an_approved_proposal_is_in_the_calendar_as_tentative_and_no_longer_proposed(week):
     served, _ = week
-    lee = Principal.resolve(served.app.profile, "lee@northwind.example")
-    action = Action(
-        kind=ActionKind.CREATE_EVENT, requested_by=lee, targets=["lee@northwind.example"],
-        target_provenance=[Provenance.of(lee)], payload_provenance=[Provenance.of(lee)],
-        payload=tentative_event_payload("1:1 Lee", "2026-12-15T11:00:00+01:00", "2026-12-15T11:30:00+01:00",
-                                        "dana@northwind.example", ["lee@northwind.example"]),
-    )
-    served.app.gate.submit(action)
+    action = held_for_owner(served.app, "lee@northwind.example", ActionKind.CREATE_EVENT, tentative_event_payload(
+        "1:1 Lee", "2026-12-15T11:00:00+01:00", "2026-12-15T11:30:00+01:00", "dana@northwind.example",
+        ["lee@northwind.example"]))
     before = _events(served, "start=2026-12-15&days=1")["events"]
     assert [(e["title"], e["proposed"], e["approval"]) for e in before] == [("1:1 Lee", True, action.id)]
     approved = served.client.post(f"/api/approvals/{action.id}/approve", json={}, headers=served.headers("owner"))

@@ -8,7 +8,15 @@ import sys
 
 import pytest
 from langchain_openai import ChatOpenAI
-from server_helpers import OWNER_SECRET, Served, echo_everything, limits_clock, new_home, running_twin
+from server_helpers import (
+    OWNER_SECRET,
+    Served,
+    echo_everything,
+    held_for_owner,
+    limits_clock,
+    new_home,
+    running_twin,
+)
 from test_executors import MAIL
 
 from persona.events import ActionKind
@@ -126,19 +134,8 @@ def test_sign_in_from_another_site_is_refused(twin: Served):
 
 
 def test_owner_approves_with_an_edit_and_the_edited_action_is_delivered(twin: Served):
-    from persona.events import Action, Principal, Provenance
-
-    sam = Principal.resolve(twin.app.profile, "sam@northwind.example")
-    action = Action(
-        kind=ActionKind.SEND_MAIL,
-        requested_by=sam,
-        targets=["sam@northwind.example"],
-        target_provenance=[Provenance.of(sam)],
-        payload={**MAIL, "subject": "Re: pg16", "body": "draft"},
-        payload_provenance=[Provenance.of(sam)],
-        summary="reply to Sam",
-    )
-    twin.app.gate.submit(action)
+    action = held_for_owner(twin.app, "sam@northwind.example", ActionKind.SEND_MAIL,
+                            {**MAIL, "subject": "Re: pg16", "body": "draft"}, "reply to Sam")
     listed = twin.client.get("/api/approvals", headers=twin.headers("owner")).json()
     assert action.id in {a["id"] for a in listed}
     done = twin.client.post(  # the request opens the home's mail channel (Maildir) for this approval

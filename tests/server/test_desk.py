@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 import pytest
 from browser_helpers import ARTIFACTS, DESKTOP, PHONE, accessibility_problems, fits, signed_in
 from scripted_mail import inbox_pass
+from server_helpers import held_for_owner
 from test_executors import MAIL as MAIL_PAYLOAD
 
 from persona.agent.inbox import process_inbox
 from persona.channels.calendar.delivery import tentative_event_payload
 from persona.channels.email.delivery import open_email_channel
-from persona.events import Action, ActionKind, Principal, Provenance
+from persona.events import Action, ActionKind
 from persona.server.routes.pages import DESK_VIEWS
 
 pytestmark = pytest.mark.integration
@@ -24,19 +25,9 @@ pytestmark = pytest.mark.integration
 
 def _reply_to_sam(app, body: str = "Sure, 06:00 works.") -> Action:
     """A mail reply the policy holds for the owner's approval."""
-    sam = Principal.resolve(app.profile, "sam@northwind.example")
-    action = Action(
-        kind=ActionKind.SEND_MAIL,
-        requested_by=sam,
-        targets=["sam@northwind.example"],
-        target_provenance=[Provenance.of(sam)],
-        payload_provenance=[Provenance.of(sam)],
-        payload={**MAIL_PAYLOAD, "message_id": f"<{uuid.uuid4().hex}@northwind.example>", "in_reply_to": "",
-                 "subject": "Re: cutover", "body": body, "draft_body": body},
-        summary="reply to Sam about the cutover",
-    )
-    assert app.gate.submit(action).decision.verdict.value == "needs_approval"
-    return action
+    payload = {**MAIL_PAYLOAD, "message_id": f"<{uuid.uuid4().hex}@northwind.example>", "in_reply_to": "",
+               "subject": "Re: cutover", "body": body, "draft_body": body}
+    return held_for_owner(app, "sam@northwind.example", ActionKind.SEND_MAIL, payload, "reply to Sam about the cutover")
 
 
 def test_a_message_left_by_a_colleague_waits_on_today_until_read(site):
@@ -189,20 +180,13 @@ def test_the_owner_opens_edits_and_approves_a_reply_from_today(site):
 
 def _meeting_with_sam(app) -> Action:
     """A meeting Sam asked for, held for the owner's approval, with another free time to choose instead."""
-    sam = Principal.resolve(app.profile, "sam@northwind.example")
     start = (app.clock() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
     other = start + timedelta(hours=5)
     payload = tentative_event_payload("Rehearsal", start.isoformat(), (start + timedelta(minutes=30)).isoformat(),
                                       "dana@northwind.example", ["sam@northwind.example"])
-    meeting = Action(
-        kind=ActionKind.CREATE_EVENT, requested_by=sam, targets=["sam@northwind.example"],
-        target_provenance=[Provenance.of(sam)], payload_provenance=[Provenance.of(sam)],
-        payload=payload | {"alternatives": [{"start": other.isoformat(),
-                                             "end": (other + timedelta(minutes=30)).isoformat()}]},
-        summary="meeting “Rehearsal” with Sam",
-    )
-    assert app.gate.submit(meeting).decision.verdict.value == "needs_approval"
-    return meeting
+    alternatives = [{"start": other.isoformat(), "end": (other + timedelta(minutes=30)).isoformat()}]
+    return held_for_owner(app, "sam@northwind.example", ActionKind.CREATE_EVENT,
+                          payload | {"alternatives": alternatives}, "meeting “Rehearsal” with Sam")
 
 
 def test_a_bad_time_edit_names_the_field_and_the_approval_stays_pending(site):
