@@ -53,12 +53,18 @@ def test_commands_before_init_say_what_to_do(tmp_path: Path):
     assert proc.returncode == 1 and "persona init" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_ingest_twice_adds_nothing_and_reports_skips(tmp_path: Path):
+def home_and_notes(tmp_path: Path) -> tuple[Path, Path]:
+    """Ada's new home, and a folder of notes to ingest holding one plan."""
     home = tmp_path / "h"
     run(home, "init", "--name", "Ada Lovelace", "--email", "ada@example.com")
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "plan.md").write_text("# Plan\nThe engine review is on Friday with Charles.\n")
+    return home, notes
+
+
+def test_ingest_twice_adds_nothing_and_reports_skips(tmp_path: Path):
+    home, notes = home_and_notes(tmp_path)
     (notes / "broken.eml").write_bytes(b"")
     first = run(home, "ingest", str(notes), "--audience", "team")
     assert "chunks added" in first.stdout and "skipped" in first.stdout

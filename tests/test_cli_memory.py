@@ -14,15 +14,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from test_cli import PERSONA, run
+from test_cli import PERSONA, home_and_notes, run
 
 
 def test_ingest_names_its_run_and_skips_then_forget_takes_the_run_back(tmp_path: Path):
-    home = tmp_path / "h"
-    run(home, "init", "--name", "Ada Lovelace", "--email", "ada@example.com")
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "plan.md").write_text("# Plan\nThe engine review is on Friday with Charles.\n")
+    home, notes = home_and_notes(tmp_path)
     (notes / "junk.mbox").write_bytes(b"\0" + os.urandom(50_000))
     (notes / "loop").symlink_to(notes)
 
