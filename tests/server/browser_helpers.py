@@ -64,6 +64,14 @@ def fits(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def left_whole(page, errors: list[str], name: str) -> None:
+    """How a test leaves a page: a screenshot (test-artifacts/`name`.png), nothing wider than the viewport,
+    no script errors; then closed."""
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    assert fits(page) and errors == []
+    page.close()
+
+
 def accessibility_problems(page) -> list[str]:
     """axe-core's serious and critical violations on the page as it stands, one line each."""
     from axe_playwright_python.sync_playwright import Axe

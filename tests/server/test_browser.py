@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from browser_helpers import ARTIFACTS, DESKTOP, PHONE, fits, signed_in
+from browser_helpers import ARTIFACTS, DESKTOP, PHONE, fits, left_whole, signed_in
 from server_helpers import answering
 
 pytestmark = pytest.mark.integration
@@ -105,9 +105,7 @@ def test_owner_approves_and_rejects_what_the_twin_queued_right_in_the_chat(site)
     assert third.locator("button").count() == 0
     assert app.store.get_approval(third.get_attribute("data-id")).status == "rejected"
 
-    page.screenshot(path=str(ARTIFACTS / "chat-owner-phone.png"), full_page=True)
-    assert fits(page) and errors == []
-    page.close()
+    left_whole(page, errors, "chat-owner-phone")
 
 
 def test_what_each_answer_did_is_still_under_it_after_a_reload_and_the_badge_follows(site):
@@ -136,9 +134,7 @@ def test_what_each_answer_did_is_still_under_it_after_a_reload_and_the_badge_fol
     assert app.store.get_approval(ids[1]).status == "rejected"
     left = before - 2
     assert badge.inner_text() == str(left) if left else badge.count() == 0
-    page.screenshot(path=str(ARTIFACTS / "chat-owner-reloaded-phone.png"), full_page=True)
-    assert fits(page) and errors == []
-    page.close()
+    left_whole(page, errors, "chat-owner-reloaded-phone")
 
 
 def test_a_colleague_sees_their_meeting_request_wait_for_the_owner_without_buttons(site):
@@ -152,9 +148,7 @@ def test_a_colleague_sees_their_meeting_request_wait_for_the_owner_without_butto
     assert page.locator(".action button, .decide").count() == 0  # only the owner decides
     waiting = app.store.get_approval(line.get_attribute("data-id"))
     assert waiting.status == "pending" and waiting.action.payload["status"] == "TENTATIVE"
-    page.screenshot(path=str(ARTIFACTS / "chat-colleague-phone.png"), full_page=True)
-    assert fits(page) and errors == []
-    page.close()
+    left_whole(page, errors, "chat-colleague-phone")
 
 
 def test_enter_sends_shift_enter_breaks_the_line_and_the_conversation_survives_a_reload(site):
@@ -186,9 +180,7 @@ def test_enter_sends_shift_enter_breaks_the_line_and_the_conversation_survives_a
     page.locator(".msg.ai").filter(has_text="8 December").wait_for()
     assert page.locator(".msg").count() == 2
     assert page.get_attribute("#session-label", "data-session") == session
-    page.screenshot(path=str(ARTIFACTS / "chat-enter-reload-phone.png"), full_page=True)
-    assert fits(page) and errors == []
-    page.close()
+    left_whole(page, errors, "chat-enter-reload-phone")
 
 
 def test_a_typing_indicator_shows_while_the_answer_is_written(site):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_helpers import ARTIFACTS, DESKTOP, PHONE, chromium, fits, signed_in
+from browser_helpers import DESKTOP, PHONE, chromium, left_whole, signed_in
 from desk_calendar import MONDAY, NOW, seed_week
 from server_helpers import issue_tokens, new_app, new_home, uvicorn_on_loopback
 
@@ -44,9 +44,7 @@ def test_the_week_fits_with_today_and_the_twins_proposal_marked(site, viewport, 
         assert tuesday["y"] >= monday["y"] + monday["height"] and tuesday["x"] == monday["x"]
     else:  # side by side
         assert tuesday["x"] > monday["x"] and tuesday["y"] == monday["y"]
-    page.screenshot(path=str(ARTIFACTS / f"calendar-{name}.png"), full_page=True)
-    assert fits(page) and errors == []
-    page.close()
+    left_whole(page, errors, f"calendar-{name}")
 
 
 def test_the_next_and_previous_week_are_a_keypress_away(site):
@@ -103,6 +101,4 @@ def test_the_rules_form_fits(site, viewport, name):
     page.get_by_role("button", name="Add a triage rule").click()
     page.get_by_role("button", name="Add an approval rule").click()
     assert page.get_by_label("approval rule 1: decision").input_value() == "allow"
-    page.screenshot(path=str(ARTIFACTS / f"rules-{name}.png"), full_page=True)
-    assert fits(page) and errors == []
-    page.close()
+    left_whole(page, errors, f"rules-{name}")
