@@ -26,45 +26,19 @@ def _at(app: App, day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def _calendar(app: App) -> None:
-    cal = app.calendar
+    """Four hour-long events: today's review, today's cancelled sync, tomorrow's call, an invitation in three days."""
     sam = Attendee(email="sam@northwind.example", name="Sam Okafor")
     me = Attendee(email="dana@northwind.example", partstat=PartStat.ACCEPTED)
-    cal.create(
-        CalEvent(
-            uid="review@t",
-            summary="Design review",
-            start=_at(app, DAY, 10),
-            end=_at(app, DAY, 11),
-            attendees=[me, sam],
-        )
-    )
-    cal.create(
-        CalEvent(
-            uid="gone@t",
-            summary="Cancelled sync",
-            start=_at(app, DAY, 12),
-            end=_at(app, DAY, 13),
-            status=Status.CANCELLED,
-        )
-    )
-    cal.create(
-        CalEvent(
-            uid="tomorrow@t",
-            summary="Tomorrow's call",
-            start=_at(app, DAY + timedelta(days=1), 9),
-            end=_at(app, DAY + timedelta(days=1), 10),
-        )
-    )
-    cal.create(
-        CalEvent(
-            uid="invite@t",
-            summary="Vendor demo",
-            start=_at(app, DAY + timedelta(days=3), 14),
-            end=_at(app, DAY + timedelta(days=3), 15),
-            organizer="kim@vendor.example",
-            attendees=[Attendee(email="dana@northwind.example", partstat=PartStat.NEEDS_ACTION)],
-        )
-    )
+    invited = Attendee(email="dana@northwind.example", partstat=PartStat.NEEDS_ACTION)
+    for uid, summary, days, hour, more in [
+        ("review@t", "Design review", 0, 10, {"attendees": [me, sam]}),
+        ("gone@t", "Cancelled sync", 0, 12, {"status": Status.CANCELLED}),
+        ("tomorrow@t", "Tomorrow's call", 1, 9, {}),
+        ("invite@t", "Vendor demo", 3, 14, {"organizer": "kim@vendor.example", "attendees": [invited]}),
+    ]:
+        day = DAY + timedelta(days=days)
+        app.calendar.create(CalEvent(uid=uid, summary=summary, start=_at(app, day, hour), end=_at(app, day, hour + 1),
+                                     **more))
 
 
 def _inbox(app: App) -> None:
