@@ -1,6 +1,6 @@
 """The reply eval on any person's mailbox folder: CMU-style RFC 822 files, Enron quoting, the owner's
-habits, the decision rules on real-reply phrasing, and `eval replies --mailbox` end to end with a
-scripted model. Every mail here is written for the test."""
+habits, and `eval replies --mailbox` end to end with a scripted model (the decision rules on real-reply
+phrasing are tested with the others, in test_replies.py). Every mail here is written for the test."""
 
 from __future__ import annotations
 
@@ -131,27 +131,6 @@ def test_own_text_stops_where_quoted_history_starts(history: str) -> None:
 
 
 # --- decisions and habits ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("text", "decision"), [
-    ("Please remove Chris from your distribution list.\n\nPat", "unsubscribe"),
-    ("REMOVE FROM E-MAIL LIST!!", "unsubscribe"),
-    ("I have forwarded your message to Bill at the Houston office.", "forward"),
-    ("Will you please do it, Colin?  Chris is in Japan.", "forward"),
-    ("Unfortunately, Chris will be out of town that day.\n\nPat", "decline"),
-    ("Mr. Lane will not be able to attend.", "decline"),
-    ("Not interested", "decline"),
-    ("Chris's schedule is packed; the best date is not until September 26.", "reschedule"),
-    ("Chris will attend both meetings.", "accept"),
-    ("Chris is happy to do so again this year.\n\nPat", "accept"),
-    ("Chris said this is fine.", "accept"),
-    ("Thanks, Michelle.  This will help, I think.\n\nPat", "thank"),
-    ("We did receive this from David.", "thank"),
-    ("Chris asked me to let you know that he doesn't know Stephen Bennett.", "inform"),
-    ("Excuse me, but what does this mean?", "other"),
-])
-def test_decision_rules_cover_what_real_replies_do(text: str, decision: str) -> None:
-    assert decision_of(text) == decision
 
 
 def test_decision_ignores_the_quoted_history() -> None:

@@ -103,6 +103,22 @@ def structured(messages) -> str:
     ("I'm looping in Priya, she owns the rota.", "forward"),
     ("The cutover finished at 06:40 and all checks are green.", "inform"),
     ("Which cluster?", "other"),
+    # real-reply phrasing, as the mailbox eval meets it (an assistant, Pat, answering for Chris)
+    ("Please remove Chris from your distribution list.\n\nPat", "unsubscribe"),
+    ("REMOVE FROM E-MAIL LIST!!", "unsubscribe"),
+    ("I have forwarded your message to Bill at the Houston office.", "forward"),
+    ("Will you please do it, Colin?  Chris is in Japan.", "forward"),
+    ("Unfortunately, Chris will be out of town that day.\n\nPat", "decline"),
+    ("Mr. Lane will not be able to attend.", "decline"),
+    ("Not interested", "decline"),
+    ("Chris's schedule is packed; the best date is not until September 26.", "reschedule"),
+    ("Chris will attend both meetings.", "accept"),
+    ("Chris is happy to do so again this year.\n\nPat", "accept"),
+    ("Chris said this is fine.", "accept"),
+    ("Thanks, Michelle.  This will help, I think.\n\nPat", "thank"),
+    ("We did receive this from David.", "thank"),
+    ("Chris asked me to let you know that he doesn't know Stephen Bennett.", "inform"),
+    ("Excuse me, but what does this mean?", "other"),
 ])
 def test_decision_rules(text: str, decision: str) -> None:
     assert decision_of(text) == decision
