@@ -54,8 +54,9 @@ class VectorMatrix:
             version = self._keywords.version()
             if version != self._version:
                 # read after the version: a change in between is read now and again next time, never missed
-                self._matrix = self._synced(self._matrix)
-                self._version = version
+                self._matrix, whole = self._synced(self._matrix)
+                # an item the index holds and Chroma could not read yet is looked for again next time
+                self._version = version if whole else None
 
     @property
     def holding(self) -> bool:
@@ -104,9 +105,10 @@ class VectorMatrix:
             return {}
         return dict(zip(got["ids"], got["embeddings"]))
 
-    def _synced(self, old: _Matrix | None) -> _Matrix | None:
+    def _synced(self, old: _Matrix | None) -> tuple[_Matrix | None, bool]:
+        """The matrix as the index now is, and whether it holds every item the index does."""
         if self._keywords.count() > self._limit:
-            return None
+            return None, True
         scopes = self._keywords.every_scope()
         known = old.rows if old is not None else {}
         new = [id_ for id_, _, _ in scopes if id_ not in known]
@@ -118,8 +120,9 @@ class VectorMatrix:
         # it cannot read yet) is left out
         kept = [row for row in scopes if row[0] in known]
         added = [row for row in scopes if row[0] not in known and row[0] in fetched]
+        whole = len(kept) + len(added) == len(scopes)
         if not kept and not added:
-            return _Matrix([], {}, np.empty((0, 0), dtype=np.float32), np.array([]), np.array([]))
+            return _Matrix([], {}, np.empty((0, 0), dtype=np.float32), np.array([]), np.array([])), whole
         parts = []
         if kept:
             assert old is not None
@@ -133,4 +136,4 @@ class VectorMatrix:
             vectors=np.concatenate(parts),
             audiences=np.array(audiences),
             kinds=np.array(kinds),
-        )
+        ), whole

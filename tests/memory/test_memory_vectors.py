@@ -132,3 +132,21 @@ def test_a_memory_larger_than_the_limit_is_searched_in_chroma(home: Home, embedd
     hits = store.search("When is the Postgres cutover?", {TEAM}, k=3)
     assert len(hits) == 3
     assert all("Postgres cutover" in h.text and h.metadata["audience"] == "team" for h in hits)
+
+
+
+def test_held_vectors_look_again_for_an_add_chroma_could_not_read_yet(home: Home, embedder: Embedder) -> None:
+    """The matrix followed the keyword index before Chroma was brought up to date (a look between another
+    process's write and this one's catching up): the item it could not read is read at the next look."""
+    store = MemoryStore(home, SETTINGS, embedder)
+    store.add([PLANS])
+    store.keep_vectors_in_memory()
+    _in_another_process(home, SETTINGS, (
+        "store.add([MemoryItem.make('The offsite moved to Porto, in September.', 'knowledge', Audience.TEAM,"
+        " source='update')])\n"
+    ))
+    assert store._held is not None
+    store._held.refresh()  # Chroma in this process cannot read the new item yet
+    assert store._held.vectors([UPDATE.id]) == {}
+    vector = embedder.embed_query("where is the offsite?")
+    assert store._nearest(vector, {None: 5}, ["team"], None)[None].keys() == {UPDATE.id, PLANS.id}
