@@ -63,3 +63,17 @@ def test_forget_by_date_counts_first_then_removes_and_needs_a_day(twin: Served):
         refused = twin.client.delete("/api/memory/dated", params=wrong, headers=owner)
         assert refused.status_code == 422, (wrong, refused.text)
     assert twin.client.delete("/api/memory/dated", params=span, headers=twin.headers("colleague_a")).status_code == 403
+
+
+def test_forget_an_ingest_run_counts_first_then_removes_it(twin: Served):
+    owner = twin.headers("owner")
+    twin.app.memory.add([MemoryItem.make(f"Runbook step {i}: drain the queue.", "knowledge", Audience.TEAM,
+                                         source="/notes/runbook.md", ingest_run="20261207-101500-beef")
+                         for i in range(3)])
+    run = "/api/memory/runs/20261207-101500-beef"
+    assert twin.client.get(run, headers=owner).json() == {"items": 3}
+    assert twin.client.delete(run, headers=twin.headers("colleague_a")).status_code == 403
+    assert twin.client.delete(run, headers=owner).json() == {"removed": 3}
+    assert twin.client.get(run, headers=owner).json() == {"items": 0}
+    assert twin.app.store.audit_entries(kind="memory_forgotten")[-1].subject == "run 20261207-101500-beef"
+    assert twin.client.get("/api/memory/runs/" + "x" * 65, headers=owner).status_code == 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
 from persona.memory import catalog
@@ -25,8 +25,8 @@ class Forgotten(BaseModel):
     removed: int
 
 
-class Dated(BaseModel):
-    items: int  # how many a DELETE with the same days would remove
+class Chosen(BaseModel):
+    items: int  # how many the DELETE of the same path and query would remove: what the desk asks about first
 
 
 @router.get("/search")
@@ -69,10 +69,10 @@ def _dated(memory: MemoryStore, before: date | None, since: date | None) -> Sele
 
 
 @router.get("/dated")
-async def count_dated(request: Request, _: Owner, before: date | None = None, since: date | None = None) -> Dated:
-    """How many items are dated before `before` and on or after `since`: what the desk asks about first."""
+async def count_dated(request: Request, _: Owner, before: date | None = None, since: date | None = None) -> Chosen:
+    """How many items are dated before `before` and on or after `since`."""
     chosen = await asyncio.to_thread(_dated, server_state(request).app.memory, before, since)
-    return Dated(items=len(chosen.ids))
+    return Chosen(items=len(chosen.ids))
 
 
 @router.delete("/dated")
@@ -80,4 +80,19 @@ async def forget_dated(request: Request, _: Owner, before: date | None = None, s
     """Every item dated before `before` and on or after `since` (by the document's own day); undated ones stay."""
     app = server_state(request).app
     chosen = await asyncio.to_thread(_dated, app.memory, before, since)
+    return Forgotten(removed=await asyncio.to_thread(forgetting.forget, app.memory, app.store, chosen))
+
+
+@router.get("/runs/{run}")
+async def count_run(request: Request, _: Owner, run: str = Path(max_length=64)) -> Chosen:
+    """How many items the ingest run `run` added (its id as `persona ingest` printed it)."""
+    chosen = await asyncio.to_thread(forgetting.select_run, server_state(request).app.memory, run)
+    return Chosen(items=len(chosen.ids))
+
+
+@router.delete("/runs/{run}")
+async def forget_run(request: Request, _: Owner, run: str = Path(max_length=64)) -> Forgotten:
+    """Every item the ingest run `run` added, one cut off midway too."""
+    app = server_state(request).app
+    chosen = await asyncio.to_thread(forgetting.select_run, app.memory, run)
     return Forgotten(removed=await asyncio.to_thread(forgetting.forget, app.memory, app.store, chosen))
