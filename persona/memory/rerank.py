@@ -1,21 +1,22 @@
-"""The order a search's candidates are shown in: each message scored on its own, then beside its neighbours.
+"""The order a search's candidates are shown in: each message scored with its neighbours.
 
-The vector and keyword halves of a search each find up to `POOL` candidates. Each is scored first on its
-own, by a weighted sum of what is known about it:
+The vector and keyword halves of a search each find up to `POOL` candidates. Each is scored by a weighted
+sum of what is known about it (`features`):
 - how near its vector is, its ranks in the vector and keyword halves, and its BM25 score against the best;
+- how many of the question's content words it holds (by their first five letters: "painted" is "paint");
 - whether it was said by someone the question names, or in a conversation with them;
-- whether its date, or a date it mentions, falls in the time the question asks about;
-- whether it is a question itself (an answer holds the fact, a question rarely does), and its length
-  (a two-word reply holds little).
-Then a chat message's score takes in its neighbours' (the turn before and after it): in a conversation
-the answer is often the turn after the question that matches ("How long have you been married?" →
-"5 years already!"), so a message whose previous turn is a question like the one asked rises. The
-neighbours of the best few join the candidates, so such an answer is found even when neither half did.
+- whether its date, or a date it mentions, falls in the time the question asks about (or outside it);
+- whether it is a question itself (an answer holds the fact, a question rarely does), its length (a
+  two-word reply holds little), and whether it opens a conversation (where news is told);
+- the same closeness, words and BM25 of the turns before and after it: in a conversation the answer is
+  often the turn after the question that matches ("How long have you been married?" → "5 years
+  already!"), so a message whose previous turn is a question like the one asked rises.
+The neighbours of the best few join the candidates, so such an answer is found even when neither half did.
 
-The weights are listwise logistic fits (softmax over each question's candidates, first the own score,
-then the neighbour weights over it) on LoCoMo conversations 0–4 (`persona eval memory`), few and plain;
-cross-validated by conversation (fit on four, tested on the fifth), evidence recall@4 was 0.686, against
-0.638 for the own score of the session before and 0.491 for rank fusion alone.
+The weights are a listwise logistic fit (softmax over each question's candidates) on LoCoMo conversations
+0–4, all chat: `benchmarks/locomo_fit.py` reruns it and prints these. Cross-validated by conversation
+(fit on four, tested on the fifth), evidence recall@4 was 0.696 (0.699 with these weights); the ranking
+before (an own score, then the neighbours' own scores over it) reported 0.686 by its own cross-validation.
 """
 
 from __future__ import annotations
@@ -30,31 +31,39 @@ from persona.memory.dates import Span
 
 POOL = 50  # candidates each half of a search hands to the ranking (LoCoMo: 100 found no more, at +2.6 ms)
 EXPANDED = 10  # the best candidates whose neighbours join them (LoCoMo: 20 no better)
+LONG = 40  # words beyond which a text is not held to say more: mail and notes run far longer than LoCoMo's turns
+STEM = 5  # letters of a word compared when counting the question's words in a text
 
-_OWN = {
-    "similarity": 7.11,
-    "vector_rank": -0.16,  # log(1 + rank): the first few places matter, the 80th and 90th alike
-    "keyword_rank": -0.32,
-    "keyword_score": 2.38,  # BM25 over the best keyword find's
-    "said_by_named": 2.42,
-    "with_named": 2.51,
-    "in_asked_time": 4.50,
-    "outside_asked_time": -0.78,
-    "is_question": -0.61,
-    "length": 1.26,  # log(1 + words)
+WEIGHTS = {
+    "similarity": 5.54,
+    "vector_rank": -0.01,  # log(1 + rank): the first few places matter, the 80th and 90th alike
+    "keyword_rank": -0.49,
+    "keyword_score": 0.61,  # BM25 over the best keyword find's
+    "covers": 2.1,  # share of the question's content words it holds
+    "said_by_named": 2.71,
+    "with_named": 3.45,
+    "asked_time": 2.81,  # +1 inside the time the question asks about, -1 outside, 0 when it asks none
+    "is_question": -0.52,
+    "length": 1.14,  # log(1 + words, at most LONG)
+    "opens": 1.26,  # a chat message with no turn before it
+    "before_similarity": 1.5,
+    "before_keyword": 1.56,
+    "before_covers": 0.65,
+    "before_question": 1.36,  # the previous turn's similarity, when that turn is a question
+    "after_similarity": 1.46,
+    "after_keyword": 0.75,
+    "after_present": -0.06,
 }
-_OWN_WEIGHT, _BEFORE, _AFTER = 0.95, 0.18, 0.07  # own score, the previous turn's, the next turn's
-_AFTER_QUESTION = 1.84  # times the previous turn's similarity, when that turn is a question
-_NO_NEIGHBOUR = 3.0  # a missing neighbour scores this far below the message (the first turn has none before it)
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True)
 class Asked:
-    """What a question names beyond its words: people the memory knows, and a time."""
+    """What a question names beyond its words: people the memory knows, a time, and its other content words."""
 
     names: frozenset[str] = frozenset()
     span: Span | None = None
+    terms: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -82,48 +91,67 @@ def ranked(
     candidates: Mapping[str, Candidate], read: Reader, asked: Asked, k: int
 ) -> list[tuple[str, Candidate, float]]:
     """The best `k` (id, candidate, score) of the candidates and of the best ones' neighbours, best first."""
-    known = dict(candidates)
-    known |= read({n for c in candidates.values() for n in c.neighbours if n and n not in known})
-    own = {id_: own_score(c, asked) for id_, c in known.items()}
-    best = sorted(candidates, key=own.__getitem__, reverse=True)[:EXPANDED]
-    joined = {n for id_ in best for n in known[id_].neighbours if n in known}
-    shown = candidates.keys() | joined
-    if missing := {n for id_ in joined for n in known[id_].neighbours if n and n not in known}:
-        more = read(missing)
-        known |= more
-        own |= {id_: own_score(c, asked) for id_, c in more.items()}
-    scored = [(id_, known[id_], _score(id_, known, own)) for id_ in shown]
-    return sorted(scored, key=lambda row: -row[2])[:k]
+    known = with_neighbours(candidates, read)
+    score = {id_: _score(id_, known, asked) for id_ in candidates}
+    best = sorted(candidates, key=score.__getitem__, reverse=True)[:EXPANDED]
+    joined = {n for id_ in best for n in known[id_].neighbours if n in known and n not in score}
+    known |= read({n for id_ in joined for n in known[id_].neighbours if n and n not in known})
+    score |= {id_: _score(id_, known, asked) for id_ in joined}
+    return sorted(((id_, known[id_], value) for id_, value in score.items()), key=lambda row: -row[2])[:k]
 
 
-def own_score(c: Candidate, asked: Asked) -> float:
-    """The candidate's score on its own (higher first)."""
+def with_neighbours(candidates: Mapping[str, Candidate], read: Reader) -> dict[str, Candidate]:
+    """The candidates and the turns before and after each that the search may show."""
+    return dict(candidates) | read({n for c in candidates.values() for n in c.neighbours if n and n not in candidates})
+
+
+def features(id_: str, known: Mapping[str, Candidate], asked: Asked) -> dict[str, float]:
+    """What the score weighs of one candidate, beside its neighbours among `known` (a missing one adds 0)."""
+    c = known[id_]
     speaker = str(c.meta.get("speaker", ""))
-    own = c.text[len(speaker) + 2 :] if speaker and c.text.startswith(f"{speaker}: ") else c.text
-    features = {
+    found = {
         "similarity": c.similarity,
         "vector_rank": math.log1p(POOL if c.vector_rank is None else c.vector_rank),
         "keyword_rank": math.log1p(POOL if c.keyword_rank is None else c.keyword_rank),
         "keyword_score": c.keyword_score,
+        "covers": _covers(c, asked),
         "said_by_named": float(bool(asked.names & _names(speaker))),
         "with_named": float(bool(asked.names & _names(str(c.meta.get("people", ""))))),
+        "asked_time": 0.0,
         "is_question": _is_question(c),
-        "length": math.log1p(len(own.split())),
+        "length": math.log1p(min(len(_own_words(c).split()), LONG)),
+        "opens": float(c.meta.get("doc_kind") == "chat" and not c.meta.get("prev")),
     }
     if asked.span is not None:
-        inside = any(span.overlaps(asked.span) for span in _spans(c.meta))
-        features["in_asked_time"], features["outside_asked_time"] = float(inside), float(not inside)
-    return sum(_OWN[name] * value for name, value in features.items())
+        found["asked_time"] = 1.0 if any(span.overlaps(asked.span) for span in _spans(c.meta)) else -1.0
+    # a mail or a note is its own context: it is scored as if its neighbours were like it, so beside chat
+    # messages, which LoCoMo's weights were fitted on, it neither gains nor loses for having none
+    before, after = (known.get(n) for n in c.neighbours) if c.meta.get("doc_kind") == "chat" else (c, c)
+    if before is not None:
+        found |= {"before_similarity": before.similarity, "before_keyword": before.keyword_score,
+                  "before_covers": _covers(before, asked)}
+        if before is not c:
+            found["before_question"] = _is_question(before) * before.similarity
+    if after is not None:
+        found |= {"after_similarity": after.similarity, "after_keyword": after.keyword_score, "after_present": 1.0}
+    return found
 
 
-def _score(id_: str, known: Mapping[str, Candidate], own: Mapping[str, float]) -> float:
-    before, after = known[id_].neighbours
-    mine = own[id_]
-    value = _OWN_WEIGHT * mine
-    value += _BEFORE * own.get(before, mine - _NO_NEIGHBOUR) + _AFTER * own.get(after, mine - _NO_NEIGHBOUR)
-    if before in known:
-        value += _AFTER_QUESTION * _is_question(known[before]) * known[before].similarity
-    return value
+def _score(id_: str, known: Mapping[str, Candidate], asked: Asked) -> float:
+    return sum(WEIGHTS[name] * value for name, value in features(id_, known, asked).items())
+
+
+def _own_words(c: Candidate) -> str:
+    """The message without the "Speaker: " its item starts with."""
+    speaker = str(c.meta.get("speaker", ""))
+    return c.text[len(speaker) + 2 :] if speaker and c.text.startswith(f"{speaker}: ") else c.text
+
+
+def _covers(c: Candidate, asked: Asked) -> float:
+    if not asked.terms:
+        return 0.0
+    held = {word[:STEM] for word in _WORDS.findall(_own_words(c).lower())}
+    return sum(term[:STEM] in held for term in asked.terms) / len(asked.terms)
 
 
 def _is_question(c: Candidate) -> float:

@@ -308,8 +308,8 @@ class MemoryStore:
         span, rest = asked_span(query, date.today())
         terms = _terms(rest)
         names = self._keywords.people(terms, allowed)
-        asked = rerank.Asked(frozenset(names), span)
-        return asked, self._keywords.search([t for t in terms if t not in names], allowed, pools)
+        words = [t for t in terms if t not in names]
+        return rerank.Asked(frozenset(names), span, frozenset(words)), self._keywords.search(words, allowed, pools)
 
     def _nearest(
         self, vector: list[float], pools: dict[Any, int], allowed: list[str], where: dict[str, Any] | None
