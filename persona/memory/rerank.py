@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from persona.memory.dates import Span
@@ -150,8 +151,14 @@ def _own_words(c: Candidate) -> str:
 def _covers(c: Candidate, asked: Asked) -> float:
     if not asked.terms:
         return 0.0
-    held = {word[:STEM] for word in _WORDS.findall(_own_words(c).lower())}
+    held = _stems(_own_words(c))
     return sum(term[:STEM] in held for term in asked.terms) / len(asked.terms)
+
+
+@lru_cache(maxsize=8192)
+def _stems(text: str) -> frozenset[str]:
+    """The text's words cut to STEM letters; kept, as a message is a candidate for many questions."""
+    return frozenset(word[:STEM] for word in _WORDS.findall(text.lower()))
 
 
 def _is_question(c: Candidate) -> float:
