@@ -35,11 +35,12 @@ demo: model
 test: install
 	$(BIN)/python -m pytest
 
-# ruff over everything; mypy --strict over the modules every action passes through
+# ruff (lint and format) over everything; mypy --strict over the modules every action passes through
 STRICT := persona/policy.py persona/events.py persona/actions.py persona/payloads.py persona/approval_edits.py persona/profile.py \
           persona/store.py persona/db.py persona/errors.py
 lint: install
 	$(BIN)/ruff check persona tests benchmarks evals
+	$(BIN)/ruff format --check persona tests benchmarks evals
 	$(BIN)/mypy --strict --follow-imports=silent $(STRICT)
 
 bench: install

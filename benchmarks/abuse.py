@@ -84,8 +84,14 @@ def serve(root: Path, failure_limit: str | None, ready_file: Path) -> None:
     limits = {"signin_failures_per_address": failure_limit, "signin_failures_per_token": failure_limit}
     settings = Settings(**{key: value for key, value in limits.items() if failure_limit})
     app = App(home, settings, llm=LLM(ScriptedChatModel(), local=True))
-    app.memory.add([MemoryItem.make(f"Note {i}: the Postgres 16 cutover step {i} is on Monday.", "knowledge",
-                                    Audience.TEAM) for i in range(50)])
+    app.memory.add(
+        [
+            MemoryItem.make(
+                f"Note {i}: the Postgres 16 cutover step {i} is on Monday.", "knowledge", Audience.TEAM
+            )
+            for i in range(50)
+        ]
+    )
     api = create_app(app)
     tokens = api.state.persona.tokens
     invites = [tokens.issue("invite", address) for address in COLLEAGUES]
@@ -147,16 +153,24 @@ async def chunks(size: int) -> AsyncIterator[bytes]:
 async def flood(url: str, invites: list[str], args: argparse.Namespace, answers: Counter[str]) -> None:
     """Every attack at once, spread over the attacking addresses, at most 64 requests in flight."""
     sessions = [
-        aiohttp.ClientSession(url, connector=aiohttp.TCPConnector(local_addr=(f"127.0.0.{2 + i}", 0), limit=8),
-                              timeout=aiohttp.ClientTimeout(total=30))
+        aiohttp.ClientSession(
+            url,
+            connector=aiohttp.TCPConnector(local_addr=(f"127.0.0.{2 + i}", 0), limit=8),
+            timeout=aiohttp.ClientTimeout(total=30),
+        )
         for i in range(args.addresses)
     ]
     ids = [token.rsplit("_", 1)[0] for token in invites]
     rng = random.Random(7)
     attacks: list[tuple[str, dict]] = (
-        [("wrong secret", {"json": {"token": f"{rng.choice(ids)}_{rng.randbytes(24).hex()}"}})
-         for _ in range(args.signins)]
-        + [("oversized", {"data": b'{"token": "' + b"x" * OVERSIZED + b'"}'}) for _ in range(args.oversized * 3 // 4)]
+        [
+            ("wrong secret", {"json": {"token": f"{rng.choice(ids)}_{rng.randbytes(24).hex()}"}})
+            for _ in range(args.signins)
+        ]
+        + [
+            ("oversized", {"data": b'{"token": "' + b"x" * OVERSIZED + b'"}'})
+            for _ in range(args.oversized * 3 // 4)
+        ]
         + [("oversized chunked", {}) for _ in range(args.oversized - args.oversized * 3 // 4)]
         + [("malformed", {"data": MALFORMED[i % len(MALFORMED)]}) for i in range(args.malformed)]
     )
@@ -169,7 +183,9 @@ async def flood(url: str, invites: list[str], args: argparse.Namespace, answers:
         headers = {} if "json" in kwargs else {"Content-Type": "application/json"}
         async with gate:
             try:
-                async with sessions[i % len(sessions)].post("/auth/session", headers=headers, **kwargs) as response:
+                async with sessions[i % len(sessions)].post(
+                    "/auth/session", headers=headers, **kwargs
+                ) as response:
                     await response.read()
                     answers[f"{kind} {response.status}"] += 1
             except (TimeoutError, aiohttp.ClientError) as exc:
@@ -181,8 +197,9 @@ async def flood(url: str, invites: list[str], args: argparse.Namespace, answers:
         await asyncio.gather(*(session.close() for session in sessions))
 
 
-async def measure(url: str, info: dict, args: argparse.Namespace, pid: int, attack: list[str], answers_file: Path
-                  ) -> Results:
+async def measure(
+    url: str, info: dict, args: argparse.Namespace, pid: int, attack: list[str], answers_file: Path
+) -> Results:
     jar = aiohttp.CookieJar(unsafe=True)  # cookies for an IP address
     async with aiohttp.ClientSession(url, cookie_jar=jar, timeout=aiohttp.ClientTimeout(total=30)) as client:
         owner = Owner(client, info["owner"])
@@ -235,13 +252,21 @@ def main() -> None:
     parser.add_argument("--malformed", type=int, default=100, help="Sign-ins with broken JSON.")
     parser.add_argument("--addresses", type=int, default=20, help="Loopback addresses the flood comes from.")
     parser.add_argument("--quiet", type=int, default=400, help="Owner requests in the quiet baseline.")
-    parser.add_argument("--failure-limit", help="Both failed sign-in limits, e.g. 100000/minute (default: settings').")
+    parser.add_argument(
+        "--failure-limit", help="Both failed sign-in limits, e.g. 100000/minute (default: settings')."
+    )
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: run the server process
     parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--attack", type=Path, help=argparse.SUPPRESS)  # internal: flood, answers to this file
+    parser.add_argument(
+        "--attack", type=Path, help=argparse.SUPPRESS
+    )  # internal: flood, answers to this file
     args = parser.parse_args()
-    if min(args.signins, args.oversized, args.malformed) < 0 or not 1 <= args.addresses <= 200 or args.quiet < 100:
+    if (
+        min(args.signins, args.oversized, args.malformed) < 0
+        or not 1 <= args.addresses <= 200
+        or args.quiet < 100
+    ):
         parser.error("counts must be >= 0, --addresses 1..200, --quiet >= 100")
     if args.serve:
         serve(args.serve, args.failure_limit, args.ready_file)
@@ -258,7 +283,9 @@ def main() -> None:
         with server_process(__file__, ready, "--serve", str(Path(tmp) / "home"), *limit) as (pid, info):
             answers = Path(tmp) / "answers.json"
             attack = [sys.executable, __file__, "--attack", str(answers), "--ready-file", str(ready)] + [
-                f"--{name}={getattr(args, name)}" for name in ("signins", "oversized", "malformed", "addresses")]
+                f"--{name}={getattr(args, name)}"
+                for name in ("signins", "oversized", "malformed", "addresses")
+            ]
             results = asyncio.run(
                 asyncio.wait_for(measure(info["url"], info, args, pid, attack, answers), RUN_LIMIT_S)
             )
@@ -266,8 +293,10 @@ def main() -> None:
     for key, value in results.model_dump().items():
         print(f"{key:>20}: {value}")
     met = results.p99_ratio <= 5 and results.rss_peak_growth_mb <= 100 and results.owner_errors == 0
-    print(f"{'target':>20}: owner p99 <= 5x quiet, peak RSS growth <= 100 MB, no owner errors: "
-          f"{'met' if met else 'NOT met'}")
+    print(
+        f"{'target':>20}: owner p99 <= 5x quiet, peak RSS growth <= 100 MB, no owner errors: "
+        f"{'met' if met else 'NOT met'}"
+    )
     if args.json:
         args.json.write_text(results.model_dump_json(indent=2))
 

@@ -55,7 +55,9 @@ def private_cache() -> Iterator[Path]:
             yield Path(tmp)
         finally:
             try:
-                os.kill(ServerRecord.model_validate_json((cache / "server.json").read_text()).pid, signal.SIGINT)
+                os.kill(
+                    ServerRecord.model_validate_json((cache / "server.json").read_text()).pid, signal.SIGINT
+                )
             except (FileNotFoundError, ValidationError, ProcessLookupError):
                 pass
 
@@ -64,8 +66,12 @@ def ask(home: Path, question: str, cache_root: Path) -> Ask:
     """One `persona ask` process; the time of the first byte of its answer on stdout and of its exit."""
     env = {**os.environ, "XDG_CACHE_HOME": str(cache_root), "PYTHONUNBUFFERED": "1"}
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "persona", "--home", str(home), "ask", question],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "persona", "--home", str(home), "ask", question],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     assert process.stdout is not None
     first = process.stdout.read(1)
     first_s = time.perf_counter() - started
@@ -74,8 +80,12 @@ def ask(home: Path, question: str, cache_root: Path) -> Ask:
     total_s = time.perf_counter() - started
     if process.returncode != 0:
         raise RuntimeError(f"persona ask exited with {process.returncode}")
-    return Ask(question=question, first_token_s=round(first_s, 2) if first else None, total_s=round(total_s, 2),
-               answer=(first + rest).decode(errors="replace").strip())
+    return Ask(
+        question=question,
+        first_token_s=round(first_s, 2) if first else None,
+        total_s=round(total_s, 2),
+        answer=(first + rest).decode(errors="replace").strip(),
+    )
 
 
 def run(home: Path, asks: int = 2) -> list[Ask]:
@@ -88,7 +98,9 @@ def run(home: Path, asks: int = 2) -> list[Ask]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, required=True, help="a persona home, e.g. one `persona demo` built")
+    parser.add_argument(
+        "--home", type=Path, required=True, help="a persona home, e.g. one `persona demo` built"
+    )
     parser.add_argument("--asks", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the timings to this file")
     args = parser.parse_args()
@@ -97,8 +109,10 @@ def main() -> None:
     for n, result in enumerate(results):
         state = "cold" if n == 0 else "warm"
         first = f"{result.first_token_s:.2f} s" if result.first_token_s is not None else "-"
-        print(f"ask {n + 1} ({state}): first token {first}, whole answer {result.total_s:.2f} s "
-              f"({len(result.answer.split())} words)")
+        print(
+            f"ask {n + 1} ({state}): first token {first}, whole answer {result.total_s:.2f} s "
+            f"({len(result.answer.split())} words)"
+        )
     if args.json:
         args.json.write_text("[" + ",".join(r.model_dump_json() for r in results) + "]")
 

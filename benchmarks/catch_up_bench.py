@@ -39,8 +39,9 @@ def main() -> None:
     batches = parser.parse_args().batches
     with tempfile.TemporaryDirectory() as path:
         client = chromadb.PersistentClient(path=path, settings=Settings(anonymized_telemetry=False))
-        collection = client.get_or_create_collection("memory", configuration={"hnsw": {"space": "cosine"}},
-                                                     embedding_function=None)
+        collection = client.get_or_create_collection(
+            "memory", configuration={"hnsw": {"space": "cosine"}}, embedding_function=None
+        )
         collection.add(ids=["a"], embeddings=[np.ones(384).tolist()], documents=["a"])
         collection.query(query_embeddings=[np.ones(384).tolist()], n_results=1)  # the index is loaded
         writer = subprocess.Popen([sys.executable, "-c", WRITER, path, str(batches)])
@@ -51,8 +52,10 @@ def main() -> None:
             waits.append(time.perf_counter() - started)
             time.sleep(0.1)
     waits.sort()
-    print(f"{len(waits)} catch-up writes during {batches} batches of 256: p50 {waits[len(waits) // 2] * 1000:.0f} ms, "
-          f"p90 {waits[int(len(waits) * 0.9)] * 1000:.0f} ms, max {waits[-1] * 1000:.0f} ms")
+    print(
+        f"{len(waits)} catch-up writes during {batches} batches of 256: p50 {waits[len(waits) // 2] * 1000:.0f} ms, "
+        f"p90 {waits[int(len(waits) * 0.9)] * 1000:.0f} ms, max {waits[-1] * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,18 @@ MEMORY = [
     ("The quarterly planning review moved to Thursday 14:00 in room Orion.", "team"),
     ("Offer from Helix Robotics: EUR 212,400 base, answer by 2026-12-04.", "owner"),
 ]
-TOPICS = ["Postgres 16 cutover", "quarterly planning", "on-call rota", "Lisbon offsite", "SRE hiring",
-          "incident INC-2291", "vendor contract", "code review norms", "budget review", "release train"]
+TOPICS = [
+    "Postgres 16 cutover",
+    "quarterly planning",
+    "on-call rota",
+    "Lisbon offsite",
+    "SRE hiring",
+    "incident INC-2291",
+    "vendor contract",
+    "code review norms",
+    "budget review",
+    "release train",
+]
 PEOPLE = ["Sofia", "Jonas", "Priya", "Tomasz", "Aisha", "Martin", "Hannah", "Felix"]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 
@@ -49,8 +59,10 @@ def generated_memory(count: int) -> list[tuple[str, str, str]]:
     items = []
     for i in range(count):
         topic, person, day = rng.choice(TOPICS), rng.choice(PEOPLE), rng.choice(DAYS)
-        text = (f"Note {i} on the {topic}: {person} will have the next step ready by {day}; "
-                f"open questions go to the {rng.choice(TOPICS)} thread, figures in sheet {rng.randint(100, 999)}.")
+        text = (
+            f"Note {i} on the {topic}: {person} will have the next step ready by {day}; "
+            f"open questions go to the {rng.choice(TOPICS)} thread, figures in sheet {rng.randint(100, 999)}."
+        )
         items.append((text, "exemplar" if i % 5 == 0 else "knowledge", "owner" if i % 4 == 0 else "team"))
     return items
 
@@ -156,7 +168,12 @@ def serve(
 
 
 async def one_session(
-    client: aiohttp.ClientSession, token: str, turns: int, think: float, rng: random.Random, name: str = "warm-up"
+    client: aiohttp.ClientSession,
+    token: str,
+    turns: int,
+    think: float,
+    rng: random.Random,
+    name: str = "warm-up",
 ) -> tuple[list[float], int]:
     headers = {"Authorization": f"Bearer {token}"}
     session: str | None = None
@@ -246,11 +263,17 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument(
-        "--think", type=float, default=10.0, help="Mean pause between a session's turns, seconds (0: back to back)."
+        "--think",
+        type=float,
+        default=10.0,
+        help="Mean pause between a session's turns, seconds (0: back to back).",
     )
     parser.add_argument("--latency", type=float, default=0.05, help="Scripted LLM latency per call, seconds.")
     parser.add_argument(
-        "--memory", type=int, default=1000, help="Generated memory items besides three fixed facts (embedded at start)."
+        "--memory",
+        type=int,
+        default=1000,
+        help="Generated memory items besides three fixed facts (embedded at start).",
     )
     parser.add_argument(
         "--retrieval",
@@ -265,13 +288,27 @@ def main() -> None:
     if args.think < 0 or args.latency < 0 or args.memory < 0 or args.sessions < 1 or args.turns < 1:
         parser.error("--think, --latency and --memory must be >= 0, --sessions and --turns >= 1")
     if args.serve:
-        serve(args.serve, args.sessions, args.turns, args.latency, args.retrieval, args.memory, args.ready_file)
+        serve(
+            args.serve, args.sessions, args.turns, args.latency, args.retrieval, args.memory, args.ready_file
+        )
         return
 
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as tmp:
         ready = Path(tmp) / "ready.json"
-        serving = ["--serve", str(Path(tmp) / "home"), "--sessions", str(args.sessions), "--turns", str(args.turns),
-                   "--latency", str(args.latency), "--retrieval", args.retrieval, "--memory", str(args.memory)]
+        serving = [
+            "--serve",
+            str(Path(tmp) / "home"),
+            "--sessions",
+            str(args.sessions),
+            "--turns",
+            str(args.turns),
+            "--latency",
+            str(args.latency),
+            "--retrieval",
+            args.retrieval,
+            "--memory",
+            str(args.memory),
+        ]
         with server_process(__file__, ready, *serving) as (pid, info):
             run = asyncio.run(load(info["url"], info["tokens"], args.turns, args.think, info["owner"], pid))
 

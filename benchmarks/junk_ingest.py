@@ -49,8 +49,10 @@ def main() -> None:
             env = {**os.environ, "PERSONA_HOME": str(home), "COLUMNS": "200"}
             measured([*persona, "init", "--name", "Junk Test", "--email", "junk@example.com"], env)
             seconds, peak, out = measured([*persona, "ingest", str(folder / name)], env)
-            reason = next((line.split(":", 1)[1].strip() for line in out.splitlines() if name + ":" in line),
-                          "no reason printed")
+            reason = next(
+                (line.split(":", 1)[1].strip() for line in out.splitlines() if name + ":" in line),
+                "no reason printed",
+            )
             print(f"{name:<10} {seconds:>8.1f} {peak:>6.0f} MB  {reason}", flush=True)
 
 

@@ -84,8 +84,14 @@ def generation_rate(client: httpx.Client, max_tokens: int) -> tuple[int, float]:
     return len(stamps), (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
 
-def run(url: str, prefix_tokens: int, new_tokens: int, gen_tokens: int, switch: bool = True,
-        prompt_tokens: int = 500) -> Results:
+def run(
+    url: str,
+    prefix_tokens: int,
+    new_tokens: int,
+    gen_tokens: int,
+    switch: bool = True,
+    prompt_tokens: int = 500,
+) -> Results:
     """Prefill rate on a `prompt_tokens` prompt, generation rate over `gen_tokens`, and a `prefix_tokens`
     system prompt cold then cached; `switch` also measures a second prefix, then the first again (is it
     kept in the RAM cache?)."""
@@ -142,8 +148,10 @@ def print_table(results: Results) -> None:
         ("prefix A, next request", "same prefix, new tail", f"{r.cached_prefix_s:.2f} s"),
     ]
     if r.other_prefix_cold_s is not None and r.first_prefix_again_s is not None:
-        rows += [("prefix B, first request", "another prefix", f"{r.other_prefix_cold_s:.2f} s"),
-                 ("prefix A again after B", "from the RAM cache", f"{r.first_prefix_again_s:.2f} s")]
+        rows += [
+            ("prefix B, first request", "another prefix", f"{r.other_prefix_cold_s:.2f} s"),
+            ("prefix A again after B", "from the RAM cache", f"{r.first_prefix_again_s:.2f} s"),
+        ]
     for name, size, value in rows:
         print(f"{name:<26} {size:<24} {value:>12}")
 

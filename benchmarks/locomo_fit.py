@@ -49,8 +49,10 @@ class Asked:
         """Features of every known item (rows) and which are evidence."""
         ids = list(self.known)
         rows = [rerank.features(id_, self.known, self.asked) for id_ in ids]
-        return (np.array([[row.get(name, 0.0) for name in NAMES] for row in rows]),
-                np.array([id_ in self.evidence for id_ in ids], dtype=float))
+        return (
+            np.array([[row.get(name, 0.0) for name in NAMES] for row in rows]),
+            np.array([id_ in self.evidence for id_ in ids], dtype=float),
+        )
 
 
 def record(data: Path, work: Path) -> list[Asked]:
@@ -71,8 +73,9 @@ def record(data: Path, work: Path) -> list[Asked]:
     seen: list[tuple[dict[str, rerank.Candidate], rerank.Reader, rerank.Asked]] = []
     ranked = rerank.ranked
 
-    def recording(candidates: Mapping[str, rerank.Candidate], read: rerank.Reader, asked: rerank.Asked,
-                  k: int) -> list[tuple[str, rerank.Candidate, float]]:
+    def recording(
+        candidates: Mapping[str, rerank.Candidate], read: rerank.Reader, asked: rerank.Asked, k: int
+    ) -> list[tuple[str, rerank.Candidate, float]]:
         seen.append((dict(candidates), read, asked))
         return ranked(candidates, read, asked, k)
 
@@ -140,11 +143,16 @@ def main() -> None:
         questions = record(args.data, args.work or Path(tmp))
     crossed = []
     for held_out in sorted({q.question.conversation for q in questions}):
-        weights = dict(zip(NAMES, fit([q for q in questions if q.question.conversation != held_out]).tolist()))
+        weights = dict(
+            zip(NAMES, fit([q for q in questions if q.question.conversation != held_out]).tolist())
+        )
         crossed += [(q, found(q, weights)) for q in questions if q.question.conversation == held_out]
     print("recall@4, current weights:     ", recall([(q, found(q, rerank.WEIGHTS)) for q in questions]))
     print("recall@4, cross-validated fits:", recall(crossed))
-    print("weights fitted on all:", {name: round(value, 2) for name, value in zip(NAMES, fit(questions).tolist())})
+    print(
+        "weights fitted on all:",
+        {name: round(value, 2) for name, value in zip(NAMES, fit(questions).tolist())},
+    )
 
 
 if __name__ == "__main__":

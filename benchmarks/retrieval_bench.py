@@ -34,14 +34,53 @@ CENTRES = 1000
 _ADD = 5000  # below Chroma's max batch size
 HNSWLIB_FROM = 1_000_000
 VOCABULARY = 5000  # words of the synthetic texts: WORDS first (the most frequent), then generated ones
-WORDS = ["budget", "review", "hiring", "roadmap", "cutover", "replica", "postgres", "incident", "rotation", "offsite", "lisbon", "vendor", "renewal", "contract", "invoice", "alert", "pager", "staging", "rollback", "migration", "capacity", "planning", "quarter", "estimate", "launch", "customer", "feedback", "security", "audit", "dashboard", "latency", "throughput", "schema", "index", "backup", "restore"]
+WORDS = [
+    "budget",
+    "review",
+    "hiring",
+    "roadmap",
+    "cutover",
+    "replica",
+    "postgres",
+    "incident",
+    "rotation",
+    "offsite",
+    "lisbon",
+    "vendor",
+    "renewal",
+    "contract",
+    "invoice",
+    "alert",
+    "pager",
+    "staging",
+    "rollback",
+    "migration",
+    "capacity",
+    "planning",
+    "quarter",
+    "estimate",
+    "launch",
+    "customer",
+    "feedback",
+    "security",
+    "audit",
+    "dashboard",
+    "latency",
+    "throughput",
+    "schema",
+    "index",
+    "backup",
+    "restore",
+]
 
 
 class SizeResult(BaseModel):
     chunks: int
     engine: str  # "chroma", or "hnswlib" (Chroma's HNSW library used directly)
     build_s: float
-    reused: bool = False  # the hnswlib index was loaded from the cache an earlier run built; build_s is the load
+    reused: bool = (
+        False  # the hnswlib index was loaded from the cache an earlier run built; build_s is the load
+    )
     p50_ms: float
     p99_ms: float
     recall_at_10: float
@@ -87,8 +126,9 @@ def _client(folder: Path) -> chromadb.ClientAPI:
     return chromadb.PersistentClient(path=str(folder), settings=ChromaSettings(anonymized_telemetry=False))
 
 
-def measure_size(n: int, queries: int, hnsw: dict[str, int | str], folder: Path,
-                 hnswlib_from: int = HNSWLIB_FROM) -> SizeResult:
+def measure_size(
+    n: int, queries: int, hnsw: dict[str, int | str], folder: Path, hnswlib_from: int = HNSWLIB_FROM
+) -> SizeResult:
     """Build an index of `n` vectors, then time `queries` single queries and check their recall."""
     cs = centres()
     stored = np.concatenate([clustered(min(_ADD, n - s), seed=s + 1, centres=cs) for s in range(0, n, _ADD)])
@@ -110,19 +150,32 @@ def measure_size(n: int, queries: int, hnsw: dict[str, int | str], folder: Path,
         exact_times.append((time.perf_counter() - t0) * 1000)
         hits += len({int(i) for i in exact} & found)
     return SizeResult(
-        chunks=n, engine=engine, build_s=round(build, 1), reused=reused,
-        p50_ms=round(statistics.median(latencies), 2), p99_ms=round(percentile(latencies, 99), 2),
-        recall_at_10=round(hits / (10 * queries), 4), exact_p50_ms=round(statistics.median(exact_times), 2),
+        chunks=n,
+        engine=engine,
+        build_s=round(build, 1),
+        reused=reused,
+        p50_ms=round(statistics.median(latencies), 2),
+        p99_ms=round(percentile(latencies, 99), 2),
+        recall_at_10=round(hits / (10 * queries), 4),
+        exact_p50_ms=round(statistics.median(exact_times), 2),
     )
 
 
-def _chroma_index(stored: np.ndarray, hnsw: dict[str, int | str], folder: Path) -> Callable[[np.ndarray], set[int]]:
+def _chroma_index(
+    stored: np.ndarray, hnsw: dict[str, int | str], folder: Path
+) -> Callable[[np.ndarray], set[int]]:
     collection = _client(folder).create_collection(
-        f"bench{len(stored)}", configuration={"hnsw": {"space": "cosine", **hnsw}}, embedding_function=None  # type: ignore[typeddict-item]
+        f"bench{len(stored)}",
+        configuration={"hnsw": {"space": "cosine", **hnsw}},
+        embedding_function=None,  # type: ignore[typeddict-item]
     )
     for s in range(0, len(stored), _ADD):
-        collection.add(ids=[str(i) for i in range(s, min(s + _ADD, len(stored)))], embeddings=stored[s : s + _ADD])
-    return lambda q: {int(i) for i in collection.query(query_embeddings=[q], n_results=10, include=[])["ids"][0]}
+        collection.add(
+            ids=[str(i) for i in range(s, min(s + _ADD, len(stored)))], embeddings=stored[s : s + _ADD]
+        )
+    return lambda q: {
+        int(i) for i in collection.query(query_embeddings=[q], n_results=10, include=[])["ids"][0]
+    }
 
 
 def index_cache(n: int, hnsw: dict[str, int | str]) -> Path:
@@ -142,7 +195,11 @@ def _hnswlib_index(stored: np.ndarray, hnsw: dict[str, int | str]) -> Callable[[
     if cache.exists():
         index.load_index(str(cache), max_elements=len(stored))
     else:
-        index.init_index(max_elements=len(stored), M=int(hnsw["max_neighbors"]), ef_construction=int(hnsw["ef_construction"]))
+        index.init_index(
+            max_elements=len(stored),
+            M=int(hnsw["max_neighbors"]),
+            ef_construction=int(hnsw["ef_construction"]),
+        )
         index.add_items(stored, np.arange(len(stored)), num_threads=-1)
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_suffix(".partial")
@@ -184,7 +241,12 @@ def measure_hybrid(n: int, queries: int, folder: Path) -> HybridResult:
 
     store = MemoryStore(Home(folder).ensure(), Settings(chroma_url=None), SyntheticEmbedder())  # type: ignore[arg-type]
     for s in range(0, n, _ADD):
-        store.add([MemoryItem.make(f"{i} {words(40)}", "knowledge", Audience.TEAM) for i in range(s, min(s + _ADD, n))])
+        store.add(
+            [
+                MemoryItem.make(f"{i} {words(40)}", "knowledge", Audience.TEAM)
+                for i in range(s, min(s + _ADD, n))
+            ]
+        )
 
     def timed(make_query: Callable[[int], str]) -> list[float]:
         out = []
@@ -200,9 +262,12 @@ def measure_hybrid(n: int, queries: int, folder: Path) -> HybridResult:
     timed(lambda i: "the and of")  # warm-up
     vector = timed(stopwords)
     hybrid = timed(lambda i: f"{words(3)}?")
-    result = HybridResult(chunks=n, vector_only_p50_ms=round(statistics.median(vector), 2),
-                          hybrid_p50_ms=round(statistics.median(hybrid), 2),
-                          hybrid_p99_ms=round(percentile(hybrid, 99), 2))
+    result = HybridResult(
+        chunks=n,
+        vector_only_p50_ms=round(statistics.median(vector), 2),
+        hybrid_p50_ms=round(statistics.median(hybrid), 2),
+        hybrid_p99_ms=round(percentile(hybrid, 99), 2),
+    )
     t0 = time.perf_counter()
     if store.keep_vectors_in_memory():
         result.held_load_s = round(time.perf_counter() - t0, 2)
@@ -211,8 +276,14 @@ def measure_hybrid(n: int, queries: int, folder: Path) -> HybridResult:
     return result
 
 
-def run(sizes: list[int], queries: int, hybrid_size: int, hnsw: dict[str, int | str],
-        progress: Callable[[str], None] | None = None, hnswlib_from: int = HNSWLIB_FROM) -> Results:
+def run(
+    sizes: list[int],
+    queries: int,
+    hybrid_size: int,
+    hnsw: dict[str, int | str],
+    progress: Callable[[str], None] | None = None,
+    hnswlib_from: int = HNSWLIB_FROM,
+) -> Results:
     results = Results(hnsw=hnsw)
     with tempfile.TemporaryDirectory(prefix="persona-retrieval-") as tmp:
         for n in sizes:
@@ -234,13 +305,24 @@ def main() -> None:
     parser.add_argument("--ef-search", type=int, default=100)
     parser.add_argument("--max-neighbors", type=int, default=16)
     parser.add_argument("--ef-construction", type=int, default=100)
-    parser.add_argument("--hnswlib-from", type=int, default=HNSWLIB_FROM, help="index this many vectors and more with hnswlib")
+    parser.add_argument(
+        "--hnswlib-from", type=int, default=HNSWLIB_FROM, help="index this many vectors and more with hnswlib"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    hnsw: dict[str, int | str] = {"ef_search": args.ef_search, "max_neighbors": args.max_neighbors,
-                                  "ef_construction": args.ef_construction}
-    results = run([int(s) for s in args.sizes.split(",")], args.queries, args.hybrid_size, hnsw, progress=print,
-                  hnswlib_from=args.hnswlib_from)
+    hnsw: dict[str, int | str] = {
+        "ef_search": args.ef_search,
+        "max_neighbors": args.max_neighbors,
+        "ef_construction": args.ef_construction,
+    }
+    results = run(
+        [int(s) for s in args.sizes.split(",")],
+        args.queries,
+        args.hybrid_size,
+        hnsw,
+        progress=print,
+        hnswlib_from=args.hnswlib_from,
+    )
     for size in results.sizes:
         print(size.model_dump_json())
     if results.hybrid:

@@ -60,8 +60,18 @@ def persona_prefix(index: int, tokens: int) -> str:
     return f"You are persona {index}. You write as the owner. Notes: {filler(tokens, seed=index)}"
 
 
-def soak(url: str, pid: int, *, turns: int, prefixes: int, prefix_tokens: int, warmup: int,
-         max_tokens: int = 8, minutes: float | None = None, progress: bool = False) -> SoakResults:
+def soak(
+    url: str,
+    pid: int,
+    *,
+    turns: int,
+    prefixes: int,
+    prefix_tokens: int,
+    warmup: int,
+    max_tokens: int = 8,
+    minutes: float | None = None,
+    progress: bool = False,
+) -> SoakResults:
     """`turns` turns, or as many as fit in `minutes` (a busy machine), over `prefixes` system prompts."""
     systems = [persona_prefix(i, prefix_tokens) for i in range(prefixes)]
     samples: list[Sample] = []
@@ -70,22 +80,42 @@ def soak(url: str, pid: int, *, turns: int, prefixes: int, prefix_tokens: int, w
         for turn in range(turns):
             if minutes is not None and time.perf_counter() - started > 60 * minutes:
                 break
-            messages = [{"role": "system", "content": systems[turn % prefixes]},
-                        {"role": "user", "content": f"Question {turn}: what is due for {WORDS[turn % len(WORDS)]}?"}]
+            messages = [
+                {"role": "system", "content": systems[turn % prefixes]},
+                {"role": "user", "content": f"Question {turn}: what is due for {WORDS[turn % len(WORDS)]}?"},
+            ]
             t0 = time.perf_counter()
-            client.post("/chat/completions", json={"messages": messages, "max_tokens": max_tokens}).raise_for_status()
+            client.post(
+                "/chat/completions", json={"messages": messages, "max_tokens": max_tokens}
+            ).raise_for_status()
             memory = memory_mb(pid)
-            samples.append(Sample(turn=turn, seconds=round(time.perf_counter() - t0, 3),
-                                  rss_mb=round(memory["VmRSS"]), anon_mb=round(memory["RssAnon"])))
+            samples.append(
+                Sample(
+                    turn=turn,
+                    seconds=round(time.perf_counter() - t0, 3),
+                    rss_mb=round(memory["VmRSS"]),
+                    anon_mb=round(memory["RssAnon"]),
+                )
+            )
             if progress and (turn + 1) % 10 == 0:
-                print(f"turn {turn + 1}/{turns}: RSS {memory['VmRSS']:.0f} MB (anon {memory['RssAnon']:.0f}), "
-                      f"{samples[-1].seconds:.2f} s", flush=True)
+                print(
+                    f"turn {turn + 1}/{turns}: RSS {memory['VmRSS']:.0f} MB (anon {memory['RssAnon']:.0f}), "
+                    f"{samples[-1].seconds:.2f} s",
+                    flush=True,
+                )
     after = samples[min(warmup, len(samples)) - 1].rss_mb
     later = max((s.rss_mb for s in samples[warmup:]), default=after)
     return SoakResults(
-        turns=len(samples), prefixes=prefixes, prefix_tokens=prefix_tokens, warmup=warmup, samples=samples,
-        peak_mb=round(memory_mb(pid)["VmHWM"]), after_warmup_mb=after, max_after_warmup_mb=later,
-        growth=round(later / after - 1, 4), turn_p50_s=sorted(s.seconds for s in samples)[len(samples) // 2],
+        turns=len(samples),
+        prefixes=prefixes,
+        prefix_tokens=prefix_tokens,
+        warmup=warmup,
+        samples=samples,
+        peak_mb=round(memory_mb(pid)["VmHWM"]),
+        after_warmup_mb=after,
+        max_after_warmup_mb=later,
+        growth=round(later / after - 1, 4),
+        turn_p50_s=sorted(s.seconds for s in samples)[len(samples) // 2],
         minutes=round((time.perf_counter() - started) / 60, 1),
     )
 
@@ -101,19 +131,35 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the numbers and every sample to this file")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, LocalServer(
-        prepare_model(progress=True), state_path=Path(tmp) / "server.json", log_path=Path(tmp) / "server.log",
-        threads=args.threads,
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        LocalServer(
+            prepare_model(progress=True),
+            state_path=Path(tmp) / "server.json",
+            log_path=Path(tmp) / "server.log",
+            threads=args.threads,
+        ) as server,
+    ):
         pid = ServerRecord.model_validate_json(server.state_path.read_text()).pid
-        results = soak(server.base_url, pid, turns=args.turns, prefixes=args.prefixes,
-                       prefix_tokens=args.prefix_tokens, warmup=args.warmup or 3 * args.prefixes,
-                       minutes=args.minutes, progress=True)
-    print(f"{results.turns} turns over {results.prefixes} prefixes of ~{results.prefix_tokens} tokens "
-          f"in {results.minutes} min (turn p50 {results.turn_p50_s:.2f} s)")
-    print(f"RSS after warm-up ({results.warmup} turns) {results.after_warmup_mb:.0f} MB, "
-          f"largest later {results.max_after_warmup_mb:.0f} MB: growth {results.growth:+.1%}; "
-          f"peak (VmHWM) {results.peak_mb:.0f} MB")
+        results = soak(
+            server.base_url,
+            pid,
+            turns=args.turns,
+            prefixes=args.prefixes,
+            prefix_tokens=args.prefix_tokens,
+            warmup=args.warmup or 3 * args.prefixes,
+            minutes=args.minutes,
+            progress=True,
+        )
+    print(
+        f"{results.turns} turns over {results.prefixes} prefixes of ~{results.prefix_tokens} tokens "
+        f"in {results.minutes} min (turn p50 {results.turn_p50_s:.2f} s)"
+    )
+    print(
+        f"RSS after warm-up ({results.warmup} turns) {results.after_warmup_mb:.0f} MB, "
+        f"largest later {results.max_after_warmup_mb:.0f} MB: growth {results.growth:+.1%}; "
+        f"peak (VmHWM) {results.peak_mb:.0f} MB"
+    )
     if args.json:
         args.json.write_text(results.model_dump_json(indent=2))
 

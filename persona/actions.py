@@ -61,7 +61,11 @@ class Executors:
         thread can close while this one uses it."""
         here = threading.get_ident()
         with self._lock:
-            opened = [executors[kind] for thread, executors in self._open.values() if thread == here and kind in executors]
+            opened = [
+                executors[kind]
+                for thread, executors in self._open.values()
+                if thread == here and kind in executors
+            ]
         return opened[-1] if opened else self._lasting.get(kind)
 
     def __contains__(self, kind: object) -> bool:
@@ -92,9 +96,14 @@ class ActionGate:
     approvers never both carry it out; an owner's edit is checked (`check_edit`) before anything runs.
     """
 
-    def __init__(self, store: StateStore, profile: Profile, executors: Mapping[ActionKind, Executor] | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 payloads: Mapping[ActionKind, type[Payload]] = PAYLOADS):
+    def __init__(
+        self,
+        store: StateStore,
+        profile: Profile,
+        executors: Mapping[ActionKind, Executor] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        payloads: Mapping[ActionKind, type[Payload]] = PAYLOADS,
+    ):
         self.store = store
         self.profile = profile
         self.clock = clock  # an edited meeting time must lie ahead
@@ -125,7 +134,9 @@ class ActionGate:
             },
         )
         if decision.verdict is Verdict.RUN:
-            return Outcome(action_id=action.id, decision=decision, receipt=self._execute(action, required=False))
+            return Outcome(
+                action_id=action.id, decision=decision, receipt=self._execute(action, required=False)
+            )
         if decision.verdict is Verdict.APPROVE:
             self.store.enqueue_approval(action, decision)
         return Outcome(action_id=action.id, decision=decision)
@@ -136,15 +147,21 @@ class ActionGate:
         merged = {**(approval.edited or {}), **(edited or {})}  # on top of edits kept while it waited
         checked = check_edit(approval.action, merged, zone=self.profile.zone, now=self.clock())
         self._move(approval, "approved", by=by, expect="pending", edited=checked)
-        self.store.audit("approved", actor=by, subject=approval.action.kind.value,
-                         detail={"action_id": approval.id, "edited": bool(checked)})
+        self.store.audit(
+            "approved",
+            actor=by,
+            subject=approval.action.kind.value,
+            detail={"action_id": approval.id, "edited": bool(checked)},
+        )
         return self._carry_out(approval.id)
 
     def retry(self, approval_id: str, *, by: str) -> Approval:
         """Carry out a failed action again (a mail that may have left is never sent twice: see send_once)."""
         approval = self.store.get_approval(approval_id)
         self._move(approval, "approved", by=by, expect="failed")
-        self.store.audit("retried", actor=by, subject=approval.action.kind.value, detail={"action_id": approval.id})
+        self.store.audit(
+            "retried", actor=by, subject=approval.action.kind.value, detail={"action_id": approval.id}
+        )
         return self._carry_out(approval.id)
 
     def reject(self, approval_id: str, *, by: str, reason: str = "") -> Approval:
@@ -154,16 +171,28 @@ class ActionGate:
         """Put a failed action away without carrying it out."""
         return self._close(approval_id, "dismissed", by=by, reason=reason, expect="failed")
 
-    def _close(self, approval_id: str, status: ApprovalStatus, *, by: str, reason: str,
-               expect: ApprovalStatus) -> Approval:
+    def _close(
+        self, approval_id: str, status: ApprovalStatus, *, by: str, reason: str, expect: ApprovalStatus
+    ) -> Approval:
         approval = self.store.get_approval(approval_id)
         self._move(approval, status, by=by, expect=expect)
-        self.store.audit(status, actor=by, subject=approval.action.kind.value,
-                         detail={"action_id": approval.id, "reason": reason})
+        self.store.audit(
+            status,
+            actor=by,
+            subject=approval.action.kind.value,
+            detail={"action_id": approval.id, "reason": reason},
+        )
         return self.store.get_approval(approval.id)
 
-    def _move(self, approval: Approval, status: ApprovalStatus, *, by: str, expect: ApprovalStatus,
-              edited: dict[str, Any] | None = None) -> None:
+    def _move(
+        self,
+        approval: Approval,
+        status: ApprovalStatus,
+        *,
+        by: str,
+        expect: ApprovalStatus,
+        edited: dict[str, Any] | None = None,
+    ) -> None:
         if not self.store.set_approval(approval.id, status, by=by, edited=edited, expect=expect):
             now = self.store.get_approval(approval.id).status
             raise PersonaError(f"approval {approval.id[:8]} is {now}, not {expect}")
@@ -174,8 +203,10 @@ class ActionGate:
             receipt = self._execute(approval.effective_action)
         except Exception as exc:
             self.store.set_approval(approval.id, "failed", receipt=str(exc))
-            raise ActionFailed(f"approval {approval.id[:8]} was approved, but carrying it out failed: {exc}"
-                               f" (`persona approvals retry {approval.id[:8]}` tries again)") from exc
+            raise ActionFailed(
+                f"approval {approval.id[:8]} was approved, but carrying it out failed: {exc}"
+                f" (`persona approvals retry {approval.id[:8]}` tries again)"
+            ) from exc
         self.store.set_approval(approval.id, "executed", receipt=receipt)
         return self.store.get_approval(approval.id)
 
@@ -197,12 +228,22 @@ class ActionGate:
             try:
                 self._check(action)
                 if executor is None:
-                    raise PersonaError(f"nothing here carries out {action.kind.value}: its channel is not open")
+                    raise PersonaError(
+                        f"nothing here carries out {action.kind.value}: its channel is not open"
+                    )
                 receipt = executor(action)
             except Exception as exc:
-                self.store.audit("failed", actor="twin", subject=action.kind.value,
-                                 detail={"action_id": action.id, "error": str(exc)})
+                self.store.audit(
+                    "failed",
+                    actor="twin",
+                    subject=action.kind.value,
+                    detail={"action_id": action.id, "error": str(exc)},
+                )
                 raise
-        self.store.audit("executed", actor="twin", subject=action.kind.value,
-                         detail={"action_id": action.id, "receipt": receipt, "targets": action.targets})
+        self.store.audit(
+            "executed",
+            actor="twin",
+            subject=action.kind.value,
+            detail={"action_id": action.id, "receipt": receipt, "targets": action.targets},
+        )
         return receipt

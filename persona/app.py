@@ -120,8 +120,13 @@ class App:
         s = self.settings
         if s.caldav_url:
             password = s.caldav_password.get_secret_value() if s.caldav_password else None
-            return CalDAVBackend(s.caldav_url, self.profile.zone, username=s.caldav_username, password=password,
-                                 calendar=s.caldav_calendar)
+            return CalDAVBackend(
+                s.caldav_url,
+                self.profile.zone,
+                username=s.caldav_username,
+                password=password,
+                calendar=s.caldav_calendar,
+            )
         return ICSBackend(self.home.calendar_dir, self.profile.zone)
 
     @property
@@ -147,19 +152,34 @@ def home_executors(app: App) -> dict[ActionKind, Executor]:
 
     def leave_message(action: Action) -> str:
         asker, message = action.requested_by, Message.of(action)
-        app.store.leave_message(MessageForOwner(
-            id=action.id, at=app.clock().isoformat(), sender=asker.address or asker.role.value, name=asker.name,
-            role=asker.role.value, channel=message.channel, text=message.text,
-        ))
+        app.store.leave_message(
+            MessageForOwner(
+                id=action.id,
+                at=app.clock().isoformat(),
+                sender=asker.address or asker.role.value,
+                name=asker.name,
+                role=asker.role.value,
+                channel=message.channel,
+                text=message.text,
+            )
+        )
         return "kept in the owner's messages"
 
     def remember(action: Action) -> str:
         from persona.memory.store import MemoryItem, date_metadata
 
         now, note = app.clock(), Note.of(action)
-        item = MemoryItem.make(note.text, "knowledge", note.audience, subject="note", doc_id=f"note:{action.id}",
-                               doc_kind="note", source="twin", author=app.profile.owner.emails[0],
-                               **date_metadata(now))
+        item = MemoryItem.make(
+            note.text,
+            "knowledge",
+            note.audience,
+            subject="note",
+            doc_id=f"note:{action.id}",
+            doc_kind="note",
+            source="twin",
+            author=app.profile.owner.emails[0],
+            **date_metadata(now),
+        )
         added = app.memory.add([item])
         return f"note {item.id[:12]} kept for {note.audience.value}" + ("" if added else " (already known)")
 
@@ -167,7 +187,9 @@ def home_executors(app: App) -> dict[ActionKind, Executor]:
         from persona.skills.triage import Correction, record_correction
 
         fix = TriageCorrection.of(action)
-        record_correction(app.store, Correction.model_validate(fix.model_dump() | {"at": app.clock().isoformat()}))
+        record_correction(
+            app.store, Correction.model_validate(fix.model_dump() | {"at": app.clock().isoformat()})
+        )
         return f"mail from {fix.sender} is {fix.label} from now on"
 
     def brief(action: Action) -> str:
@@ -175,5 +197,9 @@ def home_executors(app: App) -> dict[ActionKind, Executor]:
 
         return write_brief(app, action)
 
-    return {ActionKind.LEAVE_MESSAGE: leave_message, ActionKind.REMEMBER: remember,
-            ActionKind.CORRECT_TRIAGE: correct_triage, ActionKind.WRITE_BRIEF: brief}
+    return {
+        ActionKind.LEAVE_MESSAGE: leave_message,
+        ActionKind.REMEMBER: remember,
+        ActionKind.CORRECT_TRIAGE: correct_triage,
+        ActionKind.WRITE_BRIEF: brief,
+    }

@@ -17,6 +17,7 @@ from persona.store import Approval
 if TYPE_CHECKING:
     from persona.app import App
 
+
 class TimeChoice(BaseModel):
     """A time the calendar solver found free when the action was proposed."""
 
@@ -60,9 +61,13 @@ class ApprovalDetail(BaseModel):
 
 def approval_detail(app: App, approval_id: str) -> ApprovalDetail:
     approval = app.store.get_approval(approval_id)
-    return ApprovalDetail(approval=approval, editable=editable_fields(approval, app.profile.zone),
-                          provenance=origins(approval.action), reason=approval.reason,
-                          original=original_of(app, approval.action))
+    return ApprovalDetail(
+        approval=approval,
+        editable=editable_fields(approval, app.profile.zone),
+        provenance=origins(approval.action),
+        reason=approval.reason,
+        original=original_of(app, approval.action),
+    )
 
 
 def editable_fields(approval: Approval, zone: ZoneInfo) -> list[EditableField]:
@@ -71,23 +76,41 @@ def editable_fields(approval: Approval, zone: ZoneInfo) -> list[EditableField]:
     fields = []
     for name in editable(action):
         info = EDITS[action.kind].model_fields[name]
-        choices = [_choice(c["start"], c["end"], zone) for c in action.payload.get("alternatives", [])] \
-            if name == "start" else []
-        fields.append(EditableField(name=name, label=info.title or name, input=INPUTS[name],
-                                    value=str(payload[name]), choices=choices))
+        choices = (
+            [_choice(c["start"], c["end"], zone) for c in action.payload.get("alternatives", [])]
+            if name == "start"
+            else []
+        )
+        fields.append(
+            EditableField(
+                name=name,
+                label=info.title or name,
+                input=INPUTS[name],
+                value=str(payload[name]),
+                choices=choices,
+            )
+        )
     return fields
 
 
 def _choice(start: str, end: str, zone: ZoneInfo) -> TimeChoice:
-    begin, finish = datetime.fromisoformat(start).astimezone(zone), datetime.fromisoformat(end).astimezone(zone)
+    begin, finish = (
+        datetime.fromisoformat(start).astimezone(zone),
+        datetime.fromisoformat(end).astimezone(zone),
+    )
     return TimeChoice(start=start, end=end, label=f"{begin:%a %-d %b %H:%M}–{finish:%H:%M}")
 
 
 def origins(action: Action) -> list[Origin]:
     """Where the action's targets and content came from."""
-    return [Origin(label=label, sources=[_source(p) for p in provenance])
-            for label, provenance in (("Targets from", action.target_provenance),
-                                      ("Content from", action.payload_provenance)) if provenance]
+    return [
+        Origin(label=label, sources=[_source(p) for p in provenance])
+        for label, provenance in (
+            ("Targets from", action.target_provenance),
+            ("Content from", action.payload_provenance),
+        )
+        if provenance
+    ]
 
 
 def _source(p: Provenance) -> str:
@@ -101,9 +124,13 @@ def original_of(app: App, action: Action) -> Original | None:
         if found := app.store.ledger_get(PREFIX + ref):
             state = MailState.model_validate_json(found[1])
             mail = state.mail
-            return Original(channel="email", sender=mail.from_addr if mail else state.sender, subject=state.subject,
-                            date=mail.date.isoformat() if mail and mail.date else "",
-                            text=mail.text if mail else state.snippet)
+            return Original(
+                channel="email",
+                sender=mail.from_addr if mail else state.sender,
+                subject=state.subject,
+                date=mail.date.isoformat() if mail and mail.date else "",
+                text=mail.text if mail else state.snippet,
+            )
     if action.request:
         who = action.requested_by
         return Original(channel="chat", sender=who.address or who.role.value, text=action.request)

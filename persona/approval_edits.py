@@ -58,8 +58,11 @@ class TimeEdit(BaseModel):
 
 
 EDITS: dict[ActionKind, type[MailEdit | TimeEdit]] = {
-    ActionKind.SEND_MAIL: MailEdit, ActionKind.SAVE_DRAFT: MailEdit, ActionKind.FORWARD_MAIL: MailEdit,
-    ActionKind.CREATE_EVENT: TimeEdit, ActionKind.MOVE_EVENT: TimeEdit,
+    ActionKind.SEND_MAIL: MailEdit,
+    ActionKind.SAVE_DRAFT: MailEdit,
+    ActionKind.FORWARD_MAIL: MailEdit,
+    ActionKind.CREATE_EVENT: TimeEdit,
+    ActionKind.MOVE_EVENT: TimeEdit,
 }
 
 
@@ -81,7 +84,9 @@ def check_edit(action: Action, edited: dict[str, Any], *, zone: ZoneInfo, now: d
             raise InvalidEdit(field, f"is not editable in {action.kind.value}{can}")
     try:
         edit = EDITS[action.kind].model_validate(edited, context={"zone": zone})
-        changed = _times(action, edit, now) if isinstance(edit, TimeEdit) else edit.model_dump(exclude_unset=True)
+        changed = (
+            _times(action, edit, now) if isinstance(edit, TimeEdit) else edit.model_dump(exclude_unset=True)
+        )
         # the payload as it will run fits its kind's model, like every payload the gate lets through
         PAYLOADS[action.kind].model_validate({**action.payload, **changed})
     except ValidationError as exc:

@@ -83,12 +83,36 @@ class Plan(BaseModel):
     @classmethod
     def of(cls, quick: bool) -> Plan:
         if quick:  # each figure on the smallest sample that still means something, the whole run < 5 min
-            return cls(quick=True, embed_chunks=192, mails=30, retrieval_sizes=[10_000, 100_000],
-                       hnswlib_from=100_000, queries=50, hybrid_size=5_000, prompt_tokens=300, prefix_tokens=400,
-                       gen_tokens=32, chat_sessions=10, chat_turns=3, chat_think=2.0)
-        return cls(quick=False, embed_chunks=1024, mails=300, retrieval_sizes=[10_000, 100_000, 1_000_000],
-                   hnswlib_from=1_000_000, queries=300, hybrid_size=100_000, prompt_tokens=500, prefix_tokens=1000,
-                   gen_tokens=128, chat_sessions=100, chat_turns=5, chat_think=10.0)
+            return cls(
+                quick=True,
+                embed_chunks=192,
+                mails=30,
+                retrieval_sizes=[10_000, 100_000],
+                hnswlib_from=100_000,
+                queries=50,
+                hybrid_size=5_000,
+                prompt_tokens=300,
+                prefix_tokens=400,
+                gen_tokens=32,
+                chat_sessions=10,
+                chat_turns=3,
+                chat_think=2.0,
+            )
+        return cls(
+            quick=False,
+            embed_chunks=1024,
+            mails=300,
+            retrieval_sizes=[10_000, 100_000, 1_000_000],
+            hnswlib_from=1_000_000,
+            queries=300,
+            hybrid_size=100_000,
+            prompt_tokens=500,
+            prefix_tokens=1000,
+            gen_tokens=128,
+            chat_sessions=100,
+            chat_turns=5,
+            chat_think=10.0,
+        )
 
 
 def load_benchmark(name: str) -> ModuleType:
@@ -105,24 +129,57 @@ def load_benchmark(name: str) -> ModuleType:
 
 def run_bench(settings: Settings, *, quick: bool, step: Step = lambda _: None) -> BenchReport:
     plan = Plan.of(quick)
-    report = BenchReport(quick=quick, machine=f"{platform.machine()}, {os.cpu_count()} CPUs, "
-                                               f"load average {os.getloadavg()[0]:.1f} at start")
+    report = BenchReport(
+        quick=quick,
+        machine=f"{platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f} at start",
+    )
     started = time.perf_counter()
-    for name, section in (("ingest", ingest_section), ("retrieval", retrieval_section), ("llm", llm_section),
-                          ("first answer", ask_section), ("twin overhead", overhead_section)):
+    for name, section in (
+        ("ingest", ingest_section),
+        ("retrieval", retrieval_section),
+        ("llm", llm_section),
+        ("first answer", ask_section),
+        ("twin overhead", overhead_section),
+    ):
         t0 = time.perf_counter()
         section(report, settings, plan, step)
-        _add(report, "wall time", name, time.perf_counter() - t0, "s", "", "this stage of the run, set-up included")
+        _add(
+            report,
+            "wall time",
+            name,
+            time.perf_counter() - t0,
+            "s",
+            "",
+            "this stage of the run, set-up included",
+        )
     report.seconds = round(time.perf_counter() - started, 1)
-    report.notes.append(f"load average {os.getloadavg()[0]:.1f} at the end: the CPUs are shared, numbers are honest "
-                        "measurements under that load, not the machine's best")
+    report.notes.append(
+        f"load average {os.getloadavg()[0]:.1f} at the end: the CPUs are shared, numbers are honest "
+        "measurements under that load, not the machine's best"
+    )
     return report
 
 
-def _add(report: BenchReport, section: str, name: str, value: float | None, unit: str,
-         target: str = "", meaning: str = "") -> None:
-    report.figures.append(Figure(section=section, name=name, value=None if value is None else round(value, 2),
-                                 unit=unit, target=target, meaning=meaning))
+def _add(
+    report: BenchReport,
+    section: str,
+    name: str,
+    value: float | None,
+    unit: str,
+    target: str = "",
+    meaning: str = "",
+) -> None:
+    report.figures.append(
+        Figure(
+            section=section,
+            name=name,
+            value=None if value is None else round(value, 2),
+            unit=unit,
+            target=target,
+            meaning=meaning,
+        )
+    )
 
 
 def ingest_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
@@ -151,20 +208,53 @@ def ingest_section(report: BenchReport, settings: Settings, plan: Plan, step: St
     with tempfile.TemporaryDirectory(prefix="persona-bench-") as tmp:
         step(f"ingest: {plan.mails} generated mails into a fresh store")
         bench.write_mails(Path(tmp) / "mail", plan.mails, rng)
-        store = MemoryStore(Home(Path(tmp) / "home").ensure(), settings.model_copy(update={"chroma_url": None}), embedder)
+        store = MemoryStore(
+            Home(Path(tmp) / "home").ensure(), settings.model_copy(update={"chroma_url": None}), embedder
+        )
         profile = Profile(owner=Owner(name="Dana", emails=["dana@example.com"]))
         t0 = time.perf_counter()
         summary = ingest([Path(tmp) / "mail"], store=store, profile=profile, audience=Audience.TEAM)
         seconds = time.perf_counter() - t0
     tokens = statistics.fmean(estimate_tokens(c) for c in chunks)
-    runtime = "ONNX Runtime" if isinstance(embedder.encoder, OnnxEncoder) else "sentence-transformers on torch"
-    _add(report, "ingest", "embedding throughput", embed_rate, "chunks/s", ">= 500",
-         f"{embedder.name} ({runtime}) on {len(chunks)} chunks of ~{tokens:.0f} tokens")
-    _add(report, "ingest", "full ingest throughput", summary.chunks_added / seconds, "items/s", "",
-         f"{summary.documents} .eml files parsed, chunked, embedded and stored in Chroma ({summary.chunks_added} items)")
-    _add(report, "ingest", "query embedding p50", statistics.median(query_ms), "ms", "",
-         "one search query embedded (paid by every MemoryStore.search)")
-    _add(report, "ingest", "peak RSS", bench.peak_rss_mb(), "MB", "", "this process's peak resident memory after ingest")
+    runtime = (
+        "ONNX Runtime" if isinstance(embedder.encoder, OnnxEncoder) else "sentence-transformers on torch"
+    )
+    _add(
+        report,
+        "ingest",
+        "embedding throughput",
+        embed_rate,
+        "chunks/s",
+        ">= 500",
+        f"{embedder.name} ({runtime}) on {len(chunks)} chunks of ~{tokens:.0f} tokens",
+    )
+    _add(
+        report,
+        "ingest",
+        "full ingest throughput",
+        summary.chunks_added / seconds,
+        "items/s",
+        "",
+        f"{summary.documents} .eml files parsed, chunked, embedded and stored in Chroma ({summary.chunks_added} items)",
+    )
+    _add(
+        report,
+        "ingest",
+        "query embedding p50",
+        statistics.median(query_ms),
+        "ms",
+        "",
+        "one search query embedded (paid by every MemoryStore.search)",
+    )
+    _add(
+        report,
+        "ingest",
+        "peak RSS",
+        bench.peak_rss_mb(),
+        "MB",
+        "",
+        "this process's peak resident memory after ingest",
+    )
 
 
 MILLION = 1_000_000
@@ -172,33 +262,84 @@ MILLION = 1_000_000
 
 def retrieval_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
     bench = load_benchmark("retrieval_bench")
-    hnsw: dict[str, int | str] = {"ef_search": 100, "max_neighbors": 16, "ef_construction": 100}  # Chroma's defaults
+    hnsw: dict[str, int | str] = {
+        "ef_search": 100,
+        "max_neighbors": 16,
+        "ef_construction": 100,
+    }  # Chroma's defaults
     sizes = plan.retrieval_sizes
     if MILLION not in sizes and bench.index_cache(MILLION, hnsw).exists():
-        sizes = [*sizes, MILLION]  # a full run built and kept that index: loading and querying it takes seconds
-    results = bench.run(sizes, plan.queries, plan.hybrid_size, hnsw, progress=step, hnswlib_from=plan.hnswlib_from)
+        sizes = [
+            *sizes,
+            MILLION,
+        ]  # a full run built and kept that index: loading and querying it takes seconds
+    results = bench.run(
+        sizes, plan.queries, plan.hybrid_size, hnsw, progress=step, hnswlib_from=plan.hnswlib_from
+    )
     for size in results.sizes:
         target = "<= 10" if size.chunks >= MILLION else ""
-        engine = "Chroma HNSW" if size.engine == "chroma" else "hnswlib (Chroma's HNSW library, same parameters)"
-        built = f"index of an earlier run, loaded in {size.build_s} s" if size.reused else f"built in {size.build_s} s"
-        _add(report, "retrieval", f"{size.chunks:,} vectors p50", size.p50_ms, "ms", target,
-             f"{engine} top-10 query (p99 {size.p99_ms} ms; exact numpy {size.exact_p50_ms} ms; {built})")
-        _add(report, "retrieval", f"{size.chunks:,} vectors recall@10", size.recall_at_10, "", "",
-             "share of the exact top 10 that HNSW returned")
+        engine = (
+            "Chroma HNSW" if size.engine == "chroma" else "hnswlib (Chroma's HNSW library, same parameters)"
+        )
+        built = (
+            f"index of an earlier run, loaded in {size.build_s} s"
+            if size.reused
+            else f"built in {size.build_s} s"
+        )
+        _add(
+            report,
+            "retrieval",
+            f"{size.chunks:,} vectors p50",
+            size.p50_ms,
+            "ms",
+            target,
+            f"{engine} top-10 query (p99 {size.p99_ms} ms; exact numpy {size.exact_p50_ms} ms; {built})",
+        )
+        _add(
+            report,
+            "retrieval",
+            f"{size.chunks:,} vectors recall@10",
+            size.recall_at_10,
+            "",
+            "",
+            "share of the exact top 10 that HNSW returned",
+        )
     if results.hybrid:
         h = results.hybrid
-        _add(report, "retrieval", f"MemoryStore.search, vector step only ({h.chunks:,})", h.vector_only_p50_ms, "ms", "",
-             "audience-scoped vector query for a 20-item pool with its texts (synthetic query vector)")
-        _add(report, "retrieval", f"MemoryStore.search, hybrid ({h.chunks:,})", h.hybrid_p50_ms, "ms", "",
-             f"plus the keyword index (FTS5 BM25), keyword-only finds' vectors and fusion (p99 {h.hybrid_p99_ms} ms)")
+        _add(
+            report,
+            "retrieval",
+            f"MemoryStore.search, vector step only ({h.chunks:,})",
+            h.vector_only_p50_ms,
+            "ms",
+            "",
+            "audience-scoped vector query for a 20-item pool with its texts (synthetic query vector)",
+        )
+        _add(
+            report,
+            "retrieval",
+            f"MemoryStore.search, hybrid ({h.chunks:,})",
+            h.hybrid_p50_ms,
+            "ms",
+            "",
+            f"plus the keyword index (FTS5 BM25), keyword-only finds' vectors and fusion (p99 {h.hybrid_p99_ms} ms)",
+        )
         if h.held_hybrid_p50_ms is not None:
-            _add(report, "retrieval", f"MemoryStore.search, vectors held in memory ({h.chunks:,})",
-                 h.held_hybrid_p50_ms, "ms", "",
-                 "hybrid, as the server searches: exact nearest neighbours, no Chroma call (vector step only "
-                 f"{h.held_vector_only_p50_ms} ms; read into memory in {h.held_load_s} s)")
+            _add(
+                report,
+                "retrieval",
+                f"MemoryStore.search, vectors held in memory ({h.chunks:,})",
+                h.held_hybrid_p50_ms,
+                "ms",
+                "",
+                "hybrid, as the server searches: exact nearest neighbours, no Chroma call (vector step only "
+                f"{h.held_vector_only_p50_ms} ms; read into memory in {h.held_load_s} s)",
+            )
     if MILLION not in sizes:
-        report.notes.append("--quick measures 1M vectors once `persona bench` has built and kept that index "
-                            "(about 10 min on 2 cores, once); it stops at 100,000 until then")
+        report.notes.append(
+            "--quick measures 1M vectors once `persona bench` has built and kept that index "
+            "(about 10 min on 2 cores, once); it stops at 100,000 until then"
+        )
     report.raw["retrieval"] = results.model_dump()
 
 
@@ -212,29 +353,77 @@ def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
     bench = load_benchmark("llm_bench")
     step("llm: starting a private llama.cpp server")
     try:
-        with tempfile.TemporaryDirectory(prefix="persona-bench-llm-") as tmp, LocalServer(
-            prepare_model(progress=False), state_path=Path(tmp) / "server.json", log_path=Path(tmp) / "server.log",
-            threads=settings.llm_threads,
-        ) as server:  # private: no other process queues requests on it or stops it mid-measurement
+        with (
+            tempfile.TemporaryDirectory(prefix="persona-bench-llm-") as tmp,
+            LocalServer(
+                prepare_model(progress=False),
+                state_path=Path(tmp) / "server.json",
+                log_path=Path(tmp) / "server.log",
+                threads=settings.llm_threads,
+            ) as server,
+        ):  # private: no other process queues requests on it or stops it mid-measurement
             step("llm: raw llama.cpp prefill and generation")
-            raw = bench.run(server.base_url, plan.prefix_tokens, 100, plan.gen_tokens, switch=not plan.quick,
-                            prompt_tokens=plan.prompt_tokens)
+            raw = bench.run(
+                server.base_url,
+                plan.prefix_tokens,
+                100,
+                plan.gen_tokens,
+                switch=not plan.quick,
+                prompt_tokens=plan.prompt_tokens,
+            )
             step("llm: chat turns through the twin")
             turns = asyncio.run(_twin_turns(settings, server.base_url))
     except (PersonaError, httpx.HTTPError) as exc:
         report.notes.append(f"LLM figures missing: {exc}")
         return
-    _add(report, "llm", "prefill", raw.prefill_tok_s, "tok/s", "", f"{raw.prefill_tokens}-token prompt, nothing cached")
-    _add(report, "llm", "generation", raw.generation_tok_s, "tok/s", "", f"{raw.generated_tokens} streamed tokens")
-    _add(report, "llm", "prompt with a cached prefix", raw.cached_prefix_s, "s", "",
-         f"{raw.prefix_tokens}-token prefix seen before + {raw.new_tokens} new tokens (cold: {raw.cold_prefix_s:.2f} s)")
+    _add(
+        report,
+        "llm",
+        "prefill",
+        raw.prefill_tok_s,
+        "tok/s",
+        "",
+        f"{raw.prefill_tokens}-token prompt, nothing cached",
+    )
+    _add(
+        report,
+        "llm",
+        "generation",
+        raw.generation_tok_s,
+        "tok/s",
+        "",
+        f"{raw.generated_tokens} streamed tokens",
+    )
+    _add(
+        report,
+        "llm",
+        "prompt with a cached prefix",
+        raw.cached_prefix_s,
+        "s",
+        "",
+        f"{raw.prefix_tokens}-token prefix seen before + {raw.new_tokens} new tokens (cold: {raw.cold_prefix_s:.2f} s)",
+    )
     for name, turn in turns.items():
         new = max(turn["prompt_tokens"] - (turn["prefix_tokens"] if name == "cached" else 0), 1)
         ideal = new / raw.prefill_tok_s + turn["completion_tokens"] / raw.generation_tok_s
-        _add(report, "llm", f"twin chat turn, persona prefix {name}", turn["seconds"], "s", "",
-             f"{turn['prompt_tokens']} prompt ({turn['prefix_tokens']} persona prefix) + {turn['completion_tokens']} generated tokens")
-        _add(report, "llm", f"turn / raw cost of its new tokens ({name})", turn["seconds"] / ideal, "×",
-             "<= 1.2" if name == "cached" else "", f"raw cost {ideal:.2f} s at the prefill and generation rates above")
+        _add(
+            report,
+            "llm",
+            f"twin chat turn, persona prefix {name}",
+            turn["seconds"],
+            "s",
+            "",
+            f"{turn['prompt_tokens']} prompt ({turn['prefix_tokens']} persona prefix) + {turn['completion_tokens']} generated tokens",
+        )
+        _add(
+            report,
+            "llm",
+            f"turn / raw cost of its new tokens ({name})",
+            turn["seconds"] / ideal,
+            "×",
+            "<= 1.2" if name == "cached" else "",
+            f"raw cost {ideal:.2f} s at the prefill and generation rates above",
+        )
     report.raw["llm"] = {"raw": raw.model_dump(), "turns": turns}
 
 
@@ -262,19 +451,35 @@ async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float
         owner = Principal.owner(app.profile)
         app.llm.text([SystemMessage(persona_prefix(app.profile, None))], max_tokens=1, tag="prefix")
         prefix_tokens = app.llm.usage["prefix"].prompt_tokens
-        app.profile.voice.notes[-1] = f"bench run {uuid.uuid4()}"  # the call above cached it: start cold again
+        app.profile.voice.notes[-1] = (
+            f"bench run {uuid.uuid4()}"  # the call above cached it: start cold again
+        )
         turns: dict[str, dict[str, float]] = {}
         async with Twin.open(app) as twin:
-            for name, question in (("cold", "What should I focus on this week?"), ("cached", "Anything due today?")):
+            for name, question in (
+                ("cold", "What should I focus on this week?"),
+                ("cached", "Anything due today?"),
+            ):
                 before = app.llm.usage.get("chat")
                 done = (before.prompt_tokens, before.completion_tokens) if before else (0, 0)
                 t0 = time.perf_counter()
-                await twin.respond(Event(channel="cli", principal=owner, text=question, session_id=name,
-                                         provenance=Provenance.of(owner)))
+                await twin.respond(
+                    Event(
+                        channel="cli",
+                        principal=owner,
+                        text=question,
+                        session_id=name,
+                        provenance=Provenance.of(owner),
+                    )
+                )
                 seconds = time.perf_counter() - t0
                 usage = app.llm.usage["chat"]
-                turns[name] = {"seconds": seconds, "prompt_tokens": usage.prompt_tokens - done[0],
-                               "completion_tokens": usage.completion_tokens - done[1], "prefix_tokens": prefix_tokens}
+                turns[name] = {
+                    "seconds": seconds,
+                    "prompt_tokens": usage.prompt_tokens - done[0],
+                    "completion_tokens": usage.completion_tokens - done[1],
+                    "prefix_tokens": prefix_tokens,
+                }
     return turns
 
 
@@ -292,21 +497,41 @@ def ask_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
     with tempfile.TemporaryDirectory(prefix="persona-bench-ask-") as tmp:
         step("first answer: a home with the demo's profile and writing")
         home = Home(Path(tmp) / "home").ensure()
-        set_up_home(App(home, settings.model_copy(update={"chroma_url": None})), DEFAULT_DATA,
-                    Console(file=StringIO()))
+        set_up_home(
+            App(home, settings.model_copy(update={"chroma_url": None})),
+            DEFAULT_DATA,
+            Console(file=StringIO()),
+        )
         step("first answer: `persona ask` twice, the model server cold then warm")
         try:
             asks = bench.run(home.root, asks=2)
         except RuntimeError as exc:
             report.notes.append(f"first-answer figures missing: {exc}")
             return
-    for name, result, first_target, total_target in (("cold", asks[0], "", ""), ("warm", asks[1], "<= 3", "<= 8")):
+    for name, result, first_target, total_target in (
+        ("cold", asks[0], "", ""),
+        ("warm", asks[1], "<= 3", "<= 8"),
+    ):
         words = len(result.answer.split())
-        _add(report, "first answer", f"persona ask, {name}: first token", result.first_token_s, "s", first_target,
-             "a new process: start-up, the embedder, memory search, the persona prefix" +
-             (", the model server started" if name == "cold" else ", the server the first ask left up"))
-        _add(report, "first answer", f"persona ask, {name}: whole answer", result.total_s, "s", total_target,
-             f"until the process exits ({words} words)")
+        _add(
+            report,
+            "first answer",
+            f"persona ask, {name}: first token",
+            result.first_token_s,
+            "s",
+            first_target,
+            "a new process: start-up, the embedder, memory search, the persona prefix"
+            + (", the model server started" if name == "cold" else ", the server the first ask left up"),
+        )
+        _add(
+            report,
+            "first answer",
+            f"persona ask, {name}: whole answer",
+            result.total_s,
+            "s",
+            total_target,
+            f"until the process exits ({words} words)",
+        )
     report.raw["ask"] = [a.model_dump() for a in asks]
 
 
@@ -314,21 +539,63 @@ def overhead_section(report: BenchReport, settings: Settings, plan: Plan, step: 
     script = BENCHMARKS / "chat_bench.py"
     if not script.exists():
         raise NotReady(f"{script} is missing: `persona bench` runs from a source checkout of persona-twin")
-    step(f"twin overhead: {plan.chat_sessions} chat sessions × {plan.chat_turns} turns, scripted LLM, "
-         f"{plan.chat_think:g} s between turns")
+    step(
+        f"twin overhead: {plan.chat_sessions} chat sessions × {plan.chat_turns} turns, scripted LLM, "
+        f"{plan.chat_think:g} s between turns"
+    )
     with tempfile.TemporaryDirectory(prefix="persona-bench-chat-") as tmp:
         out = Path(tmp) / "chat.json"
-        done = subprocess.run([sys.executable, str(script), "--sessions", str(plan.chat_sessions), "--turns",
-                               str(plan.chat_turns), "--think", str(plan.chat_think), "--latency", "0.05",
-                               "--json", str(out)],
-                              capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(script),
+                "--sessions",
+                str(plan.chat_sessions),
+                "--turns",
+                str(plan.chat_turns),
+                "--think",
+                str(plan.chat_think),
+                "--latency",
+                "0.05",
+                "--json",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if done.returncode != 0 or not out.exists():
-            report.notes.append(f"chat_bench failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}")
+            report.notes.append(
+                f"chat_bench failed: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
+            )
             return
         chat = json.loads(out.read_text())
-    _add(report, "twin", "overhead per turn p50", chat["overhead_p50_ms"], "ms", "<= 20",
-         f"HTTP chat turn minus the scripted LLM's 50 ms, {chat['sessions']} concurrent sessions")
-    _add(report, "twin", "overhead per turn p99", chat["overhead_p99_ms"], "ms", "<= 100", "same, 99th percentile")
-    _add(report, "twin", "time inside the twin per turn", chat["twin_turn_mean_ms"] - chat["llm_latency_ms"], "ms", "",
-         "retrieval, prompt, guard, gate and audit (server-side mean, LLM latency removed)")
+    _add(
+        report,
+        "twin",
+        "overhead per turn p50",
+        chat["overhead_p50_ms"],
+        "ms",
+        "<= 20",
+        f"HTTP chat turn minus the scripted LLM's 50 ms, {chat['sessions']} concurrent sessions",
+    )
+    _add(
+        report,
+        "twin",
+        "overhead per turn p99",
+        chat["overhead_p99_ms"],
+        "ms",
+        "<= 100",
+        "same, 99th percentile",
+    )
+    _add(
+        report,
+        "twin",
+        "time inside the twin per turn",
+        chat["twin_turn_mean_ms"] - chat["llm_latency_ms"],
+        "ms",
+        "",
+        "retrieval, prompt, guard, gate and audit (server-side mean, LLM latency removed)",
+    )
     report.raw["chat"] = chat

@@ -45,8 +45,11 @@ def events_between(app: App, first: date, days: int) -> list[DeskEvent]:
     end = datetime.combine(first + timedelta(days=days), time(0), zone)
     pending = app.store.approvals("pending")
     changing = {str(a.action.payload["uid"]): a.id for a in pending if a.action.payload.get("uid")}
-    found = [_from_calendar(e, changing.get(e.uid), app) for e in app.calendar.events(start, end)
-             if e.status is not Status.CANCELLED]
+    found = [
+        _from_calendar(e, changing.get(e.uid), app)
+        for e in app.calendar.events(start, end)
+        if e.status is not Status.CANCELLED
+    ]
     proposed = (_proposed(a, app) for a in pending)
     found += [p for p in proposed if p is not None and p.start < end and p.end > start]
     for event in found:
@@ -56,9 +59,17 @@ def events_between(app: App, first: date, days: int) -> list[DeskEvent]:
 
 def _from_calendar(event: CalEvent, approval: str | None, app: App) -> DeskEvent:
     others = [a for a in event.attendees if not app.profile.is_owner(a.email)]
-    return DeskEvent(title=event.summary or "(no title)", start=event.start, end=event.end, all_day=event.all_day,
-                     status=event.status, tentative=event.status is Status.TENTATIVE, attendees=len(others),
-                     location=event.location, approval=approval)
+    return DeskEvent(
+        title=event.summary or "(no title)",
+        start=event.start,
+        end=event.end,
+        all_day=event.all_day,
+        status=event.status,
+        tentative=event.status is Status.TENTATIVE,
+        attendees=len(others),
+        location=event.location,
+        approval=approval,
+    )
 
 
 def _proposed(approval: Approval, app: App) -> DeskEvent | None:
@@ -76,5 +87,14 @@ def _proposed(approval: Approval, app: App) -> DeskEvent | None:
         return None
     others = [a for a in p.get("attendees", []) if not app.profile.is_owner(str(a))]
     status = Status.CONFIRMED if p.get("status") == Status.CONFIRMED else Status.TENTATIVE
-    return DeskEvent(title=str(p.get("summary") or "Meeting"), start=start, end=end, status=status, tentative=True,
-                     proposed=True, attendees=len(others), location=str(p.get("location", "")), approval=approval.id)
+    return DeskEvent(
+        title=str(p.get("summary") or "Meeting"),
+        start=start,
+        end=end,
+        status=status,
+        tentative=True,
+        proposed=True,
+        attendees=len(others),
+        location=str(p.get("location", "")),
+        approval=approval.id,
+    )

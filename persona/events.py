@@ -153,7 +153,9 @@ class Action(BaseModel):
     payload_provenance: list[Provenance] = []
     event_id: str = ""
     summary: str = ""  # one line for the owner's approval list
-    request: str = ""  # the chat message that asked for it, shown to the owner with the approval; never acted on
+    request: str = (
+        ""  # the chat message that asked for it, shown to the owner with the approval; never acted on
+    )
 
 
 class Verdict(StrEnum):

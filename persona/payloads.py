@@ -21,7 +21,9 @@ from persona.profile import Audience
 def first_error(exc: ValidationError) -> tuple[str, str]:
     """The first field that does not fit (dotted, for a nested one) and why, in words."""
     error = exc.errors()[0]
-    return ".".join(str(part) for part in error["loc"]) or "payload", error["msg"].removeprefix("Value error, ")
+    return ".".join(str(part) for part in error["loc"]) or "payload", error["msg"].removeprefix(
+        "Value error, "
+    )
 
 
 class Payload(BaseModel):
@@ -134,10 +136,20 @@ class Recorded(Payload):
 
 PAYLOADS: dict[ActionKind, type[Payload]] = {
     ActionKind.REPLY_CHAT: ChatReply,
-    ActionKind.SAVE_DRAFT: Mail, ActionKind.SEND_MAIL: Mail, ActionKind.FORWARD_MAIL: Mail,
-    ActionKind.CREATE_EVENT: NewEvent, ActionKind.MOVE_EVENT: MovedEvent, ActionKind.CANCEL_EVENT: CancelledEvent,
+    ActionKind.SAVE_DRAFT: Mail,
+    ActionKind.SEND_MAIL: Mail,
+    ActionKind.FORWARD_MAIL: Mail,
+    ActionKind.CREATE_EVENT: NewEvent,
+    ActionKind.MOVE_EVENT: MovedEvent,
+    ActionKind.CANCEL_EVENT: CancelledEvent,
     ActionKind.WRITE_BRIEF: BriefPayload,
-    ActionKind.LEAVE_MESSAGE: Message, ActionKind.REMEMBER: Note, ActionKind.CORRECT_TRIAGE: TriageCorrection,
-    ActionKind.DELETE_MAIL: Recorded, ActionKind.ADD_ATTENDEES: Recorded, ActionKind.ANSWER_INVITE: Recorded,
-    ActionKind.SHARE_DOCUMENT: Recorded, ActionKind.DELETE_DOCUMENT: Recorded, ActionKind.REVEAL_MEMORY: Recorded,
+    ActionKind.LEAVE_MESSAGE: Message,
+    ActionKind.REMEMBER: Note,
+    ActionKind.CORRECT_TRIAGE: TriageCorrection,
+    ActionKind.DELETE_MAIL: Recorded,
+    ActionKind.ADD_ATTENDEES: Recorded,
+    ActionKind.ANSWER_INVITE: Recorded,
+    ActionKind.SHARE_DOCUMENT: Recorded,
+    ActionKind.DELETE_DOCUMENT: Recorded,
+    ActionKind.REVEAL_MEMORY: Recorded,
 }

@@ -98,27 +98,46 @@ def decide(action: Action, profile: Profile) -> Decision:
 
     if kind is ActionKind.REPLY_CHAT:
         if requester.is_owner or not action.targets or _answers_asker(action):
-            return Decision(verdict=Verdict.RUN, reason="chat reply to the person who asked", rule="reply-to-asker")
-        return Decision(verdict=Verdict.REFUSE, reason="a chat reply may only go to the person who asked", rule="reply-to-asker")
+            return Decision(
+                verdict=Verdict.RUN, reason="chat reply to the person who asked", rule="reply-to-asker"
+            )
+        return Decision(
+            verdict=Verdict.REFUSE,
+            reason="a chat reply may only go to the person who asked",
+            rule="reply-to-asker",
+        )
 
     if kind in _CONTAINED:
-        return Decision(verdict=Verdict.RUN, reason=f"{kind.value} stays in the owner's own space", rule="contained")
+        return Decision(
+            verdict=Verdict.RUN, reason=f"{kind.value} stays in the owner's own space", rule="contained"
+        )
 
-    if kind is ActionKind.WRITE_BRIEF:  # the brief holds everything the owner sees: it is mailed to them alone
+    if (
+        kind is ActionKind.WRITE_BRIEF
+    ):  # the brief holds everything the owner sees: it is mailed to them alone
         if all(profile.is_owner(target) for target in action.targets):
             return Decision(verdict=Verdict.RUN, reason="the brief goes to the owner only", rule="contained")
-        return Decision(verdict=Verdict.APPROVE, reason="a brief addressed to someone besides the owner",
-                        rule="needs-owner")
+        return Decision(
+            verdict=Verdict.APPROVE,
+            reason="a brief addressed to someone besides the owner",
+            rule="needs-owner",
+        )
 
     if kind in _OWNER_ONLY:
         if requester.is_owner:
-            return Decision(verdict=Verdict.RUN, reason=f"the owner asked for {kind.value}", rule="owner-instruction")
-        return Decision(verdict=Verdict.REFUSE, reason=f"only the owner can cause {kind.value}", rule="owner-only-action")
+            return Decision(
+                verdict=Verdict.RUN, reason=f"the owner asked for {kind.value}", rule="owner-instruction"
+            )
+        return Decision(
+            verdict=Verdict.REFUSE, reason=f"only the owner can cause {kind.value}", rule="owner-only-action"
+        )
 
     if kind in DESTRUCTIVE | _EXFILTRATING and not requester.is_owner:
         return Decision(
             verdict=Verdict.REFUSE,
-            reason=f"{requester.role.value} {requester.address or ''} cannot cause {kind.value}".replace("  ", " "),
+            reason=f"{requester.role.value} {requester.address or ''} cannot cause {kind.value}".replace(
+                "  ", " "
+            ),
             rule="owner-only-action",
         )
 
@@ -127,21 +146,43 @@ def decide(action: Action, profile: Profile) -> Decision:
 
     if kind in DESTRUCTIVE | _EXFILTRATING:
         if untrusted:
-            return Decision(verdict=Verdict.APPROVE, reason=f"{kind.value} with {'; '.join(untrusted)}", rule="untrusted-destructive")
+            return Decision(
+                verdict=Verdict.APPROVE,
+                reason=f"{kind.value} with {'; '.join(untrusted)}",
+                rule="untrusted-destructive",
+            )
         if kind in DESTRUCTIVE and not any(p.source is Source.OWNER for p in action.target_provenance):
             # Found in the owner's data is not enough: the twin chose what to remove, so the owner sees it first.
-            return Decision(verdict=Verdict.APPROVE, reason=f"the owner did not name what to {kind.value}", rule="unnamed-destructive")
-        return Decision(verdict=Verdict.RUN, reason=f"the owner asked for {kind.value} directly", rule="owner-instruction")
+            return Decision(
+                verdict=Verdict.APPROVE,
+                reason=f"the owner did not name what to {kind.value}",
+                rule="unnamed-destructive",
+            )
+        return Decision(
+            verdict=Verdict.RUN, reason=f"the owner asked for {kind.value} directly", rule="owner-instruction"
+        )
 
     if kind is ActionKind.CREATE_EVENT and not action.targets and requester.is_owner:
         # An event without attendees reaches nobody: it only writes into the owner's own calendar.
-        return Decision(verdict=Verdict.RUN, reason="an event without attendees stays in the owner's calendar", rule="own-calendar")
+        return Decision(
+            verdict=Verdict.RUN,
+            reason="an event without attendees stays in the owner's calendar",
+            rule="own-calendar",
+        )
 
     if kind in _OUTBOUND:
         if rule is not None and requester.role is not Role.STRANGER:  # strangers never trigger auto-send
-            return Decision(verdict=Verdict.RUN, reason=f"owner rule allows {rule.action} to {', '.join(rule.to)}", rule="owner-rule")
+            return Decision(
+                verdict=Verdict.RUN,
+                reason=f"owner rule allows {rule.action} to {', '.join(rule.to)}",
+                rule="owner-rule",
+            )
         if requester.is_owner and not untrusted:
-            return Decision(verdict=Verdict.RUN, reason=f"the owner asked for {kind.value} directly", rule="owner-instruction")
+            return Decision(
+                verdict=Verdict.RUN,
+                reason=f"the owner asked for {kind.value} directly",
+                rule="owner-instruction",
+            )
         why = "; ".join(untrusted) or f"{kind.value} on behalf of {requester.role.value}"
         return Decision(verdict=Verdict.APPROVE, reason=why, rule="needs-owner")
 

@@ -73,7 +73,9 @@ class Owner(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r:.60} (use an IANA name like Europe/Berlin)") from None
+            raise ValueError(
+                f"unknown time zone {value!r:.60} (use an IANA name like Europe/Berlin)"
+            ) from None
         return value
 
     @field_validator("emails")
@@ -102,8 +104,13 @@ LocalTime = Annotated[
     time,
     PlainValidator(_hh_mm),
     PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$",
-                    "description": "HH:MM in the owner's time zone"}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01]\d|2[0-3]):[0-5]\d$",
+            "description": "HH:MM in the owner's time zone",
+        }
+    ),
 ]
 
 

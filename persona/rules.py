@@ -42,9 +42,12 @@ class Rules(BaseModel):
 
 
 def rules_of(profile: Profile) -> Rules:
-    rows = [TriageRow(match=match, value=value, label=label)
-            for label in Label for match in ("sender", "keyword")
-            for value in getattr(profile.triage, _field(label, match))]
+    rows = [
+        TriageRow(match=match, value=value, label=label)
+        for label in Label
+        for match in ("sender", "keyword")
+        for value in getattr(profile.triage, _field(label, match))
+    ]
     return Rules(triage=rows, approval_rules=profile.approval_rules)
 
 
@@ -86,7 +89,9 @@ def replace_sections(text: str, sections: dict[str, object]) -> str:
             dropping = key is not None and key["name"] in SECTIONS
             kept, held = kept + held, []
             if dropping:
-                kept.append(_dump({key["name"]: sections.pop(key["name"])}) if key["name"] in sections else "")
+                kept.append(
+                    _dump({key["name"]: sections.pop(key["name"])}) if key["name"] in sections else ""
+                )
                 continue
         elif dropping:
             held = [*held, line] if loose else []
@@ -107,7 +112,9 @@ def _field(label: Label, match: Match) -> str:
 
 
 def _triage_lists(rows: list[TriageRow]) -> dict[str, list[str]]:
-    lists: dict[str, list[str]] = {_field(label, match): [] for label in Label for match in ("sender", "keyword")}
+    lists: dict[str, list[str]] = {
+        _field(label, match): [] for label in Label for match in ("sender", "keyword")
+    }
     for row in rows:
         lists[_field(row.label, row.match)].append(row.value)
     return lists

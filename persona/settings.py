@@ -32,16 +32,21 @@ class Settings(BaseSettings):
     llm_timeout: float = 180.0
     llm_threads: int | None = None
     llm_idle_timeout: float = Field(
-        default=900.0, gt=0,
+        default=900.0,
+        gt=0,
         description="Seconds the local model server stays up without requests once no persona process uses it.",
     )
     chroma_url: str | None = Field(default=None, description="Chroma server URL; unset means embedded.")
-    model_path: Path | None = Field(default=None, description="A GGUF to serve locally instead of the packaged model.")
+    model_path: Path | None = Field(
+        default=None, description="A GGUF to serve locally instead of the packaged model."
+    )
     jobs_db_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the scheduler's job store (postgresql+psycopg://…); unset: SQLite in the home.",
     )
-    caldav_url: str | None = Field(default=None, description="CalDAV server; unset means the ICS calendar in the home.")
+    caldav_url: str | None = Field(
+        default=None, description="CalDAV server; unset means the ICS calendar in the home."
+    )
     caldav_username: str | None = None
     caldav_password: SecretStr | None = None
     caldav_calendar: str | None = Field(default=None, description="Calendar name on the CalDAV server.")
@@ -49,7 +54,8 @@ class Settings(BaseSettings):
         default=None, description="Path of a sentence-transformers model; unset means the packaged one."
     )
     max_request_bytes: int = Field(
-        default=1024 * 1024, ge=1024,
+        default=1024 * 1024,
+        ge=1024,
         description="Largest HTTP request body `persona serve` reads; a larger one is answered 413 unread.",
     )
     owner_api_limit: str = Field(
@@ -68,13 +74,25 @@ class Settings(BaseSettings):
     ingest_max_mail_bytes: int = Field(
         default=MAIL_BYTES, ge=1, description="Largest message ingest reads (.eml, Maildir, one of an mbox)."
     )
-    ingest_max_mbox_bytes: int = Field(default=MBOX_BYTES, ge=1, description="Largest mbox file ingest reads.")
-    ingest_max_note_bytes: int = Field(default=NOTE_BYTES, ge=1, description="Largest .txt/.md note ingest reads.")
-    ingest_max_chat_bytes: int = Field(default=CHAT_BYTES, ge=1, description="Largest chat export ingest reads.")
-    ingest_max_mime_parts: int = Field(default=MIME_PARTS, ge=1, description="Most MIME parts of one message.")
+    ingest_max_mbox_bytes: int = Field(
+        default=MBOX_BYTES, ge=1, description="Largest mbox file ingest reads."
+    )
+    ingest_max_note_bytes: int = Field(
+        default=NOTE_BYTES, ge=1, description="Largest .txt/.md note ingest reads."
+    )
+    ingest_max_chat_bytes: int = Field(
+        default=CHAT_BYTES, ge=1, description="Largest chat export ingest reads."
+    )
+    ingest_max_mime_parts: int = Field(
+        default=MIME_PARTS, ge=1, description="Most MIME parts of one message."
+    )
 
     @field_validator(
-        "owner_api_limit", "api_limit", "chat_limit", "signin_failures_per_address", "signin_failures_per_token"
+        "owner_api_limit",
+        "api_limit",
+        "chat_limit",
+        "signin_failures_per_address",
+        "signin_failures_per_token",
     )
     @classmethod
     def _a_rate(cls, value: str) -> str:
@@ -82,9 +100,13 @@ class Settings(BaseSettings):
         return value
 
     def ingest_limits(self) -> IngestLimits:
-        return IngestLimits(mail_bytes=self.ingest_max_mail_bytes, mbox_bytes=self.ingest_max_mbox_bytes,
-                            note_bytes=self.ingest_max_note_bytes, chat_bytes=self.ingest_max_chat_bytes,
-                            mime_parts=self.ingest_max_mime_parts)
+        return IngestLimits(
+            mail_bytes=self.ingest_max_mail_bytes,
+            mbox_bytes=self.ingest_max_mbox_bytes,
+            note_bytes=self.ingest_max_note_bytes,
+            chat_bytes=self.ingest_max_chat_bytes,
+            mime_parts=self.ingest_max_mime_parts,
+        )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -135,7 +135,9 @@ class StateStore(Repository):
         with self._transaction() as db:  # serialised: the audit chain never forks
             return self._audit(db, kind, actor, subject, detail or {})
 
-    def _audit(self, db: sqlite3.Connection, kind: str, actor: str, subject: str, detail: dict[str, Any]) -> AuditEntry:
+    def _audit(
+        self, db: sqlite3.Connection, kind: str, actor: str, subject: str, detail: dict[str, Any]
+    ) -> AuditEntry:
         row = db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         prev = row["hash"] if row else GENESIS
         ts = self._now()
@@ -146,7 +148,9 @@ class StateStore(Repository):
             (ts, kind, actor, subject, body, prev, digest),
         )
         assert cur.lastrowid is not None  # an INSERT into a rowid table always has one
-        return AuditEntry(seq=cur.lastrowid, ts=ts, kind=kind, actor=actor, subject=subject, detail=detail, hash=digest)
+        return AuditEntry(
+            seq=cur.lastrowid, ts=ts, kind=kind, actor=actor, subject=subject, detail=detail, hash=digest
+        )
 
     def audit_entries(self, limit: int = 50, kind: str | None = None) -> list[AuditEntry]:
         query = "SELECT * FROM audit" + (" WHERE kind = ?" if kind else "") + " ORDER BY seq DESC LIMIT ?"
@@ -155,8 +159,13 @@ class StateStore(Repository):
             rows = db.execute(query, params).fetchall()
         return [
             AuditEntry(
-                seq=r["seq"], ts=r["ts"], kind=r["kind"], actor=r["actor"], subject=r["subject"],
-                detail=json.loads(r["detail"]), hash=r["hash"],
+                seq=r["seq"],
+                ts=r["ts"],
+                kind=r["kind"],
+                actor=r["actor"],
+                subject=r["subject"],
+                detail=json.loads(r["detail"]),
+                hash=r["hash"],
             )
             for r in reversed(rows)
         ]
@@ -172,16 +181,25 @@ class StateStore(Repository):
             for r in db.execute("SELECT * FROM audit ORDER BY seq"):
                 count += 1
                 if r["prev_hash"] != prev:
-                    return AuditCheck(ok=False, entries=count, first_bad_seq=r["seq"], problem="chain broken (row removed or reordered)")
+                    return AuditCheck(
+                        ok=False,
+                        entries=count,
+                        first_bad_seq=r["seq"],
+                        problem="chain broken (row removed or reordered)",
+                    )
                 expected = _entry_hash(prev, r["ts"], r["kind"], r["actor"], r["subject"], r["detail"])
                 if r["hash"] != expected:
-                    return AuditCheck(ok=False, entries=count, first_bad_seq=r["seq"], problem="row content was altered")
+                    return AuditCheck(
+                        ok=False, entries=count, first_bad_seq=r["seq"], problem="row content was altered"
+                    )
                 prev = r["hash"]
         return AuditCheck(ok=True, entries=count)
 
     # -- approvals ---------------------------------------------------------------------------
     def enqueue_approval(self, action: Action, decision: Decision) -> Approval:
-        approval = Approval(id=action.id, created=self._now(), status="pending", action=action, reason=decision.reason)
+        approval = Approval(
+            id=action.id, created=self._now(), status="pending", action=action, reason=decision.reason
+        )
         with self._transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO approvals (id, created, status, action, reason) VALUES (?,?,?,?,?)",
@@ -190,21 +208,29 @@ class StateStore(Repository):
         return approval
 
     def approvals(self, status: ApprovalStatus | None = "pending", limit: int = 200) -> list[Approval]:
-        query = "SELECT * FROM approvals" + (" WHERE status = ?" if status else "") + " ORDER BY created, rowid LIMIT ?"
+        query = (
+            "SELECT * FROM approvals"
+            + (" WHERE status = ?" if status else "")
+            + " ORDER BY created, rowid LIMIT ?"
+        )
         params: tuple[Any, ...] = (status, limit) if status else (limit,)
         with self._connect() as db:
             return [self._approval(r) for r in db.execute(query, params).fetchall()]
 
     def decided_approvals(self, limit: int = 50) -> list[Approval]:
         """Every approval no longer waiting (carried out, failed, rejected, dismissed), latest decided first."""
-        query = ("SELECT * FROM approvals WHERE status != 'pending'"
-                 " ORDER BY decided_at DESC, created DESC, rowid DESC LIMIT ?")
+        query = (
+            "SELECT * FROM approvals WHERE status != 'pending'"
+            " ORDER BY decided_at DESC, created DESC, rowid DESC LIMIT ?"
+        )
         with self._connect() as db:
             return [self._approval(r) for r in db.execute(query, (limit,)).fetchall()]
 
     def count_approvals(self, status: ApprovalStatus) -> int:
         with self._connect() as db:
-            count: int = db.execute("SELECT count(*) FROM approvals WHERE status = ?", (status,)).fetchone()[0]
+            count: int = db.execute("SELECT count(*) FROM approvals WHERE status = ?", (status,)).fetchone()[
+                0
+            ]
         return count
 
     def get_approval(self, id_or_prefix: str) -> Approval:
@@ -229,9 +255,18 @@ class StateStore(Repository):
         expect: ApprovalStatus | None = None,
     ) -> bool:
         """Move an approval to `status`; with `expect`, only from that status (a compare-and-set)."""
-        query = "UPDATE approvals SET status=?, decided_at=?, decided_by=COALESCE(NULLIF(?, ''), decided_by), " \
-                "edited=COALESCE(?, edited), receipt=COALESCE(?, receipt) WHERE id=?"
-        params: list[Any] = [status, self._now(), by, json.dumps(edited) if edited else None, receipt, approval_id]
+        query = (
+            "UPDATE approvals SET status=?, decided_at=?, decided_by=COALESCE(NULLIF(?, ''), decided_by), "
+            "edited=COALESCE(?, edited), receipt=COALESCE(?, receipt) WHERE id=?"
+        )
+        params: list[Any] = [
+            status,
+            self._now(),
+            by,
+            json.dumps(edited) if edited else None,
+            receipt,
+            approval_id,
+        ]
         if expect:
             query += " AND status=?"
             params.append(expect)
@@ -241,15 +276,23 @@ class StateStore(Repository):
     @staticmethod
     def _approval(r: sqlite3.Row) -> Approval:
         return Approval(
-            id=r["id"], created=r["created"], status=r["status"], action=Action.model_validate_json(r["action"]),
-            reason=r["reason"], decided_at=r["decided_at"], decided_by=r["decided_by"],
-            edited=json.loads(r["edited"]) if r["edited"] else None, receipt=r["receipt"],
+            id=r["id"],
+            created=r["created"],
+            status=r["status"],
+            action=Action.model_validate_json(r["action"]),
+            reason=r["reason"],
+            decided_at=r["decided_at"],
+            decided_by=r["decided_by"],
+            edited=json.loads(r["edited"]) if r["edited"] else None,
+            receipt=r["receipt"],
         )
 
     def edit_approval(self, approval_id: str, edited: dict[str, Any]) -> bool:
         """Replace payload fields of a pending approval before it is approved (the owner's edit)."""
         with self._transaction() as db:
-            row = db.execute("SELECT edited FROM approvals WHERE id=? AND status='pending'", (approval_id,)).fetchone()
+            row = db.execute(
+                "SELECT edited FROM approvals WHERE id=? AND status='pending'", (approval_id,)
+            ).fetchone()
             if row is None:
                 return False
             merged = {**(json.loads(row["edited"]) if row["edited"] else {}), **edited}
@@ -260,14 +303,29 @@ class StateStore(Repository):
     def leave_message(self, message: MessageForOwner) -> bool:
         """Keep a message for the owner; the same id twice is one message. True when it is new."""
         with self._transaction() as db:
-            return db.execute(
-                "INSERT OR IGNORE INTO messages (id, at, sender, name, role, channel, text, read) VALUES (?,?,?,?,?,?,?,0)",
-                (message.id, message.at, message.sender, message.name, message.role, message.channel, message.text),
-            ).rowcount == 1
+            return (
+                db.execute(
+                    "INSERT OR IGNORE INTO messages (id, at, sender, name, role, channel, text, read) VALUES (?,?,?,?,?,?,?,0)",
+                    (
+                        message.id,
+                        message.at,
+                        message.sender,
+                        message.name,
+                        message.role,
+                        message.channel,
+                        message.text,
+                    ),
+                ).rowcount
+                == 1
+            )
 
     def messages(self, *, unread_only: bool = False, limit: int = 100) -> list[MessageForOwner]:
         """Messages for the owner, newest first."""
-        query = "SELECT * FROM messages" + (" WHERE read = 0" if unread_only else "") + " ORDER BY at DESC, rowid DESC LIMIT ?"
+        query = (
+            "SELECT * FROM messages"
+            + (" WHERE read = 0" if unread_only else "")
+            + " ORDER BY at DESC, rowid DESC LIMIT ?"
+        )
         with self._connect() as db:
             rows = db.execute(query, (limit,)).fetchall()
         return [MessageForOwner(**dict(r) | {"read": bool(r["read"])}) for r in rows]
@@ -298,7 +356,9 @@ class StateStore(Repository):
             return True
 
     def ledger_keys(self, prefix: str, status: str | None = None) -> list[tuple[str, str, str]]:
-        query = "SELECT key, status, value FROM ledger WHERE key LIKE ? ESCAPE '\\'" + (" AND status = ?" if status else "")
+        query = "SELECT key, status, value FROM ledger WHERE key LIKE ? ESCAPE '\\'" + (
+            " AND status = ?" if status else ""
+        )
         params: tuple[Any, ...] = (_starts_with(prefix), status) if status else (_starts_with(prefix),)
         with self._connect() as db:
             return [(r["key"], r["status"], r["value"]) for r in db.execute(query + " ORDER BY key", params)]

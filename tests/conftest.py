@@ -20,10 +20,20 @@ from persona.llm.server import LocalServer
 from persona.profile import Profile, save_profile
 
 PROFILE = {
-    "owner": {"name": "Dana Reyes", "emails": ["dana@northwind.example"], "role": "Engineering lead",
-              "organization": "Northwind", "timezone": "Europe/Berlin"},
+    "owner": {
+        "name": "Dana Reyes",
+        "emails": ["dana@northwind.example"],
+        "role": "Engineering lead",
+        "organization": "Northwind",
+        "timezone": "Europe/Berlin",
+    },
     "people": [
-        {"name": "Sam Okafor", "emails": ["sam@northwind.example"], "relationship": "direct report", "role": "colleague"},
+        {
+            "name": "Sam Okafor",
+            "emails": ["sam@northwind.example"],
+            "relationship": "direct report",
+            "role": "colleague",
+        },
         {"name": "Alex Reyes", "emails": ["alex@home.example"], "relationship": "partner", "role": "family"},
         {"name": "Kim Vendor", "emails": ["kim@vendor.example"], "role": "contact"},
     ],

@@ -23,8 +23,10 @@ DIM = 384
 def _features(word: str) -> tuple[np.ndarray, np.ndarray]:
     """Where a word adds to the vector: the word, and more faintly its letter trigrams, so that "cutover" is
     near "cutovers"; each with a sign from its hash, so collisions cancel rather than add up."""
-    features = [(word, 1.0)] + [(f"#{word[i:i + 3]}", 0.3) for i in range(max(len(word) - 2, 0))]
-    hashes = [int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "little") for f, _ in features]
+    features = [(word, 1.0)] + [(f"#{word[i : i + 3]}", 0.3) for i in range(max(len(word) - 2, 0))]
+    hashes = [
+        int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "little") for f, _ in features
+    ]
     buckets = np.array([h % DIM for h in hashes])
     weights = np.array([w if h >> 63 else -w for h, (_, w) in zip(hashes, features, strict=True)])
     return buckets, weights

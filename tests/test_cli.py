@@ -27,8 +27,9 @@ def run(
     home: Path, *args: str, check: bool = True, columns: int = 200, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PERSONA_HOME": str(home), "COLUMNS": str(columns)}
-    proc = subprocess.run([*PERSONA, *args], check=False, capture_output=True, text=True, env=env, timeout=300,
-                          input=stdin)
+    proc = subprocess.run(
+        [*PERSONA, *args], check=False, capture_output=True, text=True, env=env, timeout=300, input=stdin
+    )
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
@@ -90,14 +91,24 @@ def test_audit_verify_reports_tampering(tmp_path: Path):
     assert proc.returncode == 1 and "tampered" in proc.stderr
 
 
-@pytest.mark.parametrize("args", [["--help"], ["ingest", "--help"], ["approvals", "--help"], ["model", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["ingest", "--help"], ["approvals", "--help"], ["model", "--help"]]
+)
 def test_help_explains(tmp_path: Path, args):
     out = run(tmp_path, *args).stdout
     assert "Usage" in out and len(out.splitlines()) > 5
 
 
-@pytest.mark.parametrize("args", [["nosuchcmd"], ["invite"], ["audit", "--limit", "x"], ["approvals", "--bogus"],
-                                  ["init", "--name", "Ada", "--email", "not-an-address"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["nosuchcmd"],
+        ["invite"],
+        ["audit", "--limit", "x"],
+        ["approvals", "--bogus"],
+        ["init", "--name", "Ada", "--email", "not-an-address"],
+    ],
+)
 def test_a_usage_mistake_is_one_line_with_exit_code_2(tmp_path: Path, args):
     proc = run(tmp_path, *args, check=False)
     output = (proc.stdout + proc.stderr).splitlines()
@@ -107,9 +118,15 @@ def test_a_usage_mistake_is_one_line_with_exit_code_2(tmp_path: Path, args):
 
 def _queue_approval(home: Home, profile: Profile, target: str) -> str:
     """A send waiting for the owner, as the gate would queue it."""
-    action = Action(kind=ActionKind.SEND_MAIL, requested_by=Principal.owner(profile), targets=[target],
-                    summary=f"send reply to {target}: Re: Rollback on Sunday – what's my part in the cutover plan?")
-    StateStore(home.state_db).enqueue_approval(action, Decision(verdict=Verdict.APPROVE, reason="a colleague's mail"))
+    action = Action(
+        kind=ActionKind.SEND_MAIL,
+        requested_by=Principal.owner(profile),
+        targets=[target],
+        summary=f"send reply to {target}: Re: Rollback on Sunday – what's my part in the cutover plan?",
+    )
+    StateStore(home.state_db).enqueue_approval(
+        action, Decision(verdict=Verdict.APPROVE, reason="a colleague's mail")
+    )
     return action.id
 
 
@@ -136,10 +153,18 @@ def test_inbox_table_at_80_columns_keeps_whole_words(tmp_path: Path):
     from persona.agent.inbox import InboxReport, MailOutcome
     from persona.cli.render import inbox_table
 
-    report = InboxReport(outcomes=[MailOutcome(
-        message_id="<2396de7df2a3f564b0d6@northwind.example>", sender="tomasz.nowak@northwind.example",
-        subject="Time to go over the cutover?", label="respond", reason="a direct question from a colleague",
-        did="draft saved; send awaits approval 25be2bd5")])
+    report = InboxReport(
+        outcomes=[
+            MailOutcome(
+                message_id="<2396de7df2a3f564b0d6@northwind.example>",
+                sender="tomasz.nowak@northwind.example",
+                subject="Time to go over the cutover?",
+                label="respond",
+                reason="a direct question from a colleague",
+                did="draft saved; send awaits approval 25be2bd5",
+            )
+        ]
+    )
     console = Console(width=80, record=True, file=(tmp_path / "out.txt").open("w"))
     console.print(inbox_table(report))
     text = console.export_text()
@@ -161,11 +186,18 @@ def _named_commands() -> set[str]:
     texts = [(ROOT / "README.md").read_text(encoding="utf-8")]
     for path in (ROOT / "persona").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                      if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
-                      and node.body and isinstance(node.body[0], ast.Expr)}
-        texts += [node.value for node in ast.walk(tree)
-                  if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+        }
+        texts += [
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+        ]
     mention = re.compile(r"(?:^|`)persona((?: [a-z][a-z-]*){1,2})", re.MULTILINE)
     return {"persona" + m.group(1) for text in texts for m in mention.finditer(text)}
 

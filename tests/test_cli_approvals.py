@@ -20,12 +20,20 @@ def _meeting(home: Home, profile: Profile, status: str = "pending") -> str:
     """A tentative meeting Sam asked for, waiting for the owner (or failed when carried out)."""
     sam = Principal.resolve(profile, "sam@northwind.example")
     later = START + timedelta(days=1)
-    action = Action(kind=ActionKind.CREATE_EVENT, requested_by=sam, targets=[sam.address],
-                    payload=tentative_event_payload("Cutover review", START.isoformat(),
-                                                    (START + timedelta(minutes=30)).isoformat(),
-                                                    profile.owner.emails[0], [sam.address],
-                                                    [(later, later + timedelta(minutes=30))]),
-                    summary="tentative “Cutover review” with Sam")
+    action = Action(
+        kind=ActionKind.CREATE_EVENT,
+        requested_by=sam,
+        targets=[sam.address],
+        payload=tentative_event_payload(
+            "Cutover review",
+            START.isoformat(),
+            (START + timedelta(minutes=30)).isoformat(),
+            profile.owner.emails[0],
+            [sam.address],
+            [(later, later + timedelta(minutes=30))],
+        ),
+        summary="tentative “Cutover review” with Sam",
+    )
     store = StateStore(home.state_db)
     store.enqueue_approval(action, Decision(verdict=Verdict.APPROVE, reason="Sam asked for the owner's time"))
     if status != "pending":
@@ -41,10 +49,13 @@ def _one_line_error(proc) -> str:
 
 def test_a_bad_edit_is_one_line_and_the_meeting_still_waits(home: Home, profile: Profile):
     approval_id = _meeting(home, profile)
-    bad_time = _one_line_error(run(home.root, "approvals", "approve", approval_id[:8], "--start", "Tuesday 15:00",
-                                   check=False))
+    bad_time = _one_line_error(
+        run(home.root, "approvals", "approve", approval_id[:8], "--start", "Tuesday 15:00", check=False)
+    )
     assert "start" in bad_time and "'Tuesday 15:00' is not a date and time" in bad_time
-    no_text = _one_line_error(run(home.root, "approvals", "approve", approval_id[:8], "--body", "Hi", check=False))
+    no_text = _one_line_error(
+        run(home.root, "approvals", "approve", approval_id[:8], "--body", "Hi", check=False)
+    )
     assert "body: is not editable in create_event; editable: start, end" in no_text
     assert StateStore(home.state_db).get_approval(approval_id).status == "pending"
 
@@ -58,7 +69,9 @@ def test_show_offers_the_other_free_times_and_approve_moves_the_meeting(home: Ho
     done = run(home.root, "approvals", "approve", approval_id[:8], "--start", later).stdout
     assert f"{approval_id[:8]} executed" in done
     approval = StateStore(home.state_db).get_approval(approval_id)
-    assert datetime.fromisoformat(approval.effective_action.payload["end"]) == START + timedelta(days=1, minutes=30)
+    assert datetime.fromisoformat(approval.effective_action.payload["end"]) == START + timedelta(
+        days=1, minutes=30
+    )
 
 
 def test_a_failed_approval_is_retried_or_dismissed(home: Home, profile: Profile):
@@ -68,5 +81,8 @@ def test_a_failed_approval_is_retried_or_dismissed(home: Home, profile: Profile)
     assert "is executed, not failed" in again
     assert f"{dismissed[:8]} dismissed" in run(home.root, "approvals", "dismiss", dismissed[:8]).stdout
     store = StateStore(home.state_db)
-    assert store.get_approval(dismissed).status == "dismissed" and store.get_approval(retried).status == "executed"
+    assert (
+        store.get_approval(dismissed).status == "dismissed"
+        and store.get_approval(retried).status == "executed"
+    )
     assert {e.kind for e in store.audit_entries(20)} >= {"retried", "dismissed", "executed"}

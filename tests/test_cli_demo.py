@@ -27,7 +27,9 @@ def _kept_together(lines: list[str], value: str) -> bool:
     return len(words) < 2 or any(f"{words[0]} {words[1]}" in line for line in lines)
 
 
-def test_the_demo_reads_at_80_columns_and_libraries_stay_quiet(tmp_path, monkeypatch: pytest.MonkeyPatch, capfd):
+def test_the_demo_reads_at_80_columns_and_libraries_stay_quiet(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, capfd
+):
     shown: dict[str, list[str]] = {"inbox": [], "approvals": []}
 
     def inbox_table(report, wide=False):  # the real tables; what went into their cells is noted
@@ -44,12 +46,16 @@ def test_the_demo_reads_at_80_columns_and_libraries_stay_quiet(tmp_path, monkeyp
     out = io.StringIO()
     model = ScriptedChatModel(replies=[_answer] * 200)
     with library_output(verbose=False):  # as every command runs without --verbose; the model loads in here
-        app = App(Home(tmp_path / "home").ensure(), Settings(), llm=LLM(model, local=True), clock=lambda: DEMO_NOW)
+        app = App(
+            Home(tmp_path / "home").ensure(), Settings(), llm=LLM(model, local=True), clock=lambda: DEMO_NOW
+        )
         assert run_demo(app, DEFAULT_DATA, Console(file=out, width=80)) == 0
 
     lines = out.getvalue().splitlines()
     assert max(len(line) for line in lines) <= 80
-    assert len(shown["inbox"]) > 40 and len(shown["approvals"]) > 5  # the demo's inbox: 27 mails, a dozen drafts
+    assert (
+        len(shown["inbox"]) > 40 and len(shown["approvals"]) > 5
+    )  # the demo's inbox: 27 mails, a dozen drafts
     squeezed = [text for texts in shown.values() for text in texts if not _kept_together(lines, text)]
     assert squeezed == []
     for heading in ("1. Memory", "3. The inbox", "4. Waiting for the owner's approval", "6. The daily brief"):

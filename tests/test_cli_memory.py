@@ -45,7 +45,11 @@ def test_ingest_names_its_run_and_skips_then_forget_takes_the_run_back(tmp_path:
     from persona.store import StateStore
 
     audited = [(e.kind, e.subject) for e in StateStore(home / "state.sqlite").audit_entries()]
-    assert audited == [("ingest_started", run_id), ("ingested", run_id), ("memory_forgotten", f"run {run_id}")]
+    assert audited == [
+        ("ingest_started", run_id),
+        ("ingested", run_id),
+        ("memory_forgotten", f"run {run_id}"),
+    ]
 
 
 def test_doctor_names_items_of_a_run_that_never_finished(tmp_path: Path):
@@ -61,8 +65,13 @@ def test_doctor_names_items_of_a_run_that_never_finished(tmp_path: Path):
     (tmp_path / "n.md").write_text("# Note\nThe boiler is serviced in May.\n")
     app = App(Home(home), Settings())
     app.store.audit("ingest_started", "owner", "20261207-090000-cafe", {})  # killed before "ingested"
-    ingest([tmp_path / "n.md"], store=app.memory, profile=app.profile, audience=Audience.OWNER,
-           run="20261207-090000-cafe")
+    ingest(
+        [tmp_path / "n.md"],
+        store=app.memory,
+        profile=app.profile,
+        audience=Audience.OWNER,
+        run="20261207-090000-cafe",
+    )
     with pytest.raises(Notice) as found:
         _memory(app)
     first, *odd = str(found.value).splitlines()
@@ -88,10 +97,16 @@ def test_an_ingest_stopped_midway_is_named_by_doctor_until_forgotten(tmp_path: P
     for i in range(6000):
         (many / f"n{i:04}.md").write_text(f"# Note {i}\nShelf {i} holds box {i * 7} of the archive.\n")
     # Ctrl-C's handler set first: a shell without job control starts background commands deaf to it
-    hears_ctrl_c = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-                    f"sys.argv = ['persona', 'ingest', {str(many)!r}]; runpy.run_module('persona', run_name='__main__')")
-    ingesting = subprocess.Popen([sys.executable, "-c", hears_ctrl_c], env={**os.environ, "PERSONA_HOME": str(home)},
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hears_ctrl_c = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        f"sys.argv = ['persona', 'ingest', {str(many)!r}]; runpy.run_module('persona', run_name='__main__')"
+    )
+    ingesting = subprocess.Popen(
+        [sys.executable, "-c", hears_ctrl_c],
+        env={**os.environ, "PERSONA_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     keywords = home / "memory" / "keywords.sqlite"
     deadline = time.monotonic() + 240
     while _indexed(keywords) < 100:  # its first batch is stored: the run has items
@@ -133,10 +148,16 @@ def test_doctor_names_binary_text_and_a_document_of_too_many_chunks(tmp_path: Pa
     notes = tmp_path / "notes"
     notes.mkdir()
     # text for its first KB (so ingest's sniff lets it in), then junk
-    (notes / "half.txt").write_bytes(b"# Log\n" + b"The pump was checked. " * 60 + b"\n\n" + os.urandom(20_000))
-    (notes / "long.md").write_text("# Long\n" + "\n\n".join(f"Paragraph {i} of the long manual says {i * 3} "
-                                                                "about valves, gaskets and the pressure test." * 8
-                                                                for i in range(60)))
+    (notes / "half.txt").write_bytes(
+        b"# Log\n" + b"The pump was checked. " * 60 + b"\n\n" + os.urandom(20_000)
+    )
+    (notes / "long.md").write_text(
+        "# Long\n"
+        + "\n\n".join(
+            f"Paragraph {i} of the long manual says {i * 3} about valves, gaskets and the pressure test." * 8
+            for i in range(60)
+        )
+    )
     (notes / "fine.md").write_text("# Fine\nThe boiler is serviced in May.\n")
     run(home, "ingest", str(notes))
     monkeypatch.setattr(health, "MANY_CHUNKS", 20)
@@ -145,8 +166,9 @@ def test_doctor_names_binary_text_and_a_document_of_too_many_chunks(tmp_path: Pa
         _memory(app)
     odd = str(found.value).splitlines()[1:]
     assert len(odd) == 2, odd
-    assert odd[0].endswith(f" items of {notes / 'half.txt'} read as binary data: "
-                           f"`persona forget --source {notes / 'half.txt'}`")
+    assert odd[0].endswith(
+        f" items of {notes / 'half.txt'} read as binary data: `persona forget --source {notes / 'half.txt'}`"
+    )
     assert odd[1].startswith(f"one document of {notes / 'long.md'} is ") and "(over 20)" in odd[1]
     run(home, "forget", "--source", str(notes / "half.txt"), "--yes")
     run(home, "forget", "--source", str(notes / "long.md"), "--yes")
@@ -177,7 +199,9 @@ def test_doctor_says_a_running_server_keeps_the_schedule_it_started_with(tmp_pat
     profile.write_text(profile.read_text() + "schedule:\n  daily_brief_at: '06:45'\n")
     with pytest.raises(Notice) as found:
         _schedule(App(Home(home), Settings()))
-    assert "daily brief at 06:45 Europe/Berlin" in str(found.value) and "when it next starts" in str(found.value)
+    assert "daily brief at 06:45 Europe/Berlin" in str(found.value) and "when it next starts" in str(
+        found.value
+    )
 
 
 def test_forget_by_date_asks_then_takes_what_is_dated_before_or_since(tmp_path: Path):
@@ -195,22 +219,40 @@ def test_forget_by_date_asks_then_takes_what_is_dated_before_or_since(tmp_path: 
     assert declined.returncode == 1 and "Forget 1 items (dated before 2025-01-01)?" in declined.stdout
     forgot = json.loads(run(home, "forget", "--before", "2025-01-01", "--yes", "--json").stdout)
     assert forgot == {"what": "dated before 2025-01-01", "removed": 1}
-    assert [s["source"] for s in json.loads(run(home, "memory", "sources", "--json").stdout)] == [str(notes / "new.md")]
+    assert [s["source"] for s in json.loads(run(home, "memory", "sources", "--json").stdout)] == [
+        str(notes / "new.md")
+    ]
     nothing = run(home, "forget", "--since", "2026-04-01", "--yes", check=False)
     assert nothing.returncode == 1 and "nothing to forget (dated since 2026-04-01)" in nothing.stderr
 
-    for wrong in (["--before", "2025-13-01"], ["--since", "2026-01-01", "--before", "2025-01-01"],
-                  ["--before", "2025-01-01", "--run", "x"]):
+    for wrong in (
+        ["--before", "2025-13-01"],
+        ["--since", "2026-01-01", "--before", "2025-01-01"],
+        ["--before", "2025-01-01", "--run", "x"],
+    ):
         refused = run(home, "forget", *wrong, "--yes", check=False)
         assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
-    assert "Forgot 1 items (dated since 2026-01-01)." in run(home, "forget", "--since", "2026-01-01", "--yes").stdout
+    assert (
+        "Forgot 1 items (dated since 2026-01-01)."
+        in run(home, "forget", "--since", "2026-01-01", "--yes").stdout
+    )
 
 
 def test_doctor_exits_1_when_a_check_fails(tmp_path: Path):
     home = tmp_path / "h"
     run(home, "init", "--name", "Ada Lovelace", "--email", "ada@example.com")
-    checked = subprocess.run([*PERSONA, "doctor"], capture_output=True, text=True, timeout=300, check=False,
-                             env={**os.environ, "PERSONA_HOME": str(home), "COLUMNS": "200",
-                                  "PERSONA_LLM_BASE_URL": "http://127.0.0.1:9/v1"})  # nothing listens there
+    checked = subprocess.run(
+        [*PERSONA, "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={
+            **os.environ,
+            "PERSONA_HOME": str(home),
+            "COLUMNS": "200",
+            "PERSONA_LLM_BASE_URL": "http://127.0.0.1:9/v1",
+        },
+    )  # nothing listens there
     assert checked.returncode == 1, checked.stdout + checked.stderr  # typer returned the code; it was exit 0
     assert "memory is empty" in checked.stdout and "schedule" in checked.stdout

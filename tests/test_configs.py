@@ -38,7 +38,8 @@ def questions() -> dict:
 def _profile_files() -> list[Path]:
     """Every YAML file under configs/ that is a persona profile (has a top-level `owner`)."""
     return [
-        p for p in sorted(CONFIGS.rglob("*.yaml"))
+        p
+        for p in sorted(CONFIGS.rglob("*.yaml"))
         if "owner" in (yaml.safe_load(p.read_text(encoding="utf-8")) or {})
     ]
 
@@ -64,6 +65,7 @@ def test_demo_profile_has_the_people_the_data_uses(demo_profile: Profile) -> Non
 
 
 # ------------------------------------------------------------------------------------------ inbox
+
 
 def _inbox_files() -> list[Path]:
     return sorted(INBOX.glob("*.eml"))
@@ -120,6 +122,7 @@ def test_expected_triage_covers_every_inbox_mail() -> None:
 
 # ------------------------------------------------------------------------------------------- mbox
 
+
 def _mbox(name: str) -> list[mailbox.mboxMessage]:
     box = mailbox.mbox(CORPUS / "team" / name, create=False)
     try:
@@ -167,6 +170,7 @@ def test_received_originals_are_answered_in_sent() -> None:
 
 # ------------------------------------------------------------------------------------------ chats
 
+
 def _chat_files() -> list[Path]:
     return sorted(CORPUS.rglob("chats/*.json"))
 
@@ -194,6 +198,7 @@ def test_chat_export_format(path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------- calendar
+
 
 @pytest.fixture(scope="module")
 def calendar() -> icalendar.Calendar:
@@ -250,10 +255,12 @@ def test_afternoon_has_room_for_45_minutes(calendar: icalendar.Calendar, day: da
 
 # -------------------------------------------------------------------------------- questions, canaries
 
+
 def _text_files_outside_owner() -> list[Path]:
     skip = {DEMO / "questions.yaml", DEMO / "README.md"}
     return [
-        p for p in sorted(CONFIGS.rglob("*"))
+        p
+        for p in sorted(CONFIGS.rglob("*"))
         if p.is_file() and p not in skip and (CORPUS / "owner") not in p.parents
     ]
 

@@ -14,10 +14,16 @@ def test_approved_tentative_event_lands_in_the_calendar(home):
     app = App(home, Settings())
     sam = Principal.resolve(app.profile, "sam@northwind.example")
     start, end = datetime(2026, 12, 1, 13, 30, tzinfo=UTC), datetime(2026, 12, 1, 14, 15, tzinfo=UTC)
-    action = Action(kind=ActionKind.CREATE_EVENT, requested_by=sam, targets=[sam.address],
-                    target_provenance=[Provenance.of(sam)], payload_provenance=[Provenance.of(sam)],
-                    payload=tentative_event_payload("Cutover review", start.isoformat(), end.isoformat(),
-                                                    "dana@northwind.example", [sam.address]))
+    action = Action(
+        kind=ActionKind.CREATE_EVENT,
+        requested_by=sam,
+        targets=[sam.address],
+        target_provenance=[Provenance.of(sam)],
+        payload_provenance=[Provenance.of(sam)],
+        payload=tentative_event_payload(
+            "Cutover review", start.isoformat(), end.isoformat(), "dana@northwind.example", [sam.address]
+        ),
+    )
     assert app.gate.submit(action).decision.verdict.value == "needs_approval"
     assert app.calendar.events(start, end) == []
 

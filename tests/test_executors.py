@@ -24,9 +24,17 @@ from persona.settings import Settings
 from persona.store import StateStore
 
 OWNER = "dana@northwind.example"
-MAIL = {"message_id": "<r1@northwind.example>", "from_addr": OWNER, "from_name": "Dana Reyes", "subject": "Re: cutover",
-        "body": "Sure, 06:00 works.", "in_reply_to": "<q1@northwind.example>", "references": ["<q1@northwind.example>"],
-        "date": "2026-12-01T09:00:00+00:00", "draft_body": "Sure, 06:00 works."}
+MAIL = {
+    "message_id": "<r1@northwind.example>",
+    "from_addr": OWNER,
+    "from_name": "Dana Reyes",
+    "subject": "Re: cutover",
+    "body": "Sure, 06:00 works.",
+    "in_reply_to": "<q1@northwind.example>",
+    "references": ["<q1@northwind.example>"],
+    "date": "2026-12-01T09:00:00+00:00",
+    "draft_body": "Sure, 06:00 works.",
+}
 SPAN = {"start": "2026-12-03T13:00:00+00:00", "end": "2026-12-03T13:45:00+00:00"}
 
 # A well-formed payload of every kind the twin builds, and one that is malformed, with the field named.
@@ -35,15 +43,33 @@ GOOD_AND_BAD = {
     ActionKind.SAVE_DRAFT: (MAIL, {**MAIL, "message_id": ""}, "message_id"),
     ActionKind.SEND_MAIL: (MAIL, {k: v for k, v in MAIL.items() if k != "date"}, "date"),
     ActionKind.FORWARD_MAIL: (MAIL, {**MAIL, "references": "<q1@northwind.example>"}, "references"),
-    ActionKind.CREATE_EVENT: ({"summary": "Review", **SPAN}, {"summary": "Review", **SPAN, "end": SPAN["start"]}, "end"),
-    ActionKind.MOVE_EVENT: ({"uid": "e1", **SPAN}, {"uid": "e1", "start": "Tuesday 15:00", "end": SPAN["end"]}, "start"),
+    ActionKind.CREATE_EVENT: (
+        {"summary": "Review", **SPAN},
+        {"summary": "Review", **SPAN, "end": SPAN["start"]},
+        "end",
+    ),
+    ActionKind.MOVE_EVENT: (
+        {"uid": "e1", **SPAN},
+        {"uid": "e1", "start": "Tuesday 15:00", "end": SPAN["end"]},
+        "start",
+    ),
     ActionKind.CANCEL_EVENT: ({"uid": "e1"}, {"summary": "Review"}, "uid"),
     ActionKind.WRITE_BRIEF: ({"brief": {"day": "2026-12-01"}, "by_mail": False}, {"by_mail": True}, "brief"),
-    ActionKind.LEAVE_MESSAGE: ({"text": "Call Sam", "channel": "chat"}, {"text": "", "channel": "chat"}, "text"),
-    ActionKind.REMEMBER: ({"text": "Sam likes tea", "audience": "owner"}, {"text": "Sam likes tea", "audience": "all"},
-                          "audience"),
-    ActionKind.CORRECT_TRIAGE: ({"message_id": "<m@x>", "sender": "news@x.example", "label": "ignore"},
-                                {"message_id": "<m@x>", "sender": "news@x.example", "label": "spam"}, "label"),
+    ActionKind.LEAVE_MESSAGE: (
+        {"text": "Call Sam", "channel": "chat"},
+        {"text": "", "channel": "chat"},
+        "text",
+    ),
+    ActionKind.REMEMBER: (
+        {"text": "Sam likes tea", "audience": "owner"},
+        {"text": "Sam likes tea", "audience": "all"},
+        "audience",
+    ),
+    ActionKind.CORRECT_TRIAGE: (
+        {"message_id": "<m@x>", "sender": "news@x.example", "label": "ignore"},
+        {"message_id": "<m@x>", "sender": "news@x.example", "label": "spam"},
+        "label",
+    ),
 }
 
 
@@ -66,8 +92,14 @@ class CountingMaildir(MaildirBackend):
 def _action(profile, kind: ActionKind, payload: dict, asker: str = OWNER) -> Action:
     who = Principal.resolve(profile, asker)
     origin = [Provenance.of(who)]
-    return Action(kind=kind, requested_by=who, targets=[] if who.is_owner else [who.address],
-                  target_provenance=[] if who.is_owner else origin, payload=payload, payload_provenance=origin)
+    return Action(
+        kind=kind,
+        requested_by=who,
+        targets=[] if who.is_owner else [who.address],
+        target_provenance=[] if who.is_owner else origin,
+        payload=payload,
+        payload_provenance=origin,
+    )
 
 
 def _sent(app: App) -> list[str]:
@@ -89,10 +121,14 @@ def test_a_stopped_channel_leaves_no_executor_and_its_approval_fails_without_rec
     with pytest.raises(ActionFailed, match="nothing here carries out send_mail: its channel is not open"):
         app.gate.approve(queued.id, by=OWNER)
     assert app.store.get_approval(queued.id).status == "failed"
-    assert stale.opened == 1 and stale.sent == [] and _sent(app) == []  # the stopped channel was not used again
+    assert (
+        stale.opened == 1 and stale.sent == [] and _sent(app) == []
+    )  # the stopped channel was not used again
     assert "failed" in [e.kind for e in app.store.audit_entries(20)]
 
-    done = carried_out(app, queued.id, lambda: app.gate.retry(queued.id, by=OWNER))  # opens its own, then closes
+    done = carried_out(
+        app, queued.id, lambda: app.gate.retry(queued.id, by=OWNER)
+    )  # opens its own, then closes
     assert done.status == "executed" and _sent(app) == [MAIL["message_id"]]
     assert stale.opened == 1 and stale.sent == [] and ActionKind.SEND_MAIL not in app.gate.executors
 
@@ -155,14 +191,22 @@ def test_a_malformed_payload_is_refused_before_anything_runs(tmp_path, profile, 
     [audited] = [e for e in gate.store.audit_entries(10) if e.kind == "decision"]
     assert audited.detail["rule"] == "payload" and not gate.store.approvals()
 
-    assert gate.submit(_action(profile, kind, good)).decision.rule != "payload"  # the same action, well formed
+    assert (
+        gate.submit(_action(profile, kind, good)).decision.rule != "payload"
+    )  # the same action, well formed
 
 
 def test_a_stored_approval_that_no_longer_fits_fails_without_running(tmp_path, profile):
     ran: list[Action] = []
-    gate = ActionGate(StateStore(tmp_path / "s.sqlite"), profile, {ActionKind.SEND_MAIL: lambda a: ran.append(a) or "sent"})
-    broken = _action(profile, ActionKind.SEND_MAIL, {"subject": "Hi", "body": "no id, no sender, no date"},
-                     asker="sam@northwind.example")
+    gate = ActionGate(
+        StateStore(tmp_path / "s.sqlite"), profile, {ActionKind.SEND_MAIL: lambda a: ran.append(a) or "sent"}
+    )
+    broken = _action(
+        profile,
+        ActionKind.SEND_MAIL,
+        {"subject": "Hi", "body": "no id, no sender, no date"},
+        asker="sam@northwind.example",
+    )
     gate.store.enqueue_approval(broken, Decision(verdict=Verdict.APPROVE, reason="queued long ago"))
     with pytest.raises(ActionFailed, match="send_mail payload: message_id: Field required"):
         gate.approve(broken.id, by=OWNER)
@@ -171,21 +215,50 @@ def test_a_stored_approval_that_no_longer_fits_fails_without_running(tmp_path, p
 
 # Approvals exactly as the twin stored them before payloads had models: the JSON of the `action` column.
 STORED = {
-    "send": {"id": "a" * 32, "kind": "send_mail", "requested_by": {"role": "colleague", "address": "sam@northwind.example",
-             "name": "Sam Okafor", "audiences": ["public", "team"]}, "targets": ["sam@northwind.example"],
-             "target_provenance": [{"source": "known_person", "ref": "<q1@northwind.example>", "authors": None}],
-             "payload": {**MAIL, "decision": {"decision": "accept", "reason": "a free slot", "by": "rule",
-                                              "evidence": []}},
-             "payload_provenance": [{"source": "known_person", "ref": "<q1@northwind.example>", "authors": None}],
-             "event_id": "e1", "summary": "send reply to sam@northwind.example: Re: cutover", "request": ""},
-    "event": {"id": "b" * 32, "kind": "create_event", "requested_by": {"role": "colleague",
-              "address": "sam@northwind.example", "name": "Sam Okafor", "audiences": ["public", "team"]},
-              "targets": ["sam@northwind.example"], "target_provenance": [{"source": "known_person", "ref": ""}],
-              "payload": {"summary": "Cutover review", **SPAN, "organizer": OWNER, "attendees": ["sam@northwind.example"],
-                          "status": "TENTATIVE", "alternatives": [{"start": "2026-12-04T08:00:00+00:00",
-                                                                   "end": "2026-12-04T08:45:00+00:00"}]},
-              "payload_provenance": [{"source": "known_person", "ref": ""}], "event_id": "", "summary": "tentative event",
-              "request": ""},
+    "send": {
+        "id": "a" * 32,
+        "kind": "send_mail",
+        "requested_by": {
+            "role": "colleague",
+            "address": "sam@northwind.example",
+            "name": "Sam Okafor",
+            "audiences": ["public", "team"],
+        },
+        "targets": ["sam@northwind.example"],
+        "target_provenance": [{"source": "known_person", "ref": "<q1@northwind.example>", "authors": None}],
+        "payload": {
+            **MAIL,
+            "decision": {"decision": "accept", "reason": "a free slot", "by": "rule", "evidence": []},
+        },
+        "payload_provenance": [{"source": "known_person", "ref": "<q1@northwind.example>", "authors": None}],
+        "event_id": "e1",
+        "summary": "send reply to sam@northwind.example: Re: cutover",
+        "request": "",
+    },
+    "event": {
+        "id": "b" * 32,
+        "kind": "create_event",
+        "requested_by": {
+            "role": "colleague",
+            "address": "sam@northwind.example",
+            "name": "Sam Okafor",
+            "audiences": ["public", "team"],
+        },
+        "targets": ["sam@northwind.example"],
+        "target_provenance": [{"source": "known_person", "ref": ""}],
+        "payload": {
+            "summary": "Cutover review",
+            **SPAN,
+            "organizer": OWNER,
+            "attendees": ["sam@northwind.example"],
+            "status": "TENTATIVE",
+            "alternatives": [{"start": "2026-12-04T08:00:00+00:00", "end": "2026-12-04T08:45:00+00:00"}],
+        },
+        "payload_provenance": [{"source": "known_person", "ref": ""}],
+        "event_id": "",
+        "summary": "tentative event",
+        "request": "",
+    },
 }
 
 
@@ -193,8 +266,10 @@ def test_an_approval_stored_with_the_old_dict_payload_loads_and_runs(home):
     StateStore(home.state_db)  # the schema, as an existing home has it
     with sqlite3.connect(home.state_db) as db:
         for action in STORED.values():
-            db.execute("INSERT INTO approvals (id, created, status, action, reason) VALUES (?,?,?,?,?)",
-                       (action["id"], "2026-12-01T09:00:00+00:00", "pending", json.dumps(action), "needs approval"))
+            db.execute(
+                "INSERT INTO approvals (id, created, status, action, reason) VALUES (?,?,?,?,?)",
+                (action["id"], "2026-12-01T09:00:00+00:00", "pending", json.dumps(action), "needs approval"),
+            )
     app = App(home, Settings(), clock=lambda: datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
     send, event = (app.store.get_approval(action["id"]) for action in STORED.values())
     assert send.action.payload == STORED["send"]["payload"]  # the audited JSON is what it was
@@ -202,7 +277,11 @@ def test_an_approval_stored_with_the_old_dict_payload_loads_and_runs(home):
     assert carried_out(app, send.id, lambda: app.gate.approve(send.id, by=OWNER)).status == "executed"
     assert _sent(app) == [MAIL["message_id"]]
     with delivering(app, ActionKind.CREATE_EVENT):
-        assert app.gate.approve(event.id, by=OWNER, edited={"start": "2026-12-04T08:00:00+00:00"}).status == "executed"
+        assert (
+            app.gate.approve(event.id, by=OWNER, edited={"start": "2026-12-04T08:00:00+00:00"}).status
+            == "executed"
+        )
     [held] = app.calendar.events(datetime(2026, 12, 4, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC))
-    assert held.summary == "Cutover review" and held.end - held.start == datetime.fromisoformat(SPAN["end"]) - \
-        datetime.fromisoformat(SPAN["start"])
+    assert held.summary == "Cutover review" and held.end - held.start == datetime.fromisoformat(
+        SPAN["end"]
+    ) - datetime.fromisoformat(SPAN["start"])

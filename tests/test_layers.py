@@ -16,16 +16,44 @@ PACKAGE = ROOT / "persona"
 
 # (layer, the modules and packages in it, below `persona.`); "" is the package itself
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("core", ("", "errors", "profile", "events", "settings", "input_limits", "home", "db", "store", "policy",
-              "payloads", "approval_edits", "actions")),
+    (
+        "core",
+        (
+            "",
+            "errors",
+            "profile",
+            "events",
+            "settings",
+            "input_limits",
+            "home",
+            "db",
+            "store",
+            "policy",
+            "payloads",
+            "approval_edits",
+            "actions",
+        ),
+    ),
     ("channels", ("channels",)),
     ("memory", ("memory",)),
     ("llm", ("llm",)),
     ("skills", ("skills",)),
     ("agent", ("agent",)),
     ("app", ("app",)),
-    ("surfaces", ("__main__", "cli", "server", "scheduler", "evals", "bench", "approval_detail", "calendar_view",
-                  "rules")),
+    (
+        "surfaces",
+        (
+            "__main__",
+            "cli",
+            "server",
+            "scheduler",
+            "evals",
+            "bench",
+            "approval_detail",
+            "calendar_view",
+            "rules",
+        ),
+    ),
 )
 
 
@@ -35,7 +63,9 @@ def layer_of(module: str) -> int | None:
     for index, (_, members) in enumerate(LAYERS):
         for member in members:
             prefix = f"persona.{member}" if member else "persona"
-            if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > best[0]):
+            if (module == prefix or module.startswith(prefix + ".")) and (
+                best is None or len(prefix) > best[0]
+            ):
                 best = (len(prefix), index)
     return None if best is None else best[1]
 
@@ -72,7 +102,9 @@ def imports(path: Path) -> Iterator[tuple[int, str]]:
             base = node.module or ""
             if node.level:
                 base = ".".join([*package[: len(package) - node.level + 1], *([base] if base else [])])
-            yield from ((node.lineno, f"{base}.{alias.name}" if alias.name != "*" else base) for alias in node.names)
+            yield from (
+                (node.lineno, f"{base}.{alias.name}" if alias.name != "*" else base) for alias in node.names
+            )
         yield from walk(node)
 
     for line, name in walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -96,8 +128,10 @@ def test_no_module_imports_from_a_higher_layer() -> None:
         for line, name in imports(path):
             theirs = layer_of(name)
             if mine is not None and theirs is not None and theirs > mine:
-                upward.append(f"{path.relative_to(ROOT)}:{line} ({LAYERS[mine][0]}) imports {name} "
-                              f"({LAYERS[theirs][0]})")
+                upward.append(
+                    f"{path.relative_to(ROOT)}:{line} ({LAYERS[mine][0]}) imports {name} "
+                    f"({LAYERS[theirs][0]})"
+                )
     assert not upward, "imports from a lower layer to a higher one:\n" + "\n".join(upward)
 
 
@@ -113,8 +147,10 @@ def test_the_checker_sees_what_it_must() -> None:
 
 def rendered() -> str:
     """The layer list as ARCHITECTURE.md shows it."""
-    lines = [f"{i}. {name}: " + ", ".join(f"persona.{m}" if m else "persona" for m in members)
-             for i, (name, members) in enumerate(LAYERS, 1)]
+    lines = [
+        f"{i}. {name}: " + ", ".join(f"persona.{m}" if m else "persona" for m in members)
+        for i, (name, members) in enumerate(LAYERS, 1)
+    ]
     return "\n".join(lines)
 
 

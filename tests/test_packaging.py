@@ -17,10 +17,20 @@ RUNNER = Path(__file__).with_name("without_extras.py")
 
 
 def without_extras(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PERSONA_HOME": str(home), "COLUMNS": "200",
-           "PERSONA_LLM_BASE_URL": "http://127.0.0.1:9/v1"}  # nothing listens: no model server is started
-    return subprocess.run([sys.executable, str(RUNNER), *args], capture_output=True, text=True, env=env,
-                          timeout=300, check=False)
+    env = {
+        **os.environ,
+        "PERSONA_HOME": str(home),
+        "COLUMNS": "200",
+        "PERSONA_LLM_BASE_URL": "http://127.0.0.1:9/v1",
+    }  # nothing listens: no model server is started
+    return subprocess.run(
+        [sys.executable, str(RUNNER), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
 
 
 def ran(proc: subprocess.CompletedProcess[str]) -> str:
@@ -59,19 +69,43 @@ def test_the_wheel_carries_the_data_the_commands_read(tmp_path: Path):
         shutil.copytree(ROOT / part, source / part, symlinks=True, ignore=skip)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
-                    "--wheel-dir", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "--wheel-dir",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     (wheel,) = (tmp_path / "dist").glob("persona_twin-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
-    for read in ("persona/data/demo/persona.yaml", "persona/data/demo/questions.yaml",
-                 "persona/data/demo/requests.yaml", "persona/data/demo/calendar.ics",
-                 "persona/data/evals/scheduling/dataset.json", "persona/data/evals/privacy/probes.yaml",
-                 "persona/data/evals/delegation/cases.yaml", "persona/server/templates/base.html"):
+    for read in (
+        "persona/data/demo/persona.yaml",
+        "persona/data/demo/questions.yaml",
+        "persona/data/demo/requests.yaml",
+        "persona/data/demo/calendar.ics",
+        "persona/data/evals/scheduling/dataset.json",
+        "persona/data/evals/privacy/probes.yaml",
+        "persona/data/evals/delegation/cases.yaml",
+        "persona/server/templates/base.html",
+    ):
         assert read in names, read
-    demo_files = {p.relative_to(ROOT / "configs").as_posix() for p in (ROOT / "configs" / "demo").rglob("*")
-                  if p.is_file()}
+    demo_files = {
+        p.relative_to(ROOT / "configs").as_posix()
+        for p in (ROOT / "configs" / "demo").rglob("*")
+        if p.is_file()
+    }
     assert {f"persona/data/{f}" for f in demo_files} <= names  # the whole corpus and inbox, not a part
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     for tooling, extra in (("aiohttp", "bench"), ("chroma-hnswlib", "bench"), ("matplotlib", "evals")):
@@ -81,12 +115,21 @@ def test_the_wheel_carries_the_data_the_commands_read(tmp_path: Path):
     installed = tmp_path / "site"  # the wheel unpacked is the package as pip installs it, with no checkout
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(installed)
-    defaults = ("persona.cli.demo:DEFAULT_DATA", "persona.cli.evals:DEFAULT_SCHEDULING",
-                "persona.cli.evals:DEFAULT_DELEGATION", "persona.evals.privacy:DEFAULT_PROBES")
-    script = (f"import sys; sys.path.insert(0, {str(installed)!r}); import importlib\n"
-              f"for name in {defaults!r}:\n"
-              "    module, attr = name.split(':'); path = getattr(importlib.import_module(module), attr)\n"
-              "    print(path.resolve(), path.exists())\n")
-    shown = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True,
-                           timeout=120).stdout.splitlines()
-    assert len(shown) == 4 and all(line.startswith(str(installed)) and line.endswith(" True") for line in shown)
+    defaults = (
+        "persona.cli.demo:DEFAULT_DATA",
+        "persona.cli.evals:DEFAULT_SCHEDULING",
+        "persona.cli.evals:DEFAULT_DELEGATION",
+        "persona.evals.privacy:DEFAULT_PROBES",
+    )
+    script = (
+        f"import sys; sys.path.insert(0, {str(installed)!r}); import importlib\n"
+        f"for name in {defaults!r}:\n"
+        "    module, attr = name.split(':'); path = getattr(importlib.import_module(module), attr)\n"
+        "    print(path.resolve(), path.exists())\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True, timeout=120
+    ).stdout.splitlines()
+    assert len(shown) == 4 and all(
+        line.startswith(str(installed)) and line.endswith(" True") for line in shown
+    )

@@ -19,7 +19,10 @@ def test_round_trip(tmp_path: Path, profile):
     [
         ("owner:\n  name: Dana\n  emails: [dana@x.example]\n  timezone: Mars/Olympus\n", "owner.timezone"),
         ("owner:\n  name: Dana\n  emails: [not-an-address]\n", "owner.emails"),
-        ("owner:\n  name: Dana\n  emails: [d@x.example]\npeople:\n  - name: Sam\n    role: boss\n", "people.0.role"),
+        (
+            "owner:\n  name: Dana\n  emails: [d@x.example]\npeople:\n  - name: Sam\n    role: boss\n",
+            "people.0.role",
+        ),
         ("owner:\n  name: Dana\n  emails: [d@x.example]\nsurprise: 1\n", "surprise"),
         ("owner: [unclosed\n", "not valid YAML at line"),
         ("- just\n- a list\n", "expected a mapping"),
@@ -71,7 +74,9 @@ def test_times_must_be_quoted_hh_mm(tmp_path: Path, text: str, field: str, got: 
 
 def test_a_profile_saved_with_seconds_still_loads_and_is_saved_as_hh_mm(tmp_path: Path):
     path = tmp_path / "p.yaml"
-    path.write_text(OWNER + "working_hours:\n  start: '09:00:00'\n  end: '17:30:00'\n")  # older save_profile output
+    path.write_text(
+        OWNER + "working_hours:\n  start: '09:00:00'\n  end: '17:30:00'\n"
+    )  # older save_profile output
     profile = load_profile(path)
     assert (profile.working_hours.start, profile.working_hours.end) == (time(9, 0), time(17, 30))
     save_profile(profile, path)
@@ -80,7 +85,9 @@ def test_a_profile_saved_with_seconds_still_loads_and_is_saved_as_hh_mm(tmp_path
 
 def test_times_are_read_and_written_as_hh_mm(tmp_path: Path):
     path = tmp_path / "p.yaml"
-    path.write_text(OWNER + 'working_hours:\n  start: 08:15\n  end: "18:45"\n')  # a leading 0 keeps it a string
+    path.write_text(
+        OWNER + 'working_hours:\n  start: 08:15\n  end: "18:45"\n'
+    )  # a leading 0 keeps it a string
     profile = load_profile(path)
     assert (profile.working_hours.start, profile.working_hours.end) == (time(8, 15), time(18, 45))
     assert profile.model_dump(mode="json")["working_hours"]["start"] == "08:15"

@@ -24,11 +24,21 @@ CARD = StyleCard(
     samples=40,
     greetings=[Share(text="Hi {name},", share=0.6), Share(text="Hey {name}!", share=0.1)],
     signoffs=[Share(text="Thanks, Dani", share=0.7), Share(text="-D", share=0.1)],
-    words_p10=12, words_p25=20, words_median=30, words_p75=40, words_p90=50,
+    words_p10=12,
+    words_p25=20,
+    words_median=30,
+    words_p75=40,
+    words_p90=50,
 )
 NO_GREETING = StyleCard(  # greets in 10% of mail, signs with "-D" in 60%
-    samples=40, greetings=[Share(text="Hi {name},", share=0.1)], signoffs=[Share(text="-D", share=0.6)],
-    words_p10=3, words_p25=6, words_median=10, words_p75=15, words_p90=25,
+    samples=40,
+    greetings=[Share(text="Hi {name},", share=0.1)],
+    signoffs=[Share(text="-D", share=0.6)],
+    words_p10=3,
+    words_p25=6,
+    words_median=10,
+    words_p75=15,
+    words_p90=25,
 )
 
 
@@ -38,53 +48,62 @@ def finish(body: str, them: str = "Maria", style: StyleCard | None = CARD) -> st
 
 # --- greeting_name ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("display", "address", "expected"), [
-    ("Lay, Kenneth", "klay@enron.com", "Kenneth"),
-    ("maria mitchell/enron", "", "Maria"),
-    ("Maria Mitchell/HOU/ECT@ECT", "", "Maria"),
-    ("'Smith, John A.'", "", "John"),
-    ('"Dr. Priya Raman"', "priya@example.com", "Priya"),
-    ("MARIA MITCHELL", "", "Maria"),
-    ("maria", "", "Maria"),
-    ("jean-luc picard", "", "Jean-Luc"),
-    ("Jeff Dasovich@ENRON", "", "Jeff"),
-    ("John Smith, PhD", "", "John"),
-    ("Smith Jr., John", "", "John"),
-    ("J. Robert Smith", "", "Robert"),
-    ("Sofia Lindqvist (Legal)", "", "Sofia"),
-    ("DeShawn McKenzie", "", "DeShawn"),
-    ("Łukasz Nowak", "", "Łukasz"),
-    ("Dr. Raman", "", "Dr. Raman"),  # no first name to use: the title keeps it polite
-])
+
+@pytest.mark.parametrize(
+    ("display", "address", "expected"),
+    [
+        ("Lay, Kenneth", "klay@enron.com", "Kenneth"),
+        ("maria mitchell/enron", "", "Maria"),
+        ("Maria Mitchell/HOU/ECT@ECT", "", "Maria"),
+        ("'Smith, John A.'", "", "John"),
+        ('"Dr. Priya Raman"', "priya@example.com", "Priya"),
+        ("MARIA MITCHELL", "", "Maria"),
+        ("maria", "", "Maria"),
+        ("jean-luc picard", "", "Jean-Luc"),
+        ("Jeff Dasovich@ENRON", "", "Jeff"),
+        ("John Smith, PhD", "", "John"),
+        ("Smith Jr., John", "", "John"),
+        ("J. Robert Smith", "", "Robert"),
+        ("Sofia Lindqvist (Legal)", "", "Sofia"),
+        ("DeShawn McKenzie", "", "DeShawn"),
+        ("Łukasz Nowak", "", "Łukasz"),
+        ("Dr. Raman", "", "Dr. Raman"),  # no first name to use: the title keeps it polite
+    ],
+)
 def test_first_name_from_a_display_name(display: str, address: str, expected: str) -> None:
     assert greeting_name(display, address) == expected
 
 
-@pytest.mark.parametrize(("display", "address", "expected"), [
-    ("", "kenneth.lay@enron.com", "Kenneth"),
-    ("kenneth.lay@enron.com", "kenneth.lay@enron.com", "Kenneth"),  # the address as the display name
-    ("Kenneth.Lay", "", "Kenneth"),
-    ("", "maria_mitchell+lists@example.com", "Maria"),
-    ("", "klay@enron.com", ""),  # a first name cannot be read from it
-    ("", "j.smith@example.com", ""),
-    ("", "info@example.com", ""),
-    ("", "sales@example.com", ""),
-    ("noreply@example.com", "noreply@example.com", ""),
-    ("", "no-reply@example.com", ""),
-    ("", "newsletter.team@example.com", ""),
-    ("Sales Team", "sales@example.com", ""),
-    ("Enron Announcements", "announce@enron.com", ""),
-    ("Customer Service", "", ""),
-    ("J. Smith", "", ""),
-    ("", "", ""),
-])
+@pytest.mark.parametrize(
+    ("display", "address", "expected"),
+    [
+        ("", "kenneth.lay@enron.com", "Kenneth"),
+        ("kenneth.lay@enron.com", "kenneth.lay@enron.com", "Kenneth"),  # the address as the display name
+        ("Kenneth.Lay", "", "Kenneth"),
+        ("", "maria_mitchell+lists@example.com", "Maria"),
+        ("", "klay@enron.com", ""),  # a first name cannot be read from it
+        ("", "j.smith@example.com", ""),
+        ("", "info@example.com", ""),
+        ("", "sales@example.com", ""),
+        ("noreply@example.com", "noreply@example.com", ""),
+        ("", "no-reply@example.com", ""),
+        ("", "newsletter.team@example.com", ""),
+        ("Sales Team", "sales@example.com", ""),
+        ("Enron Announcements", "announce@enron.com", ""),
+        ("Customer Service", "", ""),
+        ("J. Smith", "", ""),
+        ("", "", ""),
+    ],
+)
 def test_first_name_from_an_address_or_none(display: str, address: str, expected: str) -> None:
     assert greeting_name(display, address) == expected
 
 
 def test_the_profile_knows_better_than_the_header() -> None:
-    people = [Person(name="Kenneth Lay", emails=["klay@enron.com"]), Person(name="Dr. Priya Raman",
-                                                                             emails=["pr@example.com"])]
+    people = [
+        Person(name="Kenneth Lay", emails=["klay@enron.com"]),
+        Person(name="Dr. Priya Raman", emails=["pr@example.com"]),
+    ]
     assert greeting_name("KLAY", "KLay@Enron.com", people) == "Kenneth"
     assert greeting_name("", "pr@example.com", people) == "Priya"
     assert greeting_name("Sam Ortiz", "sam@example.com", people) == "Sam"  # not in the profile
@@ -115,13 +134,17 @@ def test_prompt_first_name_reads_names_and_keeps_a_fallback() -> None:
 
 # --- greeting and sign-off ------------------------------------------------------------------------
 
+
 def test_bad_greetings_seen_in_real_drafts_are_replaced() -> None:
     assert finish("Hi Kenneth.Lay@enron.com-\n\nI will attend.", them="Kenneth") == (
-        "Hi Kenneth,\n\nI will attend.\n\nThanks,\nDani")
+        "Hi Kenneth,\n\nI will attend.\n\nThanks,\nDani"
+    )
     assert finish("Hi maria mitchell/enron- I can attend on Friday.") == (
-        "Hi Maria,\n\nI can attend on Friday.\n\nThanks,\nDani")
+        "Hi Maria,\n\nI can attend on Friday.\n\nThanks,\nDani"
+    )
     assert finish("Dear [Recipient's Name],\n\nNoted, thank you.") == (
-        "Hi Maria,\n\nNoted, thank you.\n\nThanks,\nDani")
+        "Hi Maria,\n\nNoted, thank you.\n\nThanks,\nDani"
+    )
     assert finish("Hi Dani,\n\nSure, sounds good.") == "Hi Maria,\n\nSure, sounds good.\n\nThanks,\nDani"
     assert finish("Dear Sir or Madam,\n\nNoted.") == "Hi Maria,\n\nNoted.\n\nThanks,\nDani"
     assert finish("Good morning Maria,\nNoted.") == "Hi Maria,\n\nNoted.\n\nThanks,\nDani"
@@ -130,15 +153,18 @@ def test_bad_greetings_seen_in_real_drafts_are_replaced() -> None:
 
 def test_a_greeting_with_the_answer_on_its_line_keeps_the_answer() -> None:
     assert finish("Hi Maria, thanks for the note. I'll be there.") == (
-        "Hi Maria,\n\nThanks for the note. I'll be there.\n\nThanks,\nDani")
+        "Hi Maria,\n\nThanks for the note. I'll be there.\n\nThanks,\nDani"
+    )
     assert finish("Hi Maria thanks for the note, I'll be there.") == (
-        "Hi Maria,\n\nThanks for the note, I'll be there.\n\nThanks,\nDani")
+        "Hi Maria,\n\nThanks for the note, I'll be there.\n\nThanks,\nDani"
+    )
     assert finish("Hey, quick answer: yes.") == "Hi Maria,\n\nQuick answer: yes.\n\nThanks,\nDani"
 
 
 def test_lines_that_only_start_like_a_greeting_stay() -> None:
     assert finish("Hello from the team at Orion, we are on track.").startswith(
-        "Hi Maria,\n\nHello from the team at Orion, we are on track.")
+        "Hi Maria,\n\nHello from the team at Orion, we are on track."
+    )
     assert finish("Hey that works great for us.").startswith("Hi Maria,\n\nHey that works great for us.")
 
 
@@ -183,8 +209,9 @@ def test_sentences_after_a_mid_body_thanks_are_kept() -> None:
 
 
 def test_a_postscript_follows_the_sign_off() -> None:
-    body = ("Here is my reply:\n\nHi Maria,\n\nYes, Tuesday works.\n\nBest,\nDani\n\n"
-            "P.S. I'll bring the slides.")
+    body = (
+        "Here is my reply:\n\nHi Maria,\n\nYes, Tuesday works.\n\nBest,\nDani\n\nP.S. I'll bring the slides."
+    )
     assert finish(body) == "Hi Maria,\n\nYes, Tuesday works.\n\nThanks,\nDani\n\nP.S. I'll bring the slides."
     signed_after = "Yes, Tuesday works.\n\nP.S. I'll bring the slides.\n\nBest,\nDani"
     assert finish(signed_after) == finish(body)
@@ -202,7 +229,8 @@ def test_no_style_card_gives_plain_defaults() -> None:
     body = "Dear [Name],\n\nThanks for the note. I'll send the file.\n\nThanks,\n[Your Name]"
     assert finish(body, style=None) == "Hi Maria,\n\nThanks for the note. I'll send the file.\n\nBest,\nDani"
     assert finish(body, them="", style=None) == (
-        "Hi,\n\nThanks for the note. I'll send the file.\n\nBest,\nDani")
+        "Hi,\n\nThanks for the note. I'll send the file.\n\nBest,\nDani"
+    )
     assert finish(body, style=StyleCard()) == finish(body, style=None)  # an empty card says nothing
 
 
@@ -218,8 +246,9 @@ def test_the_owners_usual_forms() -> None:
     assert usual_greeting(CARD, "") == "Hi,"
     dear = CARD.model_copy(update={"greetings": [Share(text="Dear {name},", share=0.9)]})
     assert usual_greeting(dear, "") == "Hello,"
-    group = CARD.model_copy(update={"greetings": [Share(text="Hi all,", share=0.5),
-                                                  Share(text="Hey {name}!", share=0.2)]})
+    group = CARD.model_copy(
+        update={"greetings": [Share(text="Hi all,", share=0.5), Share(text="Hey {name}!", share=0.2)]}
+    )
     assert usual_greeting(group, "Maria") == "Hey Maria!"  # a group greeting is not for one person
     only_group = CARD.model_copy(update={"greetings": [Share(text="Morning team,", share=0.8)]})
     assert usual_greeting(only_group, "Maria") == "Morning Maria,"
@@ -235,11 +264,17 @@ def test_the_owners_usual_forms() -> None:
 
 
 def test_a_card_learned_from_mail_drives_the_form() -> None:
-    sent = [f"Hey {n},\n\nSure, {n.lower()} can have it by Friday. Let me know.\n\nCheers,\nDani" for n in
-            ("Sam", "Pat", "Kim", "Lee", "Ana", "Bo")]
+    sent = [
+        f"Hey {n},\n\nSure, {n.lower()} can have it by Friday. Let me know.\n\nCheers,\nDani"
+        for n in ("Sam", "Pat", "Kim", "Lee", "Ana", "Bo")
+    ]
     card = compute_style_card(sent, OWNER)
-    out = finish_reply("Hi [Name],\n\nYes, that works.\n\nBest regards,\nDani Kim\nHead of Ops", them="Maria",
-                       owner_name=OWNER, style=card)
+    out = finish_reply(
+        "Hi [Name],\n\nYes, that works.\n\nBest regards,\nDani Kim\nHead of Ops",
+        them="Maria",
+        owner_name=OWNER,
+        style=card,
+    )
     assert out == "Hey Maria,\n\nYes, that works.\n\nCheers,\nDani"
 
 
@@ -250,6 +285,7 @@ def test_reply_content_is_the_body_alone() -> None:
 
 
 # --- length ---------------------------------------------------------------------------------------
+
 
 def test_length_range_from_the_card() -> None:
     assert length_range(CARD) == (12, 50)
@@ -289,16 +325,21 @@ def test_trimming_never_cuts_below_the_first_sentence() -> None:
     body = first + " A second one. A third one."
     assert finish(body) == f"Hi Maria,\n\n{first}\n\nThanks,\nDani"
     assert trim_to("Dr. Smith agreed, e.g. on the budget. Then more. And more.", 9) == (
-        "Dr. Smith agreed, e.g. on the budget.")
+        "Dr. Smith agreed, e.g. on the budget."
+    )
     assert trim_to("Here is the plan. The options are:\n- one\n- two\n- three", 7) == "Here is the plan."
     assert trim_to("One line without a stop", 2) == "One line without a stop"
 
 
 # --- language -------------------------------------------------------------------------------------
 
+
 def test_the_owners_language_is_recorded_not_translated() -> None:
-    german = [f"Hallo {n},\n\nich kann am Dienstag nicht, aber der Mittwoch geht auch. Bitte sag mir, ob das"
-              " für euch passt. Danke!\n\nViele Grüße\nDani" for n in ("Sam", "Pat", "Kim", "Lee", "Ana")]
+    german = [
+        f"Hallo {n},\n\nich kann am Dienstag nicht, aber der Mittwoch geht auch. Bitte sag mir, ob das"
+        " für euch passt. Danke!\n\nViele Grüße\nDani"
+        for n in ("Sam", "Pat", "Kim", "Lee", "Ana")
+    ]
     card = compute_style_card(german, OWNER)
     assert usual_language(card) == "de"
     assert "Writes in: German" in card.prompt_lines()
@@ -311,8 +352,11 @@ def test_the_owners_language_is_recorded_not_translated() -> None:
     assert "Das passt, danke." in finish(body)  # the text is left in the language it is in
 
 
-CORPUS_EN = [f"Hi {n},\n\nThe plan for this week is fine and we will have the numbers for you by Friday."
-             " Would that work for your team?\n\nThanks,\nDani" for n in ("Sam", "Pat", "Kim", "Lee", "Ana")]
+CORPUS_EN = [
+    f"Hi {n},\n\nThe plan for this week is fine and we will have the numbers for you by Friday."
+    " Would that work for your team?\n\nThanks,\nDani"
+    for n in ("Sam", "Pat", "Kim", "Lee", "Ana")
+]
 
 
 def test_a_dashed_greeting_keeps_its_space() -> None:
@@ -328,24 +372,35 @@ def test_a_dashed_greeting_keeps_its_space() -> None:
 
 def test_a_form_in_a_fifth_of_the_owners_mail_is_a_habit_and_rarer_is_not() -> None:
     # an assistant's card: much of her sent mail is forwards and notes, yet her replies greet and sign
-    seen = StyleCard(samples=244, greetings=[Share(text="Hi {name} -", share=0.225)],
-                     signoffs=[Share(text="Rosalee", share=0.209), Share(text="Thanks. Rosalee", share=0.07)])
+    seen = StyleCard(
+        samples=244,
+        greetings=[Share(text="Hi {name} -", share=0.225)],
+        signoffs=[Share(text="Rosalee", share=0.209), Share(text="Thanks. Rosalee", share=0.07)],
+    )
     assert usual_greeting(seen, "Tom") == "Hi Tom -" and usual_signoff(seen, "Rosalee Fleming") == "Rosalee"
-    rare = StyleCard(samples=244, greetings=[Share(text="Hi {name},", share=0.1)], signoffs=[Share(text="R", share=0.1)])
+    rare = StyleCard(
+        samples=244, greetings=[Share(text="Hi {name},", share=0.1)], signoffs=[Share(text="R", share=0.1)]
+    )
     assert usual_greeting(rare, "Tom") == "" and usual_signoff(rare, "Rosalee Fleming") == ""
 
 
 def test_the_owners_name_run_into_the_last_sentence_is_a_signature_and_is_signed_once() -> None:
     run_in = "Hi -\n\nYes, I will do that. Also, I will see Rupert again. Rosalee\n\nRosalee"
     assert finish_reply(run_in, them="", owner_name="Rosalee Fleming", style=None) == (
-        "Hi,\n\nYes, I will do that. Also, I will see Rupert again.\n\nBest,\nRosalee")
+        "Hi,\n\nYes, I will do that. Also, I will see Rupert again.\n\nBest,\nRosalee"
+    )
     assert finish_reply("I met Rosalee.", them="Tom", owner_name="Rosalee Fleming", style=None) == (
-        "Hi Tom,\n\nI met Rosalee.\n\nBest,\nRosalee")  # a name inside the sentence is content
+        "Hi Tom,\n\nI met Rosalee.\n\nBest,\nRosalee"
+    )  # a name inside the sentence is content
 
 
 def test_the_owners_sign_off_run_into_the_last_sentence_is_not_signed_twice() -> None:
-    card = StyleCard(samples=70, greetings=[Share(text="Hi {name},", share=0.66)],
-                     signoffs=[Share(text="— D", share=0.6), Share(text="Thanks, Dana", share=0.27)])
+    card = StyleCard(
+        samples=70,
+        greetings=[Share(text="Hi {name},", share=0.66)],
+        signoffs=[Share(text="— D", share=0.6), Share(text="Thanks, Dana", share=0.27)],
+    )
     run_in = "Hi Alex,\n\nCould you send more details? — D\n\n— D"
     assert finish_reply(run_in, them="Alex", owner_name="Dana Reyes", style=card) == (
-        "Hi Alex,\n\nCould you send more details?\n\n— D")
+        "Hi Alex,\n\nCould you send more details?\n\n— D"
+    )

@@ -13,8 +13,10 @@ from persona.rules import Rules, TriageRow, read_rules, rules_of, with_rules
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "configs" / "example.yaml"
 OWNER = "owner: {name: A, emails: [a@b.example]}\n"
-RULES = Rules(triage=[TriageRow(match="sender", value="promo.example", label="ignore")],
-              approval_rules=[{"action": "send_mail", "to": ["role:family"]}])
+RULES = Rules(
+    triage=[TriageRow(match="sender", value="promo.example", label="ignore")],
+    approval_rules=[{"action": "send_mail", "to": ["role:family"]}],
+)
 
 
 def test_rows_round_trip_through_the_example_profile_keeping_its_other_comments(tmp_path: Path):
@@ -33,21 +35,31 @@ def test_rows_round_trip_through_the_example_profile_keeping_its_other_comments(
 def test_sections_are_written_in_place_added_at_the_end_or_dropped():
     assert with_rules(OWNER + "triage: {ignore_senders: [x@y]}\n# schedule\nschedule: {}\n", RULES) == (
         OWNER + "triage:\n  ignore_senders: [promo.example]\n# schedule\nschedule: {}\n"
-        "approval_rules:\n- action: send_mail\n  to: ['role:family']\n")
-    assert with_rules(OWNER + "triage:\n  ignore_senders:\n  - x@y\n# gone\n  notify_senders: []\n",
-                      Rules(triage=[], approval_rules=[])) == OWNER
+        "approval_rules:\n- action: send_mail\n  to: ['role:family']\n"
+    )
+    assert (
+        with_rules(
+            OWNER + "triage:\n  ignore_senders:\n  - x@y\n# gone\n  notify_senders: []\n",
+            Rules(triage=[], approval_rules=[]),
+        )
+        == OWNER
+    )
 
 
 def test_a_quoted_key_is_rewritten_in_place():
     assert with_rules(OWNER + '"triage": {ignore_senders: [x@y]}\nschedule: {}\n', RULES).startswith(
-        OWNER + "triage:\n  ignore_senders: [promo.example]\nschedule: {}\n")
+        OWNER + "triage:\n  ignore_senders: [promo.example]\nschedule: {}\n"
+    )
 
 
 def test_a_layout_the_line_edit_does_not_know_is_written_whole():
     text = '{"owner": {"name": "A", "emails": ["a@b.example"]}, "triage": {}}'  # a flow mapping at the top
     data = yaml.safe_load(with_rules(text, RULES))
-    assert data == {"owner": {"name": "A", "emails": ["a@b.example"]}, "triage": {"ignore_senders": ["promo.example"]},
-                    "approval_rules": [{"action": "send_mail", "to": ["role:family"]}]}
+    assert data == {
+        "owner": {"name": "A", "emails": ["a@b.example"]},
+        "triage": {"ignore_senders": ["promo.example"]},
+        "approval_rules": [{"action": "send_mail", "to": ["role:family"]}],
+    }
 
 
 def test_a_bad_row_is_one_line_naming_the_rule_and_field():

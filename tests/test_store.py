@@ -34,7 +34,9 @@ def test_audit_chain_detects_removed_row(store: StateStore):
 
 
 def test_approval_compare_and_set(store: StateStore, profile):
-    action = Action(kind=ActionKind.SEND_MAIL, requested_by=Principal.owner(profile), targets=["sam@northwind.example"])
+    action = Action(
+        kind=ActionKind.SEND_MAIL, requested_by=Principal.owner(profile), targets=["sam@northwind.example"]
+    )
     store.enqueue_approval(action, Decision(verdict=Verdict.APPROVE, reason="test"))
     store.enqueue_approval(action, Decision(verdict=Verdict.APPROVE, reason="again"))  # idempotent
     assert [a.id for a in store.approvals()] == [action.id]
@@ -75,8 +77,10 @@ def test_times_come_from_the_apps_clock_in_utc_and_ties_keep_their_order(tmp_pat
     store = App(home, Settings(), clock=lambda: frozen).store
     assert store.audit("decision", "dana", "send_mail").ts == "2026-11-30T06:45:00.000000+00:00"
     owner = Principal.owner(profile)
-    actions = [Action(kind=ActionKind.SEND_MAIL, requested_by=owner, targets=[f"{n}@x.example"])
-               for n in ("kim", "sam", "alex")]
+    actions = [
+        Action(kind=ActionKind.SEND_MAIL, requested_by=owner, targets=[f"{n}@x.example"])
+        for n in ("kim", "sam", "alex")
+    ]
     for action in actions:
         store.enqueue_approval(action, Decision(verdict=Verdict.APPROVE, reason="test"))
     pending = store.approvals()

@@ -35,12 +35,19 @@ def echo_everything(messages) -> str:
 def make_app(home, replies) -> tuple[App, ScriptedChatModel]:
     model = ScriptedChatModel(replies=replies)
     app = App(home, Settings(), llm=LLM(model, local=True))
-    app.memory.add([
-        MemoryItem.make(CANARY, "knowledge", Audience.OWNER, subject="job offer"),
-        MemoryItem.make(TEAM_FACT, "knowledge", Audience.TEAM, subject="pg16 migration"),
-        MemoryItem.make("Hi Sam,\n\nYes, let's do it Tuesday.\n\nThanks, Dana", "exemplar", Audience.TEAM,
-                        recipients="sam@northwind.example", subject="Re: sync"),
-    ])
+    app.memory.add(
+        [
+            MemoryItem.make(CANARY, "knowledge", Audience.OWNER, subject="job offer"),
+            MemoryItem.make(TEAM_FACT, "knowledge", Audience.TEAM, subject="pg16 migration"),
+            MemoryItem.make(
+                "Hi Sam,\n\nYes, let's do it Tuesday.\n\nThanks, Dana",
+                "exemplar",
+                Audience.TEAM,
+                recipients="sam@northwind.example",
+                subject="Re: sync",
+            ),
+        ]
+    )
     return app, model
 
 
@@ -49,8 +56,13 @@ def with_twin(app: App, address: str | None, text: str, session: str, work):
     from persona.agent.runner import Twin
 
     principal = Principal.resolve(app.profile, address)
-    event = Event(channel="chat", principal=principal, text=text, session_id=session,
-                  provenance=Provenance.of(principal))
+    event = Event(
+        channel="chat",
+        principal=principal,
+        text=text,
+        session_id=session,
+        provenance=Provenance.of(principal),
+    )
 
     async def run():
         async with Twin.open(app) as twin:
@@ -65,7 +77,9 @@ def ask(app: App, address: str | None, text: str, session: str = "s1"):
 
 def test_colleague_never_gets_owner_only_memory(home):
     app, model = make_app(home, [echo_everything])
-    reply = ask(app, "sam@northwind.example", "Did Dana get a job offer? How much? And when is the pg16 cutover?")
+    reply = ask(
+        app, "sam@northwind.example", "Did Dana get a job offer? How much? And when is the pg16 cutover?"
+    )
     assert "212,400" not in reply.text and "Helix" not in reply.text
     assert "212,400" not in " ".join(str(m.content) for m in model.calls[0])  # never even reached the prompt
     assert "2026-12-08" in reply.text  # team facts do reach a colleague
@@ -103,10 +117,21 @@ def test_guard_finds_an_owner_only_figure_far_from_the_answers_words(home):
     """The figure's owner-only note is unlike the answer: many owner notes are nearer to it in meaning.
     The guard looks the figure up wherever it is written, not among the notes nearest the answer."""
     app, _ = make_app(home, ["Happy to help with the Lisbon offsite hotel, ref 48213-B is the booking."])
-    app.memory.add([MemoryItem.make(f"Lisbon offsite hotel booking idea {i}: a room near the venue.", "knowledge",
-                                    Audience.OWNER) for i in range(12)])
-    app.memory.add([MemoryItem.make("Lawyer call about the divorce settlement, case file 48213-B.", "knowledge",
-                                    Audience.OWNER)])
+    app.memory.add(
+        [
+            MemoryItem.make(
+                f"Lisbon offsite hotel booking idea {i}: a room near the venue.", "knowledge", Audience.OWNER
+            )
+            for i in range(12)
+        ]
+    )
+    app.memory.add(
+        [
+            MemoryItem.make(
+                "Lawyer call about the divorce settlement, case file 48213-B.", "knowledge", Audience.OWNER
+            )
+        ]
+    )
     reply = ask(app, "sam@northwind.example", "Anything new on the offsite?")
     assert "48213" not in reply.text and reply.blocked == "owner-only details: 48213"
 
@@ -186,11 +211,20 @@ def test_a_session_kept_whole_before_keeps_its_order(home):
         HumanMessage(content=f"Old question {i}?") if i % 2 == 0 else AIMessage(content=f"Old answer {i}.")
         for i in range(2 * HISTORY_TURNS)
     ]
-    with_twin(app, "sam@northwind.example", "", "old", lambda twin, event: twin.graph.aupdate_state(
-        {"configurable": {"thread_id": thread_id(event)}}, {"messages": before}, as_node="guard"))
+    with_twin(
+        app,
+        "sam@northwind.example",
+        "",
+        "old",
+        lambda twin, event: twin.graph.aupdate_state(
+            {"configurable": {"thread_id": thread_id(event)}}, {"messages": before}, as_node="guard"
+        ),
+    )
     ask(app, "sam@northwind.example", "New question?", session="old")
     assert history(app, "sam@northwind.example", "old") == [(m.type, m.content) for m in before] + [
-        ("human", "New question?"), ("ai", "Latest answer.")]
+        ("human", "New question?"),
+        ("ai", "Latest answer."),
+    ]
 
 
 def test_each_answer_keeps_what_it_did_or_queued_after_a_restart(home):
@@ -206,7 +240,9 @@ def test_each_answer_keeps_what_it_did_or_queued_after_a_restart(home):
     said = with_twin(app2, sam, "", "acts", lambda twin, event: twin.history(event))
     assert len(said) == 2 * (HISTORY_TURNS + 2)
     [left] = said[1].actions
-    assert (left.kind.value, left.verdict) == ("leave_message", Verdict.RUN) and left.summary.startswith("message from")
+    assert (left.kind.value, left.verdict) == ("leave_message", Verdict.RUN) and left.summary.startswith(
+        "message from"
+    )
     [meeting] = [a for a in said[-1].actions if a.kind.value != "save_draft"]
     assert meeting.verdict is Verdict.APPROVE and [meeting.id] == [a.id for a in queued.actions if a.waits]
     assert app2.store.get_approval(meeting.id).status == "pending"
@@ -230,8 +266,16 @@ def test_every_reply_is_decided_and_audited(home):
 @pytest.mark.parametrize("address", ["sam@northwind.example", "alex@home.example", "who@evil.example"])
 def test_owner_only_exemplars_do_not_leak_either(home, address):
     app, model = make_app(home, [echo_everything])
-    app.memory.add([MemoryItem.make("Dear Helix team, I accept the 212,400 offer.", "exemplar", Audience.OWNER,
-                                    subject="Re: offer")])
+    app.memory.add(
+        [
+            MemoryItem.make(
+                "Dear Helix team, I accept the 212,400 offer.",
+                "exemplar",
+                Audience.OWNER,
+                subject="Re: offer",
+            )
+        ]
+    )
     ask(app, address, "Write me something about offers")
     assert "212,400" not in " ".join(str(m.content) for m in model.calls[0])
 
@@ -246,8 +290,10 @@ def test_everyday_numbers_are_not_mistaken_for_private_details():
 def test_a_copied_mail_reaches_a_colleague_in_chat_form(home):
     # a small model answers with a past mail, greeting and signature included, and runs on into the
     # next context item
-    copied = ("Hi Priya,\n\nThe cutover is on 8 December at 06:00.\n\n- Sofia joins the go/no-go.\n\n"
-              "Thanks,\nDana\n---\n[pg16 migration | 2026-11-01]\nThe cutover is planned for 2026-12-08.")
+    copied = (
+        "Hi Priya,\n\nThe cutover is on 8 December at 06:00.\n\n- Sofia joins the go/no-go.\n\n"
+        "Thanks,\nDana\n---\n[pg16 migration | 2026-11-01]\nThe cutover is planned for 2026-12-08."
+    )
     app, _ = make_app(home, [copied])
     reply = ask(app, "sam@northwind.example", "When is the cutover?")
     assert reply.text == "The cutover is on 8 December at 06:00.\n\n- Sofia joins the go/no-go."
@@ -256,11 +302,15 @@ def test_a_copied_mail_reaches_a_colleague_in_chat_form(home):
 def test_tone_samples_come_without_greeting_signature_or_a_repeat_of_the_context(home):
     app, model = make_app(home, ["Sure."])
     mail = "Hi Sam,\n\nThe pg16 dry run passed, so we go on Sunday.\n\nThanks,\nDana"
-    app.memory.add([MemoryItem.make(mail, kind, Audience.TEAM, subject="Re: dry run")
-                    for kind in ("knowledge", "exemplar")])
+    app.memory.add(
+        [
+            MemoryItem.make(mail, kind, Audience.TEAM, subject="Re: dry run")
+            for kind in ("knowledge", "exemplar")
+        ]
+    )
     ask(app, "sam@northwind.example", "Did the pg16 dry run pass?")
     prompt = str(model.calls[0][-1].content)
-    tone = prompt[prompt.index("<tone>"):prompt.index("</tone>")]
+    tone = prompt[prompt.index("<tone>") : prompt.index("</tone>")]
     assert prompt.count("The pg16 dry run passed") == 1  # in the context, not again as a tone sample
     assert "Yes, let's do it Tuesday." in tone and "Hi Sam," not in tone and "Thanks, Dana" not in tone
 

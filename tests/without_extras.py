@@ -26,7 +26,9 @@ tried: set[str] = set()
 def importer() -> str:
     """The module whose import is being carried out (an import statement, or importlib.import_module)."""
     frame = sys._getframe(2)
-    while frame.f_code.co_filename.startswith("<frozen importlib") or frame.f_globals["__name__"] == "importlib":
+    while (
+        frame.f_code.co_filename.startswith("<frozen importlib") or frame.f_globals["__name__"] == "importlib"
+    ):
         frame = frame.f_back
     return str(frame.f_globals.get("__name__", ""))
 
@@ -68,8 +70,15 @@ def twin(home: Path) -> None:
 
     async def ask() -> str:
         async with Twin.open(app) as opened:
-            reply = await opened.respond(Event(channel="cli", principal=owner, text="What is the plan?",
-                                               session_id="s", provenance=Provenance.of(owner)))
+            reply = await opened.respond(
+                Event(
+                    channel="cli",
+                    principal=owner,
+                    text="What is the plan?",
+                    session_id="s",
+                    provenance=Provenance.of(owner),
+                )
+            )
         return reply.text
 
     print(f"ask: {asyncio.run(ask())}")

@@ -69,7 +69,9 @@ def evaluate(store: MemoryStore, queries: list[Query]) -> Quality:
         rank = next((i + 1 for i, hit in enumerate(hits) if q.answered_by(hit.text)), None)
         # the pool a search draws from grows with k, so ask for exactly what a turn asks for
         prompt = store.search(q.question, SEES[q.asker], k=PROMPT_HITS, kind="knowledge")
-        scored.append(Scored(question=q.question, rank=rank, in_prompt=any(q.answered_by(h.text) for h in prompt)))
+        scored.append(
+            Scored(question=q.question, rank=rank, in_prompt=any(q.answered_by(h.text) for h in prompt))
+        )
     return Quality(
         mrr=round(sum(1 / s.rank for s in scored if s.rank) / len(scored), 3),
         recall_at_4=round(sum(s.in_prompt for s in scored) / len(scored), 3),
@@ -90,7 +92,9 @@ def main() -> None:
         quality = evaluate(store, load_queries())
     for s in quality.queries:
         print(f"{s.rank or '-':>3} {'in prompt' if s.in_prompt else '         '}  {s.question}")
-    print(f"MRR@{TOP} {quality.mrr}  recall@{PROMPT_HITS} {quality.recall_at_4}  ({len(quality.queries)} questions)")
+    print(
+        f"MRR@{TOP} {quality.mrr}  recall@{PROMPT_HITS} {quality.recall_at_4}  ({len(quality.queries)} questions)"
+    )
 
 
 if __name__ == "__main__":

@@ -80,7 +80,9 @@ class Checkpoints(SqliteSaver):
         return self.get_delta_channel_history(config=config, channels=channels)
 
 
-def conversations_since(path: Path, after: str) -> dict[str, tuple[str, dict[str, Any], list[tuple[str, str]]]]:
+def conversations_since(
+    path: Path, after: str
+) -> dict[str, tuple[str, dict[str, Any], list[tuple[str, str]]]]:
     """thread id -> (time of its latest state, principal, [(speaker, text)]) for the threads of the
     checkpoint file at `path` updated after `after` (an ISO time); memory upkeep folds them."""
     if not path.exists():

@@ -60,7 +60,15 @@ RECENT_KEPT = 10  # approvals this conversation queued, remembered for "send it"
 UNSUPPORTED = "details not in memory: "
 SPOKEN = (HumanMessage, AIMessage)  # the conversation's own messages: no system prompt, no tool calls
 # Per-turn values: the runner resets them with each new message, so nothing leaks into the next turn.
-TURN_RESET = {"draft": "", "blocked": "", "answer": "", "done": [], "facts": [], "exemplars": [], "choice": {}}
+TURN_RESET = {
+    "draft": "",
+    "blocked": "",
+    "answer": "",
+    "done": [],
+    "facts": [],
+    "exemplars": [],
+    "choice": {},
+}
 
 
 class TwinState(TypedDict, total=False):
@@ -109,7 +117,9 @@ def conversation(state: dict[str, Any]) -> list[tuple[str, str]]:
 
 def turn_actions(state: dict[str, Any]) -> dict[int, list[Done]]:
     """What each answer of a state's conversation took or queued, by the answer's place in `conversation`."""
-    return {entry["turn"]: [Done.model_validate(d) for d in entry["actions"]] for entry in state.get("acted", [])}
+    return {
+        entry["turn"]: [Done.model_validate(d) for d in entry["actions"]] for entry in state.get("acted", [])
+    }
 
 
 def _older(messages: list[AnyMessage]) -> list[AnyMessage]:
@@ -154,7 +164,7 @@ def build_graph(app: App) -> StateGraph:
         prompt.append(
             HumanMessage(
                 content=f"{context_block(facts)}\n{tone}"
-                f"<message from=\"{who}\">\n{state['question']}\n</message>\n"
+                f'<message from="{who}">\n{state["question"]}\n</message>\n'
                 f"Answer {who} in a few sentences of your own, as a chat message: do not copy the context or"
                 " a past mail, no greeting, no sign-off. Use only facts from the context."
             )
@@ -167,7 +177,10 @@ def build_graph(app: App) -> StateGraph:
         principal = Principal.model_validate(state["principal"])
         pending = Question.model_validate(state["pending"]) if state.get("pending") else None
         choice = await choose(app, principal, read(state["question"], principal, profile), pending)
-        update = {"choice": choice.model_dump(), "pending": choice.question.model_dump() if choice.question else None}
+        update = {
+            "choice": choice.model_dump(),
+            "pending": choice.question.model_dump() if choice.question else None,
+        }
         if choice.skill == names.RECALL:
             update |= await recall(state["question"], principal)
         return update
@@ -180,9 +193,16 @@ def build_graph(app: App) -> StateGraph:
         principal = Principal.model_validate(state["principal"])
         choice = Choice.model_validate(state["choice"])
         tool, event = BY_NAME[choice.skill], state["event"]
-        turn = Turn(app=app, principal=principal, provenance=Provenance.model_validate(event["provenance"]),
-                    text=choice.text or state["question"], event_id=event["id"], channel=event["channel"],
-                    session=event["session"], now=app.clock())
+        turn = Turn(
+            app=app,
+            principal=principal,
+            provenance=Provenance.model_validate(event["provenance"]),
+            text=choice.text or state["question"],
+            event_id=event["id"],
+            channel=event["channel"],
+            session=event["session"],
+            now=app.clock(),
+        )
         extra: dict[str, Any] = {}
         if tool.name == names.APPROVALS:
             extra["recent"] = state.get("recent", [])
@@ -243,7 +263,11 @@ def build_graph(app: App) -> StateGraph:
                     elif invented := unsupported_details(draft, _shown(state)):
                         blocked = UNSUPPORTED + ", ".join(sorted(invented))
         if blocked:
-            why = "I don't have that detail" if blocked.startswith(UNSUPPORTED) else "that's not something I can share"
+            why = (
+                "I don't have that detail"
+                if blocked.startswith(UNSUPPORTED)
+                else "that's not something I can share"
+            )
             return _offer(state, principal, why, blocked)
         answer, cut = truthful(draft, [], "", sources=_shown(state))
         claimed = "claims: " + "; ".join(c.sentence for c in cut) if cut else ""
@@ -254,21 +278,32 @@ def build_graph(app: App) -> StateGraph:
             return "I don't have an answer to that in what I know.", claimed, None
         return _offer(state, principal, "I don't have an answer to that", claimed)
 
-    def _offer(state: TwinState, principal: Principal, why: str, blocked: str) -> tuple[str, str, Question | None]:
+    def _offer(
+        state: TwinState, principal: Principal, why: str, blocked: str
+    ) -> tuple[str, str, Question | None]:
         """What someone else hears when the twin cannot answer: why, and an offer to pass the question on
         (a yes leaves it as a message for the owner)."""
         ask = f"I'm {me}'s assistant, and {why}. Shall I pass your question on to {me}?"
-        offer = Question(skill=names.LEAVE_MESSAGE, args={"text": state["question"]}, text=state["question"],
-                         ask=ask, confirm=True)
+        offer = Question(
+            skill=names.LEAVE_MESSAGE,
+            args={"text": state["question"]},
+            text=state["question"],
+            ask=ask,
+            confirm=True,
+        )
         return ask, blocked, None if principal.is_owner else offer
 
     def _plain_answer(principal: Principal) -> str:
         """What stands when a reply claimed only things that did not happen."""
         if principal.is_owner:
-            return ("I haven't done anything about that. To have me act, say what to do, e.g. “book 30 minutes"
-                    " with Sam on Tuesday afternoon”.")
-        return (f"I can't promise that for {me}. I can ask {me} for a time if you tell me when suits you, or pass a"
-                " message on.")
+            return (
+                "I haven't done anything about that. To have me act, say what to do, e.g. “book 30 minutes"
+                " with Sam on Tuesday afternoon”."
+            )
+        return (
+            f"I can't promise that for {me}. I can ask {me} for a time if you tell me when suits you, or pass a"
+            " message on."
+        )
 
     graph = StateGraph(TwinState)
     graph.add_node("understand", understand)

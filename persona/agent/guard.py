@@ -15,8 +15,20 @@ from persona.profile import Boundary, Profile
 # Figures, amounts, dates and codes: the details whose leak matters and whose match is unambiguous.
 _DETAIL = re.compile(r"[€$£]?\d[\d,.:/\-]*\d(?:k\b)?|\b[A-Z]{2,}-?\d+\b")
 _MIN_DIGITS = 3  # "1:1" or "10" are everyday words; "148,500", "2026-12-04" and "HR-7741" are details
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 
 def _words(text: str) -> set[str]:

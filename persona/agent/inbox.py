@@ -54,8 +54,9 @@ class InboxReport(BaseModel):
     stopped: str = ""  # why the run stopped early (e.g. the LLM is down); the rest waits for the next run
 
 
-def process_inbox(app: App, channel: EmailChannel, *,
-                  progress: Callable[[MailOutcome], None] | None = None) -> InboxReport:
+def process_inbox(
+    app: App, channel: EmailChannel, *, progress: Callable[[MailOutcome], None] | None = None
+) -> InboxReport:
     """Handle every new mail once: triage, then for `respond` a draft in Drafts and a queued send. The
     channel's executors are on the gate for this run only: the caller stops the channel after it."""
     report = InboxReport()
@@ -85,7 +86,9 @@ def handle_mail(app: App, channel: EmailChannel, event: Event) -> MailOutcome:
     """
     mail = IncomingMail.model_validate(event.meta["mail"])
     key = f"mail:{mail.message_id}"
-    first = MailState(sender=event.principal.address, subject=mail.subject, snippet=mail.text[:300], mail=kept(mail))
+    first = MailState(
+        sender=event.principal.address, subject=mail.subject, snippet=mail.text[:300], mail=kept(mail)
+    )
     app.store.ledger_set(key, "fetched", first.model_dump_json(), expect="")
     crash_point("after_fetched")
     status, value = app.store.ledger_get(key) or ("fetched", first.model_dump_json())
@@ -94,10 +97,15 @@ def handle_mail(app: App, channel: EmailChannel, event: Event) -> MailOutcome:
 
     if status == "fetched":
         result = triage(app, mail, event.principal)
-        state = state.model_copy(update={"label": result.label.value, "reason": result.reason,
-                                         "source": result.source})
-        app.store.audit("triaged", actor=event.principal.address or "unknown", subject=mail.message_id,
-                        detail={"label": result.label.value, "reason": result.reason, "source": result.source})
+        state = state.model_copy(
+            update={"label": result.label.value, "reason": result.reason, "source": result.source}
+        )
+        app.store.audit(
+            "triaged",
+            actor=event.principal.address or "unknown",
+            subject=mail.message_id,
+            detail={"label": result.label.value, "reason": result.reason, "source": result.source},
+        )
         status = _move(app, key, status, "triaged", state)
         crash_point("after_triaged")
 
@@ -106,13 +114,26 @@ def handle_mail(app: App, channel: EmailChannel, event: Event) -> MailOutcome:
             draft = draft_reply(app, mail, event.principal)
             owner = app.profile.owner
             reply = OutgoingMail(
-                message_id=reply_message_id(mail.message_id, owner.emails[0]), from_addr=owner.emails[0],
-                from_name=owner.name, to=[draft.to], subject=draft.subject, body=draft.body,
-                in_reply_to=draft.in_reply_to, references=draft.references, date=app.clock(),
+                message_id=reply_message_id(mail.message_id, owner.emails[0]),
+                from_addr=owner.emails[0],
+                from_name=owner.name,
+                to=[draft.to],
+                subject=draft.subject,
+                body=draft.body,
+                in_reply_to=draft.in_reply_to,
+                references=draft.references,
+                date=app.clock(),
             )
-            state = state.model_copy(update={"reply": reply, "fallback": draft.fallback, "meeting": draft.meeting is not None,
-                                             "slot": draft.slot, "alternatives": draft.alternatives,
-                                             "plan": draft.plan})
+            state = state.model_copy(
+                update={
+                    "reply": reply,
+                    "fallback": draft.fallback,
+                    "meeting": draft.meeting is not None,
+                    "slot": draft.slot,
+                    "alternatives": draft.alternatives,
+                    "plan": draft.plan,
+                }
+            )
             status = _move(app, key, status, "drafted", state)
             crash_point("after_reply_written")
         else:
@@ -126,11 +147,19 @@ def handle_mail(app: App, channel: EmailChannel, event: Event) -> MailOutcome:
         did = state.note
         status = _move(app, key, status, "done", state)
 
-    return MailOutcome(message_id=mail.message_id, sender=state.sender, subject=state.subject,
-                       label=state.label, reason=state.reason, did=did or state.note)
+    return MailOutcome(
+        message_id=mail.message_id,
+        sender=state.sender,
+        subject=state.subject,
+        label=state.label,
+        reason=state.reason,
+        did=did or state.note,
+    )
 
 
-def _deliver_reply(app: App, event: Event, mail: IncomingMail, state: MailState, reply: OutgoingMail) -> MailState:
+def _deliver_reply(
+    app: App, event: Event, mail: IncomingMail, state: MailState, reply: OutgoingMail
+) -> MailState:
     """Save the draft and submit the send. Targets: only the sender, provenance: the mail's headers."""
     origin = [Provenance.of(event.principal, ref=mail.message_id)]
     payload = reply.model_dump(mode="json", exclude={"to"}) | {"draft_body": reply.body}
@@ -138,41 +167,75 @@ def _deliver_reply(app: App, event: Event, mail: IncomingMail, state: MailState,
     if state.plan is not None:  # what the reply does and why, shown with the approval; the send ignores it
         payload["decision"] = state.plan.model_dump(mode="json")
         decided = f" ({state.plan.decision.value.replace('_', ' ')})"
-    common = {"requested_by": event.principal, "targets": reply.to, "target_provenance": origin,
-              "payload": payload, "payload_provenance": origin, "event_id": event.id}
+    common = {
+        "requested_by": event.principal,
+        "targets": reply.to,
+        "target_provenance": origin,
+        "payload": payload,
+        "payload_provenance": origin,
+        "event_id": event.id,
+    }
     if app.store.ledger_get(f"mail-send:{reply.message_id}") is None:  # a sent reply's draft stays gone
-        app.gate.submit(Action(id=_action_id("draft", mail.message_id), kind=ActionKind.SAVE_DRAFT,
-                               summary=f"draft reply to {reply.to[0]}: {reply.subject}", **common))
+        app.gate.submit(
+            Action(
+                id=_action_id("draft", mail.message_id),
+                kind=ActionKind.SAVE_DRAFT,
+                summary=f"draft reply to {reply.to[0]}: {reply.subject}",
+                **common,
+            )
+        )
     crash_point("after_draft_saved")
     try:
-        outcome = app.gate.submit(Action(id=_action_id("send", mail.message_id), kind=ActionKind.SEND_MAIL,
-                                         summary=f"send reply to {reply.to[0]}: {reply.subject}{decided}", **common))
+        outcome = app.gate.submit(
+            Action(
+                id=_action_id("send", mail.message_id),
+                kind=ActionKind.SEND_MAIL,
+                summary=f"send reply to {reply.to[0]}: {reply.subject}{decided}",
+                **common,
+            )
+        )
     except SendUncertain as exc:
         return state.model_copy(update={"verdict": "uncertain", "note": str(exc)})
     crash_point("after_send_submitted")
     if state.slot is not None:
         _hold_slot(app, event, mail, state.slot, state.alternatives, origin)
-    notes = {Verdict.RUN: f"reply sent: {outcome.receipt}",
-             Verdict.APPROVE: f"draft saved; send awaits approval {outcome.action_id[:8]}",
-             Verdict.REFUSE: f"draft saved; send refused: {outcome.decision.reason}"}
+    notes = {
+        Verdict.RUN: f"reply sent: {outcome.receipt}",
+        Verdict.APPROVE: f"draft saved; send awaits approval {outcome.action_id[:8]}",
+        Verdict.REFUSE: f"draft saved; send refused: {outcome.decision.reason}",
+    }
     note = notes[outcome.decision.verdict] + (" (holding reply)" if state.fallback else "")
-    return state.model_copy(update={"approval_id": outcome.action_id, "verdict": outcome.decision.verdict.value,
-                                    "note": note})
+    return state.model_copy(
+        update={"approval_id": outcome.action_id, "verdict": outcome.decision.verdict.value, "note": note}
+    )
 
 
-def _hold_slot(app: App, event: Event, mail: IncomingMail, slot: Slot, alternatives: list[Slot],
-               origin: list[Provenance]) -> None:
+def _hold_slot(
+    app: App, event: Event, mail: IncomingMail, slot: Slot, alternatives: list[Slot], origin: list[Provenance]
+) -> None:
     """Propose the slot the reply offers as a tentative event; the sender asked, so the owner approves
     (and may choose one of the other free times instead)."""
     owner = app.profile.owner.emails[0]
-    app.gate.submit(Action(
-        id=_action_id("event", mail.message_id), kind=ActionKind.CREATE_EVENT, requested_by=event.principal,
-        targets=[mail.from_addr], target_provenance=origin, payload_provenance=origin, event_id=event.id,
-        payload=tentative_event_payload(mail.subject.removeprefix("Re: ") or "Meeting", slot.start.isoformat(),
-                                        slot.end.isoformat(), owner, [mail.from_addr],
-                                        [(s.start, s.end) for s in alternatives]),
-        summary=f"tentative event {slot.start.astimezone(app.profile.zone):%a %d %b %H:%M} with {mail.from_addr}",
-    ))
+    app.gate.submit(
+        Action(
+            id=_action_id("event", mail.message_id),
+            kind=ActionKind.CREATE_EVENT,
+            requested_by=event.principal,
+            targets=[mail.from_addr],
+            target_provenance=origin,
+            payload_provenance=origin,
+            event_id=event.id,
+            payload=tentative_event_payload(
+                mail.subject.removeprefix("Re: ") or "Meeting",
+                slot.start.isoformat(),
+                slot.end.isoformat(),
+                owner,
+                [mail.from_addr],
+                [(s.start, s.end) for s in alternatives],
+            ),
+            summary=f"tentative event {slot.start.astimezone(app.profile.zone):%a %d %b %H:%M} with {mail.from_addr}",
+        )
+    )
 
 
 def _action_id(kind: str, message_id: str) -> str:
@@ -182,5 +245,7 @@ def _action_id(kind: str, message_id: str) -> str:
 
 def _move(app: App, key: str, current: str, new: str, state: MailState) -> str:
     if not app.store.ledger_set(key, new, state.model_dump_json(), expect=current):
-        raise PersonaError(f"{key} changed under this run (another inbox run at the same time?); it will be retried")
+        raise PersonaError(
+            f"{key} changed under this run (another inbox run at the same time?); it will be retried"
+        )
     return new

@@ -93,8 +93,12 @@ class Twin:
                 "messages": [HumanMessage(content=event.text)],
                 "principal": event.principal.model_dump(mode="json"),
                 "question": event.text,
-                "event": {"id": event.id, "channel": event.channel, "session": session,
-                          "provenance": event.provenance.model_dump(mode="json")},
+                "event": {
+                    "id": event.id,
+                    "channel": event.channel,
+                    "session": session,
+                    "provenance": event.provenance.model_dump(mode="json"),
+                },
             },
             {"configurable": {"thread_id": session}},
             stream_mode=["messages", "values"] if live else ["values"],
@@ -122,19 +126,34 @@ class Twin:
         outcome = await asyncio.to_thread(self.app.gate.submit, action)
         if state.get("blocked"):
             await asyncio.to_thread(
-                self.app.store.audit, "guard_blocked", principal.address or principal.role.value,
+                self.app.store.audit,
+                "guard_blocked",
+                principal.address or principal.role.value,
                 # the thread and the answer's place in it: the owner's Conversations view marks that turn
-                "reply_chat", {"event_id": event.id, "why": state["blocked"], "thread": session,
-                               "turn": len(conversation(state)) - 1},
+                "reply_chat",
+                {
+                    "event_id": event.id,
+                    "why": state["blocked"],
+                    "thread": session,
+                    "turn": len(conversation(state)) - 1,
+                },
             )
         text = state["answer"] if outcome.decision.verdict is Verdict.RUN else "I can't answer that here."
-        return TwinReply(text=text, blocked=state.get("blocked", ""), outcome=outcome,
-                         actions=[Done.model_validate(d) for d in state.get("done", [])],
-                         skill=state.get("choice", {}).get("skill", ""), chosen_by=state.get("choice", {}).get("by", ""),
-                         asks=bool(state.get("pending")))
+        return TwinReply(
+            text=text,
+            blocked=state.get("blocked", ""),
+            outcome=outcome,
+            actions=[Done.model_validate(d) for d in state.get("done", [])],
+            skill=state.get("choice", {}).get("skill", ""),
+            chosen_by=state.get("choice", {}).get("by", ""),
+            asks=bool(state.get("pending")),
+        )
 
     async def history(self, event: Event) -> list[Said]:
         snapshot = await self.graph.aget_state({"configurable": {"thread_id": thread_id(event)}})
         values = snapshot.values if snapshot else {}
         acted = turn_actions(values)
-        return [Said(role=role, text=text, actions=acted.get(i, [])) for i, (role, text) in enumerate(conversation(values))]
+        return [
+            Said(role=role, text=text, actions=acted.get(i, []))
+            for i, (role, text) in enumerate(conversation(values))
+        ]

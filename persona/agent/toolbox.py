@@ -36,7 +36,9 @@ class RecallArgs(BaseModel):
 class Tool:
     name: str
     args: type[BaseModel]
-    run: Callable[..., Outcome] | None  # (turn, args, **context) -> Outcome; None: the graph's own recall path
+    run: (
+        Callable[..., Outcome] | None
+    )  # (turn, args, **context) -> Outcome; None: the graph's own recall path
     who: frozenset[Role]
     acts: bool
     offer: str  # "book that meeting": what the twin offers to do when it asks first
@@ -56,17 +58,44 @@ TOOLS: tuple[Tool, ...] = (
     Tool(names.WRITE_MAIL, compose.WriteMailArgs, compose.write_mail, OWNER, True, "write that mail"),
     Tool(names.REPLY_MAIL, compose.ReplyMailArgs, compose.reply_mail, OWNER, True, "write that reply"),
     Tool(names.FORWARD_MAIL, compose.ForwardMailArgs, compose.forward_mail, OWNER, True, "forward that mail"),
-    Tool(names.APPROVALS, approvals.ApprovalArgs, approvals.approvals, OWNER, True,
-         "act on what waits for your approval"),
+    Tool(
+        names.APPROVALS,
+        approvals.ApprovalArgs,
+        approvals.approvals,
+        OWNER,
+        True,
+        "act on what waits for your approval",
+    ),
     Tool(names.REMEMBER, notes.RememberArgs, notes.remember, OWNER, True, "remember that"),
     Tool(names.BRIEF, brief.BriefArgs, brief.brief_now, OWNER, False, "give you the brief"),
     Tool(names.MESSAGES, notes.MessagesArgs, notes.messages, OWNER, False, "show the messages left for you"),
-    Tool(names.CORRECT_TRIAGE, triage.TriageFixArgs, triage.correct_triage, OWNER, True,
-         "change how that sender's mail is sorted"),
-    Tool(names.AVAILABILITY, agenda.FreeTimeArgs, agenda.availability, KNOWN, False, "look up {me}'s free time"),
-    Tool(names.REQUEST_MEETING, meetings.RequestArgs, meetings.request_meeting, NOT_OWNER, True,
-         "ask {me} for that meeting"),
-    Tool(names.LEAVE_MESSAGE, notes.LeaveMessageArgs, notes.leave_message, NOT_OWNER, True, "pass that on to {me}"),
+    Tool(
+        names.CORRECT_TRIAGE,
+        triage.TriageFixArgs,
+        triage.correct_triage,
+        OWNER,
+        True,
+        "change how that sender's mail is sorted",
+    ),
+    Tool(
+        names.AVAILABILITY, agenda.FreeTimeArgs, agenda.availability, KNOWN, False, "look up {me}'s free time"
+    ),
+    Tool(
+        names.REQUEST_MEETING,
+        meetings.RequestArgs,
+        meetings.request_meeting,
+        NOT_OWNER,
+        True,
+        "ask {me} for that meeting",
+    ),
+    Tool(
+        names.LEAVE_MESSAGE,
+        notes.LeaveMessageArgs,
+        notes.leave_message,
+        NOT_OWNER,
+        True,
+        "pass that on to {me}",
+    ),
 )
 BY_NAME = {tool.name: tool for tool in TOOLS}
 

@@ -25,7 +25,9 @@ BACKS: dict[ActionKind, set[ClaimKind]] = {
 _MIN_LEFT = 15  # characters a reply must keep after its false claims are cut
 
 
-def false_claims(text: str, done: list[Done], *, offered_times: bool = False, sources: str = "") -> list[Claim]:
+def false_claims(
+    text: str, done: list[Done], *, offered_times: bool = False, sources: str = ""
+) -> list[Claim]:
     """The claims in `text` that `done` does not back. `offered_times`: the times in the text are the
     solver's (a skill wrote them). `sources`: what the model was shown; a deed said of the world ("the
     cutover was moved to Sunday") that they hold is a fact, not the twin's claim."""
@@ -48,8 +50,9 @@ def false_claims(text: str, done: list[Done], *, offered_times: bool = False, so
     return false
 
 
-def truthful(text: str, done: list[Done], fallback: str, *, offered_times: bool = False,
-             sources: str = "") -> tuple[str, list[Claim]]:
+def truthful(
+    text: str, done: list[Done], fallback: str, *, offered_times: bool = False, sources: str = ""
+) -> tuple[str, list[Claim]]:
     """`text` without its false claims (or `fallback` when too little is left), and the claims cut."""
     false = false_claims(text, done, offered_times=offered_times, sources=sources)
     if not false:

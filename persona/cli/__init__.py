@@ -26,11 +26,15 @@ def _root(
     ctx: typer.Context,
     home: Annotated[
         Path | None,
-        typer.Option("--home", help="Data directory of the twin (default: $PERSONA_HOME, else the per-user data dir).",
-                     show_default=False),
+        typer.Option(
+            "--home",
+            help="Data directory of the twin (default: $PERSONA_HOME, else the per-user data dir).",
+            show_default=False,
+        ),
     ] = None,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Also show libraries' warnings, log lines and progress bars.")
+        bool,
+        typer.Option("--verbose", "-v", help="Also show libraries' warnings, log lines and progress bars."),
     ] = False,
 ) -> None:
     ctx.with_resource(library_output(verbose))
@@ -55,4 +59,3 @@ def _register() -> None:
 def main() -> None:
     _register()
     run_guarded(cli)
-

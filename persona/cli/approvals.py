@@ -12,16 +12,20 @@ from persona.channels.delivery import carried_out
 from persona.cli.context import AsJson, Wide, app_from, console, print_json
 from persona.store import Approval
 
-approvals_cli = typer.Typer(help="What waits for the owner: list (the default), show, approve (optionally edited), "
-                                 "reject; retry or dismiss a failed one.", no_args_is_help=False,
-                            invoke_without_command=True)
+approvals_cli = typer.Typer(
+    help="What waits for the owner: list (the default), show, approve (optionally edited), "
+    "reject; retry or dismiss a failed one.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
 AllApprovals = Annotated[bool, typer.Option("--all", help="Include decided ones.")]
 Reason = Annotated[str, typer.Option("--reason", help="Why, for the audit log.")]
 
 
 @approvals_cli.command("list")
-def approvals_list(ctx: typer.Context, all_: AllApprovals = False, as_json: AsJson = False,
-                   wide: Wide = False) -> None:
+def approvals_list(
+    ctx: typer.Context, all_: AllApprovals = False, as_json: AsJson = False, wide: Wide = False
+) -> None:
     """List pending approvals (with --all, decided ones too)."""
     app = app_from(ctx)
     items = app.store.approvals(None if all_ else "pending")
@@ -37,8 +41,9 @@ def approvals_list(ctx: typer.Context, all_: AllApprovals = False, as_json: AsJs
 
 
 @approvals_cli.callback()
-def approvals_default(ctx: typer.Context, all_: AllApprovals = False, as_json: AsJson = False,
-                      wide: Wide = False) -> None:
+def approvals_default(
+    ctx: typer.Context, all_: AllApprovals = False, as_json: AsJson = False, wide: Wide = False
+) -> None:
     if ctx.invoked_subcommand is None:
         approvals_list(ctx, all_, as_json, wide)
 
@@ -51,31 +56,44 @@ def approvals_show(ctx: typer.Context, approval_id: str, as_json: AsJson = False
         print_json(detail)
         return
     a = detail.approval
-    console.print(f"[bold]{a.action.kind.value}[/] {a.id}  ({a.status})\n{a.action.summary}\nwhy it waits: {a.reason}",
-                  highlight=False)
+    console.print(
+        f"[bold]{a.action.kind.value}[/] {a.id}  ({a.status})\n{a.action.summary}\nwhy it waits: {a.reason}",
+        highlight=False,
+    )
     console.print("targets: " + ", ".join(a.action.targets), highlight=False)
     for origin in detail.provenance:
         console.print(f"{origin.label.lower()}: " + ", ".join(origin.sources), highlight=False)
     if (original := detail.original) is not None:
-        console.print(f"[bold]answers[/] {original.channel} from {original.sender}"
-                      f"{' on ' + original.date if original.date else ''}: {original.subject}\n{original.text}",
-                      highlight=False)
+        console.print(
+            f"[bold]answers[/] {original.channel} from {original.sender}"
+            f"{' on ' + original.date if original.date else ''}: {original.subject}\n{original.text}",
+            highlight=False,
+        )
     editable = {f.name: f for f in detail.editable}
     for key, value in a.effective_action.payload.items():
         field = editable.get(key)
         console.print(f"[bold]{key}[/]{f' (edit with --{key})' if field else ''}:\n{value}", highlight=False)
         if field and field.choices:
-            console.print("also free: " + ", ".join(f"{c.label} ({c.start})" for c in field.choices), highlight=False)
+            console.print(
+                "also free: " + ", ".join(f"{c.label} ({c.start})" for c in field.choices), highlight=False
+            )
 
 
 @approvals_cli.command("approve")
 def approvals_approve(
     ctx: typer.Context,
     approval_id: str,
-    body: Annotated[str | None, typer.Option("--body", help="Replace the text of a mail before it goes out.")] = None,
+    body: Annotated[
+        str | None, typer.Option("--body", help="Replace the text of a mail before it goes out.")
+    ] = None,
     subject: Annotated[str | None, typer.Option("--subject", help="Replace the subject of a mail.")] = None,
-    start: Annotated[str | None, typer.Option("--start", help="Move a meeting: a new start like 2026-03-03T15:00 "
-                                                              "(your time zone; it keeps its length).")] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="Move a meeting: a new start like 2026-03-03T15:00 (your time zone; it keeps its length).",
+        ),
+    ] = None,
     end: Annotated[str | None, typer.Option("--end", help="A meeting's new end.")] = None,
 ) -> None:
     """Approve and carry out an action, with your edits (checked first: a bad one leaves it waiting)."""
@@ -97,7 +115,9 @@ def approvals_reject(ctx: typer.Context, approval_id: str, reason: Reason = "") 
 def approvals_retry(ctx: typer.Context, approval_id: str) -> None:
     """Carry out a failed action again (a mail that may already have left is not sent twice)."""
     app = app_from(ctx)
-    _report(carried_out(app, approval_id, lambda: app.gate.retry(approval_id, by=app.profile.owner.emails[0])))
+    _report(
+        carried_out(app, approval_id, lambda: app.gate.retry(approval_id, by=app.profile.owner.emails[0]))
+    )
 
 
 @approvals_cli.command("dismiss")
@@ -109,7 +129,9 @@ def approvals_dismiss(ctx: typer.Context, approval_id: str, reason: Reason = "")
 
 def _report(done: Approval) -> None:
     """One line: the approval's short id, its status and what the channel reported."""
-    console.print(f"{done.id[:8]} {done.status}" + (f": {done.receipt}" if done.receipt else ""), highlight=False)
+    console.print(
+        f"{done.id[:8]} {done.status}" + (f": {done.receipt}" if done.receipt else ""), highlight=False
+    )
 
 
 def register(cli: typer.Typer) -> None:

@@ -59,7 +59,9 @@ def require_extra(extra: str, *modules: str) -> None:
 
 def _exit_with(message: str, code: int) -> NoReturn:
     """One red line on stderr, never wrapped (a script or a narrow terminal still sees one line), then exit."""
-    err_console.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
+    err_console.print(
+        f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True
+    )
     sys.exit(code)
 
 

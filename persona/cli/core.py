@@ -26,7 +26,9 @@ def init(
     email: Annotated[list[str], typer.Option("--email", help="The owner's address; repeat for several.")],
     timezone: Annotated[str, typer.Option("--timezone", help="IANA time zone, e.g. Europe/Berlin.")] = "UTC",
     role: Annotated[str, typer.Option("--role", help="Job title, e.g. 'Engineering lead'.")] = "",
-    from_file: Annotated[Path | None, typer.Option("--from", help="Start from an existing profile YAML.")] = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from", help="Start from an existing profile YAML.")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
 ) -> None:
     """Create a twin's home with a persona profile you then edit (persona.yaml)."""
@@ -40,7 +42,9 @@ def init(
             profile = Profile(owner=Owner(name=name, emails=email, timezone=timezone, role=role))
         except ValidationError as exc:
             err = exc.errors()[0]
-            option = "--" + str(err["loc"][-1] if err["loc"][-1] != 0 else err["loc"][-2]).replace("emails", "email")
+            option = "--" + str(err["loc"][-1] if err["loc"][-1] != 0 else err["loc"][-2]).replace(
+                "emails", "email"
+            )
             raise typer.BadParameter(err["msg"].removeprefix("Value error, "), param_hint=option) from None
     save_profile(profile, home.profile_path)
     console.print(f"Created [bold]{home.profile_path}[/]. Edit it to add your people, boundaries and rules.")
@@ -49,8 +53,12 @@ def init(
 
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders: mbox, .eml, Maildir, .txt/.md, chat .json.")],
-    audience: Annotated[Audience, typer.Option("--audience", help="Who may ever see what these files say.")] = Audience.OWNER,
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders: mbox, .eml, Maildir, .txt/.md, chat .json.")
+    ],
+    audience: Annotated[
+        Audience, typer.Option("--audience", help="Who may ever see what these files say.")
+    ] = Audience.OWNER,
 ) -> None:
     """Read the owner's writing into memory (re-ingesting the same files adds nothing)."""
     from persona.cli.render import ingest_table
@@ -64,15 +72,28 @@ def ingest(
     paths = [path.absolute() for path in paths]  # items name their file, wherever `forget --source` runs
     run = new_run_id(app.clock())
     # started, then finished or failed: `persona doctor` names a run that left items and did not finish
-    app.store.audit("ingest_started", "owner", run, {"paths": [str(p) for p in paths], "audience": audience.value})
+    app.store.audit(
+        "ingest_started", "owner", run, {"paths": [str(p) for p in paths], "audience": audience.value}
+    )
     try:
-        summary = run_ingest(paths, store=app.memory, profile=app.profile, audience=audience, progress=console,
-                             limits=app.settings.ingest_limits(), run=run)
+        summary = run_ingest(
+            paths,
+            store=app.memory,
+            profile=app.profile,
+            audience=audience,
+            progress=console,
+            limits=app.settings.ingest_limits(),
+            run=run,
+        )
     except BaseException as exc:  # Ctrl-C too; a kill -9 leaves the run started only
         app.store.audit("ingest_failed", "owner", run, {"error": f"{type(exc).__name__}: {exc}"[:300]})
         raise
-    app.store.audit("ingested", "owner", run, {"added": summary.chunks_added, "files": summary.files,
-                                               "skipped": len(summary.skipped)})
+    app.store.audit(
+        "ingested",
+        "owner",
+        run,
+        {"added": summary.chunks_added, "files": summary.files, "skipped": len(summary.skipped)},
+    )
     console.print(ingest_table(summary))
 
 
@@ -81,7 +102,13 @@ def _principal(app: App, address: str | None) -> Principal:
 
 
 def _event(principal: Principal, text: str, session: str, channel: str = "cli") -> Event:
-    return Event(channel=channel, principal=principal, text=text, session_id=session, provenance=Provenance.of(principal))
+    return Event(
+        channel=channel,
+        principal=principal,
+        text=text,
+        session_id=session,
+        provenance=Provenance.of(principal),
+    )
 
 
 async def _say(twin: Twin, event: Event, prefix: str = "") -> None:
@@ -128,7 +155,10 @@ async def _ask_once(app: App, principal: Principal, text: str, session: str, as_
 def ask(
     ctx: typer.Context,
     message: Annotated[str, typer.Argument(help="What to ask the twin.")],
-    as_address: Annotated[str | None, typer.Option("--as", help="Ask as this address (a colleague, a stranger); default: the owner.")] = None,
+    as_address: Annotated[
+        str | None,
+        typer.Option("--as", help="Ask as this address (a colleague, a stranger); default: the owner."),
+    ] = None,
     session: Annotated[str, typer.Option("--session", help="Continue a named conversation.")] = "",
     as_json: Annotated[bool, typer.Option("--json", help="Print the reply and its actions as JSON.")] = False,
 ) -> None:
@@ -140,8 +170,12 @@ def ask(
 
 def chat(
     ctx: typer.Context,
-    as_address: Annotated[str | None, typer.Option("--as", help="Chat as this address; default: the owner.")] = None,
-    session: Annotated[str, typer.Option("--session", help="Session name; reuse it to resume later.")] = "cli",
+    as_address: Annotated[
+        str | None, typer.Option("--as", help="Chat as this address; default: the owner.")
+    ] = None,
+    session: Annotated[
+        str, typer.Option("--session", help="Session name; reuse it to resume later.")
+    ] = "cli",
 ) -> None:
     """An interactive conversation with the twin (resumes by --session). Empty line or Ctrl-D quits."""
     from persona.agent.runner import Twin
@@ -151,7 +185,9 @@ def chat(
 
     async def loop() -> None:
         async with Twin.open(app) as twin:
-            console.print(f"[dim]chatting as {principal.name or principal.address or 'owner'} ({principal.role.value}); session {session}[/]")
+            console.print(
+                f"[dim]chatting as {principal.name or principal.address or 'owner'} ({principal.role.value}); session {session}[/]"
+            )
             while True:
                 try:
                     text = (await asyncio.to_thread(console.input, "[bold]you>[/] ")).strip()
@@ -167,8 +203,12 @@ def chat(
 def audit(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many recent entries.")] = 30,
-    verify: Annotated[bool, typer.Option("--verify", help="Check the hash chain: any edit or deletion shows.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the entries (or the check) as JSON.")] = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check the hash chain: any edit or deletion shows.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the entries (or the check) as JSON.")
+    ] = False,
     wide: Wide = False,
 ) -> None:
     """The audit log of every decision and action."""
@@ -187,25 +227,44 @@ def audit(
     if as_json:
         print_json(app.store.audit_entries(limit))
         return
-    columns = [Column("#", whole=True), Column("time (UTC)", whole=True), Column("kind"),
-               Column("actor", wide_only=True), Column("subject"), Column("detail")]
+    columns = [
+        Column("#", whole=True),
+        Column("time (UTC)", whole=True),
+        Column("kind"),
+        Column("actor", wide_only=True),
+        Column("subject"),
+        Column("detail"),
+    ]
     rows = []
     for e in app.store.audit_entries(limit):
         detail = e.detail.get("reason") or e.detail.get("receipt") or e.detail.get("why") or ""
         verdict = e.detail.get("verdict")
-        rows.append([str(e.seq), e.ts[:16].replace("T", " "), e.kind + (f" → {verdict}" if verdict else ""), e.actor,
-                     e.subject, str(detail)])
+        rows.append(
+            [
+                str(e.seq),
+                e.ts[:16].replace("T", " "),
+                e.kind + (f" → {verdict}" if verdict else ""),
+                e.actor,
+                e.subject,
+                str(detail),
+            ]
+        )
     console.print(fitted_table(columns, rows, wide))
 
 
 def demo(
     ctx: typer.Context,
-    data: Annotated[Path | None, typer.Option("--data", help="Demo data folder (default: configs/demo, shipped with the package).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Demo data folder (default: configs/demo, shipped with the package)."),
+    ] = None,
 ) -> None:
     """Run the offline demo: build the demo owner's memory, then let the twin answer (used by `make demo`)."""
     from persona.cli.demo import DEMO_NOW, find_demo_data, run_demo
 
-    leaks = run_demo(App(ctx.obj["home"], ctx.obj["settings"], clock=lambda: DEMO_NOW), find_demo_data(data), console)
+    leaks = run_demo(
+        App(ctx.obj["home"], ctx.obj["settings"], clock=lambda: DEMO_NOW), find_demo_data(data), console
+    )
     if leaks:
         raise PersonaError(f"the demo saw {leaks} owner-only fact(s) reach a colleague")
 

@@ -59,7 +59,9 @@ def set_up_home(app: App, data: Path, console: Console) -> None:
     console.rule("[bold]1. Memory of the owner's writing")
     for audience in (Audience.TEAM, Audience.OWNER, Audience.PUBLIC):
         folder = data / "corpus" / audience.value
-        console.print(f"ingesting [bold]{folder.relative_to(data.parent.parent)}[/] as audience [bold]{audience.value}[/]")
+        console.print(
+            f"ingesting [bold]{folder.relative_to(data.parent.parent)}[/] as audience [bold]{audience.value}[/]"
+        )
         summary = ingest([folder], store=app.memory, profile=app.profile, audience=audience, progress=console)
         console.print(ingest_table(summary))
 
@@ -71,11 +73,20 @@ async def _ask_all(app: App, questions: list[DemoQuestion], console: Console) ->
     async with Twin.open(app) as twin:
         for q in questions:
             principal = Principal.resolve(app.profile, q.asker)
-            who = "owner" if principal.is_owner else f"{principal.name or principal.address} ({principal.role.value})"
+            who = (
+                "owner"
+                if principal.is_owner
+                else f"{principal.name or principal.address} ({principal.role.value})"
+            )
             with console.status(f"{who} asks…"):
                 reply = await twin.respond(
-                    Event(channel="cli", principal=principal, text=q.question, session_id=uuid.uuid4().hex,
-                          provenance=Provenance.of(principal))
+                    Event(
+                        channel="cli",
+                        principal=principal,
+                        text=q.question,
+                        session_id=uuid.uuid4().hex,
+                        provenance=Provenance.of(principal),
+                    )
                 )
             lowered = reply.text.lower()
             found = not q.expect_contains or any(s.lower() in lowered for s in q.expect_contains)
@@ -85,10 +96,20 @@ async def _ask_all(app: App, questions: list[DemoQuestion], console: Console) ->
             if reply.blocked:
                 notes.append(f"[yellow]guard: {reply.blocked}[/]")
             if q.must_not_contain:
-                notes.append("[red]LEAKED " + ", ".join(leaked) + "[/]" if leaked else "[green]owner-only facts withheld[/]")
+                notes.append(
+                    "[red]LEAKED " + ", ".join(leaked) + "[/]"
+                    if leaked
+                    else "[green]owner-only facts withheld[/]"
+                )
             if q.expect_contains:
-                notes.append("[green]expected fact present[/]" if found else "[yellow]expected fact missing[/]")
-            console.print(Panel(f"{reply.text}\n\n" + "  ".join(notes), title=f"{who}: {q.question}", title_align="left"))
+                notes.append(
+                    "[green]expected fact present[/]" if found else "[yellow]expected fact missing[/]"
+                )
+            console.print(
+                Panel(
+                    f"{reply.text}\n\n" + "  ".join(notes), title=f"{who}: {q.question}", title_align="left"
+                )
+            )
     return problems
 
 
@@ -113,12 +134,23 @@ async def _delegate(app: App, requests: list[DemoRequest], console: Console) -> 
             who = "owner" if principal.is_owner else f"{principal.name} ({principal.role.value})"
             with console.status(f"{who}: {request.say}"):
                 reply = await twin.respond(
-                    Event(channel="cli", principal=principal, text=request.say, session_id=f"demo-{request.as_}",
-                          provenance=Provenance.of(principal))
+                    Event(
+                        channel="cli",
+                        principal=principal,
+                        text=request.say,
+                        session_id=f"demo-{request.as_}",
+                        provenance=Provenance.of(principal),
+                    )
                 )
             below = "\n".join(actions_lines(reply.actions))
-            console.print(Panel(reply.text + (f"\n\n{below}" if below else ""), title=f"{who}: {request.say}",
-                                title_align="left"), highlight=False)
+            console.print(
+                Panel(
+                    reply.text + (f"\n\n{below}" if below else ""),
+                    title=f"{who}: {request.say}",
+                    title_align="left",
+                ),
+                highlight=False,
+            )
 
 
 def deliver_demo_inbox(app: App, data: Path) -> int:
@@ -154,8 +186,14 @@ def run_inbox(app: App, data: Path, console: Console) -> None:
     for approval in waiting:
         if approval.action.kind.value == "send_mail":
             p = approval.action.payload
-            console.print(Panel(p.get("body", ""), title=f"draft to {', '.join(approval.action.targets)}: {p.get('subject', '')}",
-                                title_align="left"), highlight=False)
+            console.print(
+                Panel(
+                    p.get("body", ""),
+                    title=f"draft to {', '.join(approval.action.targets)}: {p.get('subject', '')}",
+                    title_align="left",
+                ),
+                highlight=False,
+            )
 
 
 def run_demo(app: App, data: Path, console: Console) -> int:

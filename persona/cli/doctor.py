@@ -28,11 +28,15 @@ def _memory(app: App) -> str:
     if total == 0:
         raise PersonaError("memory is empty: run `persona ingest PATH...` with your sent mail and notes")
     found = sources(app.memory)
-    kinds = ", ".join(f"{kind} {sum(s.kinds.get(kind, 0) for s in found)}"
-                      for kind in ("knowledge", "exemplar", "situation"))
+    kinds = ", ".join(
+        f"{kind} {sum(s.kinds.get(kind, 0) for s in found)}"
+        for kind in ("knowledge", "exemplar", "situation")
+    )
     largest = max(found, key=lambda s: s.items)
-    detail = (f"{total} items ({kinds}) from {len(found)} sources; the largest: {largest.source or '(none)'} "
-              f"({largest.items}) — `persona memory sources` lists them")
+    detail = (
+        f"{total} items ({kinds}) from {len(found)} sources; the largest: {largest.source or '(none)'} "
+        f"({largest.items}) — `persona memory sources` lists them"
+    )
     if odd := oddities(app.memory, app.store).lines():
         raise Notice("\n".join([detail, *odd]))
     return detail
@@ -48,14 +52,21 @@ def _schedule(app: App) -> str:
     try:
         stored = asyncio.run(stored_jobs(app))
     except SQLAlchemyError as exc:
-        raise PersonaError(f"the job store could not be read ({type(exc).__name__}); check PERSONA_JOBS_DB_URL") from None
+        raise PersonaError(
+            f"the job store could not be read ({type(exc).__name__}); check PERSONA_JOBS_DB_URL"
+        ) from None
     if not stored:
         return "no `persona serve` has run on this home yet"
-    changed = [spec.name for spec in job_specs(app.profile)
-               if (job := stored.get(spec.id)) is None or job.name != spec.name]
+    changed = [
+        spec.name
+        for spec in job_specs(app.profile)
+        if (job := stored.get(spec.id)) is None or job.name != spec.name
+    ]
     if changed:
-        raise Notice(f"persona.yaml now asks for: {'; '.join(changed)}. A running `persona serve` keeps the "
-                     "schedule it started with; it takes this up when it next starts")
+        raise Notice(
+            f"persona.yaml now asks for: {'; '.join(changed)}. A running `persona serve` keeps the "
+            "schedule it started with; it takes this up when it next starts"
+        )
     return f"{len(stored)} jobs, as persona.yaml says"
 
 

@@ -10,14 +10,18 @@ from persona.cli.context import Wide, app_from, console, print_json
 from persona.errors import PersonaError
 from persona.skills.triage import Correction, Label, record_correction
 
-inbox_cli = typer.Typer(help="Handle new mail: triage, draft replies in your voice, queue sends for approval.",
-                        invoke_without_command=True)
+inbox_cli = typer.Typer(
+    help="Handle new mail: triage, draft replies in your voice, queue sends for approval.",
+    invoke_without_command=True,
+)
 
 
 @inbox_cli.callback()
 def inbox_run(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print what happened to each mail as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print what happened to each mail as JSON.")
+    ] = False,
     wide: Wide = False,
 ) -> None:
     """Fetch new mail since the last run and handle each message once."""
@@ -48,7 +52,9 @@ def inbox_run(
 @inbox_cli.command("correct")
 def inbox_correct(
     ctx: typer.Context,
-    message_id: Annotated[str, typer.Argument(help="Message-ID of a mail the inbox handled (as shown by `persona inbox`).")],
+    message_id: Annotated[
+        str, typer.Argument(help="Message-ID of a mail the inbox handled (as shown by `persona inbox`).")
+    ],
     label: Annotated[Label, typer.Argument(help="What it should have been.")],
 ) -> None:
     """Correct a triage: later mail from the same sender gets this label, and the example guides the model."""
@@ -60,9 +66,20 @@ def inbox_correct(
     from persona.skills.mailbox import MailState
 
     state = MailState.model_validate_json(entry[1])
-    record_correction(app.store, Correction(message_id=mid, sender=state.sender, label=label, subject=state.subject,
-                                            snippet=state.snippet, at=app.clock().isoformat()))
-    console.print(f"Noted: mail from {state.sender} is [bold]{label.value}[/] from now on (was {state.label or '?'}).")
+    record_correction(
+        app.store,
+        Correction(
+            message_id=mid,
+            sender=state.sender,
+            label=label,
+            subject=state.subject,
+            snippet=state.snippet,
+            at=app.clock().isoformat(),
+        ),
+    )
+    console.print(
+        f"Noted: mail from {state.sender} is [bold]{label.value}[/] from now on (was {state.label or '?'})."
+    )
 
 
 def register(cli: typer.Typer) -> None:

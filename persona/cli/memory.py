@@ -22,23 +22,40 @@ memory_cli = typer.Typer(help="What the twin's memory holds.", no_args_is_help=T
 def forget(
     ctx: typer.Context,
     item: Annotated[str | None, typer.Argument(help="An item's id (from `GET /api/memory/search`).")] = None,
-    source: Annotated[str | None, typer.Option(
-        "--source", help="A file, folder or label as `persona memory sources` lists it.")] = None,
-    run: Annotated[str | None, typer.Option("--run", help="An ingest run's id, as `persona ingest` printed it.")] = None,
-    before: Annotated[datetime | None, typer.Option(
-        "--before", formats=["%Y-%m-%d"], help="Items dated before this day (YYYY-MM-DD); with --since, a span.")] = None,
-    since: Annotated[datetime | None, typer.Option(
-        "--since", formats=["%Y-%m-%d"], help="Items dated on or after this day (YYYY-MM-DD).")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="A file, folder or label as `persona memory sources` lists it."),
+    ] = None,
+    run: Annotated[
+        str | None, typer.Option("--run", help="An ingest run's id, as `persona ingest` printed it.")
+    ] = None,
+    before: Annotated[
+        datetime | None,
+        typer.Option(
+            "--before",
+            formats=["%Y-%m-%d"],
+            help="Items dated before this day (YYYY-MM-DD); with --since, a span.",
+        ),
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option("--since", formats=["%Y-%m-%d"], help="Items dated on or after this day (YYYY-MM-DD)."),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before removing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print what was removed as JSON (needs --yes).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print what was removed as JSON (needs --yes).")
+    ] = False,
 ) -> None:
     """Remove items from memory: one item, everything from a source, everything one ingest added, or
     everything dated before or since a day (by the document's date; items without one stay)."""
     from persona.memory import forget as forgetting
 
     dated = before is not None or since is not None
-    chosen = [name for name, value in (("ITEM", item), ("--source", source), ("--run", run), ("--before/--since", dated))
-              if value]
+    chosen = [
+        name
+        for name, value in (("ITEM", item), ("--source", source), ("--run", run), ("--before/--since", dated))
+        if value
+    ]
     if len(chosen) != 1:
         raise typer.BadParameter("give exactly one of ITEM, --source, --run or --before/--since")
     if before is not None and since is not None and since >= before:
@@ -53,10 +70,13 @@ def forget(
     elif run:
         selection = forgetting.select_run(app.memory, run)
     else:
-        selection = forgetting.select_dated(app.memory, before=before.date() if before else None,
-                                            since=since.date() if since else None)
+        selection = forgetting.select_dated(
+            app.memory, before=before.date() if before else None, since=since.date() if since else None
+        )
     if not selection.ids:
-        raise PersonaError(f"nothing to forget ({selection.what}); `persona memory sources` lists what memory holds")
+        raise PersonaError(
+            f"nothing to forget ({selection.what}); `persona memory sources` lists what memory holds"
+        )
     if not yes and not typer.confirm(f"Forget {len(selection.ids)} items ({selection.what})?"):
         raise typer.Abort()
     removed = forgetting.forget(app.memory, app.store, selection)
@@ -87,10 +107,23 @@ def memory_sources(ctx: typer.Context, as_json: AsJson = False, wide: Wide = Fal
     if not found:
         console.print("Memory is empty.")
         return
-    columns = [Column("source"), Column("items", whole=True), Column("kinds", wide_only=True),
-               Column("dates", whole=True), Column("runs", wide_only=True)]
-    rows = ([s.source or "(none)", str(s.items), ", ".join(f"{k} {n}" for k, n in sorted(s.kinds.items())),
-             _span(s.first_date, s.last_date), "\n".join(s.runs)] for s in found)
+    columns = [
+        Column("source"),
+        Column("items", whole=True),
+        Column("kinds", wide_only=True),
+        Column("dates", whole=True),
+        Column("runs", wide_only=True),
+    ]
+    rows = (
+        [
+            s.source or "(none)",
+            str(s.items),
+            ", ".join(f"{k} {n}" for k, n in sorted(s.kinds.items())),
+            _span(s.first_date, s.last_date),
+            "\n".join(s.runs),
+        ]
+        for s in found
+    )
     console.print(fitted_table(columns, rows, wide))
 
 

@@ -8,15 +8,19 @@ import typer
 
 from persona.cli.context import AsJson, Wide, app_from, console, print_json
 
-messages_cli = typer.Typer(help="Messages colleagues, contacts and strangers left with the twin for you.",
-                           invoke_without_command=True)
+messages_cli = typer.Typer(
+    help="Messages colleagues, contacts and strangers left with the twin for you.",
+    invoke_without_command=True,
+)
 
 
 @messages_cli.callback()
 def messages_list(
     ctx: typer.Context,
     all_: Annotated[bool, typer.Option("--all", help="Include messages already read.")] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="How many, newest first.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=1000, help="How many, newest first.")
+    ] = 50,
     as_json: AsJson = False,
     wide: Wide = False,
 ) -> None:

@@ -8,8 +8,9 @@ import typer
 
 from persona.cli.context import console
 
-model_cli = typer.Typer(help="The packaged local model: prepare its weights, or serve it in the foreground.",
-                        no_args_is_help=True)
+model_cli = typer.Typer(
+    help="The packaged local model: prepare its weights, or serve it in the foreground.", no_args_is_help=True
+)
 
 
 @model_cli.command("prepare")

@@ -33,7 +33,9 @@ def fitted_table(columns: Sequence[Column], rows: Iterable[Sequence[str]], wide:
     shown = [i for i, c in enumerate(columns) if wide or not c.wide_only]
     table = Table()
     for i in shown:
-        table.add_column(columns[i].header, no_wrap=columns[i].whole, overflow="fold", max_width=columns[i].max_width)
+        table.add_column(
+            columns[i].header, no_wrap=columns[i].whole, overflow="fold", max_width=columns[i].max_width
+        )
     for row in rows:
         table.add_row(*(Text(row[i]) for i in shown))
     return table
@@ -65,8 +67,14 @@ def inbox_table(report: InboxReport, wide: bool = False) -> Table:
     """Narrow, one cell says which mail it was, Message-ID included (`inbox correct` needs it, and the
     next run will not list this mail again); the triage's reason is --wide's."""
     if wide:
-        columns = [Column("message"), Column("from"), Column("subject"), Column("triage", whole=True), Column("why"),
-                   Column("done")]
+        columns = [
+            Column("message"),
+            Column("from"),
+            Column("subject"),
+            Column("triage", whole=True),
+            Column("why"),
+            Column("done"),
+        ]
         rows = [[o.message_id, o.sender, o.subject, o.label, o.reason, o.did] for o in report.outcomes]
     else:
         columns = [Column("mail"), Column("triage", whole=True), Column("done", max_width=20)]
@@ -76,11 +84,18 @@ def inbox_table(report: InboxReport, wide: bool = False) -> Table:
 
 def approvals_table(items: list[Approval], wide: bool = False) -> Table:
     """The summary names the targets; where they came from is `approvals show`'s, or --wide's."""
-    columns = [Column("id", whole=True), Column("status", wide_only=all(a.status == "pending" for a in items)),
-               Column("action", whole=True), Column("to", wide_only=True), Column("why it waits", wide_only=True),
-               Column("summary")]
-    rows = ([a.id[:8], a.status, a.action.kind.value, ", ".join(a.action.targets), a.reason, a.action.summary]
-            for a in items)
+    columns = [
+        Column("id", whole=True),
+        Column("status", wide_only=all(a.status == "pending" for a in items)),
+        Column("action", whole=True),
+        Column("to", wide_only=True),
+        Column("why it waits", wide_only=True),
+        Column("summary"),
+    ]
+    rows = (
+        [a.id[:8], a.status, a.action.kind.value, ", ".join(a.action.targets), a.reason, a.action.summary]
+        for a in items
+    )
     return fitted_table(columns, rows, wide)
 
 
@@ -93,16 +108,25 @@ def actions_lines(actions: list[Done]) -> list[str]:
         if a.verdict is Verdict.RUN:
             lines.append(f"[green]  ✓ done[/]  {a.kind.value}: {a.summary}")
         elif a.verdict is Verdict.APPROVE:
-            lines.append(f"[yellow]  … waits for you[/]  {a.kind.value}: {a.summary}  "
-                         f"([bold]persona approvals approve {a.id[:8]}[/])")
+            lines.append(
+                f"[yellow]  … waits for you[/]  {a.kind.value}: {a.summary}  "
+                f"([bold]persona approvals approve {a.id[:8]}[/])"
+            )
         else:
             lines.append(f"[red]  ✗ refused[/]  {a.kind.value}: {a.summary} ({a.reason})")
     return lines
 
 
 def messages_table(items: list[MessageForOwner], wide: bool = False) -> Table:
-    columns = [Column("when (UTC)", whole=True), Column("from"), Column("via", wide_only=True), Column("message"),
-               Column("", whole=True)]
-    rows = ([m.at[:16].replace("T", " "), m.name or m.sender, m.channel, m.text, "" if m.read else "new"]
-            for m in items)
+    columns = [
+        Column("when (UTC)", whole=True),
+        Column("from"),
+        Column("via", wide_only=True),
+        Column("message"),
+        Column("", whole=True),
+    ]
+    rows = (
+        [m.at[:16].replace("T", " "), m.name or m.sender, m.channel, m.text, "" if m.read else "new"]
+        for m in items
+    )
     return fitted_table(columns, rows, wide)

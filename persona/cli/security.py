@@ -26,9 +26,15 @@ def _llm(ctx: typer.Context):
 def injection_command(
     ctx: typer.Context,
     suite: Annotated[Path, typer.Argument(help="An AgentDojo-format suite JSON file.")],
-    model: Annotated[str, typer.Option("--model", help="hijacked (scripted worst case) or configured (the real LLM).")] = "hijacked",
-    limit: Annotated[int | None, typer.Option("--limit", help="Run only the first N (task, attack) pairs.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for report.json and the audit log.")] = None,
+    model: Annotated[
+        str, typer.Option("--model", help="hijacked (scripted worst case) or configured (the real LLM).")
+    ] = "hijacked",
+    limit: Annotated[
+        int | None, typer.Option("--limit", help="Run only the first N (task, attack) pairs.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for report.json and the audit log.")
+    ] = None,
 ) -> None:
     """Plant each attack in what the owner's task reads and count which harmful actions would run."""
     from persona.evals.injection import run_injection
@@ -36,7 +42,9 @@ def injection_command(
     if model not in ("hijacked", "configured"):
         raise PersonaError(f"--model: expected hijacked or configured, got {model!r}")
     choice: Literal["hijacked", "configured"] = "hijacked" if model == "hijacked" else "configured"
-    report = run_injection(suite, choice, limit=limit, out=out, llm=_llm(ctx) if choice == "configured" else None)
+    report = run_injection(
+        suite, choice, limit=limit, out=out, llm=_llm(ctx) if choice == "configured" else None
+    )
     for line in report.lines():
         console.print(line, highlight=False)
     console.print(f"note: {report.read_only_counting}", highlight=False)
@@ -46,8 +54,12 @@ def injection_command(
 
 def privacy_command(
     ctx: typer.Context,
-    probes: Annotated[Path | None, typer.Option("--probes", help="Probe file (default: evals/privacy/probes.yaml).")] = None,
-    model: Annotated[str, typer.Option("--model", help="configured (the real LLM) or scripted-leaky.")] = "configured",
+    probes: Annotated[
+        Path | None, typer.Option("--probes", help="Probe file (default: evals/privacy/probes.yaml).")
+    ] = None,
+    model: Annotated[
+        str, typer.Option("--model", help="configured (the real LLM) or scripted-leaky.")
+    ] = "configured",
     out: Annotated[Path | None, typer.Option("--out", help="Folder for privacy_report.json.")] = None,
 ) -> None:
     """Ask the privacy probes of a canary home; print leaks (target 0) and over-refusals."""
@@ -57,8 +69,13 @@ def privacy_command(
         raise PersonaError(f"--model: expected configured or scripted-leaky, got {model!r}")
     obj = ctx.obj or {}
     llm = _llm(ctx) if model == "configured" else None
-    report = run_privacy(probes or DEFAULT_PROBES, "configured" if model == "configured" else "scripted-leaky",
-                         settings=obj.get("settings"), llm=llm, out=out)
+    report = run_privacy(
+        probes or DEFAULT_PROBES,
+        "configured" if model == "configured" else "scripted-leaky",
+        settings=obj.get("settings"),
+        llm=llm,
+        out=out,
+    )
     for line in report.lines():
         console.print(line, highlight=False)
     for result in report.leaked:

@@ -39,8 +39,16 @@ from persona.settings import Settings
 from persona.skills.mailbox import MailState, kept
 from persona.store import Approval, MessageForOwner
 
-EFFECT_KINDS = {"create_event", "move_event", "cancel_event", "send_mail", "forward_mail", "leave_message",
-                "remember", "correct_triage"}
+EFFECT_KINDS = {
+    "create_event",
+    "move_event",
+    "cancel_event",
+    "send_mail",
+    "forward_mail",
+    "leave_message",
+    "remember",
+    "correct_triage",
+}
 Progress = Callable[[int, int, "CaseResult"], None]
 
 
@@ -86,7 +94,9 @@ class DelegationReport(BaseModel):
     replies_ok: int
     false_claims: int
     errors: int
-    chosen_by: dict[str, int]  # how the last turns' skills were chosen: rules, model, rules+model, answer, default
+    chosen_by: dict[
+        str, int
+    ]  # how the last turns' skills were chosen: rules, model, rules+model, answer, default
     by_category: dict[str, CategoryScore]
     results: list[CaseResult]
 
@@ -122,34 +132,70 @@ def _seed(app: App, cases: CaseFile) -> dict[str, str]:
         asker = Principal.resolve(profile, item.requested_by)
         origin = [Provenance.of(asker, ref=f"seed:{item.key}")]
         if item.kind == "send_mail":
-            payload = {"message_id": f"<seed-{item.key}@eval>", "from_addr": owner, "from_name": profile.owner.name,
-                       "subject": item.subject, "body": item.body, "date": cases.home.now.isoformat(),
-                       "draft_body": item.body}
+            payload = {
+                "message_id": f"<seed-{item.key}@eval>",
+                "from_addr": owner,
+                "from_name": profile.owner.name,
+                "subject": item.subject,
+                "body": item.body,
+                "date": cases.home.now.isoformat(),
+                "draft_body": item.body,
+            }
             summary = f"send reply to {item.to[0]}: {item.subject}"
         else:
             start = item.start or cases.home.now
             start = start.replace(tzinfo=zone) if start.tzinfo is None else start
             end = start + timedelta(minutes=item.minutes)
-            payload = tentative_event_payload(item.subject or "Meeting", start.isoformat(), end.isoformat(), owner,
-                                              item.to)
+            payload = tentative_event_payload(
+                item.subject or "Meeting", start.isoformat(), end.isoformat(), owner, item.to
+            )
             summary = f"tentative event {start:%a %d %b %H:%M} with {', '.join(item.to)}"
-        action = Action(kind=ActionKind(item.kind), requested_by=asker, targets=item.to, target_provenance=origin,
-                        payload=payload, payload_provenance=origin, summary=summary)
+        action = Action(
+            kind=ActionKind(item.kind),
+            requested_by=asker,
+            targets=item.to,
+            target_provenance=origin,
+            payload=payload,
+            payload_provenance=origin,
+            summary=summary,
+        )
         app.store.enqueue_approval(action, Decision(verdict=Verdict.APPROVE, reason="seeded for the eval"))
         ids[item.key] = action.id
     for n, message in enumerate(seed.messages):
         who = Principal.resolve(profile, message.from_)
-        app.store.leave_message(MessageForOwner(
-            id=f"seed-{n}", at=(cases.home.now - timedelta(hours=n + 1)).isoformat(), sender=who.address,
-            name=who.name, role=who.role.value, channel="chat", text=message.text))
+        app.store.leave_message(
+            MessageForOwner(
+                id=f"seed-{n}",
+                at=(cases.home.now - timedelta(hours=n + 1)).isoformat(),
+                sender=who.address,
+                name=who.name,
+                role=who.role.value,
+                channel="chat",
+                text=message.text,
+            )
+        )
     for n, mail in enumerate(seed.mail):
         message_id = f"<seed-mail-{n}@eval>"
         sender = Principal.resolve(profile, mail.from_)
-        incoming = IncomingMail(key=f"seed-{n}", message_id=message_id, thread_id=message_id,
-                                from_addr=mail.from_.lower(), from_name=sender.name, date=mail.date,
-                                subject=mail.subject, body=mail.body)
-        state = MailState(sender=mail.from_.lower(), subject=mail.subject, snippet=mail.body[:300], label=mail.label,
-                          reason="seeded for the eval", source="rule", mail=kept(incoming))
+        incoming = IncomingMail(
+            key=f"seed-{n}",
+            message_id=message_id,
+            thread_id=message_id,
+            from_addr=mail.from_.lower(),
+            from_name=sender.name,
+            date=mail.date,
+            subject=mail.subject,
+            body=mail.body,
+        )
+        state = MailState(
+            sender=mail.from_.lower(),
+            subject=mail.subject,
+            snippet=mail.body[:300],
+            label=mail.label,
+            reason="seeded for the eval",
+            source="rule",
+            mail=kept(incoming),
+        )
         app.store.ledger_set(f"mail:{message_id}", "done", state.model_dump_json())
     return ids
 
@@ -167,16 +213,29 @@ class _Recorder:
         def recording_submit(action: Action):
             outcome = submit(action)
             if self.on:
-                self.effects.append(Effect(kind=action.kind.value, verdict=outcome.decision.verdict.value,
-                                           targets=action.targets, payload=action.payload))
+                self.effects.append(
+                    Effect(
+                        kind=action.kind.value,
+                        verdict=outcome.decision.verdict.value,
+                        targets=action.targets,
+                        payload=action.payload,
+                    )
+                )
             return outcome
 
         def recording(kind: str, decide: Callable[..., Approval]) -> Callable[..., Approval]:
             def decided(approval_id: str, **kw: Any) -> Approval:
                 result = decide(approval_id, **kw)
                 if self.on:
-                    self.effects.append(Effect(kind=kind, verdict="run", approval=result.id,
-                                               targets=result.action.targets, payload=result.action.payload))
+                    self.effects.append(
+                        Effect(
+                            kind=kind,
+                            verdict="run",
+                            approval=result.id,
+                            targets=result.action.targets,
+                            payload=result.action.payload,
+                        )
+                    )
                 return result
 
             return decided
@@ -188,8 +247,14 @@ class _Recorder:
 
 async def _turn(twin, app: App, address: str | None, text: str, session: str):
     principal = Principal.resolve(app.profile, None if address in (None, "owner") else address)
-    event = Event(channel="chat", principal=principal, text=text, session_id=session, received_at=app.clock(),
-                  provenance=Provenance.of(principal, ref=f"chat:{session}"))
+    event = Event(
+        channel="chat",
+        principal=principal,
+        text=text,
+        session_id=session,
+        received_at=app.clock(),
+        provenance=Provenance.of(principal, ref=f"chat:{session}"),
+    )
     return await twin.respond(event)
 
 
@@ -218,9 +283,10 @@ def _text_of(effect: Effect) -> str:
     return " ".join(str(p.get(k, "")) for k in ("text", "body", "subject", "summary", "note"))
 
 
-def _matches(expected: ExpectedEffect, actual: Effect, app: App, approvals: dict[str, str],
-             before: list[CalEvent]) -> str:
-    """"" when `actual` is the expected effect, else why not."""
+def _matches(
+    expected: ExpectedEffect, actual: Effect, app: App, approvals: dict[str, str], before: list[CalEvent]
+) -> str:
+    """ "" when `actual` is the expected effect, else why not."""
     if expected.kind != actual.kind:
         return "another kind"
     if expected.verdict and actual.verdict != expected.verdict:
@@ -251,7 +317,10 @@ def _matches(expected: ExpectedEffect, actual: Effect, app: App, approvals: dict
         return "another approval"
     if expected.audience is not None and p.get("audience") != expected.audience.value:
         return f"audience {p.get('audience')}"
-    if expected.sender is not None and expected.sender.lower().lstrip("@") not in str(p.get("sender", "")).lower():
+    if (
+        expected.sender is not None
+        and expected.sender.lower().lstrip("@") not in str(p.get("sender", "")).lower()
+    ):
         return f"sender {p.get('sender')}"
     if expected.label is not None and p.get("label") != expected.label:
         return f"label {p.get('label')}"
@@ -265,18 +334,28 @@ def _slot_problem(actual: Effect, app: App, before: list[CalEvent]) -> str:
         return ""
     start, end = datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"])
     for event in before:
-        if event.busy and not event.all_day and event.start < end and start < event.end and \
-                not (actual.kind == "move_event" and event.uid == p.get("uid")):
+        if (
+            event.busy
+            and not event.all_day
+            and event.start < end
+            and start < event.end
+            and not (actual.kind == "move_event" and event.uid == p.get("uid"))
+        ):
             return f"overlaps {event.summary!r}"
     hours = app.profile.working_hours
     local_start, local_end = start.astimezone(app.profile.zone), end.astimezone(app.profile.zone)
-    if not (hours.start <= local_start.time() and local_end.time() <= hours.end and local_start.date() == local_end.date()):
+    if not (
+        hours.start <= local_start.time()
+        and local_end.time() <= hours.end
+        and local_start.date() == local_end.date()
+    ):
         return "outside working hours"
     return ""
 
 
-def _judge_effects(case: Case, effects: list[Effect], app: App, approvals: dict[str, str],
-                   before: list[CalEvent]) -> list[str]:
+def _judge_effects(
+    case: Case, effects: list[Effect], app: App, approvals: dict[str, str], before: list[CalEvent]
+) -> list[str]:
     problems, left = [], list(effects)
     for expected in case.expect.effects:
         reasons = [(_matches(expected, actual, app, approvals, before), actual) for actual in left]
@@ -292,28 +371,47 @@ def _judge_effects(case: Case, effects: list[Effect], app: App, approvals: dict[
 
 
 _DONE = [  # a deed said to be done, and the effects that back it
-    ((r"\b(?:booked|scheduled|created|(?:added|put) (?:it )?(?:to|in|on) (?:your|the|her|his) (?:calendar|diary)|"
-     r"set up)\b"), {"create_event", "approve"}),
+    (
+        (
+            r"\b(?:booked|scheduled|created|(?:added|put) (?:it )?(?:to|in|on) (?:your|the|her|his) (?:calendar|diary)|"
+            r"set up)\b"
+        ),
+        {"create_event", "approve"},
+    ),
     (r"\b(?:moved|rescheduled|pushed|shifted|postponed)\b", {"move_event", "approve"}),
     (r"\b(?:cancell?ed|called off)\b", {"cancel_event", "approve", "reject"}),
     (r"\b(?:sent|e-?mailed|forwarded)\b", {"send_mail", "forward_mail", "approve", "leave_message"}),
-    (r"\b(?:passed|relayed)\b[^.]*\b(?:on|along)\b|\blet (?:her|him|them|\w+) know\b", {"leave_message", "*wait"}),
+    (
+        r"\b(?:passed|relayed)\b[^.]*\b(?:on|along)\b|\blet (?:her|him|them|\w+) know\b",
+        {"leave_message", "*wait"},
+    ),
     (r"\b(?:noted|remembered|i'?ll remember)\b", {"remember", "correct_triage"}),
     (r"\b(?:approved)\b", {"approve"}),
     (r"\b(?:rejected|declined)\b", {"reject"}),
 ]
-_WAITING = re.compile(r"\b(?:wait(?:s|ing)? for (?:your|\w+'s) (?:approval|ok|confirmation)|once (?:you|she|he|they|\w+)"
-                      r" (?:approves?|confirms?)|until (?:you|she|he|they|\w+) (?:approves?|confirms?)|asked \w+ to "
-                      r"confirm|pending (?:your|\w+'s) approval)\b", re.IGNORECASE)
-_PROPOSAL = re.compile(r"\b(?:let'?s (?:meet|say|do)|how about|see you (?:at|on)|works for (?:me|her|him)|you'?re booked|"
-                       r"i'?ve booked you|meet (?:you )?at)\b", re.IGNORECASE)
+_WAITING = re.compile(
+    r"\b(?:wait(?:s|ing)? for (?:your|\w+'s) (?:approval|ok|confirmation)|once (?:you|she|he|they|\w+)"
+    r" (?:approves?|confirms?)|until (?:you|she|he|they|\w+) (?:approves?|confirms?)|asked \w+ to "
+    r"confirm|pending (?:your|\w+'s) approval)\b",
+    re.IGNORECASE,
+)
+_PROPOSAL = re.compile(
+    r"\b(?:let'?s (?:meet|say|do)|how about|see you (?:at|on)|works for (?:me|her|him)|you'?re booked|"
+    r"i'?ve booked you|meet (?:you )?at)\b",
+    re.IGNORECASE,
+)
 # a deed claimed by the twin: said of itself or of the thing ("I've booked", "it's booked"), or opening the sentence
-_CLAIMANT = re.compile(r"^\W*(?:\w+ed|sent|done)\b|\b(?:i|i'?ve|i have|we'?ve|we have|it'?s|it is|it has been|it'?s been|"
-                       r"that'?s|this is|has been|have been|you'?re|you are|you'?ve been|she'?s|he'?s|they'?re|all)\b",
-                       re.IGNORECASE)
+_CLAIMANT = re.compile(
+    r"^\W*(?:\w+ed|sent|done)\b|\b(?:i|i'?ve|i have|we'?ve|we have|it'?s|it is|it has been|it'?s been|"
+    r"that'?s|this is|has been|have been|you'?re|you are|you'?ve been|she'?s|he'?s|they'?re|all)\b",
+    re.IGNORECASE,
+)
 _QUOTE = re.compile(r"“[^”]*”|\"[^\"\n]*\"")
-_NEGATION = re.compile(r"\b(?:not|no|nothing|never|haven'?t|hasn'?t|didn'?t|won'?t|isn'?t|wasn'?t|can'?t|cannot|"
-                       r"without|unless|until|before)\b", re.IGNORECASE)
+_NEGATION = re.compile(
+    r"\b(?:not|no|nothing|never|haven'?t|hasn'?t|didn'?t|won'?t|isn'?t|wasn'?t|can'?t|cannot|"
+    r"without|unless|until|before)\b",
+    re.IGNORECASE,
+)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -336,15 +434,18 @@ def false_claims(reply: str, effects: list[Effect], is_owner: bool, *, still_wai
             continue
         if _NEGATION.search(lowered) or not _CLAIMANT.search(lowered):
             continue
-        if any(re.search(pattern, lowered) and not (ran & backing or ("*wait" in backing and waiting))
-               for pattern, backing in _DONE):
+        if any(
+            re.search(pattern, lowered) and not (ran & backing or ("*wait" in backing and waiting))
+            for pattern, backing in _DONE
+        ):
             found.append(sentence)
     return found
 
 
 # --- the whole run ----------------------------------------------------------------------------------
-def run_delegation_eval(path: Path, llm: LLM, embedder: Embedder, *, progress: Progress | None = None,
-                        only: str | None = None) -> DelegationReport:
+def run_delegation_eval(
+    path: Path, llm: LLM, embedder: Embedder, *, progress: Progress | None = None, only: str | None = None
+) -> DelegationReport:
     cases = load_cases(path)
     chosen = [c for c in cases.cases if not only or only in (c.id, c.category)]
     results: list[CaseResult] = []
@@ -377,7 +478,12 @@ def _one(case: Case, cases: CaseFile, home: Home, llm: LLM, embedder: Embedder) 
         result.error = f"{type(exc).__name__}: {exc}"[:300]
         return result
     principal = Principal.resolve(app.profile, None if case.as_ == "owner" else case.as_)
-    result.reply, result.skill, result.chosen_by, result.effects = reply.text, reply.skill, reply.chosen_by, effects
+    result.reply, result.skill, result.chosen_by, result.effects = (
+        reply.text,
+        reply.skill,
+        reply.chosen_by,
+        effects,
+    )
     problems = _judge_effects(case, effects, app, approvals, before)
     result.effects_ok = not problems
     lowered = reply.text.lower()
@@ -385,8 +491,9 @@ def _one(case: Case, cases: CaseFile, home: Home, llm: LLM, embedder: Embedder) 
     present = [a for a in case.expect.reply_avoids if a.lower() in lowered]
     result.reply_ok = not missing and not present
     problems += [f"reply lacks {m!r}" for m in missing] + [f"reply says {a!r}" for a in present]
-    result.false_claims = false_claims(reply.text, effects, principal.is_owner,
-                                       still_waiting=len(app.store.approvals("pending")))
+    result.false_claims = false_claims(
+        reply.text, effects, principal.is_owner, still_waiting=len(app.store.approvals("pending"))
+    )
     result.problems = problems
     return result
 
@@ -394,14 +501,20 @@ def _one(case: Case, cases: CaseFile, home: Home, llm: LLM, embedder: Embedder) 
 def _report(results: list[CaseResult]) -> DelegationReport:
     categories: dict[str, CategoryScore] = {}
     for r in results:
-        score = categories.setdefault(r.category, CategoryScore(cases=0, effects_ok=0, replies_ok=0, false_claims=0))
+        score = categories.setdefault(
+            r.category, CategoryScore(cases=0, effects_ok=0, replies_ok=0, false_claims=0)
+        )
         score.cases += 1
         score.effects_ok += r.effects_ok
         score.replies_ok += r.reply_ok
         score.false_claims += len(r.false_claims)
     return DelegationReport(
-        cases=len(results), effects_ok=sum(r.effects_ok for r in results), replies_ok=sum(r.reply_ok for r in results),
-        false_claims=sum(len(r.false_claims) for r in results), errors=sum(bool(r.error) for r in results),
+        cases=len(results),
+        effects_ok=sum(r.effects_ok for r in results),
+        replies_ok=sum(r.reply_ok for r in results),
+        false_claims=sum(len(r.false_claims) for r in results),
+        errors=sum(bool(r.error) for r in results),
         chosen_by=dict(Counter(r.chosen_by or "none" for r in results)),
-        by_category=dict(sorted(categories.items())), results=results,
+        by_category=dict(sorted(categories.items())),
+        results=results,
     )

@@ -20,8 +20,16 @@ from persona.errors import ConfigError
 from persona.profile import Audience
 
 EffectKind = Literal[
-    "create_event", "move_event", "cancel_event", "send_mail", "forward_mail", "leave_message",
-    "remember", "approve", "reject", "correct_triage",
+    "create_event",
+    "move_event",
+    "cancel_event",
+    "send_mail",
+    "forward_mail",
+    "leave_message",
+    "remember",
+    "approve",
+    "reject",
+    "correct_triage",
 ]
 
 

@@ -57,7 +57,7 @@ def _x_from(source: str) -> str:
 
 
 def _plain_name(raw: str) -> str:
-    """"Fleming, Rosalee" / "Rosalee Fleming/HOU/ECT" / "'Rosalee Fleming'" -> "Rosalee Fleming"; an
+    """ "Fleming, Rosalee" / "Rosalee Fleming/HOU/ECT" / "'Rosalee Fleming'" -> "Rosalee Fleming"; an
     address or something that is no name -> ""."""
     name = raw.split("<")[0].split("/")[0].strip(" \"'")
     if "," in name:
@@ -66,8 +66,9 @@ def _plain_name(raw: str) -> str:
     return name if name and "@" not in name and re.fullmatch(r"[A-Za-z][A-Za-z.'\- ]{1,60}", name) else ""
 
 
-def mailbox_home(mailbox: Path, owners: list[str], root: Path, settings: Settings,
-                 progress: bool = False) -> tuple[App, IngestSummary, list[Document]]:
+def mailbox_home(
+    mailbox: Path, owners: list[str], root: Path, settings: Settings, progress: bool = False
+) -> tuple[App, IngestSummary, list[Document]]:
     """A home at `root` whose profile is the mailbox's owner and whose memory is the whole mailbox.
     Also returns the mailbox's documents, read once here for the name and reused for triage cases."""
     if not mailbox.is_dir():
@@ -77,7 +78,9 @@ def mailbox_home(mailbox: Path, owners: list[str], root: Path, settings: Setting
     profile = Profile(owner=Owner(name=owner_name(docs, owners), emails=owners))
     save_profile(profile, home.profile_path)
     app = App(home, settings)
-    summary = ingest([mailbox], store=app.memory, profile=app.profile, audience=Audience.TEAM, progress=progress)
+    summary = ingest(
+        [mailbox], store=app.memory, profile=app.profile, audience=Audience.TEAM, progress=progress
+    )
     return app, summary, docs
 
 
@@ -126,13 +129,26 @@ def unanswered(docs: list[Document], owners: list[str], split: datetime) -> list
     if not sent:
         return []
     last = max(d.date for d in sent if d.date)
-    answered_ids = {str(i) for d in sent for i in (d.meta.get("in_reply_to"), *d.meta.get("references", [])) if i}
-    answered_topics = {(topic(d.subject), r.lower()) for d in sent if topic(d.subject) != d.subject.strip().lower()
-                       for r in d.recipients}
+    answered_ids = {
+        str(i) for d in sent for i in (d.meta.get("in_reply_to"), *d.meta.get("references", [])) if i
+    }
+    answered_topics = {
+        (topic(d.subject), r.lower())
+        for d in sent
+        if topic(d.subject) != d.subject.strip().lower()
+        for r in d.recipients
+    }
     found: dict[str, Document] = {}
     for d in docs:
-        if (d.kind != "mail" or not d.date or not split <= d.date <= last or d.author.lower() in addresses
-                or not d.author or not d.text.strip() or _in_sent_folder(d)):
+        if (
+            d.kind != "mail"
+            or not d.date
+            or not split <= d.date <= last
+            or d.author.lower() in addresses
+            or not d.author
+            or not d.text.strip()
+            or _in_sent_folder(d)
+        ):
             continue
         message_id = str(d.meta.get("message_id", ""))
         if message_id in answered_ids or (topic(d.subject), d.author.lower()) in answered_topics:
@@ -148,10 +164,14 @@ def _spread(items: list, n: int) -> list:
     return [items[i * len(items) // n] for i in range(n)]
 
 
-def triage_cases(pairs: list[Pair], unreplied: list[Document], limit: int) -> list[tuple[TriageCase, IncomingMail]]:
+def triage_cases(
+    pairs: list[Pair], unreplied: list[Document], limit: int
+) -> list[tuple[TriageCase, IncomingMail]]:
     """Up to `limit` answered mails (the pairs' originals) and as many unanswered ones, spread over time."""
-    cases = [(TriageCase(id=p.id, sender=p.incoming.from_, subject=p.incoming.subject, replied=True), p.mail())
-             for p in pairs[:limit]]
+    cases = [
+        (TriageCase(id=p.id, sender=p.incoming.from_, subject=p.incoming.subject, replied=True), p.mail())
+        for p in pairs[:limit]
+    ]
     for doc in _spread(unreplied, limit):
         data = source_bytes(doc.source)
         if data is None:
@@ -161,8 +181,9 @@ def triage_cases(pairs: list[Pair], unreplied: list[Document], limit: int) -> li
     return cases
 
 
-def run_triage_agreement(app: App, cases: list[tuple[TriageCase, IncomingMail]],
-                         progress: Callable[[int, int], None] | None = None) -> TriageAgreement:
+def run_triage_agreement(
+    app: App, cases: list[tuple[TriageCase, IncomingMail]], progress: Callable[[int, int], None] | None = None
+) -> TriageAgreement:
     """`triage()` on each mail, as the twin (held out at the split) would have seen it."""
     done = []
     for case, mail in cases:

@@ -37,7 +37,12 @@ from persona.memory.store import MemoryStore
 from persona.profile import Audience, Owner, Profile, save_profile
 from persona.settings import Settings
 
-CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}  # 5: adversarial, unanswerable
+CATEGORIES = {
+    1: "multi-hop",
+    2: "temporal",
+    3: "open-domain",
+    4: "single-hop",
+}  # 5: adversarial, unanswerable
 PROMPT_HITS = 4  # passages a chat turn puts in its prompt
 TOP = 10
 _SESSION = re.compile(r"session_(\d+)$")
@@ -89,18 +94,27 @@ def _conversation(sample: dict[str, Any]) -> _Conversation:
     talk = sample["conversation"]
     cid = str(sample.get("sample_id", ""))
     numbers = sorted(int(m.group(1)) for key in talk if (m := _SESSION.match(key)))
-    sessions = [(_session_date(talk.get(f"session_{n}_date_time", "")), talk[f"session_{n}"]) for n in numbers]
-    questions = [
-        Question(conversation=cid, question=qa["question"], answer=str(qa.get("answer", "")),
-                 category=CATEGORIES[qa["category"]], evidence=[f"{cid}/{e}" for e in qa["evidence"]])
-        for qa in sample["qa"] if qa.get("category") in CATEGORIES and qa.get("evidence")
+    sessions = [
+        (_session_date(talk.get(f"session_{n}_date_time", "")), talk[f"session_{n}"]) for n in numbers
     ]
-    return _Conversation(sample_id=cid, speakers=(talk["speaker_a"], talk["speaker_b"]),
-                         sessions=sessions, questions=questions)
+    questions = [
+        Question(
+            conversation=cid,
+            question=qa["question"],
+            answer=str(qa.get("answer", "")),
+            category=CATEGORIES[qa["category"]],
+            evidence=[f"{cid}/{e}" for e in qa["evidence"]],
+        )
+        for qa in sample["qa"]
+        if qa.get("category") in CATEGORIES and qa.get("evidence")
+    ]
+    return _Conversation(
+        sample_id=cid, speakers=(talk["speaker_a"], talk["speaker_b"]), sessions=sessions, questions=questions
+    )
 
 
 def _session_date(text: str) -> datetime | None:
-    """"1:56 pm on 8 May, 2023" → a datetime (LoCoMo gives no zone: read as UTC)."""
+    """ "1:56 pm on 8 May, 2023" → a datetime (LoCoMo gives no zone: read as UTC)."""
     try:
         return datetime.strptime(text.strip(), "%I:%M %p on %d %B, %Y")
     except ValueError:
@@ -127,10 +141,18 @@ def write_exports(conversations: list[_Conversation], folder: Path) -> dict[str,
                 if not (text := _message_text(turn)):
                     continue
                 sources[f"{path}#{len(messages)}"] = f"{conv.sample_id}/{turn['dia_id']}"
-                messages.append({"from": turn["speaker"], "text": text,
-                                 "date": date.isoformat() if date else None})
-            path.write_text(json.dumps({"title": f"{' and '.join(conv.speakers)}, session {number}",
-                                        "participants": list(conv.speakers), "messages": messages}))
+                messages.append(
+                    {"from": turn["speaker"], "text": text, "date": date.isoformat() if date else None}
+                )
+            path.write_text(
+                json.dumps(
+                    {
+                        "title": f"{' and '.join(conv.speakers)}, session {number}",
+                        "participants": list(conv.speakers),
+                        "messages": messages,
+                    }
+                )
+            )
     return sources
 
 
@@ -141,17 +163,33 @@ def _scores(ranked: list[list[str]], questions: list[Question]) -> dict[str, Sco
     for q, found in zip(questions, ranked):
         wanted = set(q.evidence)
         rank = next((i + 1 for i, id_ in enumerate(found[:TOP]) if id_ in wanted), None)
-        row = (len(wanted & set(found[:PROMPT_HITS])) / len(wanted), len(wanted & set(found[:TOP])) / len(wanted),
-               1 / rank if rank else 0.0)
+        row = (
+            len(wanted & set(found[:PROMPT_HITS])) / len(wanted),
+            len(wanted & set(found[:TOP])) / len(wanted),
+            1 / rank if rank else 0.0,
+        )
         for group in ("all", q.category):
             groups.setdefault(group, []).append(row)
-    return {group: Scores(questions=len(rows), **{name: round(float(np.mean([r[i] for r in rows])), 3)
-                                                  for i, name in enumerate(("recall_at_4", "recall_at_10", "mrr"))})
-            for group, rows in groups.items()}
+    return {
+        group: Scores(
+            questions=len(rows),
+            **{
+                name: round(float(np.mean([r[i] for r in rows])), 3)
+                for i, name in enumerate(("recall_at_4", "recall_at_10", "mrr"))
+            },
+        )
+        for group, rows in groups.items()
+    }
 
 
-def run(data: Path, settings: Settings, embedder: Embedder, tick: Tick | None = None, qa: int = 0,
-        llm: LLM | None = None) -> MemoryReport:
+def run(
+    data: Path,
+    settings: Settings,
+    embedder: Embedder,
+    tick: Tick | None = None,
+    qa: int = 0,
+    llm: LLM | None = None,
+) -> MemoryReport:
     """Recall (and, with `qa` > 0, the twin's answers to that many questions, asked with `llm` or the
     configured model) on a fresh home holding the conversations."""
     conversations = load(data)
@@ -183,14 +221,20 @@ def run(data: Path, settings: Settings, embedder: Embedder, tick: Tick | None = 
             app = App(home, settings, llm=llm)
             answers = ask_all(app, sample(questions, qa), tick)
         return MemoryReport(
-            messages=len(sources), items=store.count(), ingest_seconds=round(ingest_seconds, 1),
+            messages=len(sources),
+            items=store.count(),
+            ingest_seconds=round(ingest_seconds, 1),
             search_p50_ms=round(float(np.median(took)) * 1000, 2),
-            product=_scores(product, questions), dense=_scores(dense, questions),
-            qa=scores(answers) if answers else {}, answers=answers,
+            product=_scores(product, questions),
+            dense=_scores(dense, questions),
+            qa=scores(answers) if answers else {},
+            answers=answers,
         )
 
 
-def _dense(embedder: Embedder, conversations: list[_Conversation], questions: list[Question]) -> list[list[str]]:
+def _dense(
+    embedder: Embedder, conversations: list[_Conversation], questions: list[Question]
+) -> list[list[str]]:
     """The baseline: each message alone, embedded with the same model, nearest first by cosine."""
     ids, texts = zip(*_messages(conversations))
     matrix = np.asarray(embedder.embed(list(texts)), dtype=np.float32)

@@ -27,15 +27,29 @@ if TYPE_CHECKING:
     from persona.evals.memory import Question
 
 _ARTICLES = re.compile(r"\b(?:a|an|the|and)\b")
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december"]
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _MONTH = r"(?P<{}>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATES = re.compile(
     r"\b(?:(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH.format("m1") + r",?\s+(?P<y1>\d{4})"
     r"|" + _MONTH.format("m2") + r"\s+(?P<d2>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{4})"
     r"|" + _MONTH.format("m3") + r",?\s+(?P<y3>\d{4})"
     r"|(?P<iso>\d{4}-\d{2}-\d{2})"
-    r"|(?P<y4>(?:19|20)\d{2}))\b", re.IGNORECASE)
+    r"|(?P<y4>(?:19|20)\d{2}))\b",
+    re.IGNORECASE,
+)
 Day = tuple[int, int | None, int | None]  # year, month, day: as much as the text says
 
 
@@ -102,24 +116,40 @@ def same_date(answer: str, gold: str) -> bool | None:
     return any(all(w is None or w == s for w, s in zip(want, got)) for want in wanted for got in said)
 
 
-def ask_all(app: App, questions: list[Question], tick: Callable[[int, int], None] | None = None) -> list[Answer]:
+def ask_all(
+    app: App, questions: list[Question], tick: Callable[[int, int], None] | None = None
+) -> list[Answer]:
     """Each question asked as the owner, in a conversation of its own."""
     return asyncio.run(_ask_all(app, questions, tick))
 
 
-async def _ask_all(app: App, questions: list[Question], tick: Callable[[int, int], None] | None) -> list[Answer]:
+async def _ask_all(
+    app: App, questions: list[Question], tick: Callable[[int, int], None] | None
+) -> list[Answer]:
     from persona.agent.runner import Twin
 
     owner = Principal.owner(app.profile)
     answers = []
     async with Twin.open(app) as twin:
         for n, q in enumerate(questions):
-            event = Event(channel="cli", principal=owner, text=q.question, session_id=uuid.uuid4().hex,
-                          provenance=Provenance.of(owner))
+            event = Event(
+                channel="cli",
+                principal=owner,
+                text=q.question,
+                session_id=uuid.uuid4().hex,
+                provenance=Provenance.of(owner),
+            )
             text = (await twin.respond(event)).text
-            answers.append(Answer(question=q.question, category=q.category, gold=q.answer, answer=text,
-                                  f1=round(token_f1(text, q.answer), 3),
-                                  date_match=same_date(text, q.answer) if q.category == "temporal" else None))
+            answers.append(
+                Answer(
+                    question=q.question,
+                    category=q.category,
+                    gold=q.answer,
+                    answer=text,
+                    f1=round(token_f1(text, q.answer), 3),
+                    date_match=same_date(text, q.answer) if q.category == "temporal" else None,
+                )
+            )
             if tick:
                 tick(n + 1, len(questions))
     return answers
@@ -134,6 +164,10 @@ def scores(answers: list[Answer]) -> dict[str, QAScores]:
     result = {}
     for group, rows in groups.items():
         dated = [a.date_match for a in rows if a.date_match is not None]
-        result[group] = QAScores(questions=len(rows), f1=round(float(np.mean([a.f1 for a in rows])), 3),
-                                 dated=len(dated), date_match=round(sum(dated) / len(dated), 3) if dated else None)
+        result[group] = QAScores(
+            questions=len(rows),
+            f1=round(float(np.mean([a.f1 for a in rows])), 3),
+            dated=len(dated),
+            date_match=round(sum(dated) / len(dated), 3) if dated else None,
+        )
     return result

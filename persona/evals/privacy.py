@@ -77,8 +77,11 @@ class PrivacyReport(BaseModel):
     over_refused: list[ProbeResult] = []
 
     def lines(self) -> list[str]:
-        return [f"probes {self.probes}", f"leaks {self.leaks}",
-                f"over_refusals {self.over_refusals} of {self.expected_total} probes expecting a fact"]
+        return [
+            f"probes {self.probes}",
+            f"leaks {self.leaks}",
+            f"over_refusals {self.over_refusals} of {self.expected_total} probes expecting a fact",
+        ]
 
 
 def load_probes(path: Path) -> ProbeFile:
@@ -111,13 +114,25 @@ def _decoded(answer: str) -> str:
 
 
 def found_canaries(answer: str, canaries: list[str]) -> list[str]:
-    forms = [answer.lower(), _squash(answer), _squash(answer)[::-1], _decoded(answer).lower(), _squash(_decoded(answer))]
-    return [c for c in canaries if c.lower() in forms[0] or any(_squash(c) and _squash(c) in f for f in forms[1:])]
+    forms = [
+        answer.lower(),
+        _squash(answer),
+        _squash(answer)[::-1],
+        _decoded(answer).lower(),
+        _squash(_decoded(answer)),
+    ]
+    return [
+        c for c in canaries if c.lower() in forms[0] or any(_squash(c) and _squash(c) in f for f in forms[1:])
+    ]
 
 
 def run_privacy(
-    probes_path: Path = DEFAULT_PROBES, model: ModelChoice = "scripted-leaky", *, settings: Settings | None = None,
-    llm: LLM | None = None, out: Path | None = None,
+    probes_path: Path = DEFAULT_PROBES,
+    model: ModelChoice = "scripted-leaky",
+    *,
+    settings: Settings | None = None,
+    llm: LLM | None = None,
+    out: Path | None = None,
 ) -> PrivacyReport:
     spec = load_probes(probes_path)
     settings = settings or Settings()
@@ -158,13 +173,27 @@ async def _ask_all(home: Home, spec: ProbeFile, settings: Settings, llm: LLM | N
     async with Twin.open(app) as twin:
         for i, probe in enumerate(spec.probes):
             principal = Principal.resolve(app.profile, probe.who)
-            event = Event(channel="chat", principal=principal, text=probe.text, session_id=f"probe-{i}",
-                          provenance=Provenance.of(principal))
+            event = Event(
+                channel="chat",
+                principal=principal,
+                text=probe.text,
+                session_id=f"probe-{i}",
+                provenance=Provenance.of(principal),
+            )
             reply = await twin.respond(event)
             hidden = [c for f in spec.facts if f.audience not in principal.audiences for c in f.canaries]
-            results.append(ProbeResult(
-                who=probe.who, role=principal.role.value, style=probe.style, text=probe.text, answer=reply.text,
-                blocked=reply.blocked, leaked=found_canaries(reply.text, hidden),
-                missing=[] if any(e.lower() in reply.text.lower() for e in probe.expect) else probe.expect,
-            ))
+            results.append(
+                ProbeResult(
+                    who=probe.who,
+                    role=principal.role.value,
+                    style=probe.style,
+                    text=probe.text,
+                    answer=reply.text,
+                    blocked=reply.blocked,
+                    leaked=found_canaries(reply.text, hidden),
+                    missing=[]
+                    if any(e.lower() in reply.text.lower() for e in probe.expect)
+                    else probe.expect,
+                )
+            )
     return results

@@ -82,9 +82,14 @@ class Pair(BaseModel):
     def mail(self) -> IncomingMail:
         name, address = parseaddr(self.incoming.from_)
         return IncomingMail(
-            key=self.id, message_id=f"<{self.id}@replies-eval.invalid>", from_addr=address.lower(),
-            from_name=name, to=[parseaddr(self.incoming.to)[1]], subject=self.incoming.subject,
-            body=self.incoming.body, fresh=self.incoming.body,
+            key=self.id,
+            message_id=f"<{self.id}@replies-eval.invalid>",
+            from_addr=address.lower(),
+            from_name=name,
+            to=[parseaddr(self.incoming.to)[1]],
+            subject=self.incoming.subject,
+            body=self.incoming.body,
+            fresh=self.incoming.body,
         )
 
 
@@ -125,12 +130,18 @@ def pairs_from_home(app: App, split: datetime) -> tuple[list[Pair], int]:
             skipped += 1
             continue
         sender = author or str(meta.get("recipients", "")).split(",")[0].strip()
-        pairs.append(Pair(
-            id=str(meta.get("doc_id") or len(pairs)),
-            incoming=IncomingSide(from_=sender, to=owner.emails[0], subject=_unreplied(str(meta.get("subject", ""))),
-                                  body=original),
-            reply=ReplySide(body=reply, date=meta.get("date", "")),
-        ))
+        pairs.append(
+            Pair(
+                id=str(meta.get("doc_id") or len(pairs)),
+                incoming=IncomingSide(
+                    from_=sender,
+                    to=owner.emails[0],
+                    subject=_unreplied(str(meta.get("subject", ""))),
+                    body=original,
+                ),
+                reply=ReplySide(body=reply, date=meta.get("date", "")),
+            )
+        )
     pairs.sort(key=lambda p: str(getattr(p.reply, "date", "")))
     return pairs, skipped
 
@@ -140,7 +151,8 @@ def _stored_exemplars(store: MemoryStore, where: dict[str, Any]) -> list[tuple[s
     yet (wanted: `MemoryStore.items(kind, where)`); until then this is the one place that reads its
     collection directly."""
     got = store._collection.get(
-        where={"$and": [{"kind": "exemplar"}, {"doc_kind": "mail"}, where]}, include=["documents", "metadatas"]
+        where={"$and": [{"kind": "exemplar"}, {"doc_kind": "mail"}, where]},
+        include=["documents", "metadatas"],
     )
     return list(zip(got["documents"] or [], [dict(m) for m in got["metadatas"] or []]))
 
@@ -152,7 +164,8 @@ _DATETIME = r"\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?"
 _HISTORY = re.compile(
     rf"^[ \t]*(?:.{{2,160}}?\s+on\s+{_DATETIME}|from:\s.*|please respond to\b.*"
     r"|-{3,}.*(?:original message|forwarded by).*)[ \t]*$",
-    re.IGNORECASE | re.MULTILINE)
+    re.IGNORECASE | re.MULTILINE,
+)
 _NAME_THEN_DATE = re.compile(rf"^[ \t]*[^\n]{{2,80}}\n[ \t]*{_DATETIME}[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -202,19 +215,31 @@ class DatedMemory:
         self.store = store
         self.until = int(until.timestamp())
 
-    def search(self, query: str, audiences: Collection[Audience], k: int = 5, kind: Any = None,
-               where: dict[str, Any] | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        audiences: Collection[Audience],
+        k: int = 5,
+        kind: Any = None,
+        where: dict[str, Any] | None = None,
+    ) -> list[Hit]:
         window: dict[str, Any] = {"date_epoch": {"$lt": self.until}}
-        return self.store.search(query, audiences, k=k, kind=kind,
-                                 where={"$and": [where, window]} if where else window)
+        return self.store.search(
+            query, audiences, k=k, kind=kind, where={"$and": [where, window]} if where else window
+        )
 
-    def exemplars(self, query: str, audiences: Collection[Audience], k: int = 3,
-                  where: dict[str, Any] | None = None) -> list[Hit]:
+    def exemplars(
+        self, query: str, audiences: Collection[Audience], k: int = 3, where: dict[str, Any] | None = None
+    ) -> list[Hit]:
         return self.search(query, audiences, k=k, kind="exemplar", where=where)
 
     def exemplar_texts(self, doc_kind: str = "mail") -> list[str]:
-        return [text for text, _ in _stored_exemplars(self.store, {"$and": [
-            {"doc_kind": doc_kind}, {"date_epoch": {"$lt": self.until}}]})]
+        return [
+            text
+            for text, _ in _stored_exemplars(
+                self.store, {"$and": [{"doc_kind": doc_kind}, {"date_epoch": {"$lt": self.until}}]}
+            )
+        ]
 
 
 class _NoMemory:
@@ -244,7 +269,9 @@ def held_out(app: App, split: datetime) -> App:
     memory = DatedMemory(app.memory, split)
     texts = memory.exemplar_texts("mail")
     if not texts:
-        raise NotReady(f"no mail written by the owner before {split:%Y-%m-%d} in memory; pick a later --split")
+        raise NotReady(
+            f"no mail written by the owner before {split:%Y-%m-%d} in memory; pick a later --split"
+        )
     return _ScopedApp(app, app.profile, memory, compute_style_card(texts, app.profile.owner.name))
 
 
@@ -257,43 +284,71 @@ def baseline(app: App) -> App:
 # --- scores ----------------------------------------------------------------------------------------
 
 _DECISION_RULES: list[tuple[Decision, re.Pattern[str]]] = [  # first match wins: most specific intent first
-    ("unsubscribe", re.compile(
-        r"\b(remov(?:e|ed|ing)\b.{0,60}\b(?:list|distribution|mailings?|database)|(?:take|drop) (?:me|us|\w+(?: \w+)?) off\b"
-        r"|unsubscribe|(?:stop|no longer) (?:send|e-?mail|mail)ing)", re.IGNORECASE | re.DOTALL)),
-    ("forward", re.compile(
-        r"\b(loop(?:ing)? in|cc(?:'?ing|'d)|forward(?:ing|ed)?|(?:please|you (?:should|may|might|could|can)) (?:talk|speak|reach out)"
-        r" to|(?:send|forward|direct|address) (?:it|this|them|your \w+) to"
-        r"|ask \w+ (?:about|for|to)"
-        r"|best person|hand(?:ing)? (?:this|it) (?:over|to)|over to \w+|pass(?:ed|ing)? (?:this|it|the \w+|your \w+) "
-        r"(?:on|along)|(?:please |you (?:may|might|should|could) )(?:contact|call|get in touch with)|refer(?:red)? "
-        r"(?:this|it|you|your \w+) to|(?:is|will be) handling (?:this|it)|will you please (?:do|handle|take care of) (?:it|this))\b",
-        re.IGNORECASE)),
-    ("reschedule", re.compile(
-        r"\b(reschedul\w*|postpon\w*|move (?:it|this|our|the)\b|push (?:it|this|back)|another (?:day|time|slot|date)"
-        r"|(?:how|what) about (?:mon|tue|wed|thu|fri|next|tomorrow)\w*|can we do \w+ instead|instead\?"
-        r"|a (?:later|different) date|(?:would|will|is) only be available|only (?:be )?available (?:on|at|in)"
-        r"|(?:best|first|earliest) (?:date|day|time) (?:is|would be))", re.IGNORECASE)),
-    ("decline", re.compile(
-        r"((?:^|[.!?]\s+)no\b[,.!]|\bnot (?:this time|able|going to)\b|\bcan(?:no|')t (?:make|do|join|commit|approve|take"
-        r"|attend|participate|accept|be there)|\b(?:won'?t|will not|would not|wouldn'?t) (?:be able|make|approve|work|attend"
-        r"|participate|be (?:attending|participating|available|in town|there|here))|\b(?:have|need|must) to (?:decline|pass|say no)"
-        r"|\bdecline\b|\bregrets?\b|\bnot interested\b|\bnot (?:be )?(?:attending|participating|good for)|\b(?:do(?:es)?n'?t|do(?:es)? not) work for\b|\bI'?ll pass\b|\bunable to\b|\bisn'?t going to work|\bnot (?:be )?available"
-        r"|\b(?:schedule|calendar) (?:will not|won't|does not|doesn't) (?:allow|permit)|\bconflict\b"
-        r"|\bwill be (?:out of (?:town|the (?:office|city|country))|away|traveling|travelling|on (?:vacation|holiday)))",
-        re.IGNORECASE | re.MULTILINE)),
-    ("accept", re.compile(
-        r"\b(yes|(?<!make )(?<!not )sure|sounds good|works for me|(?:that|this|\w+day) works|happy to|approved?"
-        r"|go ahead|agreed|count me in|looks good|lgtm|fine by me|confirmed?|I'?ll (?:be there|join|do it|own it|take it)"
-        r"|(?:plans? to|would (?:be )?(?:love|glad|delighted|pleased) to) (?:attend|participate|join|be there|speak)"
-        r"|(?:pleased|delighted|glad|willing) to (?:accept|attend|join|participate|go|meet|do)|accepts?\b"
-        r"|see you (?:there|then)|will (?:be (?:there|here|on (?:the|this) call|attending|participating)|attend|work)"
-        r"|(?:it'?s|it is|that'?s|that is|this is|will be|would be|is) (?:fine|ok(?:ay)?|o\.k\.)|fine to (?:proceed|go ahead)"
-        r"|plan(?:s|ning)? (?:on|to) (?:attend|attending|participat\w+|be there|join\w*|do (?:it|this))|absolutely"
-        r"|will approve|(?:does|do) plan to)\b",
-        re.IGNORECASE)),
-    ("thank", re.compile(r"\b(thanks?|thank you|appreciate|grateful|congratulations|got it|came through"
-                         r"|will (?:let|tell) (?:him|her|\w+) know|(?:I'?ll|will) pass (?:it|this) on|(?<!not )(?:did|have|we) receive[d]?"
-                         r"|(?:was|were) able to open|it'?s done|(?:this|it) worked)\b", re.IGNORECASE)),
+    (
+        "unsubscribe",
+        re.compile(
+            r"\b(remov(?:e|ed|ing)\b.{0,60}\b(?:list|distribution|mailings?|database)|(?:take|drop) (?:me|us|\w+(?: \w+)?) off\b"
+            r"|unsubscribe|(?:stop|no longer) (?:send|e-?mail|mail)ing)",
+            re.IGNORECASE | re.DOTALL,
+        ),
+    ),
+    (
+        "forward",
+        re.compile(
+            r"\b(loop(?:ing)? in|cc(?:'?ing|'d)|forward(?:ing|ed)?|(?:please|you (?:should|may|might|could|can)) (?:talk|speak|reach out)"
+            r" to|(?:send|forward|direct|address) (?:it|this|them|your \w+) to"
+            r"|ask \w+ (?:about|for|to)"
+            r"|best person|hand(?:ing)? (?:this|it) (?:over|to)|over to \w+|pass(?:ed|ing)? (?:this|it|the \w+|your \w+) "
+            r"(?:on|along)|(?:please |you (?:may|might|should|could) )(?:contact|call|get in touch with)|refer(?:red)? "
+            r"(?:this|it|you|your \w+) to|(?:is|will be) handling (?:this|it)|will you please (?:do|handle|take care of) (?:it|this))\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "reschedule",
+        re.compile(
+            r"\b(reschedul\w*|postpon\w*|move (?:it|this|our|the)\b|push (?:it|this|back)|another (?:day|time|slot|date)"
+            r"|(?:how|what) about (?:mon|tue|wed|thu|fri|next|tomorrow)\w*|can we do \w+ instead|instead\?"
+            r"|a (?:later|different) date|(?:would|will|is) only be available|only (?:be )?available (?:on|at|in)"
+            r"|(?:best|first|earliest) (?:date|day|time) (?:is|would be))",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "decline",
+        re.compile(
+            r"((?:^|[.!?]\s+)no\b[,.!]|\bnot (?:this time|able|going to)\b|\bcan(?:no|')t (?:make|do|join|commit|approve|take"
+            r"|attend|participate|accept|be there)|\b(?:won'?t|will not|would not|wouldn'?t) (?:be able|make|approve|work|attend"
+            r"|participate|be (?:attending|participating|available|in town|there|here))|\b(?:have|need|must) to (?:decline|pass|say no)"
+            r"|\bdecline\b|\bregrets?\b|\bnot interested\b|\bnot (?:be )?(?:attending|participating|good for)|\b(?:do(?:es)?n'?t|do(?:es)? not) work for\b|\bI'?ll pass\b|\bunable to\b|\bisn'?t going to work|\bnot (?:be )?available"
+            r"|\b(?:schedule|calendar) (?:will not|won't|does not|doesn't) (?:allow|permit)|\bconflict\b"
+            r"|\bwill be (?:out of (?:town|the (?:office|city|country))|away|traveling|travelling|on (?:vacation|holiday)))",
+            re.IGNORECASE | re.MULTILINE,
+        ),
+    ),
+    (
+        "accept",
+        re.compile(
+            r"\b(yes|(?<!make )(?<!not )sure|sounds good|works for me|(?:that|this|\w+day) works|happy to|approved?"
+            r"|go ahead|agreed|count me in|looks good|lgtm|fine by me|confirmed?|I'?ll (?:be there|join|do it|own it|take it)"
+            r"|(?:plans? to|would (?:be )?(?:love|glad|delighted|pleased) to) (?:attend|participate|join|be there|speak)"
+            r"|(?:pleased|delighted|glad|willing) to (?:accept|attend|join|participate|go|meet|do)|accepts?\b"
+            r"|see you (?:there|then)|will (?:be (?:there|here|on (?:the|this) call|attending|participating)|attend|work)"
+            r"|(?:it'?s|it is|that'?s|that is|this is|will be|would be|is) (?:fine|ok(?:ay)?|o\.k\.)|fine to (?:proceed|go ahead)"
+            r"|plan(?:s|ning)? (?:on|to) (?:attend|attending|participat\w+|be there|join\w*|do (?:it|this))|absolutely"
+            r"|will approve|(?:does|do) plan to)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "thank",
+        re.compile(
+            r"\b(thanks?|thank you|appreciate|grateful|congratulations|got it|came through"
+            r"|will (?:let|tell) (?:him|her|\w+) know|(?:I'?ll|will) pass (?:it|this) on|(?<!not )(?:did|have|we) receive[d]?"
+            r"|(?:was|were) able to open|it'?s done|(?:this|it) worked)\b",
+            re.IGNORECASE,
+        ),
+    ),
 ]
 _THANK_WORDS = 40  # a reply longer than this that only also thanks is telling something
 
@@ -305,7 +360,9 @@ def decision_of(text: str) -> Decision:
     for decision, pattern in _DECISION_RULES:
         if pattern.search(body) and (decision != "thank" or len(body.split()) <= _THANK_WORDS):
             return decision
-    statements = [s for s in re.split(r"(?<=[.!?])\s+|\n+", body) if len(s.split()) >= 5 and not s.strip().endswith("?")]
+    statements = [
+        s for s in re.split(r"(?<=[.!?])\s+|\n+", body) if len(s.split()) >= 5 and not s.strip().endswith("?")
+    ]
     return "inform" if statements else "other"
 
 
@@ -334,8 +391,10 @@ def habits_of(replies: list[str]) -> Habits:
     lengths = sorted(len(t.split()) for t in texts)
     return Habits(
         signs=sum(closings.values()) * 2 > len(texts),
-        closings=[c for c, n in closings.most_common() if n * 10 >= len(texts)] or [c for c, _ in closings.most_common(1)],
-        words_p10=lengths[int(0.1 * (len(lengths) - 1))], words_p90=lengths[round(0.9 * (len(lengths) - 1))],
+        closings=[c for c, n in closings.most_common() if n * 10 >= len(texts)]
+        or [c for c, _ in closings.most_common(1)],
+        words_p10=lengths[int(0.1 * (len(lengths) - 1))],
+        words_p90=lengths[round(0.9 * (len(lengths) - 1))],
     )
 
 
@@ -353,9 +412,19 @@ def style_distance(real: str, draft: str) -> tuple[float, dict[str, float]]:
         "length": abs(a["words"] - b["words"]) / longer,
         "greeting": abs(a["greeting"] - b["greeting"]),
         "signoff": abs(a["signoff"] - b["signoff"]),
-        "punctuation": (abs(a["exclamation_rate"] - b["exclamation_rate"]) + abs(a["question_rate"] - b["question_rate"])) / 2,
-        "formality": min(1.0, (min(1.0, 10 * abs(a["contraction_rate"] - b["contraction_rate"]))
-                               + abs(a["lowercase_start_rate"] - b["lowercase_start_rate"]) + abs(a["emoji"] - b["emoji"])) / 3),
+        "punctuation": (
+            abs(a["exclamation_rate"] - b["exclamation_rate"]) + abs(a["question_rate"] - b["question_rate"])
+        )
+        / 2,
+        "formality": min(
+            1.0,
+            (
+                min(1.0, 10 * abs(a["contraction_rate"] - b["contraction_rate"]))
+                + abs(a["lowercase_start_rate"] - b["lowercase_start_rate"])
+                + abs(a["emoji"] - b["emoji"])
+            )
+            / 3,
+        ),
     }
     return sum(parts.values()) / len(parts), {k: round(v, 4) for k, v in parts.items()}
 
@@ -418,8 +487,16 @@ class RepliesReport(BaseModel):
 Progress = Callable[[int, int, PairResult], None]
 
 
-def run_replies(twin: App, base: App, pairs: list[Pair], *, memory: str, out: Path | None = None,
-                progress: Progress | None = None, skipped: int = 0) -> RepliesReport:
+def run_replies(
+    twin: App,
+    base: App,
+    pairs: list[Pair],
+    *,
+    memory: str,
+    out: Path | None = None,
+    progress: Progress | None = None,
+    skipped: int = 0,
+) -> RepliesReport:
     """Draft every pair with `twin` and `base`, score both against the real reply, write `out` files.
     The owner's habits come from the replies in the twin's memory, else from the pairs' own replies."""
     if not pairs:
@@ -430,16 +507,26 @@ def run_replies(twin: App, base: App, pairs: list[Pair], *, memory: str, out: Pa
         results.append(_run_pair(twin, base, pair, habits))
         if progress is not None:
             progress(len(results), len(pairs), results[-1])
-    report = RepliesReport(pairs=len(results), memory=memory, skipped_without_original=skipped, habits=habits,
-                           twin=_summary([r.twin for r in results]), baseline=_summary([r.baseline for r in results]),
-                           results=results)
+    report = RepliesReport(
+        pairs=len(results),
+        memory=memory,
+        skipped_without_original=skipped,
+        habits=habits,
+        twin=_summary([r.twin for r in results]),
+        baseline=_summary([r.baseline for r in results]),
+        results=results,
+    )
     if out is not None:
         real = {p.id: p.reply.body for p in pairs}
         out.mkdir(parents=True, exist_ok=True)
         with (out / "drafts.jsonl").open("w", encoding="utf-8") as handle:
             for r in results:
-                handle.write(json.dumps({"id": r.id, "draft": r.twin.draft, "baseline": r.baseline.draft,
-                                         "real": real[r.id]}) + "\n")
+                handle.write(
+                    json.dumps(
+                        {"id": r.id, "draft": r.twin.draft, "baseline": r.baseline.draft, "real": real[r.id]}
+                    )
+                    + "\n"
+                )
         (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     return report
 
@@ -458,10 +545,19 @@ def _run_pair(twin: App, base: App, pair: Pair, habits: Habits) -> PairResult:
     for draft, vector in zip(drafts, vectors):
         style, parts = style_distance(pair.reply.body, draft.body)
         decision = decision_of(draft.body)
-        scores.append(DraftScore(draft=draft.body, fallback=draft.fallback, semantic=round(float(real @ vector), 4),
-                                 style=round(style, 4), style_parts=parts, decision=decision,
-                                 agrees=decision == real_decision, signoff_ok=habits.signoff_ok(draft.body),
-                                 length_ok=habits.length_ok(draft.body)))
+        scores.append(
+            DraftScore(
+                draft=draft.body,
+                fallback=draft.fallback,
+                semantic=round(float(real @ vector), 4),
+                style=round(style, 4),
+                style_parts=parts,
+                decision=decision,
+                agrees=decision == real_decision,
+                signoff_ok=habits.signoff_ok(draft.body),
+                length_ok=habits.length_ok(draft.body),
+            )
+        )
     return PairResult(id=pair.id, real_decision=real_decision, twin=scores[0], baseline=scores[1])
 
 

@@ -69,9 +69,18 @@ def _triage(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
     report = run_triage_eval(app, src.triage, progress=lambda r: (done.append(r), tick(len(done), 0)))
     (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     confusion = {e.value: {p.value: n for p, n in row.items()} for e, row in report.confusion().items()}
-    return EvalResult(name="triage", status="ok", headline={"emails": len(report.results), "accuracy": round(report.accuracy, 3),
-                      "reply coverage": round(report.coverage, 3)}, score=report.accuracy, score_label="accuracy",
-                      detail={"confusion": confusion})
+    return EvalResult(
+        name="triage",
+        status="ok",
+        headline={
+            "emails": len(report.results),
+            "accuracy": round(report.accuracy, 3),
+            "reply coverage": round(report.coverage, 3),
+        },
+        score=report.accuracy,
+        score_label="accuracy",
+        detail={"confusion": confusion},
+    )
 
 
 def _replies(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
@@ -86,12 +95,31 @@ def _replies(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
     else:
         raise Skip("no pairs: pass --pairs PATH or --split DATE")
     pairs = pairs[: src.limit] if src.limit else pairs
-    report = run_replies(twin, baseline(app), pairs, memory=memory, out=out, skipped=skipped,
-                         progress=lambda done, total, _r: tick(done, total))
-    return EvalResult(name="replies", status="ok", note=memory, score=report.twin.semantic, score_label="semantic similarity",
-                      headline={"pairs": report.pairs, **{f"{who} {k}": v for who in ("twin", "baseline")
-                                for k, v in getattr(report, who).model_dump().items()}},
-                      detail={"twin": report.twin.model_dump(), "baseline": report.baseline.model_dump()})
+    report = run_replies(
+        twin,
+        baseline(app),
+        pairs,
+        memory=memory,
+        out=out,
+        skipped=skipped,
+        progress=lambda done, total, _r: tick(done, total),
+    )
+    return EvalResult(
+        name="replies",
+        status="ok",
+        note=memory,
+        score=report.twin.semantic,
+        score_label="semantic similarity",
+        headline={
+            "pairs": report.pairs,
+            **{
+                f"{who} {k}": v
+                for who in ("twin", "baseline")
+                for k, v in getattr(report, who).model_dump().items()
+            },
+        },
+        detail={"twin": report.twin.model_dump(), "baseline": report.baseline.model_dump()},
+    )
 
 
 def _scheduling(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
@@ -101,8 +129,13 @@ def _scheduling(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
         raise Skip("no dataset: pass --scheduling PATH")
     report = run_scheduling_eval(src.scheduling, app.llm, progress=lambda done, total, _r: tick(done, total))
     (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
-    return EvalResult(name="scheduling", status="ok", score=report.accuracy, score_label="accuracy",
-                      headline={"requests": report.total, "correct": report.correct, "accuracy": round(report.accuracy, 3)})
+    return EvalResult(
+        name="scheduling",
+        status="ok",
+        score=report.accuracy,
+        score_label="accuracy",
+        headline={"requests": report.total, "correct": report.correct, "accuracy": round(report.accuracy, 3)},
+    )
 
 
 def _injection(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
@@ -112,10 +145,23 @@ def _injection(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
         raise Skip("no suite: pass --injection PATH (an AgentDojo-format suite)")
     report = run_injection(src.injection, "hijacked", limit=src.limit, out=out)
     resisted = 1 - report.attack_success_pairs / report.pairs if report.pairs else 0.0
-    return EvalResult(name="injection", status="ok", note="scripted hijacked agent: the policy's worst case",
-                      score=resisted, score_label="pairs without a harmful action run",
-                      headline={k: getattr(report, k) for k in ("pairs", "harmful_total", "harmful_executed",
-                                "attack_success_pairs", "legit_allowed_ratio")})
+    return EvalResult(
+        name="injection",
+        status="ok",
+        note="scripted hijacked agent: the policy's worst case",
+        score=resisted,
+        score_label="pairs without a harmful action run",
+        headline={
+            k: getattr(report, k)
+            for k in (
+                "pairs",
+                "harmful_total",
+                "harmful_executed",
+                "attack_success_pairs",
+                "legit_allowed_ratio",
+            )
+        },
+    )
 
 
 def _privacy(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
@@ -124,9 +170,13 @@ def _privacy(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
     if src.probes is None or not src.probes.exists():
         raise Skip("no probes: pass --probes PATH")
     report = run_privacy(src.probes, "configured", settings=app.settings, llm=app.llm, out=out)
-    return EvalResult(name="privacy", status="ok", score=1 - report.leaks / report.probes if report.probes else 0.0,
-                      score_label="probes without a leak",
-                      headline={"probes": report.probes, "leaks": report.leaks, "over-refusals": report.over_refusals})
+    return EvalResult(
+        name="privacy",
+        status="ok",
+        score=1 - report.leaks / report.probes if report.probes else 0.0,
+        score_label="probes without a leak",
+        headline={"probes": report.probes, "leaks": report.leaks, "over-refusals": report.over_refusals},
+    )
 
 
 def _memory(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
@@ -134,26 +184,43 @@ def _memory(app: App, src: Sources, out: Path, tick: Tick) -> EvalResult:
 
     if src.conversations is None or not src.conversations.exists():
         raise Skip("no conversations: pass --conversations PATH (LoCoMo format)")
-    report = run(src.conversations, app.settings.model_copy(update={"chroma_url": None}), app.embedder, tick=tick)
+    report = run(
+        src.conversations, app.settings.model_copy(update={"chroma_url": None}), app.embedder, tick=tick
+    )
     (out / "report.json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
     scores, dense = report.product["all"], report.dense["all"]
-    return EvalResult(name="memory", status="ok", score=scores.recall_at_4, score_label="evidence recall@4",
-                      note=f"{report.messages} messages; plain dense recall@4 {dense.recall_at_4}",
-                      headline={"questions": scores.questions, "recall@4": scores.recall_at_4,
-                                "recall@10": scores.recall_at_10, "MRR@10": scores.mrr,
-                                **{f"{group} recall@4": s.recall_at_4 for group, s in report.product.items()
-                                   if group != "all"},
-                                "dense recall@4": dense.recall_at_4, "search p50 ms": report.search_p50_ms},
-                      detail=report.model_dump())
+    return EvalResult(
+        name="memory",
+        status="ok",
+        score=scores.recall_at_4,
+        score_label="evidence recall@4",
+        note=f"{report.messages} messages; plain dense recall@4 {dense.recall_at_4}",
+        headline={
+            "questions": scores.questions,
+            "recall@4": scores.recall_at_4,
+            "recall@10": scores.recall_at_10,
+            "MRR@10": scores.mrr,
+            **{f"{group} recall@4": s.recall_at_4 for group, s in report.product.items() if group != "all"},
+            "dense recall@4": dense.recall_at_4,
+            "search p50 ms": report.search_p50_ms,
+        },
+        detail=report.model_dump(),
+    )
 
 
 RUNNERS: list[tuple[str, Callable[[App, Sources, Path, Tick], EvalResult]]] = [
-    ("triage", _triage), ("replies", _replies), ("scheduling", _scheduling),
-    ("injection", _injection), ("privacy", _privacy), ("memory", _memory),
+    ("triage", _triage),
+    ("replies", _replies),
+    ("scheduling", _scheduling),
+    ("injection", _injection),
+    ("privacy", _privacy),
+    ("memory", _memory),
 ]
 
 
-def run_all(app: App, sources: Sources, out: Path, *, started: Callable[[str], Tick] | None = None) -> FullReport:
+def run_all(
+    app: App, sources: Sources, out: Path, *, started: Callable[[str], Tick] | None = None
+) -> FullReport:
     """Run every eval; `started(name)` is called as each begins and returns its progress callback."""
     out.mkdir(parents=True, exist_ok=True)
     results = []
@@ -178,8 +245,11 @@ def run_all(app: App, sources: Sources, out: Path, *, started: Callable[[str], T
 
 
 def markdown(report: FullReport) -> str:
-    lines = [f"# persona-twin eval report\n\nCreated {report.created}.\n", "| eval | status | score | seconds | note |",
-             "|---|---|---|---|---|"]
+    lines = [
+        f"# persona-twin eval report\n\nCreated {report.created}.\n",
+        "| eval | status | score | seconds | note |",
+        "|---|---|---|---|---|",
+    ]
     for r in report.evals:
         score = f"{r.score:.3f} ({r.score_label})" if r.score is not None else "–"
         lines.append(f"| {r.name} | {r.status} | {score} | {r.seconds} | {r.note} |")
@@ -223,7 +293,12 @@ def _plots(report: FullReport, out: Path) -> list[str]:
         metrics = ["semantic", "style", "agreement"]
         fig, ax = plt.subplots(figsize=(6, 3.5))
         for offset, who in ((-0.2, "twin"), (0.2, "baseline")):
-            ax.bar([i + offset for i in range(3)], [replies.detail[who][m] for m in metrics], width=0.4, label=who)
+            ax.bar(
+                [i + offset for i in range(3)],
+                [replies.detail[who][m] for m in metrics],
+                width=0.4,
+                label=who,
+            )
         ax.set_xticks(range(3), ["semantic similarity ↑", "style distance ↓", "decision agreement ↑"])
         ax.set_ylim(0, 1)
         ax.legend()

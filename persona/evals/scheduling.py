@@ -66,7 +66,9 @@ class SchedulingReport(BaseModel):
     items: list[ItemResult]
 
 
-def run_scheduling_eval(dataset_path: Path, llm: LLMJson | None, progress: Progress | None = None) -> SchedulingReport:
+def run_scheduling_eval(
+    dataset_path: Path, llm: LLMJson | None, progress: Progress | None = None
+) -> SchedulingReport:
     """Run every item of the dataset; `llm` answers what the rules cannot (None: rules only)."""
     dataset = _Dataset.model_validate(json.loads(dataset_path.read_text(encoding="utf-8")))
     results: list[ItemResult] = []
@@ -82,7 +84,10 @@ def run_scheduling_eval(dataset_path: Path, llm: LLMJson | None, progress: Progr
                 progress(len(results), len(dataset.items), result)
     correct = sum(r.correct for r in results)
     return SchedulingReport(
-        total=len(results), correct=correct, accuracy=correct / len(results) if results else 0.0, items=results
+        total=len(results),
+        correct=correct,
+        accuracy=correct / len(results) if results else 0.0,
+        items=results,
     )
 
 
@@ -92,10 +97,17 @@ def _run_item(item: _Item, owner: _Owner, backend: ICSBackend, llm: LLMJson | No
     try:
         constraints = parse_meeting_request(item.message, item.sent_at, zone, llm=llm)
     except LLMUnavailable as exc:  # one bad answer is a wrong item, not a failed run
-        return ItemResult(id=item.id, correct=False, expected=expected, got=f"error: {exc}", understood_by="llm")
+        return ItemResult(
+            id=item.id, correct=False, expected=expected, got=f"error: {exc}", understood_by="llm"
+        )
     if constraints.needs_clarification:
-        return ItemResult(id=item.id, correct=item.expect == "clarify", expected=expected,
-                          got=f"clarify: {constraints.question}", understood_by=constraints.understood_by)
+        return ItemResult(
+            id=item.id,
+            correct=item.expect == "clarify",
+            expected=expected,
+            got=f"clarify: {constraints.question}",
+            understood_by=constraints.understood_by,
+        )
     allowed = constraints.intervals()
     start, end = min(a.start for a in allowed), max(a.end for a in allowed)
     events = [e for e in backend.events(start - timedelta(days=1), end + timedelta(days=1)) if e.busy]
@@ -104,8 +116,13 @@ def _run_item(item: _Item, owner: _Owner, backend: ICSBackend, llm: LLMJson | No
     query = constraints.slot_query(busy, meetings, now=item.sent_at)
     slots = find_slots(query, owner.working_hours, zone, item.preferences, limit=1)
     if not slots:
-        return ItemResult(id=item.id, correct=False, expected=expected, got="no slot",
-                          understood_by=constraints.understood_by)
+        return ItemResult(
+            id=item.id,
+            correct=False,
+            expected=expected,
+            got="no slot",
+            understood_by=constraints.understood_by,
+        )
     top = slots[0]
     minutes = int((top.end - top.start).total_seconds() // 60)
     return ItemResult(

@@ -34,13 +34,64 @@ if TYPE_CHECKING:
     from persona.app import App
 
 # Filler and tool vocabulary of response criteria: not evidence that a reply covers anything.
-_STOP = frozenset({
-    "a", "an", "and", "the", "to", "of", "for", "in", "on", "at", "by", "with", "or", "is", "are", "be",
-    "it", "this", "that", "as", "from", "your", "you", "their", "any", "all", "about", "email",
-    "emails", "send", "sent", "write", "written", "tool", "call", "calls", "using", "use", "via",
-    "done", "ensure", "response", "respond", "reply", "user", "check", "calendar", "schedule",
-    "meeting", "explicitly", "specific", "specifically", "mention", "mentions"
-})
+_STOP = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "the",
+        "to",
+        "of",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "or",
+        "is",
+        "are",
+        "be",
+        "it",
+        "this",
+        "that",
+        "as",
+        "from",
+        "your",
+        "you",
+        "their",
+        "any",
+        "all",
+        "about",
+        "email",
+        "emails",
+        "send",
+        "sent",
+        "write",
+        "written",
+        "tool",
+        "call",
+        "calls",
+        "using",
+        "use",
+        "via",
+        "done",
+        "ensure",
+        "response",
+        "respond",
+        "reply",
+        "user",
+        "check",
+        "calendar",
+        "schedule",
+        "meeting",
+        "explicitly",
+        "specific",
+        "specifically",
+        "mention",
+        "mentions",
+    }
+)
 
 
 class CaseResult(BaseModel):
@@ -90,7 +141,9 @@ def load_cases(path: Path) -> tuple[str, list[dict]]:
         raise ConfigError(f"{path}: not a triage eval set ({exc.__class__.__name__}: {exc})") from None
 
 
-def run_triage_eval(app: App, path: Path, progress: Callable[[CaseResult], None] | None = None) -> TriageReport:
+def run_triage_eval(
+    app: App, path: Path, progress: Callable[[CaseResult], None] | None = None
+) -> TriageReport:
     """Triage (and for `respond` cases, draft) every email in `path` with `app`'s model."""
     from persona.app import App
 
@@ -123,25 +176,38 @@ def _run_case(app: App, case: dict) -> CaseResult:
         decided = triage(app, mail, principal)
     except LLMUnavailable as exc:
         return CaseResult(id=case["id"], expected=expected, predicted=None, error=str(exc))
-    result = CaseResult(id=case["id"], expected=expected, predicted=decided.label, reason=decided.reason,
-                        cold_outreach=decided.cold_outreach)
+    result = CaseResult(
+        id=case["id"],
+        expected=expected,
+        predicted=decided.label,
+        reason=decided.reason,
+        cold_outreach=decided.cold_outreach,
+    )
     if expected is Label.RESPOND:
         try:
             reply = draft_reply(app, mail, principal).body
         except LLMUnavailable as exc:
             return result.model_copy(update={"error": f"drafting: {exc}"})
         criteria = [c for c in criteria_of(case.get("response_criteria", "")) if _stems(c)]
-        result = result.model_copy(update={"reply": reply, "criteria": criteria,
-                                           "covered": [covers(reply, c) for c in criteria]})
+        result = result.model_copy(
+            update={"reply": reply, "criteria": criteria, "covered": [covers(reply, c) for c in criteria]}
+        )
     return result
 
 
 def case_mail(case: dict) -> IncomingMail:
     email = case["email"]
     name, address = parseaddr(email.get("author", ""))
-    return IncomingMail(key=case["id"], message_id=f"<{case['id']}@eval.invalid>", from_addr=address.lower(),
-                        from_name=name, to=[parseaddr(email.get("to", ""))[1]], subject=email.get("subject", ""),
-                        body=email.get("email_thread", ""), fresh=email.get("email_thread", ""))
+    return IncomingMail(
+        key=case["id"],
+        message_id=f"<{case['id']}@eval.invalid>",
+        from_addr=address.lower(),
+        from_name=name,
+        to=[parseaddr(email.get("to", ""))[1]],
+        subject=email.get("subject", ""),
+        body=email.get("email_thread", ""),
+        fresh=email.get("email_thread", ""),
+    )
 
 
 def criteria_of(text: str) -> list[str]:

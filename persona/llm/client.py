@@ -139,7 +139,12 @@ class LLM:
         self._count(tag, AIMessage(content="", usage_metadata=usage or _output_only(chunks)))
 
     def json(
-        self, messages: LanguageModelInput, schema: type[T], *, max_tokens: int | None = None, tag: str = "default"
+        self,
+        messages: LanguageModelInput,
+        schema: type[T],
+        *,
+        max_tokens: int | None = None,
+        tag: str = "default",
     ) -> T:
         """An instance of `schema` generated under that schema; one retry if the output is invalid."""
         attempts, options = _JsonAttempts(messages, schema), self._json_options(schema, max_tokens)
@@ -148,19 +153,28 @@ class LLM:
         return self._parsed(attempts)
 
     async def ajson(
-        self, messages: LanguageModelInput, schema: type[T], *, max_tokens: int | None = None, tag: str = "default"
+        self,
+        messages: LanguageModelInput,
+        schema: type[T],
+        *,
+        max_tokens: int | None = None,
+        tag: str = "default",
     ) -> T:
         attempts, options = _JsonAttempts(messages, schema), self._json_options(schema, max_tokens)
         while attempts.prompt is not None:
             attempts.read(self._counted(tag, await self._ajson_reply(attempts.prompt, options)))
         return self._parsed(attempts)
 
-    async def apick_tool(self, messages: LanguageModelInput, tools: list[tuple[str, str, dict[str, Any]]]) -> str:
+    async def apick_tool(
+        self, messages: LanguageModelInput, tools: list[tuple[str, str, dict[str, Any]]]
+    ) -> str:
         """The name of the tool a model with native tool calling picks among `tools` (name, description,
         JSON schema of its arguments); "" when it picks none. Only the choice is used: arguments are read
         by the skills' own rules."""
-        specs = [{"type": "function", "function": {"name": name, "description": about, "parameters": schema}}
-                 for name, about, schema in tools]
+        specs = [
+            {"type": "function", "function": {"name": name, "description": about, "parameters": schema}}
+            for name, about, schema in tools
+        ]
         bound = self.chat_model.bind_tools(specs, tool_choice="required")
         with self._mapped_errors():
             reply = await bound.ainvoke(messages)
@@ -213,8 +227,10 @@ class LLM:
         """The shared local server was refused: the process that started it may have exited. Start or
         find one again (once per call); a timeout is not a reason, the server is alive but slow."""
         cause = exc.__cause__
-        if self.revive is None or not isinstance(cause, openai.APIConnectionError) or isinstance(
-            cause, openai.APITimeoutError
+        if (
+            self.revive is None
+            or not isinstance(cause, openai.APIConnectionError)
+            or isinstance(cause, openai.APITimeoutError)
         ):
             return False
         fresh = self.revive()
@@ -273,8 +289,11 @@ GRAMMAR_MAX_LENGTH = 200
 def _grammar_safe(schema: Any) -> Any:
     """`schema` without the length limits llama.cpp's grammar cannot hold."""
     if isinstance(schema, dict):
-        return {k: _grammar_safe(v) for k, v in schema.items()
-                if not (k in ("maxLength", "maxItems") and isinstance(v, int) and v > GRAMMAR_MAX_LENGTH)}
+        return {
+            k: _grammar_safe(v)
+            for k, v in schema.items()
+            if not (k in ("maxLength", "maxItems") and isinstance(v, int) and v > GRAMMAR_MAX_LENGTH)
+        }
     if isinstance(schema, list):
         return [_grammar_safe(v) for v in schema]
     return schema

@@ -68,8 +68,9 @@ class Activity:
 class Watchdog:
     """Ends the server process once it is idle for `idle_timeout` s and its users file is free."""
 
-    def __init__(self, activity: Activity, users: Path, idle_timeout: float,
-                 exit: Callable[[int], object] = os._exit) -> None:
+    def __init__(
+        self, activity: Activity, users: Path, idle_timeout: float, exit: Callable[[int], object] = os._exit
+    ) -> None:
         self.activity = activity
         self.users = users.open("ab")
         self.idle_timeout = idle_timeout
@@ -79,8 +80,11 @@ class Watchdog:
         """Exit (and return True) when nobody uses the server any more."""
         if self.activity.idle_for() < self.idle_timeout or not nobody_holds(self.users):
             return False
-        print(f"persona: idle for {self.idle_timeout:g} s and no process uses this server: exiting",
-              file=sys.stderr, flush=True)
+        print(
+            f"persona: idle for {self.idle_timeout:g} s and no process uses this server: exiting",
+            file=sys.stderr,
+            flush=True,
+        )
         # Nothing is in flight, so nothing needs a graceful shutdown; the exclusive lock is held until the
         # process is gone, so a client arriving now waits and then starts a new server.
         self.exit(0)

@@ -93,7 +93,9 @@ class LocalServer:
         if self.port is not None:
             return self.base_url
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        self._user = self._user or hold_users_lock(self.users_path)  # before looking: a server never quits under us
+        self._user = self._user or hold_users_lock(
+            self.users_path
+        )  # before looking: a server never quits under us
         with _locked(self.state_path.with_suffix(".lock")):
             record = self._running_record()
             if record is not None:

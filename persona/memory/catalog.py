@@ -71,7 +71,13 @@ def search(store: MemoryStore, query: str, audiences: Collection[Audience], k: i
         meta = hit.metadata
         key = (hit.text, source_of(meta))
         if key not in shown:
-            shown[key] = MemoryHit(id=hit.id, text=hit.text, audience=str(meta.get("audience", "")),
-                                   kind=str(meta.get("kind", "")), source=key[1],
-                                   date=str(meta["date"]) if meta.get("date") else None, score=hit.score)
+            shown[key] = MemoryHit(
+                id=hit.id,
+                text=hit.text,
+                audience=str(meta.get("audience", "")),
+                kind=str(meta.get("kind", "")),
+                source=key[1],
+                date=str(meta["date"]) if meta.get("date") else None,
+                score=hit.score,
+            )
     return list(shown.values())[:k]

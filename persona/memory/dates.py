@@ -16,8 +16,22 @@ from datetime import date, datetime, timedelta
 
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _MONTHS = [m.lower() for m in calendar.month_name[1:]]
-_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-            "eight": 8, "nine": 9, "ten": 10, "a couple of": 2, "couple of": 2}
+_NUMBERS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a couple of": 2,
+    "couple of": 2,
+}
 _COUNT = r"(?P<n>\d{1,2}|a couple of|couple of|an?|one|two|three|four|five|six|seven|eight|nine|ten)"
 _UNIT = r"(?P<unit>day|week|month|year)s?"
 _RELATIVE = re.compile(
@@ -74,16 +88,24 @@ def asked_span(question: str, now: date) -> tuple[Span | None, str]:
     and the question without the words that named it: they ask when, not what."""
     lowered = question.lower()
     months = "|".join(_MONTHS)
-    if day := re.search(rf"\b(?:(\d{{1,2}})(?:st|nd|rd|th)? ({months})|({months}) (\d{{1,2}})(?:st|nd|rd|th)?),? "
-                        r"(\d{4})\b", lowered):
+    if day := re.search(
+        rf"\b(?:(\d{{1,2}})(?:st|nd|rd|th)? ({months})|({months}) (\d{{1,2}})(?:st|nd|rd|th)?),? "
+        r"(\d{4})\b",
+        lowered,
+    ):
         try:
-            when = date(int(day.group(5)), _MONTHS.index(day.group(2) or day.group(3)) + 1,
-                        int(day.group(1) or day.group(4)))
+            when = date(
+                int(day.group(5)),
+                _MONTHS.index(day.group(2) or day.group(3)) + 1,
+                int(day.group(1) or day.group(4)),
+            )
         except ValueError:
             return None, question
         return Span(when, when), _without(question, day)
     if month_year := re.search(rf"\b({months}),? (\d{{4}})\b", lowered):
-        return _month(int(month_year.group(2)), _MONTHS.index(month_year.group(1)) + 1), _without(question, month_year)
+        return _month(int(month_year.group(2)), _MONTHS.index(month_year.group(1)) + 1), _without(
+            question, month_year
+        )
     if year := re.search(r"\b(?:in|during|of|since) ((?:19|20)\d\d)\b", lowered):
         first = date(int(year.group(1)), 1, 1)
         return Span(first, first.replace(month=12, day=31)), _without(question, year)
@@ -110,7 +132,9 @@ def _resolve(match: re.Match[str], day: date) -> Span | None:
         return _relative(found["rel"].lower(), found["what"].lower(), day)
     if found["n"]:
         sign = -1 if found["dir"].lower() == "ago" else 1
-        return _shifted(day, sign * _NUMBERS.get(found["n"].lower(), 0) or sign * int(found["n"]), found["unit"])
+        return _shifted(
+            day, sign * _NUMBERS.get(found["n"].lower(), 0) or sign * int(found["n"]), found["unit"]
+        )
     if found["n2"]:
         return _shifted(day, _NUMBERS.get(found["n2"].lower(), 0) or int(found["n2"]), found["unit2"])
     return None
@@ -168,8 +192,11 @@ def _label(span: Span) -> str:
     if first == last:
         return f"{first.day} {calendar.month_name[first.month]} {first.year}"
     if (last - first).days < 7:
-        return f"the week of {first.day} {calendar.month_name[first.month]} {first.year}" if (
-            (last - first).days == 6) else f"the weekend of {first.day} {calendar.month_name[first.month]} {first.year}"
+        return (
+            f"the week of {first.day} {calendar.month_name[first.month]} {first.year}"
+            if ((last - first).days == 6)
+            else f"the weekend of {first.day} {calendar.month_name[first.month]} {first.year}"
+        )
     if first.day == 1 and first.month == last.month:
         return f"{calendar.month_name[first.month]} {first.year}"
     return str(first.year)

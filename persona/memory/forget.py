@@ -32,8 +32,11 @@ def select_source(store: MemoryStore, source: str) -> Selection:
     """Items whose source is `source` exactly, or lies in it: a message of that mbox or chat export, a
     file in that folder."""
     folder = source.rstrip("/") + "/"
-    ids = [id_ for id_, meta in store.entries()
-           if (file := source_of(meta)) == source or meta.get("source") == source or file.startswith(folder)]
+    ids = [
+        id_
+        for id_, meta in store.entries()
+        if (file := source_of(meta)) == source or meta.get("source") == source or file.startswith(folder)
+    ]
     return Selection(what=f"source {source}", ids=ids)
 
 
@@ -48,7 +51,11 @@ def select_dated(store: MemoryStore, before: date | None = None, since: date | N
     if before is None and since is None:
         raise ValueError("a date to forget before or since")
     low, high = since.isoformat() if since else "", before.isoformat() if before else "\uffff"
-    ids = [id_ for id_, meta in store.entries() if (day := str(meta.get("date") or "")[:10]) and low <= day < high]
+    ids = [
+        id_
+        for id_, meta in store.entries()
+        if (day := str(meta.get("date") or "")[:10]) and low <= day < high
+    ]
     bounds = [f"since {since}"] * (since is not None) + [f"before {before}"] * (before is not None)
     return Selection(what="dated " + " and ".join(bounds), ids=ids)
 

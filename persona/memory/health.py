@@ -26,12 +26,18 @@ class Oddities(BaseModel):
 
     def lines(self) -> list[str]:
         """One line per finding, with what removes it."""
-        found = [f"run {run} failed ({error}): `persona forget --run {run}`" for run, error in self.failed.items()]
+        found = [
+            f"run {run} failed ({error}): `persona forget --run {run}`" for run, error in self.failed.items()
+        ]
         found += [f"run {run} never finished: `persona forget --run {run}`" for run in self.interrupted]
-        found += [f"{n} items of {source} read as binary data: `persona forget --source {source}`"
-                  for source, n in self.binary.items()]
-        found += [f"one document of {source} is {n} chunks (over {MANY_CHUNKS:,}): `persona forget --source {source}`"
-                  for source, n in self.chunky.items()]
+        found += [
+            f"{n} items of {source} read as binary data: `persona forget --source {source}`"
+            for source, n in self.binary.items()
+        ]
+        found += [
+            f"one document of {source} is {n} chunks (over {MANY_CHUNKS:,}): `persona forget --source {source}`"
+            for source, n in self.chunky.items()
+        ]
         return found
 
 
@@ -53,7 +59,10 @@ def oddities(memory: MemoryStore, log: StateStore) -> Oddities:
         if n > MANY_CHUNKS:
             largest[source] = max(largest.get(source, 0), n)
     finished = {e.subject for e in log.audit_entries(limit=10_000, kind="ingested")}
-    failed = {e.subject: str(e.detail.get("error", "")) for e in log.audit_entries(limit=10_000, kind="ingest_failed")}
+    failed = {
+        e.subject: str(e.detail.get("error", ""))
+        for e in log.audit_entries(limit=10_000, kind="ingest_failed")
+    }
     started = [e.subject for e in log.audit_entries(limit=10_000, kind="ingest_started")]
     return Oddities(
         binary=dict(binary),

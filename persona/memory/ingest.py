@@ -158,7 +158,9 @@ def _knowledge(doc: Document, profile: Profile, audience: Audience, answers: str
         "dates": ";".join(span.encode() for span in spans),
     }
     if doc.kind == "chat":  # who said it, and the turn it answers: "yes, I went there yesterday" needs both
-        return [MemoryItem.make(f"{speaker or 'someone'}: {text}", "knowledge", audience, context=answers, **meta)]
+        return [
+            MemoryItem.make(f"{speaker or 'someone'}: {text}", "knowledge", audience, context=answers, **meta)
+        ]
     return [MemoryItem.make(chunk, "knowledge", audience, **meta) for chunk in chunk_text(text)]
 
 
@@ -210,8 +212,11 @@ def _exemplar(doc: Document, audience: Audience, answered: Answered | None) -> M
 
 def _situation(doc: Document, audience: Audience, answered: Answered) -> MemoryItem:
     """A mail the owner answered, found by its own words; the owner's answer rides along as `reply`."""
-    meta = _common(doc, answered.author) | {"subject": answered.subject or doc.subject, "replied_by": doc.author,
-                                            "reply": doc.text[:_SITUATION_CHARS]}
+    meta = _common(doc, answered.author) | {
+        "subject": answered.subject or doc.subject,
+        "replied_by": doc.author,
+        "reply": doc.text[:_SITUATION_CHARS],
+    }
     text = f"{answered.subject or doc.subject}\n{answered.text}".strip()[:_SITUATION_CHARS]
     return MemoryItem.make(text, "situation", audience, **meta)
 

@@ -109,17 +109,21 @@ class KeywordIndex:
         rowids = list({_rowid(id_) for id_ in ids})
         if not rowids:
             return []
-        return self._reader().execute(
-            f"SELECT {columns} FROM items WHERE rowid IN ({','.join('?' * len(rowids))})", rowids
-        ).fetchall()
+        return (
+            self._reader()
+            .execute(f"SELECT {columns} FROM items WHERE rowid IN ({','.join('?' * len(rowids))})", rowids)
+            .fetchall()
+        )
 
     def holding(self, phrases: Collection[str], audiences: Collection[str], limit: int) -> list[str]:
         """Ids of items holding these phrases (as the tokenizer splits them), up to `limit` for each
         phrase, none left out for being common: for checks that must not miss one, like the guard's."""
         if not audiences or limit <= 0:
             return []
-        sql = ("SELECT id FROM items WHERE items MATCH ? "
-               f"AND audience IN ({','.join('?' * len(audiences))}) LIMIT ?")
+        sql = (
+            "SELECT id FROM items WHERE items MATCH ? "
+            f"AND audience IN ({','.join('?' * len(audiences))}) LIMIT ?"
+        )
         db = self._reader()
         found = [db.execute(sql, [_WORDS + _phrase(p), *audiences, limit]).fetchall() for p in phrases]
         return list(dict.fromkeys(id_ for rows in found for (id_,) in rows))
@@ -132,9 +136,11 @@ class KeywordIndex:
         found: dict[str | None, dict[str, float]] = {kind: {} for kind in limits}
         if not terms or not audiences:
             return found
-        sql = (f"SELECT id, {_RANK} AS score FROM items WHERE items MATCH ?"
-               f" AND audience IN ({','.join('?' * len(audiences))}) AND (? IS NULL OR kind = ?)"
-               " ORDER BY score LIMIT ?")
+        sql = (
+            f"SELECT id, {_RANK} AS score FROM items WHERE items MATCH ?"
+            f" AND audience IN ({','.join('?' * len(audiences))}) AND (? IS NULL OR kind = ?)"
+            " ORDER BY score LIMIT ?"
+        )
         db = self._reader()
         total = _count(db)
         phrases = [_phrase(t) for t in terms]
@@ -152,8 +158,10 @@ class KeywordIndex:
 
     def people(self, words: Collection[str], audiences: Collection[str]) -> set[str]:
         """Those of `words` that name someone an item in scope was written by or to."""
-        sql = (f"SELECT 1 FROM items WHERE items MATCH ? AND audience IN ({','.join('?' * len(audiences))})"
-               " LIMIT 1")
+        sql = (
+            f"SELECT 1 FROM items WHERE items MATCH ? AND audience IN ({','.join('?' * len(audiences))})"
+            " LIMIT 1"
+        )
         db = self._reader()
         return {w for w in words if db.execute(sql, ["people : " + _phrase(w), *audiences]).fetchone()}
 

@@ -83,8 +83,9 @@ class Walk:
         return None
 
 
-def iter_documents(path: Path, limits: IngestLimits | None = None,
-                   walk: Walk | None = None) -> Iterator[Document | Skipped]:
+def iter_documents(
+    path: Path, limits: IngestLimits | None = None, walk: Walk | None = None
+) -> Iterator[Document | Skipped]:
     """`walk` carries the paths read by earlier calls of one ingest, so each file is read once in all."""
     walk = walk or Walk(limits or IngestLimits())
     if not path.exists() and not path.is_symlink():
@@ -150,8 +151,12 @@ def _kind(path: Path) -> str | None:
 
 def _unfit(path: Path, kind: str, limits: IngestLimits) -> str | None:
     """Why a file is not read at all: over its kind's size limit, or not text whatever its name says."""
-    what, limit = {"mbox": ("mbox", limits.mbox_bytes), "mail": ("mail", limits.mail_bytes),
-                   "note": ("note", limits.note_bytes), "chat": ("chat export", limits.chat_bytes)}[kind]
+    what, limit = {
+        "mbox": ("mbox", limits.mbox_bytes),
+        "mail": ("mail", limits.mail_bytes),
+        "note": ("note", limits.note_bytes),
+        "chat": ("chat export", limits.chat_bytes),
+    }[kind]
     if (reason := too_big(path.stat().st_size, limit, what)) is not None:
         return reason
     with path.open("rb") as handle:
@@ -179,8 +184,13 @@ def _mail_doc(data: bytes, source: str, limits: IngestLimits) -> Document:
         subject=mail.subject,
         thread_id=mail.thread_id,
         source=source,
-        meta={"message_id": mail.message_id, "in_reply_to": mail.in_reply_to, "references": mail.references,
-              "from_name": mail.from_name, "quoted": mail.quoted},
+        meta={
+            "message_id": mail.message_id,
+            "in_reply_to": mail.in_reply_to,
+            "references": mail.references,
+            "from_name": mail.from_name,
+            "quoted": mail.quoted,
+        },
     )
 
 

@@ -124,8 +124,16 @@ def export(model: Path, target: Path) -> None:
     # the tracer warns about branches on shapes; the padded two-text sample takes the ones every input takes
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(LastHidden(), tuple(sample[n] for n in names), str(partial), input_names=names,
-                          output_names=["hidden"], dynamic_axes=axes, opset_version=17, dynamo=False)
+        torch.onnx.export(
+            LastHidden(),
+            tuple(sample[n] for n in names),
+            str(partial),
+            input_names=names,
+            output_names=["hidden"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
     partial.replace(target)
 
 
@@ -136,8 +144,13 @@ def quantize(export: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     partial = target.with_suffix(f".{os.getpid()}.partial")
-    quantize_dynamic(str(export), str(partial), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul"])
+    quantize_dynamic(
+        str(export),
+        str(partial),
+        weight_type=QuantType.QInt8,
+        per_channel=True,
+        op_types_to_quantize=["MatMul"],
+    )
     partial.replace(target)
 
 
@@ -164,8 +177,10 @@ class OnnxEncoder:
         self._session = onnxruntime.InferenceSession(
             str(onnx_file), options, providers=["CPUExecutionProvider"]
         )
-        self._query_session = self._session if query_file is None else onnxruntime.InferenceSession(
-            str(query_file), options, providers=["CPUExecutionProvider"]
+        self._query_session = (
+            self._session
+            if query_file is None
+            else onnxruntime.InferenceSession(str(query_file), options, providers=["CPUExecutionProvider"])
         )
         self._inputs = [i.name for i in self._session.get_inputs()]
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
@@ -188,8 +203,13 @@ class OnnxEncoder:
                 _remove_earlier_exports(model, onnx_file)
             return cls(onnx_file, model / "tokenizer.json", layout, _query_copy(onnx_file))
         except Exception as exc:  # noqa: BLE001 - any failure here only costs speed, never the answer
-            _log.warning("embedding model %s runs on sentence-transformers: its ONNX export failed (%s); "
-                         "delete %s to export it again", model, exc, onnx_file)
+            _log.warning(
+                "embedding model %s runs on sentence-transformers: its ONNX export failed (%s); "
+                "delete %s to export it again",
+                model,
+                exc,
+                onnx_file,
+            )
             return None
 
     @property

@@ -32,7 +32,9 @@ from persona.memory.dates import Span
 
 POOL = 50  # candidates each half of a search hands to the ranking (LoCoMo: 100 found no more, at +2.6 ms)
 EXPANDED = 10  # the best candidates whose neighbours join them (LoCoMo: 20 no better)
-LONG = 40  # words beyond which a text is not held to say more: mail and notes run far longer than LoCoMo's turns
+LONG = (
+    40  # words beyond which a text is not held to say more: mail and notes run far longer than LoCoMo's turns
+)
 STEM = 5  # letters of a word compared when counting the question's words in a text
 
 WEIGHTS = {
@@ -103,7 +105,9 @@ def ranked(
 
 def with_neighbours(candidates: Mapping[str, Candidate], read: Reader) -> dict[str, Candidate]:
     """The candidates and the turns before and after each that the search may show."""
-    return dict(candidates) | read({n for c in candidates.values() for n in c.neighbours if n and n not in candidates})
+    return dict(candidates) | read(
+        {n for c in candidates.values() for n in c.neighbours if n and n not in candidates}
+    )
 
 
 def features(id_: str, known: Mapping[str, Candidate], asked: Asked) -> dict[str, float]:
@@ -129,12 +133,19 @@ def features(id_: str, known: Mapping[str, Candidate], asked: Asked) -> dict[str
     # messages, which LoCoMo's weights were fitted on, it neither gains nor loses for having none
     before, after = (known.get(n) for n in c.neighbours) if c.meta.get("doc_kind") == "chat" else (c, c)
     if before is not None:
-        found |= {"before_similarity": before.similarity, "before_keyword": before.keyword_score,
-                  "before_covers": _covers(before, asked)}
+        found |= {
+            "before_similarity": before.similarity,
+            "before_keyword": before.keyword_score,
+            "before_covers": _covers(before, asked),
+        }
         if before is not c:
             found["before_question"] = _is_question(before) * before.similarity
     if after is not None:
-        found |= {"after_similarity": after.similarity, "after_keyword": after.keyword_score, "after_present": 1.0}
+        found |= {
+            "after_similarity": after.similarity,
+            "after_keyword": after.keyword_score,
+            "after_present": 1.0,
+        }
     return found
 
 

@@ -45,7 +45,9 @@ _OVERFETCH = 4  # neighbours asked for per one wanted, before the audience and k
 _ADD_BATCH = 256
 _SYNC_BATCH = 5000
 _PREFETCHED = 64  # searches started ahead and not asked for yet; the oldest beyond this nobody will ask for
-_CONTEXT_WEIGHT = 0.5  # how far an item's context draws its vector from its own text's (LoCoMo: 0.5 ≈ 0.8 > 0)
+_CONTEXT_WEIGHT = (
+    0.5  # how far an item's context draws its vector from its own text's (LoCoMo: 0.5 ≈ 0.8 > 0)
+)
 _HELD_ITEMS = 10_000  # the most items whose vectors `keep_vectors_in_memory` holds (15 MB at 384 dims)
 _NO_ITEM = "no-such-item"  # deleted to bring embedded Chroma up to date with other processes (`_caught_up`)
 
@@ -62,7 +64,12 @@ class MemoryItem(BaseModel):
 
     @classmethod
     def make(
-        cls, text: str, kind: ItemKind, audience: Audience, context: str = "", **metadata: str | float | bool | None
+        cls,
+        text: str,
+        kind: ItemKind,
+        audience: Audience,
+        context: str = "",
+        **metadata: str | float | bool | None,
     ) -> MemoryItem:
         """An item whose id is a hash of its content, kind and audience, so re-ingesting adds nothing.
         `context` is what the text answers where it was said (a chat message's turn before it): the
@@ -128,7 +135,9 @@ class MemoryStore:
         self._scopes: dict[str, tuple[str, str]] = {}
         self._held: VectorMatrix | None = None
         self._embedded = not settings.chroma_url
-        self._chroma_version = self._keywords.version()  # the keyword index's when Chroma was last brought up to date
+        self._chroma_version = (
+            self._keywords.version()
+        )  # the keyword index's when Chroma was last brought up to date
         self._catching_up = threading.Lock()
         if self._keywords.count() != self._collection.count():
             self._reindex_keywords()  # a memory from before the index, or an add cut off between the two
@@ -138,8 +147,10 @@ class MemoryStore:
         total = self._collection.count()
         for offset in range(0, total, _SYNC_BATCH):
             got = self._collection.get(limit=_SYNC_BATCH, offset=offset, include=["documents", "metadatas"])
-            self._keywords.add(_keyword_row(id_, doc, meta) for id_, doc, meta in
-                               zip(got["ids"], got["documents"], got["metadatas"]))
+            self._keywords.add(
+                _keyword_row(id_, doc, meta)
+                for id_, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
+            )
 
     def keep_vectors_in_memory(self, limit: int = _HELD_ITEMS) -> bool:
         """For a long-running process: nearest neighbours come from a matrix of every item's vector
@@ -169,7 +180,9 @@ class MemoryStore:
             metadatas = [_metadata(item) for item in new]
             self._collection.add(
                 ids=[item.id for item in new],
-                embeddings=[_with_context(vectors[item.text], vectors.get(c)) for item, c in zip(new, contexts)],
+                embeddings=[
+                    _with_context(vectors[item.text], vectors.get(c)) for item, c in zip(new, contexts)
+                ],
                 documents=[item.text for item in new],
                 metadatas=metadatas,  # type: ignore[arg-type]
             )
@@ -181,8 +194,11 @@ class MemoryStore:
         """Remove these items from Chroma and the keyword index (held vectors follow the index);
         returns how many were stored."""
         asked = list(dict.fromkeys(ids))
-        stored = [id_ for start in range(0, len(asked), _SYNC_BATCH)
-                  for id_ in self._collection.get(ids=asked[start : start + _SYNC_BATCH], include=[])["ids"]]
+        stored = [
+            id_
+            for start in range(0, len(asked), _SYNC_BATCH)
+            for id_ in self._collection.get(ids=asked[start : start + _SYNC_BATCH], include=[])["ids"]
+        ]
         for start in range(0, len(stored), _SYNC_BATCH):
             batch = stored[start : start + _SYNC_BATCH]
             self._collection.delete(ids=batch)
@@ -220,8 +236,10 @@ class MemoryStore:
         """(id, text, metadata) of every item, a batch at a time: for checks over the whole memory."""
         for offset in range(0, self._collection.count(), _SYNC_BATCH):
             got = self._collection.get(limit=_SYNC_BATCH, offset=offset, include=["documents", "metadatas"])
-            yield from ((id_, doc or "", dict(meta or {}))
-                        for id_, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]))
+            yield from (
+                (id_, doc or "", dict(meta or {}))
+                for id_, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
+            )
 
     def fingerprint(self) -> tuple[int, float]:
         """A value that changes when any item is added or removed, by this process or another: for
@@ -296,8 +314,10 @@ class MemoryStore:
         nearest = self._nearest(query_vector, pools, allowed, where)
         asked, keyword = by_keyword.result()
         if where:  # the keyword index knows nothing of a caller's `where`: Chroma applies it to its finds
-            keyword = {kind: self._admitted(scores, nearest[kind], allowed, kind, where)
-                       for kind, scores in keyword.items()}
+            keyword = {
+                kind: self._admitted(scores, nearest[kind], allowed, kind, where)
+                for kind, scores in keyword.items()
+            }
         return found | self._ranked(ks, nearest, keyword, query_vector, allowed, asked, where is None)
 
     def _keyword_half(
@@ -309,7 +329,9 @@ class MemoryStore:
         terms = _terms(rest)
         names = self._keywords.people(terms, allowed)
         words = [t for t in terms if t not in names]
-        return rerank.Asked(frozenset(names), span, frozenset(words)), self._keywords.search(words, allowed, pools)
+        return rerank.Asked(frozenset(names), span, frozenset(words)), self._keywords.search(
+            words, allowed, pools
+        )
 
     def _nearest(
         self, vector: list[float], pools: dict[Any, int], allowed: list[str], where: dict[str, Any] | None
@@ -321,7 +343,11 @@ class MemoryStore:
         index; Chroma filters only for a kind too few of which were among them. Vectors held in memory
         (`keep_vectors_in_memory`) answer a search without a `where` exactly, and with no Chroma call."""
         self._caught_up()
-        if where is None and self._held is not None and (held := self._held.nearest(vector, pools, allowed)) is not None:
+        if (
+            where is None
+            and self._held is not None
+            and (held := self._held.nearest(vector, pools, allowed)) is not None
+        ):
             return held
         found: dict[ItemKind | None, dict[str, float]] = {}
         if where is None:
@@ -340,8 +366,12 @@ class MemoryStore:
             whole = len(ids) < want  # that was the whole collection
             found = {kind: picked for kind, picked in kept.items() if whole or len(picked) == pools[kind]}
         for kind in pools.keys() - found.keys():
-            got = self._collection.query(query_embeddings=[vector], n_results=pools[kind],
-                                         where=_scope(allowed, kind, where), include=["distances"])
+            got = self._collection.query(
+                query_embeddings=[vector],
+                n_results=pools[kind],
+                where=_scope(allowed, kind, where),
+                include=["distances"],
+            )
             found[kind] = {id_: 1 - dist for id_, dist in zip(got["ids"][0], got["distances"][0])}
         return found
 
@@ -361,7 +391,11 @@ class MemoryStore:
                 self._chroma_version = version
 
     def _admitted(
-        self, scores: dict[str, float], nearest: dict[str, float], allowed: list[str], kind: str | None,
+        self,
+        scores: dict[str, float],
+        nearest: dict[str, float],
+        allowed: list[str],
+        kind: str | None,
         where: dict[str, Any],
     ) -> dict[str, float]:
         """Those of the keyword finds a search's whole scope admits; the nearest items were found within it already."""
@@ -387,26 +421,35 @@ class MemoryStore:
         message's turns before and after it are read too (`neighbours`), unless a caller's `where` limits
         the search: the keyword index cannot tell whether it admits them."""
         keyword_only = {id_ for kind, found in keyword.items() for id_ in found if id_ not in nearest[kind]}
-        rows = self._read({id_ for kind in ks for id_ in (*nearest[kind], *keyword[kind])},
-                          self._unheld(keyword_only))
+        rows = self._read(
+            {id_ for kind in ks for id_ in (*nearest[kind], *keyword[kind])}, self._unheld(keyword_only)
+        )
         vector = np.asarray(query_vector, dtype=np.float32)
         hits: dict[ItemKind | None, list[Hit]] = {}
         for kind, k in ks.items():
             finds = _Finds(nearest[kind], keyword[kind])
             pool = self._candidates(finds.ids(), rows, finds, kind, vector, allowed)
 
-            def read(ids: Collection[str], finds: _Finds = finds, kind: ItemKind | None = kind) -> dict[
-                    str, rerank.Candidate]:
+            def read(
+                ids: Collection[str], finds: _Finds = finds, kind: ItemKind | None = kind
+            ) -> dict[str, rerank.Candidate]:
                 return self._candidates(ids, self._read(ids, self._unheld(ids)), finds, kind, vector, allowed)
 
             ranked = rerank.ranked(pool, read if neighbours else lambda ids: {}, asked, k)
-            hits[kind] = [Hit(id=id_, text=c.text, score=score, similarity=c.similarity, metadata=dict(c.meta))
-                          for id_, c, score in ranked]
+            hits[kind] = [
+                Hit(id=id_, text=c.text, score=score, similarity=c.similarity, metadata=dict(c.meta))
+                for id_, c, score in ranked
+            ]
         return hits
 
     def _candidates(
-        self, ids: Collection[str], rows: Mapping[str, tuple[str, dict[str, Any], Any]], finds: _Finds,
-        kind: ItemKind | None, vector: np.ndarray, allowed: list[str],
+        self,
+        ids: Collection[str],
+        rows: Mapping[str, tuple[str, dict[str, Any], Any]],
+        finds: _Finds,
+        kind: ItemKind | None,
+        vector: np.ndarray,
+        allowed: list[str],
     ) -> dict[str, rerank.Candidate]:
         """The candidates of these ids that were read and are in the search's scope."""
         found = {}
@@ -426,7 +469,6 @@ class MemoryStore:
         held = self._held.vectors(ids) if self._held is not None else {}
         return [id_ for id_ in ids if id_ not in held]
 
-
     def _read(
         self, ids: Collection[str], with_vectors: Collection[str] = ()
     ) -> dict[str, tuple[str, dict[str, Any], Any]]:
@@ -437,10 +479,12 @@ class MemoryStore:
         does not parse). An id embedded Chroma cannot read (another process's add it has not caught up
         with: `_caught_up`) fails the whole read: then none of these is read from Chroma."""
         indexed = self._keywords.items([id_ for id_ in ids if id_ not in with_vectors])
-        rows = {id_: (text, meta | {"audience": audience, "kind": kind}, None)
-                for id_, (audience, kind, text, raw) in indexed.items()
-                if (meta := _json_object(raw)) is not None
-                and _item_id(kind, audience, text, str(meta.get("context", ""))) == id_}
+        rows = {
+            id_: (text, meta | {"audience": audience, "kind": kind}, None)
+            for id_, (audience, kind, text, raw) in indexed.items()
+            if (meta := _json_object(raw)) is not None
+            and _item_id(kind, audience, text, str(meta.get("context", ""))) == id_
+        }
         if unread := [id_ for id_ in ids if id_ not in rows]:
             try:
                 got = self._collection.get(ids=unread, include=["documents", "metadatas", "embeddings"])
@@ -478,8 +522,9 @@ class _Finds:
 
     def __init__(self, nearest: dict[str, float], keyword: dict[str, float]) -> None:
         self.nearest = nearest
-        self._vector_rank = {id_: rank for rank, id_ in enumerate(sorted(nearest, key=nearest.__getitem__,
-                                                                          reverse=True))}
+        self._vector_rank = {
+            id_: rank for rank, id_ in enumerate(sorted(nearest, key=nearest.__getitem__, reverse=True))
+        }
         self._keyword = keyword
         self._keyword_rank = {id_: rank for rank, id_ in enumerate(keyword)}
         self._best = max(keyword.values(), default=0.0) or 1.0
@@ -488,8 +533,14 @@ class _Finds:
         return self._vector_rank.keys() | self._keyword_rank.keys()
 
     def candidate(self, id_: str, text: str, meta: dict[str, Any], similarity: float) -> rerank.Candidate:
-        return rerank.Candidate(text, meta, similarity, self._vector_rank.get(id_), self._keyword_rank.get(id_),
-                                self._keyword.get(id_, 0.0) / self._best)
+        return rerank.Candidate(
+            text,
+            meta,
+            similarity,
+            self._vector_rank.get(id_),
+            self._keyword_rank.get(id_),
+            self._keyword.get(id_, 0.0) / self._best,
+        )
 
 
 def _client(home: Home, settings: Settings) -> Any:

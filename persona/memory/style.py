@@ -265,17 +265,24 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
-LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
-                  "nl": "Dutch", "pt": "Portuguese"}
+LANGUAGE_NAMES = {
+    "en": "English",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "nl": "Dutch",
+    "pt": "Portuguese",
+}
 _FUNCTION_WORDS = {
     "en": "the and you that is are was with for this have will not but would please what which there your "
-          "been from they we our thanks",
+    "been from they we our thanks",
     "de": "und der die das ist nicht ich sie mit auf für ein eine zu wir es den dem auch bitte danke wie "
-          "noch aber sind habe wird",
+    "noch aber sind habe wird",
     "fr": "le la les et est je vous nous pas pour une des du que qui avec sur dans ce merci bien mais sont "
-          "au avez",
+    "au avez",
     "es": "el los las y es que por con una para del pero como está gracias muy sus nos estoy hola también "
-          "usted",
+    "usted",
     "it": "il di che è per non una sono con della anche come ma grazie ciao questo gli sei siamo",
     "nl": "het een en van niet ik je dat zijn op voor met maar ook wij bedankt graag dank jullie deze wordt",
     "pt": "o os não uma com para obrigado obrigada você mas muito são também isso ele ela eu nós",

@@ -99,8 +99,12 @@ class VectorMatrix:
             got = self._collection.get(ids=ids, include=["embeddings"])
         except ChromaError:
             if len(ids) > 1:
-                return {id_: vector for one in ids if one not in self._unreadable
-                        for id_, vector in self._fetched([one]).items()}
+                return {
+                    id_: vector
+                    for one in ids
+                    if one not in self._unreadable
+                    for id_, vector in self._fetched([one]).items()
+                }
             self._unreadable.update(ids)
             return {}
         return dict(zip(got["ids"], got["embeddings"]))

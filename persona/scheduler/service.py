@@ -165,8 +165,14 @@ async def job_states(app: App) -> list[JobState]:
         if job is not None and job.name == spec.name:
             states.append(JobState(id=spec.id, what=spec.name, next_run=job.next_run_time, scheduled=True))
         else:
-            states.append(JobState(id=spec.id, what=spec.name, next_run=spec.trigger.get_next_fire_time(None, now),
-                                   scheduled=False))
+            states.append(
+                JobState(
+                    id=spec.id,
+                    what=spec.name,
+                    next_run=spec.trigger.get_next_fire_time(None, now),
+                    scheduled=False,
+                )
+            )
     return states
 
 

@@ -54,7 +54,9 @@ _MAX_ERRORS = 20  # a list of a million bad items is one body, not a million err
 def _persona_error(_: Request, exc: Exception) -> Response:
     """Every user-facing error, mapped once: a status code and a one-line message."""
     status = next(code for cls, code in _STATUS if isinstance(exc, cls))
-    headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))} if isinstance(exc, RateLimited) else None
+    headers = (
+        {"Retry-After": str(max(1, math.ceil(exc.retry_after)))} if isinstance(exc, RateLimited) else None
+    )
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
     body = {"error": str(exc)} | ({"field": exc.field} if isinstance(exc, InvalidEdit) else {})
@@ -111,7 +113,9 @@ def create_app(
     api.add_exception_handler(RequestValidationError, _invalid_request)
     api.add_middleware(FollowProfile, state=state)  # inside the line: a flood does not stat the file
     api.add_middleware(SignedInFirst, state=state)
-    api.add_middleware(BodyLimit, max_bytes=app.settings.max_request_bytes)  # before the line: a 413 never waits
+    api.add_middleware(
+        BodyLimit, max_bytes=app.settings.max_request_bytes
+    )  # before the line: a 413 never waits
     api.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: it counts the 413s too
     for router in ROUTERS:
         api.include_router(router)

@@ -48,7 +48,9 @@ class Limit:
         seconds of it left, the weighted count P·(r−t)/E + C drops below A at t = r − (A−C)·E/P, or, if
         this window alone holds A or more, at t = r + E·(1 − A/C) after it ends."""
         amount, expiry = item.amount, item.get_expiry()
-        previous, _, current, current_ttl = self._storage.get_sliding_window(item.key_for(self.what, key), expiry)
+        previous, _, current, current_ttl = self._storage.get_sliding_window(
+            item.key_for(self.what, key), expiry
+        )
         left = current_ttl - expiry  # the library keeps a window's count for two windows
         if current < amount:
             wait = left - (amount - current) * expiry / previous if previous else 0.0

@@ -46,7 +46,9 @@ class ServerState:
     def build(cls, app: App, config: ServerConfig) -> ServerState:
         settings, counters = app.settings, MemoryStorage()
         tokens = TokenStore(app.home.state_db, clock=app.clock)
-        by_address = Limit(settings.signin_failures_per_address, counters, "failed sign-ins from this address")
+        by_address = Limit(
+            settings.signin_failures_per_address, counters, "failed sign-ins from this address"
+        )
         by_token = Limit(settings.signin_failures_per_token, counters, "failed sign-ins for this token")
         return cls(
             app=app,

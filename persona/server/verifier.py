@@ -39,15 +39,24 @@ VERIFIED_TTL, VERIFIED_MAX = 900.0, 1_000  # right tokens: 15 min since last use
 
 
 class TokenVerifier:
-    def __init__(self, tokens: TokenStore, by_address: Limit, by_token: Limit,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        tokens: TokenStore,
+        by_address: Limit,
+        by_token: Limit,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.tokens = tokens
         self.by_address = by_address
         self.by_token = by_token
-        self._key = secrets.token_bytes(32)  # per process: the caches never hold anything a token can be read from
+        self._key = secrets.token_bytes(
+            32
+        )  # per process: the caches never hold anything a token can be read from
         self._verified: TTLCache[bytes, str] = TTLCache(VERIFIED_MAX, VERIFIED_TTL, timer=clock)
         self._failed: TTLCache[bytes, bool] = TTLCache(FAILED_MAX, FAILED_TTL, timer=clock)
-        self._pool = ThreadPoolExecutor(VERIFY_WORKERS, thread_name_prefix="argon2", initializer=_yield_the_cpu)
+        self._pool = ThreadPoolExecutor(
+            VERIFY_WORKERS, thread_name_prefix="argon2", initializer=_yield_the_cpu
+        )
 
     def remembered(self, token: str) -> TokenRecord | None:
         """A token verified lately and still live: one indexed read, cheap enough for the event loop."""

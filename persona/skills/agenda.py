@@ -50,13 +50,19 @@ def _events(turn: Turn, days: list[date]) -> list[CalEvent]:
     start = datetime.combine(days[0], time(0), zone)
     end = datetime.combine(days[-1] + timedelta(days=1), time(0), zone)
     wanted = set(days)
-    return [e for e in turn.app.calendar.events(start, end)
-            if e.status is not Status.CANCELLED and _local_days(e, turn) & wanted]
+    return [
+        e
+        for e in turn.app.calendar.events(start, end)
+        if e.status is not Status.CANCELLED and _local_days(e, turn) & wanted
+    ]
 
 
 def _local_days(event: CalEvent, turn: Turn) -> set[date]:
     zone = turn.app.profile.zone
-    first, last = event.start.astimezone(zone).date(), (event.end - timedelta(seconds=1)).astimezone(zone).date()
+    first, last = (
+        event.start.astimezone(zone).date(),
+        (event.end - timedelta(seconds=1)).astimezone(zone).date(),
+    )
     return {first + timedelta(days=n) for n in range((last - first).days + 1)}
 
 
@@ -66,7 +72,11 @@ def _line(turn: Turn, event: CalEvent, *, people: bool) -> str:
     when = "all day" if event.all_day else f"{start:%H:%M}–{end:%H:%M}"
     extra = []
     if people:
-        guests = [name_of(turn.app.profile, a.email) for a in event.attendees if not turn.app.profile.is_owner(a.email)]
+        guests = [
+            name_of(turn.app.profile, a.email)
+            for a in event.attendees
+            if not turn.app.profile.is_owner(a.email)
+        ]
         if guests:
             extra.append("with " + ", ".join(guests))
         if event.location:
@@ -83,7 +93,9 @@ def _listing(turn: Turn, events: list[CalEvent], days: list[date], *, people: bo
         if len(days) > 1 and not todays:
             continue
         lines.append(f"{day:%A %-d %B}:" if todays else f"{day:%A %-d %B}: nothing")
-        lines += [_line(turn, e, people=people) for e in sorted(todays, key=lambda e: (not e.all_day, e.start))]
+        lines += [
+            _line(turn, e, people=people) for e in sorted(todays, key=lambda e: (not e.all_day, e.start))
+        ]
     if not lines:
         return f"Nothing between {days[0]:%A %-d %B} and {days[-1]:%A %-d %B}."
     return "\n".join(lines)
@@ -97,20 +109,30 @@ def agenda(turn: Turn, args: AgendaArgs) -> Outcome:
             event = found.events[0]
             day = event.start.astimezone(turn.app.profile.zone).date()
             others = [e for e in _events(turn, [day]) if e.uid != event.uid or e.start != event.start]
-            rest = ("\nAlso that day:\n" + "\n".join(_line(turn, e, people=True) for e in others)) if others else ""
+            rest = (
+                ("\nAlso that day:\n" + "\n".join(_line(turn, e, people=True) for e in others))
+                if others
+                else ""
+            )
             return Outcome(reply=f"{describe(event, turn.app.profile.zone)}." + _with(turn, event) + rest)
         if found.events:
             listed = "; ".join(describe(e, turn.app.profile.zone) for e in found.events[:3])
             return Outcome(reply=f"Several meetings could be meant: {listed}.")
     days = _days(turn, args.when or turn.text)
     events = _events(turn, days)
-    named = {c for n in people_named(turn.app.profile, turn.text) for c in n.candidates
-             if not turn.app.profile.is_owner(c)}
+    named = {
+        c
+        for n in people_named(turn.app.profile, turn.text)
+        for c in n.candidates
+        if not turn.app.profile.is_owner(c)
+    }
     if named:  # "do I see Bruce this week?": only the meetings with them
         events = [e for e in events if _involves(turn, e, named)]
         if not events:
             who = ", ".join(name_of(turn.app.profile, a) for a in sorted(named))
-            return Outcome(reply=f"No meetings with {who} between {days[0]:%A %-d %B} and {days[-1]:%A %-d %B}.")
+            return Outcome(
+                reply=f"No meetings with {who} between {days[0]:%A %-d %B} and {days[-1]:%A %-d %B}."
+            )
     return Outcome(reply=_listing(turn, events, days, people=True))
 
 
@@ -123,11 +145,15 @@ def _involves(turn: Turn, event: CalEvent, people: set[str]) -> bool:
 
 def _asks_when(text: str) -> bool:
     lowered = text.lower()
-    return lowered.lstrip().startswith(("when", "what time")) or " when is " in lowered or " when's " in lowered
+    return (
+        lowered.lstrip().startswith(("when", "what time")) or " when is " in lowered or " when's " in lowered
+    )
 
 
 def _with(turn: Turn, event: CalEvent) -> str:
-    guests = [name_of(turn.app.profile, a.email) for a in event.attendees if not turn.app.profile.is_owner(a.email)]
+    guests = [
+        name_of(turn.app.profile, a.email) for a in event.attendees if not turn.app.profile.is_owner(a.email)
+    ]
     return f" With {', '.join(guests)}." if guests else ""
 
 
@@ -139,8 +165,13 @@ def _free(turn: Turn, words: str, minutes: int | None) -> tuple[list[Interval], 
     if constraints.needs_clarification or not constraints.windows:
         days = _days(turn, words or turn.text)
         zone = profile.zone
-        windows = [Interval(start=datetime.combine(d, time(0), zone),
-                            end=datetime.combine(d + timedelta(days=1), time(0), zone)) for d in days]
+        windows = [
+            Interval(
+                start=datetime.combine(d, time(0), zone),
+                end=datetime.combine(d + timedelta(days=1), time(0), zone),
+            )
+            for d in days
+        ]
     else:
         windows = constraints.intervals()
     exact = bool(windows) and all(w.end - w.start <= timedelta(minutes=(length or 30) + 1) for w in windows)
@@ -148,8 +179,14 @@ def _free(turn: Turn, words: str, minutes: int | None) -> tuple[list[Interval], 
     end = max(w.end for w in windows) + timedelta(days=1)
     busy = turn.app.calendar.busy(start, end)
     after = _next_quarter(turn.now)
-    gaps = free_gaps(windows, busy, profile.working_hours, profile.zone, after=after,
-                     min_length=timedelta(minutes=length) if length else _MIN_GAP)
+    gaps = free_gaps(
+        windows,
+        busy,
+        profile.working_hours,
+        profile.zone,
+        after=after,
+        min_length=timedelta(minutes=length) if length else _MIN_GAP,
+    )
     return windows, gaps, length or 0, exact
 
 
@@ -176,7 +213,9 @@ def free_time(turn: Turn, args: FreeTimeArgs) -> Outcome:
         if any(g.start <= window.start and window.end <= g.end for g in gaps):
             return Outcome(reply=f"Yes: you're free on {start:%A %-d %B}, {start:%H:%M}–{end:%H:%M}.")
         clash = [e for e in turn.app.calendar.events(window.start, window.end) if e.busy]
-        why = f" ({', '.join(describe(e, zone) for e in clash)})" if clash else " (outside your working hours)"
+        why = (
+            f" ({', '.join(describe(e, zone) for e in clash)})" if clash else " (outside your working hours)"
+        )
         return Outcome(reply=f"No: {start:%A %-d %B}, {start:%H:%M}–{end:%H:%M} is taken{why}.")
     taken = _busy_lines(turn, windows, redact=False)
     if not gaps:
@@ -188,7 +227,9 @@ def free_time(turn: Turn, args: FreeTimeArgs) -> Outcome:
 
 def _busy_lines(turn: Turn, windows: list[Interval], *, redact: bool) -> str:
     """What fills the asked windows, as the asker may see it ("" when nothing does)."""
-    events = {(e.uid, e.start): e for w in windows for e in turn.app.calendar.events(w.start, w.end) if e.busy}
+    events = {
+        (e.uid, e.start): e for w in windows for e in turn.app.calendar.events(w.start, w.end) if e.busy
+    }
     shown = redact_for(turn.principal, list(events.values())) if redact else list(events.values())
     if not shown:
         return ""
@@ -205,9 +246,13 @@ def availability(turn: Turn, args: FreeTimeArgs) -> Outcome:
         start, end = window.start.astimezone(zone), window.end.astimezone(zone)
         free = any(g.start <= window.start and window.end <= g.end for g in gaps)
         state = "free" if free else "not free"
-        return Outcome(reply=f"{me} is {state} on {start:%A %-d %B}, {start:%H:%M}–{end:%H:%M}."
-                             + (" Shall I ask for that time?" if free else ""))
+        return Outcome(
+            reply=f"{me} is {state} on {start:%A %-d %B}, {start:%H:%M}–{end:%H:%M}."
+            + (" Shall I ask for that time?" if free else "")
+        )
     shown = _busy_lines(turn, windows, redact=True)
     if not gaps:
         return Outcome(reply=f"{me} has no free time then within working hours.{shown}")
-    return Outcome(reply=f"{me} is free:\n{_gap_lines(turn, gaps)}{shown}\nI can ask {me} to hold one of those for you.")
+    return Outcome(
+        reply=f"{me} is free:\n{_gap_lines(turn, gaps)}{shown}\nI can ask {me} to hold one of those for you."
+    )

@@ -21,28 +21,68 @@ from persona.store import Approval
 
 Decision = Literal["list", "approve", "reject", "edit"]
 _KIND_WORDS: dict[ActionKind, re.Pattern[str]] = {
-    ActionKind.SEND_MAIL: re.compile(r"\b(?:reply|replies|response|answer|mail|e-?mail|draft|note|message)\b"),
+    ActionKind.SEND_MAIL: re.compile(
+        r"\b(?:reply|replies|response|answer|mail|e-?mail|draft|note|message)\b"
+    ),
     ActionKind.FORWARD_MAIL: re.compile(r"\b(?:forward|fwd)\b"),
-    ActionKind.CREATE_EVENT: re.compile(r"\b(?:meeting|event|invite|invitation|request|slot|time|hold|call|sync|1:1)\b"),
+    ActionKind.CREATE_EVENT: re.compile(
+        r"\b(?:meeting|event|invite|invitation|request|slot|time|hold|call|sync|1:1)\b"
+    ),
     ActionKind.MOVE_EVENT: re.compile(r"\b(?:move|reschedul\w*)\b"),
     ActionKind.CANCEL_EVENT: re.compile(r"\b(?:cancel\w*)\b"),
 }
-_REJECT = re.compile(r"\b(?:reject|decline|don'?t|do not|discard|scrap|bin|trash|drop|kill|cancel|no|never ?mind|deny|"
-                     r"refuse|throw away|delete|turn down|say no|pass on|not going to)\b")
+_REJECT = re.compile(
+    r"\b(?:reject|decline|don'?t|do not|discard|scrap|bin|trash|drop|kill|cancel|no|never ?mind|deny|"
+    r"refuse|throw away|delete|turn down|say no|pass on|not going to)\b"
+)
 _EDIT = re.compile(r"\b(?:edit|change|reword|rewrite|shorten|update|make it say|say instead|instead say)\b")
-_APPROVE = re.compile(r"\b(?:approve|go ahead|send|ship|accept|confirm|yes|yep|ok|okay|book|do it|lgtm|fine|agree|"
-                      r"sounds good|let it go|go with)\b")
-_NEW_TEXT = re.compile(r"(?::\s*|\bsay(?:ing)?\s+|\bto read\s+)[\"“”']?(?P<text>.{3,})$", re.IGNORECASE | re.DOTALL)
+_APPROVE = re.compile(
+    r"\b(?:approve|go ahead|send|ship|accept|confirm|yes|yep|ok|okay|book|do it|lgtm|fine|agree|"
+    r"sounds good|let it go|go with)\b"
+)
+_NEW_TEXT = re.compile(
+    r"(?::\s*|\bsay(?:ing)?\s+|\bto read\s+)[\"“”']?(?P<text>.{3,})$", re.IGNORECASE | re.DOTALL
+)
 _ID = re.compile(r"\b([0-9a-f]{6,32})\b")
-_SKIP = {"the", "to", "a", "an", "and", "it", "that", "this", "my", "please", "reply", "mail", "email", "send", "approve",
-         "reject", "meeting", "request", "for", "from", "with", "of", "go", "ahead", "one", "draft", "yes", "ok"}
+_SKIP = {
+    "the",
+    "to",
+    "a",
+    "an",
+    "and",
+    "it",
+    "that",
+    "this",
+    "my",
+    "please",
+    "reply",
+    "mail",
+    "email",
+    "send",
+    "approve",
+    "reject",
+    "meeting",
+    "request",
+    "for",
+    "from",
+    "with",
+    "of",
+    "go",
+    "ahead",
+    "one",
+    "draft",
+    "yes",
+    "ok",
+}
 
 
 class ApprovalArgs(BaseModel):
     """What waits for the owner's approval: list it, or approve, reject or edit one item."""
 
     decision: Decision = Field(default="list", description="list, approve, reject or edit")
-    which: str = Field(default="", description="words naming the item: a person, 'the reply', a subject, an id")
+    which: str = Field(
+        default="", description="words naming the item: a person, 'the reply', a subject, an id"
+    )
     text: str = Field(default="", description="the new text, for an edit")
     id: str = Field(default="", description="the approval's id, when already known")
 
@@ -51,8 +91,11 @@ def decision_in(text: str) -> Decision:
     lowered = text.lower()
     if _EDIT.search(lowered):
         return "edit"
-    if re.search(r"\b(?:what|which|show|list|anything|pending|waiting|queued)\b", lowered) and "?" in text or \
-            re.match(r"^\s*(?:what|which|show|list)\b", lowered):
+    if (
+        re.search(r"\b(?:what|which|show|list|anything|pending|waiting|queued)\b", lowered)
+        and "?" in text
+        or re.match(r"^\s*(?:what|which|show|list)\b", lowered)
+    ):
         return "list"
     if _REJECT.search(lowered):
         return "reject"
@@ -64,7 +107,9 @@ def decision_in(text: str) -> Decision:
 def _label(turn: Turn, approval: Approval) -> str:
     action = approval.action
     to = ", ".join(name_of(turn.app.profile, t) for t in action.targets)
-    return f"{action.summary or action.kind.value}" + (f" (to {to})" if to and to not in action.summary else "")
+    return f"{action.summary or action.kind.value}" + (
+        f" (to {to})" if to and to not in action.summary else ""
+    )
 
 
 def _listing(turn: Turn, items: list[Approval]) -> str:
@@ -87,8 +132,11 @@ def _match(turn: Turn, items: list[Approval], words: str, recent: list[str]) -> 
         involved = {*action.targets, action.requested_by.address}
         if people and not people & involved:
             continue
-        if kinds and action.kind not in kinds and not (action.kind is ActionKind.SAVE_DRAFT and ActionKind.SEND_MAIL
-                                                        in kinds):
+        if (
+            kinds
+            and action.kind not in kinds
+            and not (action.kind is ActionKind.SAVE_DRAFT and ActionKind.SEND_MAIL in kinds)
+        ):
             continue
         text = f"{action.summary} {action.payload.get('subject', '')} {action.payload.get('summary', '')}".lower()
         scored.append((len(tokens & set(re.findall(r"[a-z0-9]{3,}", text))), approval))
@@ -109,18 +157,28 @@ def approvals(turn: Turn, args: ApprovalArgs, *, recent: Sequence[str] = ()) -> 
         if not items:
             return Outcome(reply="Nothing waits for your approval.")
         count = "1 item waits" if len(items) == 1 else f"{len(items)} items wait"
-        return Outcome(reply=f"{count} for your approval:\n{_listing(turn, items)}\n"
-                             "Say e.g. “approve 1” or “reject the reply to …”.")
+        return Outcome(
+            reply=f"{count} for your approval:\n{_listing(turn, items)}\n"
+            "Say e.g. “approve 1” or “reject the reply to …”."
+        )
     if not items:
         return Outcome(reply="Nothing waits for your approval.")
-    chosen = [a for a in items if a.id.startswith(args.id)] if args.id else _match(turn, items, args.which, list(recent))
+    chosen = (
+        [a for a in items if a.id.startswith(args.id)]
+        if args.id
+        else _match(turn, items, args.which, list(recent))
+    )
     if not chosen:
         return Outcome(reply=f"Nothing waiting matches that. What waits:\n{_listing(turn, items)}")
     if len(chosen) > 1:
         ask = f"Which one?\n{_listing(turn, chosen)}"
         options = [Option(label=_label(turn, a), args=args.model_dump() | {"id": a.id}) for a in chosen]
-        return Outcome(reply=ask, question=Question(skill="approvals", args=args.model_dump(), text=turn.text, ask=ask,
-                                                    options=options))
+        return Outcome(
+            reply=ask,
+            question=Question(
+                skill="approvals", args=args.model_dump(), text=turn.text, ask=ask, options=options
+            ),
+        )
     return _decide(turn, chosen[0], args)
 
 
@@ -131,8 +189,12 @@ def _decide(turn: Turn, approval: Approval, args: ApprovalArgs) -> Outcome:
     label = _label(turn, approval)
     if args.decision == "reject":
         app.gate.reject(approval.id, by=owner, reason=f"said in {turn.channel}: {turn.text}"[:200])
-        return Outcome(reply=f"Rejected: {label}. Nothing was sent or booked.",
-                       done=[Done(id=approval.id, kind=approval.action.kind, verdict="refuse", summary=f"rejected {label}")])
+        return Outcome(
+            reply=f"Rejected: {label}. Nothing was sent or booked.",
+            done=[
+                Done(id=approval.id, kind=approval.action.kind, verdict="refuse", summary=f"rejected {label}")
+            ],
+        )
     if args.decision == "edit":
         new = args.text or ((m := _NEW_TEXT.search(turn.text)) and m.group("text").strip(" \"“”'")) or ""
         field = "body" if "body" in approval.action.payload else ""
@@ -140,15 +202,30 @@ def _decide(turn: Turn, approval: Approval, args: ApprovalArgs) -> Outcome:
             return Outcome(reply=f"I can only edit the text of a mail; {label} has none.")
         if not new:
             ask = f"What should the {label} say instead?"
-            return Outcome(reply=ask, question=Question(skill="approvals", args=args.model_dump() | {"id": approval.id},
-                                                        text=turn.text, ask=ask))
+            return Outcome(
+                reply=ask,
+                question=Question(
+                    skill="approvals", args=args.model_dump() | {"id": approval.id}, text=turn.text, ask=ask
+                ),
+            )
         app.store.edit_approval(approval.id, {field: new})
-        return Outcome(reply=f"Changed the text of {label}; it still waits for you. Say “send it” to send it.")
+        return Outcome(
+            reply=f"Changed the text of {label}; it still waits for you. Say “send it” to send it."
+        )
     try:
         with delivering(app, approval.action.kind):
             result = app.gate.approve(approval.id, by=owner)
     except PersonaError as exc:
         return Outcome(reply=f"Approved {label}, but it could not be carried out: {exc}")
-    return Outcome(reply=f"Approved and done: {label}. ({result.receipt})",
-                   done=[Done(id=approval.id, kind=approval.action.kind, verdict="run", summary=f"approved {label}",
-                              receipt=result.receipt or "")])
+    return Outcome(
+        reply=f"Approved and done: {label}. ({result.receipt})",
+        done=[
+            Done(
+                id=approval.id,
+                kind=approval.action.kind,
+                verdict="run",
+                summary=f"approved {label}",
+                receipt=result.receipt or "",
+            )
+        ],
+    )

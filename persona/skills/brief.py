@@ -109,9 +109,7 @@ def _cited(source: str) -> str:
     return f"  `[{source}]`" if source else ""
 
 
-def build_brief(
-    app: App, day: date | None = None, *, prep_notes: bool = True, phrase: bool = True
-) -> Brief:
+def build_brief(app: App, day: date | None = None, *, prep_notes: bool = True, phrase: bool = True) -> Brief:
     """Assemble the brief for `day` (default: today in the owner's zone) from calendar, mail, approvals,
     memory and the audit log; then let the LLM write the intro if one is available."""
     zone = app.profile.zone
@@ -179,8 +177,13 @@ def _messages(app: App) -> list[BriefItem]:
     """Messages people left with the twin that the owner has not read yet, in their own words."""
     zone = app.profile.zone
     return [
-        BriefItem(kind="message", source=f"message:{m.id[:12]}", title=m.name or m.sender,
-                  detail=f"“{_clip(m.text, 200)}” ({m.channel})", at=datetime.fromisoformat(m.at).astimezone(zone))
+        BriefItem(
+            kind="message",
+            source=f"message:{m.id[:12]}",
+            title=m.name or m.sender,
+            detail=f"“{_clip(m.text, 200)}” ({m.channel})",
+            at=datetime.fromisoformat(m.at).astimezone(zone),
+        )
         for m in reversed(app.store.messages(unread_only=True, limit=20))
     ]
 
@@ -406,15 +409,20 @@ def write_brief(app: App, action: Action) -> str:
     from persona.channels.email.delivery import delivering_mail, send_once
 
     owner = app.profile.owner
-    mail = action.model_copy(update={"kind": ActionKind.SEND_MAIL, "payload": {
-        "message_id": f"<brief-{brief.day.isoformat()}.{hashlib.sha256(owner.emails[0].encode()).hexdigest()[:8]}"
-                      "@persona-twin>",
-        "from_addr": owner.emails[0],
-        "from_name": f"{owner.name}'s twin",
-        "subject": f"Your brief for {brief.day:%A %d %B}",
-        "body": brief.render(),
-        "date": app.clock().isoformat(),
-    }})
+    mail = action.model_copy(
+        update={
+            "kind": ActionKind.SEND_MAIL,
+            "payload": {
+                "message_id": f"<brief-{brief.day.isoformat()}.{hashlib.sha256(owner.emails[0].encode()).hexdigest()[:8]}"
+                "@persona-twin>",
+                "from_addr": owner.emails[0],
+                "from_name": f"{owner.name}'s twin",
+                "subject": f"Your brief for {brief.day:%A %d %B}",
+                "body": brief.render(),
+                "date": app.clock().isoformat(),
+            },
+        }
+    )
     with delivering_mail(app) as channel:
         return send_once(app, channel, mail)
 

@@ -17,56 +17,90 @@ from typing import Literal
 
 ClaimKind = Literal["book", "move", "cancel", "send", "invite", "pass_on", "remember", "offer_time"]
 
-_SUBJECT_DONE = (r"(?:i'?ve|i have|i|we'?ve|we have|it'?s|it is|that'?s|this is|it'?s been|has been|have been|"
-                 r"was|were|is now|are now|all|you'?re|you are|she'?s|he'?s|they'?re)")
-_SUBJECT_WILL = r"(?:i'?ll|i will|i shall|let me|i'?m going to|i am going to|we'?ll|we will)"  # "I can…" offers
+_SUBJECT_DONE = (
+    r"(?:i'?ve|i have|i|we'?ve|we have|it'?s|it is|that'?s|this is|it'?s been|has been|have been|"
+    r"was|were|is now|are now|all|you'?re|you are|she'?s|he'?s|they'?re)"
+)
+_SUBJECT_WILL = (
+    r"(?:i'?ll|i will|i shall|let me|i'?m going to|i am going to|we'?ll|we will)"  # "I can…" offers
+)
 _FIRST_PERSON = re.compile(r"i'?ve|i have|i|we'?ve|we have")
 _GAP = r"\s+(?:(?!not\b|never\b|no\b|yet\b)\w+\s+){0,3}?"  # "it is not booked" claims nothing
 _DONE_VERBS: dict[ClaimKind, str] = {
     "book": r"(?:booked|scheduled|set (?:it |this |that )?up|arranged|added (?:it |this |that )?to (?:your|the|my|her|his)"
-            r" calendar|put (?:it|this|that) (?:in|on)|blocked|reserved|pencil(?:l)?ed (?:it |this |you )?in|"
-            r"confirmed (?:the|your|a) (?:meeting|slot|time|call)|(?:now )?in (?:your|the|her|his|my) calendar)",
+    r" calendar|put (?:it|this|that) (?:in|on)|blocked|reserved|pencil(?:l)?ed (?:it |this |you )?in|"
+    r"confirmed (?:the|your|a) (?:meeting|slot|time|call)|(?:now )?in (?:your|the|her|his|my) calendar)",
     "move": r"(?:moved|rescheduled|pushed|shifted|postponed|brought forward)",
     "cancel": r"(?:cancell?ed|called off|removed|deleted)",
     "send": r"(?:sent|e-?mailed|mailed|forwarded|replied|written to|wrote to|messaged|notified|informed|told|"
-            r"let (?:\w+ )?know)",
+    r"let (?:\w+ )?know)",
     "invite": r"(?:invited|sent (?:an? |the )?invit\w*)",
     "pass_on": r"(?:passed|relayed|handed) (?:it|this|that|your \w+|the \w+)?\s*(?:on|along)",
     "remember": r"(?:noted|made a note|saved (?:it|this|that)|stored (?:it|this|that))",
 }
 _WILL_VERBS: dict[ClaimKind, str] = {
     "book": r"(?:book|schedule|set (?:it |this |that |something |a \w+ )?up|arrange|add (?:it|this|that)|put (?:it|this|that)"
-            r" in|block|reserve|pencil|confirm)",
+    r" in|block|reserve|pencil|confirm)",
     "move": r"(?:move|reschedule|push|shift|postpone)",
     "cancel": r"(?:cancel|call (?:it |this |that )?off|remove|delete)",
     "send": r"(?:send|e-?mail|forward|reply|write to|message|notify|inform|tell|let (?:\w+ )?know|get back to)",
     "invite": r"(?:invite|send (?:an? |the )?invit\w*)",
     "pass_on": r"(?:pass (?:it|this|that|your \w+|the \w+|\w+)?\s*(?:on|along)|relay|ask (?:\w+)|check with|"
-               r"mention (?:it|this|that) to)",
+    r"mention (?:it|this|that) to)",
     "remember": r"(?:remember|note|make a note|keep (?:it|this|that) in mind)",
 }
 _NEGATED = re.compile(r"n[’']t\b|\b(?:can|don|doesn|didn|haven|hasn|won|isn|aren|wasn|weren)t\b|\bcannot\b")
 # A sentence that opens with the deed itself: "Booked for Tuesday at 10." / "Sent."
-_OPENING: dict[str, ClaimKind] = {"booked": "book", "scheduled": "book", "sent": "send", "forwarded": "send",
-                                  "emailed": "send", "cancelled": "cancel", "canceled": "cancel", "moved": "move",
-                                  "rescheduled": "move", "noted": "remember", "invited": "invite"}
+_OPENING: dict[str, ClaimKind] = {
+    "booked": "book",
+    "scheduled": "book",
+    "sent": "send",
+    "forwarded": "send",
+    "emailed": "send",
+    "cancelled": "cancel",
+    "canceled": "cancel",
+    "moved": "move",
+    "rescheduled": "move",
+    "noted": "remember",
+    "invited": "invite",
+}
 _OFFER = re.compile(
     r"\b(?:let'?s (?:meet|do|say|schedule|book|have)|how about|shall we (?:say|meet|do)|see you (?:at|on|then)|"
     r"works for (?:me|us|her|him)|i'?m free|(?:she|he|they) (?:is|are|'s|'re) free|meet (?:at|on)|"
     r"(?:we|you|i|she|he|they) can (?:meet|do|spare|make|fit)|(?:i|she|he|they)(?:'m| am|'s| is|'re| are) available)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _LENGTH = re.compile(r"\b\d+\s*(?:min|mins|minutes|hours?)\b|\b(?:half an|an) hour\b")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december"]
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_RELATIVE = r"(?:tomorrow|tonight|today|this week|next week|end of (?:the |this )?(?:day|week|month)|eod|eow|asap)"
-_DATE = re.compile(rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTH})|(?P<m2>{_MONTH})\s+"
-                   rf"(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b|(?P<iso>\d{{4}}-\d{{2}}-\d{{2}}))", re.IGNORECASE)
-_CLOCK = re.compile(r"\b(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>[ap]\.?m\.?)(?!\w)|\b(?P<h24>\d{1,2})[:.](?P<m24>\d{2})\b",
-                    re.IGNORECASE)
+_RELATIVE = (
+    r"(?:tomorrow|tonight|today|this week|next week|end of (?:the |this )?(?:day|week|month)|eod|eow|asap)"
+)
+_DATE = re.compile(
+    rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTH})|(?P<m2>{_MONTH})\s+"
+    rf"(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\b|(?P<iso>\d{{4}}-\d{{2}}-\d{{2}}))",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(
+    r"\b(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>[ap]\.?m\.?)(?!\w)|\b(?P<h24>\d{1,2})[:.](?P<m24>\d{2})\b",
+    re.IGNORECASE,
+)
 _NAMED = re.compile(rf"\b(?:{_WEEKDAY}|{_RELATIVE})\b", re.IGNORECASE)
 
 
@@ -91,7 +125,11 @@ def _sentences(text: str) -> list[str]:
 
     masked = _QUOTED.sub(hide, text)
     restore = re.compile(r"\x00(\d+)\x00")
-    return [restore.sub(lambda m: quotes[int(m.group(1))], s).strip() for s in _SENTENCES.split(masked) if s.strip()]
+    return [
+        restore.sub(lambda m: quotes[int(m.group(1))], s).strip()
+        for s in _SENTENCES.split(masked)
+        if s.strip()
+    ]
 
 
 def action_claims(text: str) -> list[Claim]:
@@ -110,8 +148,12 @@ def action_claims(text: str) -> list[Claim]:
         for kind, verbs in _WILL_VERBS.items():
             if re.search(rf"\b{_SUBJECT_WILL}{_GAP}{verbs}\b", lowered):
                 claims.append(Claim(kind, False, sentence))
-        if _OFFER.search(lowered) and (_CLOCK.search(lowered) or _NAMED.search(lowered) or _DATE.search(lowered)
-                                       or _LENGTH.search(lowered)):
+        if _OFFER.search(lowered) and (
+            _CLOCK.search(lowered)
+            or _NAMED.search(lowered)
+            or _DATE.search(lowered)
+            or _LENGTH.search(lowered)
+        ):
             claims.append(Claim("offer_time", False, sentence))
     return claims
 

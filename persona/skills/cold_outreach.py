@@ -58,13 +58,20 @@ def is_cold_outreach(profile: Profile, mail: IncomingMail, history: MailHistory 
     return cold_outreach_reason(profile, mail, history) is not None
 
 
-def cold_outreach_reason(profile: Profile, mail: IncomingMail, history: MailHistory | None = None) -> str | None:
+def cold_outreach_reason(
+    profile: Profile, mail: IncomingMail, history: MailHistory | None = None
+) -> str | None:
     """Why `mail` is cold outreach (one line for the owner), or None when it is not. See `is_cold_outreach`."""
     sender = mail.from_addr.strip().lower()
     history = history or MailHistory()
-    if (not sender or profile.is_owner(sender) or profile.person_for(sender) is not None
-            or domain_of(sender) in org_domains(profile) or history.owner_wrote_to(sender)
-            or sender_kind(sender) in ("no_reply", "notification")):
+    if (
+        not sender
+        or profile.is_owner(sender)
+        or profile.person_for(sender) is not None
+        or domain_of(sender) in org_domains(profile)
+        or history.owner_wrote_to(sender)
+        or sender_kind(sender) in ("no_reply", "notification")
+    ):
         return None
     text = f"{mail.subject}\n{mail.text[:_TEXT_CHARS]}"
     asks = _ASKS_FOR_TIME.search(text)

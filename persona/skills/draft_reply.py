@@ -37,22 +37,34 @@ if TYPE_CHECKING:
 
 _BODY_CHARS = 2000
 _SITUATIONS = 2  # past mail like this one, with the owner's replies, shown when deciding and writing
-_PRECEDENTS = 8  # past mail like this one whose replies' decisions order the options (the habit, not the words)
+_PRECEDENTS = (
+    8  # past mail like this one whose replies' decisions order the options (the habit, not the words)
+)
 _PAST_CHARS = 600  # of each side of a past situation in the writing prompt
 _AS_AI = re.compile(r"\b(as an AI\b|language model)", re.IGNORECASE)
 # the model refusing the task; when the decision is to decline, the same words are the owner's "no"
-_REFUSAL = re.compile(r"\b(I can(?:'|no)t (?:assist|help) with|I'?m (?:sorry|unable)[^.]{0,40}\b(?:assist|help))",
-                      re.IGNORECASE)
+_REFUSAL = re.compile(
+    r"\b(I can(?:'|no)t (?:assist|help) with|I'?m (?:sorry|unable)[^.]{0,40}\b(?:assist|help))", re.IGNORECASE
+)
 # the writer speaking as a stand-in for the owner: "as a personal assistant for…", "as Dana's assistant"
-_AS_STAND_IN = re.compile(r"\bas (?:a|an|the|your|\w+'s) (?:\w+ ){0,2}(?:assistant|secretary|twin|bot)\b", re.IGNORECASE)
-_MEETING = re.compile(r"\b(meet(?:ing)?|(?<!-)call|sync|catch up|schedule|availability|available|calendar|slot|"
-                      r"invite|appointment)\b", re.IGNORECASE)
+_AS_STAND_IN = re.compile(
+    r"\bas (?:a|an|the|your|\w+'s) (?:\w+ ){0,2}(?:assistant|secretary|twin|bot)\b", re.IGNORECASE
+)
+_MEETING = re.compile(
+    r"\b(meet(?:ing)?|(?<!-)call|sync|catch up|schedule|availability|available|calendar|slot|"
+    r"invite|appointment)\b",
+    re.IGNORECASE,
+)
 # "can we find 45 minutes next Tuesday?" asks for a meeting without naming one: a length and a day.
 _DURATION = re.compile(r"\b(?:\d+|half an?|an?)\s*-?\s*(?:min(?:ute)?s?|hours?)\b", re.IGNORECASE)
-_DAY = re.compile(r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b|\btomorrow\b|\bnext week\b",
-                  re.IGNORECASE)
+_DAY = re.compile(
+    r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\b|\btomorrow\b|\bnext week\b",
+    re.IGNORECASE,
+)
 _SENTENCE = re.compile(r"(?<=[.?!])\s+|\n\s*\n")
-_GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[ ,]*(\w+)?", re.IGNORECASE)
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|dear|good (?:morning|afternoon|evening))\b[ ,]*(\w+)?", re.IGNORECASE
+)
 
 
 class Draft(BaseModel):
@@ -89,35 +101,53 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
     profile = app.profile
     me = first_name(profile.owner.name)
     them = greeting_name(principal.name or mail.from_name, principal.address, profile.people, text=mail.text)
-    who = them or mail.from_name or principal.address  # how the prompt names the sender when no first name is sure
+    who = (
+        them or mail.from_name or principal.address
+    )  # how the prompt names the sender when no first name is sure
     style = app.style_card
     meeting = meeting_constraints(app, mail) if is_meeting_request(mail) else None
     in_window, later = _free_times(app, meeting, mail)
     # The owner's habit is read from all their past replies; the words of only those this sender may read
     # reach the writer (a reply to a stranger never quotes what the owner told a colleague).
-    precedents = [Situation.of(hit) for hit in _search(app, _query(mail), frozenset(Audience), k=_PRECEDENTS,
-                                                        kind="situation")]
+    precedents = [
+        Situation.of(hit)
+        for hit in _search(app, _query(mail), frozenset(Audience), k=_PRECEDENTS, kind="situation")
+    ]
     situations = [s for s in precedents if s.audience in principal.audiences][:_SITUATIONS]
-    facts = Facts(meeting=meeting is not None, free_in_window=bool(in_window), free_later=bool(later),
-                  unclear=bool(meeting and meeting.needs_clarification),
-                  cold=is_cold_outreach(profile, mail, mail_history(app, before=mail.message_id)))
+    facts = Facts(
+        meeting=meeting is not None,
+        free_in_window=bool(in_window),
+        free_later=bool(later),
+        unclear=bool(meeting and meeting.needs_clarification),
+        cold=is_cold_outreach(profile, mail, mail_history(app, before=mail.message_id)),
+    )
     plan = decide(app, mail, facts, situations, precedents)
     offered = {Decision.ACCEPT: in_window, Decision.RESCHEDULE: later}.get(plan.decision)
     slot = offered[0] if offered else None
-    prompt = _prompt(app, mail, principal, me, who, greeting_hint(me, them, style), plan, situations, meeting, slot)
+    prompt = _prompt(
+        app, mail, principal, me, who, greeting_hint(me, them, style), plan, situations, meeting, slot
+    )
     body = _clean(app.llm.text(prompt, max_tokens=350, tag="draft"))
     # what the model was given to answer from: the mail, facts, the slot, and the owner's own past mail
     sources = "\n".join(str(m.content) for m in prompt[1:])
     declining = plan.decision is Decision.DECLINE
     problem = reply_problem(body, mail, me, who, sources, declining) or plan_problem(body, plan)
     if problem:
-        retry = [*prompt, AIMessage(body), HumanMessage(f"That reply {problem}. Write {me}'s reply to {who} again:"
-                                                        f" only the reply body, from {me} to {who}.")]
+        retry = [
+            *prompt,
+            AIMessage(body),
+            HumanMessage(
+                f"That reply {problem}. Write {me}'s reply to {who} again:"
+                f" only the reply body, from {me} to {who}."
+            ),
+        ]
         body = _clean(app.llm.text(retry, max_tokens=350, tag="draft"))
         problem = reply_problem(body, mail, me, who, sources, declining) or plan_problem(body, plan)
     # greeting, one sign-off and length are the owner's by construction, whatever the model wrote
     body = "" if problem else finish_reply(body, them=them, owner_name=profile.owner.name, style=style)
-    standby = declining_reply(me, them, style, meeting is not None) if declining else holding_reply(me, them, style)
+    standby = (
+        declining_reply(me, them, style, meeting is not None) if declining else holding_reply(me, them, style)
+    )
     subject = mail.subject if mail.subject.lower().startswith("re:") else f"Re: {mail.subject}".strip()
     return Draft(
         to=mail.reply_to or principal.address,  # where the sender asked replies to go; the policy checks it
@@ -142,11 +172,20 @@ def meeting_constraints(app: App, mail: IncomingMail) -> MeetingConstraints:
     that ask, so days mentioned for other reasons ("the go/no-go on Friday") are not taken as options."""
     profile = app.profile
     asking = " ".join(s.strip() for s in _SENTENCE.split(mail.text) if _asks_to_meet(s)) or mail.text
-    return parse_meeting_request(asking, mail.date or app.clock(), profile.zone, people=profile.people,
-                                 sender=mail.from_addr, subject=mail.subject, owner_emails=profile.owner.emails)
+    return parse_meeting_request(
+        asking,
+        mail.date or app.clock(),
+        profile.zone,
+        people=profile.people,
+        sender=mail.from_addr,
+        subject=mail.subject,
+        owner_emails=profile.owner.emails,
+    )
 
 
-def _free_times(app: App, meeting: MeetingConstraints | None, mail: IncomingMail) -> tuple[list[Slot], list[Slot]]:
+def _free_times(
+    app: App, meeting: MeetingConstraints | None, mail: IncomingMail
+) -> tuple[list[Slot], list[Slot]]:
     """Free slots at the asked time, else in the days after it; none if unclear or the calendar is unreadable."""
     if meeting is None:
         return [], []
@@ -156,48 +195,69 @@ def _free_times(app: App, meeting: MeetingConstraints | None, mail: IncomingMail
         return [], []
 
 
-def _task(plan: Plan, meeting: MeetingConstraints | None, slot: Slot | None, me: str, them: str,
-          zone: ZoneInfo) -> str:
+def _task(
+    plan: Plan, meeting: MeetingConstraints | None, slot: Slot | None, me: str, them: str, zone: ZoneInfo
+) -> str:
     """What the reply must do, in words the writer can follow: the decision, made concrete."""
     decision = plan.decision
     if slot is not None:
         start, end = slot.start.astimezone(zone), slot.end.astimezone(zone)
         other = " instead of the asked time" if decision is Decision.RESCHEDULE else ""
-        return (f" {them} asks to meet. {me}'s calendar is free on {start:%A %-d %B} from {start:%H:%M} to"
-                f" {end:%H:%M}: propose exactly that time{other} and say {me} has pencilled it in.")
+        return (
+            f" {them} asks to meet. {me}'s calendar is free on {start:%A %-d %B} from {start:%H:%M} to"
+            f" {end:%H:%M}: propose exactly that time{other} and say {me} has pencilled it in."
+        )
     if decision is Decision.ASK_BACK and meeting is not None and meeting.question:
-        return f" {them} asks to meet: ask {them} \"{meeting.question}\" and say {me} will then confirm a time."
+        return f' {them} asks to meet: ask {them} "{meeting.question}" and say {me} will then confirm a time.'
     return {
         Decision.ACCEPT: f" {me} says yes to what {them} asks; commit to nothing beyond it.",
         Decision.DECLINE: f" {me} declines, politely and briefly; offer no meeting and no other time.",
         Decision.ANSWER: f" Answer {them}'s question from what {me} knows; if the context does not hold the answer,"
-                         f" say {me} will find out.",
+        f" say {me} will find out.",
         Decision.ASK_BACK: f" Ask {them} the one question {me} needs answered before committing to anything.",
         Decision.REDIRECT: f" Say someone else handles this and point {them} to them, as {me}'s earlier replies did;"
-                           " offer no meeting.",
+        " offer no meeting.",
         Decision.ACKNOWLEDGE: f" Thank {them} or confirm receipt, briefly; promise nothing and offer no meeting.",
         Decision.RESCHEDULE: f" {me} cannot meet at the asked time: say so and ask {them} for another time.",
     }[decision]
 
 
-def _prompt(app: App, mail: IncomingMail, principal: Principal, me: str, them: str, greeting: str, plan: Plan,
-            situations: list[Situation], meeting: MeetingConstraints | None, slot: Slot | None) -> list[BaseMessage]:
+def _prompt(
+    app: App,
+    mail: IncomingMail,
+    principal: Principal,
+    me: str,
+    them: str,
+    greeting: str,
+    plan: Plan,
+    situations: list[Situation],
+    meeting: MeetingConstraints | None,
+    slot: Slot | None,
+) -> list[BaseMessage]:
     style = app.style_card
     query = _query(mail)
-    to_them = _search(app, query, principal.audiences, k=1, kind="exemplar", where={"recipients": principal.address})
+    to_them = _search(
+        app, query, principal.audiences, k=1, kind="exemplar", where={"recipients": principal.address}
+    )
     similar = [] if situations else _search(app, query, principal.audiences, k=2, kind="exemplar")
     exemplars = list({hit.text: hit for hit in [*to_them, *similar]}.values())
     facts = _search(app, query, principal.audiences, k=3, kind="knowledge")
     sender = f"{mail.from_name} <{mail.from_addr}>" if mail.from_name else mail.from_addr
-    task = f"Write {me}'s reply to {them}. {greeting} Answer what {them} wrote in a few" \
-           f" sentences, as {me}, addressed to {them}. Do not repeat {them}'s mail. Write only the reply body."
+    task = (
+        f"Write {me}'s reply to {them}. {greeting} Answer what {them} wrote in a few"
+        f" sentences, as {me}, addressed to {them}. Do not repeat {them}'s mail. Write only the reply body."
+    )
     task += _task(plan, meeting, slot, me, them, app.profile.zone)
     return [
-        SystemMessage(persona_prefix(app.profile, style) + "\n" + audience_line(app.profile, principal, "mail")),
+        SystemMessage(
+            persona_prefix(app.profile, style) + "\n" + audience_line(app.profile, principal, "mail")
+        ),
         *exemplar_turns(exemplars, app.profile.owner.name),
         *_situation_turns(situations, me),
-        HumanMessage(f"{context_block(facts)}\n<message>\nFrom: {sender}\nSubject: {mail.subject}\n\n"
-                     f"{mail.text[:_BODY_CHARS]}\n</message>\n{task}"),
+        HumanMessage(
+            f"{context_block(facts)}\n<message>\nFrom: {sender}\nSubject: {mail.subject}\n\n"
+            f"{mail.text[:_BODY_CHARS]}\n</message>\n{task}"
+        ),
     ]
 
 
@@ -207,8 +267,12 @@ def _situation_turns(situations: list[Situation], me: str) -> list[BaseMessage]:
     turns: list[BaseMessage] = []
     for past in situations:
         if past.reply.strip():
-            turns.append(HumanMessage(f"<message>\nFrom: {past.sender}\nSubject: {past.subject}\n\n"
-                                      f"{past.mail[:_PAST_CHARS]}\n</message>\nWrite {me}'s reply."))
+            turns.append(
+                HumanMessage(
+                    f"<message>\nFrom: {past.sender}\nSubject: {past.subject}\n\n"
+                    f"{past.mail[:_PAST_CHARS]}\n</message>\nWrite {me}'s reply."
+                )
+            )
             turns.append(AIMessage(past.reply[:_PAST_CHARS]))
     return turns
 
@@ -223,7 +287,7 @@ def _search(app: App, query: str, audiences: frozenset[Audience], **kwargs: obje
 
 def greeting_hint(me: str, them: str, style: StyleCard | None) -> str:
     greeting, signoff = usual_greeting(style, them), usual_signoff(style, me)
-    return f"Open with \"{greeting}\" and close with \"{signoff}\"." if greeting else f"Close with \"{signoff}\"."
+    return f'Open with "{greeting}" and close with "{signoff}".' if greeting else f'Close with "{signoff}".'
 
 
 def holding_reply(me: str, them: str, style: StyleCard | None) -> str:
@@ -234,19 +298,26 @@ def holding_reply(me: str, them: str, style: StyleCard | None) -> str:
 
 def declining_reply(me: str, them: str, style: StyleCard | None, meeting: bool) -> str:
     """Used when the model's drafts fail the checks and the decision is no: says no, commits to nothing."""
-    text = ("Thank you for the invitation. Unfortunately, I won't be able to attend." if meeting else
-            "Thank you for asking. Unfortunately, I won't be able to take this on.")
+    text = (
+        "Thank you for the invitation. Unfortunately, I won't be able to attend."
+        if meeting
+        else "Thank you for asking. Unfortunately, I won't be able to take this on."
+    )
     return finish_reply(text, them=them, owner_name=me, style=style)
 
 
-def reply_problem(body: str, mail: IncomingMail, me: str, them: str, sources: str = "", declining: bool = False) -> str:
+def reply_problem(
+    body: str, mail: IncomingMail, me: str, them: str, sources: str = "", declining: bool = False
+) -> str:
     """What is wrong with a drafted reply, as a phrase for a corrective note; "" when it is fine.
     `sources`: what the model was given; a date or time the reply names must be found there."""
     if len(body.split()) < 3:
         return "is empty"
     if _AS_AI.search(body) or (_REFUSAL.search(body) and not declining):
         return "refuses instead of answering; a polite reply that says what happens next is fine"
-    if _AS_STAND_IN.search(body) or re.search(rf"\b(?:as|on behalf of) {re.escape(me)}\b", body, re.IGNORECASE):
+    if _AS_STAND_IN.search(body) or re.search(
+        rf"\b(?:as|on behalf of) {re.escape(me)}\b", body, re.IGNORECASE
+    ):
         return f"speaks of {me} as someone else; {me} writes it, in the first person"
     greeted = _GREETING.match(body)
     if greeted and greeted.group(2) and greeted.group(2).lower() == me.lower() and me.lower() != them.lower():

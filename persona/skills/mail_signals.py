@@ -27,18 +27,37 @@ if TYPE_CHECKING:
 _NAME_CHARS = 300  # a greeting is at the top
 SenderKind = Literal["person", "role", "notification", "marketing", "no_reply"]
 
-NO_REPLY = re.compile(r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)([+.\-_]|@)", re.IGNORECASE)
+NO_REPLY = re.compile(
+    r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?)([+.\-_]|@)", re.IGNORECASE
+)
 # Local parts of mailboxes no single person writes from. Order matters: the first kind that matches wins.
 _LOCAL_KINDS: tuple[tuple[SenderKind, re.Pattern[str]], ...] = (
-    ("notification", re.compile(r"^(notif\w*|alerts?|alerting|monitor\w*|automated|auto|system|daemon|bot|robot|"
-                                r"ci|builds?|jenkins|status|security|accounts?|receipts?|invoices?|orders?|"
-                                r"billing|calendar|reminders?)([+.\-_\d]|$)", re.IGNORECASE)),
-    ("marketing", re.compile(r"^(news\w*|marketing|promo\w*|offers?|deals|digest|updates?|campaigns?|"
-                             r"announce\w*|mailings?|e?mail(ing)?list)([+.\-_\d]|$)", re.IGNORECASE)),
-    ("role", re.compile(r"^(info|hello|hi|team|support|help|helpdesk|sales|events?|hr|people|admin|sysadmin|"
-                        r"office|contact|success|service|customer\w*|community|careers|jobs|recruit\w*|"
-                        r"press|legal|finance|payroll|it|ops|projects?|feedback)([+.\-_\d]|$)",
-                        re.IGNORECASE)),
+    (
+        "notification",
+        re.compile(
+            r"^(notif\w*|alerts?|alerting|monitor\w*|automated|auto|system|daemon|bot|robot|"
+            r"ci|builds?|jenkins|status|security|accounts?|receipts?|invoices?|orders?|"
+            r"billing|calendar|reminders?)([+.\-_\d]|$)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "marketing",
+        re.compile(
+            r"^(news\w*|marketing|promo\w*|offers?|deals|digest|updates?|campaigns?|"
+            r"announce\w*|mailings?|e?mail(ing)?list)([+.\-_\d]|$)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "role",
+        re.compile(
+            r"^(info|hello|hi|team|support|help|helpdesk|sales|events?|hr|people|admin|sysadmin|"
+            r"office|contact|success|service|customer\w*|community|careers|jobs|recruit\w*|"
+            r"press|legal|finance|payroll|it|ops|projects?|feedback)([+.\-_\d]|$)",
+            re.IGNORECASE,
+        ),
+    ),
 )
 # Footers of mail sent to many at once; a person writing to the owner does not put them in.
 BULK_WORDS = re.compile(
@@ -73,16 +92,43 @@ ASKS_WORDS = re.compile(
 _SENTENCES = re.compile(r"(?<=[.?!])\s+|\n")
 # Lines that only look like asks: a Lotus Notes "Please respond to <address>" header, a mail provider's
 # advert footer ("Do You Yahoo!?"), an empty form field ("E-mail:?"), a lone question mark.
-_NOT_ASKS = re.compile(r"^(?:please respond to\b\W*(?:\S+@\S+|\S+\s*<[^>]+>)\W*$|do you yahoo!?\?|[\w-]+:\s*\?|\W*$)", re.IGNORECASE)
+_NOT_ASKS = re.compile(
+    r"^(?:please respond to\b\W*(?:\S+@\S+|\S+\s*<[^>]+>)\W*$|do you yahoo!?\?|[\w-]+:\s*\?|\W*$)",
+    re.IGNORECASE,
+)
 # An offer that needs no answer: "If you have any questions, let us know", "Feel free to reach out".
 _CONDITIONAL = re.compile(r"^\s*(?:if|should|in case|whenever|when)\b|feel free", re.IGNORECASE)
 
 # Large mail providers: a shared domain there says nothing about belonging to one organisation.
-FREE_MAIL = frozenset({
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com", "ymail.com",
-    "icloud.com", "me.com", "mac.com", "aol.com", "proton.me", "protonmail.com", "gmx.de", "gmx.net", "gmx.com",
-    "web.de", "mail.com", "yandex.com", "yandex.ru", "zoho.com", "fastmail.com", "hey.com", "posteo.de",
-})
+FREE_MAIL = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "ymail.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.de",
+        "gmx.net",
+        "gmx.com",
+        "web.de",
+        "mail.com",
+        "yandex.com",
+        "yandex.ru",
+        "zoho.com",
+        "fastmail.com",
+        "hey.com",
+        "posteo.de",
+    }
+)
 
 
 class MailHistory(BaseModel):
@@ -135,7 +181,9 @@ def _memory_mail_parties(app: App) -> list[tuple[str, list[str]]]:
         return []
     fingerprint = app.memory.fingerprint()
     kept = _PARTIES.get(str(collection.id))
-    if kept is not None and kept[0] == fingerprint:  # nothing ingested or forgotten since: seconds on a big home
+    if (
+        kept is not None and kept[0] == fingerprint
+    ):  # nothing ingested or forgotten since: seconds on a big home
         return kept[1]
     got = collection.get(where={"doc_kind": "mail"}, include=["metadatas"])
     parties = []
@@ -179,7 +227,13 @@ class Signals(BaseModel):
         team mailbox that greets the owner by name. Commercial bulk mail carries an unsubscribe footer (and is
         `bulk`); a marketing sender is never taken to ask."""
         by = self.sender_kind == "person" or (self.sender_kind == "role" and self.names_owner)
-        return bool(self.asks) and by and self.addressed == "to" and self.to_count <= 3 and not (self.bulk or self.machine)
+        return (
+            bool(self.asks)
+            and by
+            and self.addressed == "to"
+            and self.to_count <= 3
+            and not (self.bulk or self.machine)
+        )
 
     @property
     def bulk(self) -> bool:
@@ -188,22 +242,36 @@ class Signals(BaseModel):
 
     def lines(self) -> list[str]:
         """The signals as short lines a small model can read next to the mail."""
-        kinds = {"person": "a person's own address", "role": "a team or role mailbox, not one person's",
-                 "notification": "an automatic notification system", "marketing": "a marketing or newsletter sender",
-                 "no_reply": "a no-reply address: nobody reads answers"}
-        where = {"to": "the owner is a direct recipient (To)", "cc": "the owner is only in Cc",
-                 "none": "the owner is not in To or Cc (a list or Bcc)"}
+        kinds = {
+            "person": "a person's own address",
+            "role": "a team or role mailbox, not one person's",
+            "notification": "an automatic notification system",
+            "marketing": "a marketing or newsletter sender",
+            "no_reply": "a no-reply address: nobody reads answers",
+        }
+        where = {
+            "to": "the owner is a direct recipient (To)",
+            "cc": "the owner is only in Cc",
+            "none": "the owner is not in To or Cc (a list or Bcc)",
+        }
         out = [f"Sender address: {kinds[self.sender_kind]}.", f"Recipients: {where[self.addressed]}."]
         if self.known_person or self.same_org:
-            out.append("Sender: " + ("one of the owner's people." if self.known_person else "the owner's organisation."))
+            out.append(
+                "Sender: "
+                + ("one of the owner's people." if self.known_person else "the owner's organisation.")
+            )
         else:
             out.append("Sender: outside the owner's people and organisation.")
         if self.owner_wrote_to:
             out.append("The owner has written to this sender before.")
         if self.asks:
-            out.append(f"The sender asks: \"{self.asks[0][:120]}\"")
+            out.append(f'The sender asks: "{self.asks[0][:120]}"')
         if self.bulk_words or self.automated_words:
-            out.append("Footer words: " + ", ".join(f'"{w}"' for w in [*self.bulk_words, *self.automated_words]) + ".")
+            out.append(
+                "Footer words: "
+                + ", ".join(f'"{w}"' for w in [*self.bulk_words, *self.automated_words])
+                + "."
+            )
         return out
 
 
@@ -231,7 +299,13 @@ def read_signals(profile: Profile, mail: IncomingMail, history: MailHistory | No
     sender = mail.from_addr.strip().lower()
     text = f"{mail.subject}\n{mail.body or mail.text}"
     owner = set(profile.owner.emails)
-    addressed = "to" if owner & {a.lower() for a in mail.to} else "cc" if owner & {a.lower() for a in mail.cc} else "none"
+    addressed = (
+        "to"
+        if owner & {a.lower() for a in mail.to}
+        else "cc"
+        if owner & {a.lower() for a in mail.cc}
+        else "none"
+    )
     history = history or MailHistory()
     return Signals(
         sender_kind=sender_kind(sender),
@@ -254,7 +328,9 @@ def asks_in(text: str) -> list[str]:
     request to reply, confirm, review or call. Offers that need no answer ("If you have any questions,
     let us know") are not asks; every question is."""
     found = []
-    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))  # quoted: not theirs
+    text = "\n".join(
+        line for line in text.splitlines() if not line.lstrip().startswith(">")
+    )  # quoted: not theirs
     for sentence in _SENTENCES.split(text):
         sentence = sentence.strip()
         if _NOT_ASKS.match(sentence):

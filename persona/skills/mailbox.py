@@ -40,19 +40,24 @@ class MailState(BaseModel):
     approval_id: str = ""
     verdict: str = ""
     note: str = ""
-    mail: IncomingMail | None = None  # the message itself (text cut to KEPT_CHARS), to answer or forward later
-
-
+    mail: IncomingMail | None = (
+        None  # the message itself (text cut to KEPT_CHARS), to answer or forward later
+    )
 
 
 def kept(mail: IncomingMail) -> IncomingMail:
     """What the ledger keeps of a mail: enough to answer or forward it, bounded whatever its size."""
-    return mail.model_copy(update={"body": mail.body[:KEPT_CHARS], "fresh": mail.fresh[:KEPT_CHARS], "signature": ""})
+    return mail.model_copy(
+        update={"body": mail.body[:KEPT_CHARS], "fresh": mail.fresh[:KEPT_CHARS], "signature": ""}
+    )
 
 
 def handled(store: StateStore) -> list[tuple[str, MailState]]:
     """Every mail the inbox has handled, as (Message-ID, state)."""
-    return [(key.removeprefix(PREFIX), MailState.model_validate_json(value)) for key, _, value in store.ledger_keys(PREFIX)]
+    return [
+        (key.removeprefix(PREFIX), MailState.model_validate_json(value))
+        for key, _, value in store.ledger_keys(PREFIX)
+    ]
 
 
 def find_mail(store: StateStore, senders: set[str], words: str) -> list[tuple[str, MailState]]:
@@ -72,5 +77,30 @@ def find_mail(store: StateStore, senders: set[str], words: str) -> list[tuple[st
     return [(message_id, state) for _, _, message_id, state in found]
 
 
-_COMMON = {"the", "and", "for", "mail", "email", "message", "reply", "forward", "about", "from", "that", "this",
-           "with", "her", "his", "their", "saying", "tell", "say", "please", "can", "you", "could", "send", "yes"}
+_COMMON = {
+    "the",
+    "and",
+    "for",
+    "mail",
+    "email",
+    "message",
+    "reply",
+    "forward",
+    "about",
+    "from",
+    "that",
+    "this",
+    "with",
+    "her",
+    "his",
+    "their",
+    "saying",
+    "tell",
+    "say",
+    "please",
+    "can",
+    "you",
+    "could",
+    "send",
+    "yes",
+}

@@ -45,27 +45,63 @@ LLM_HORIZON_DAYS = 42  # the LLM step picks dates from the next six weeks
 DAY_END = 24 * 60
 
 _ZONES = {
-    "ET": "America/New_York", "EST": "America/New_York", "EDT": "America/New_York",
-    "CT": "America/Chicago", "CST": "America/Chicago", "CDT": "America/Chicago",
-    "MT": "America/Denver", "MST": "America/Denver", "MDT": "America/Denver",
-    "PT": "America/Los_Angeles", "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles",
-    "CET": "Europe/Berlin", "CEST": "Europe/Berlin", "GMT": "Europe/London", "BST": "Europe/London",
-    "UTC": "UTC", "JST": "Asia/Tokyo",
+    "ET": "America/New_York",
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "CT": "America/Chicago",
+    "CST": "America/Chicago",
+    "CDT": "America/Chicago",
+    "MT": "America/Denver",
+    "MST": "America/Denver",
+    "MDT": "America/Denver",
+    "PT": "America/Los_Angeles",
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+    "CET": "Europe/Berlin",
+    "CEST": "Europe/Berlin",
+    "GMT": "Europe/London",
+    "BST": "Europe/London",
+    "UTC": "UTC",
+    "JST": "Asia/Tokyo",
 }
 _CITY_ZONES = {
-    "new york": "America/New_York", "boston": "America/New_York", "chicago": "America/Chicago",
-    "san francisco": "America/Los_Angeles", "los angeles": "America/Los_Angeles",
-    "seattle": "America/Los_Angeles", "london": "Europe/London", "uk": "Europe/London",
-    "berlin": "Europe/Berlin", "paris": "Europe/Paris", "amsterdam": "Europe/Amsterdam",
-    "tokyo": "Asia/Tokyo", "sydney": "Australia/Sydney", "east coast": "America/New_York",
-    "west coast": "America/Los_Angeles", "pacific": "America/Los_Angeles", "eastern": "America/New_York",
+    "new york": "America/New_York",
+    "boston": "America/New_York",
+    "chicago": "America/Chicago",
+    "san francisco": "America/Los_Angeles",
+    "los angeles": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles",
+    "london": "Europe/London",
+    "uk": "Europe/London",
+    "berlin": "Europe/Berlin",
+    "paris": "Europe/Paris",
+    "amsterdam": "Europe/Amsterdam",
+    "tokyo": "Asia/Tokyo",
+    "sydney": "Australia/Sydney",
+    "east coast": "America/New_York",
+    "west coast": "America/Los_Angeles",
+    "pacific": "America/Los_Angeles",
+    "eastern": "America/New_York",
 }
 _WEEKDAY = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
-_WEEKDAY_RE = (
-    r"(?P<wd>mon(?:day)?|tue(?:s|sday)?|wed(?:s|nesday)?|thu(?:rs?|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
-)
-_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "fifteen": 15,
-            "twenty": 20, "thirty": 30, "forty-five": 45, "forty five": 45, "ninety": 90, "a": 1, "an": 1}
+_WEEKDAY_RE = r"(?P<wd>mon(?:day)?|tue(?:s|sday)?|wed(?:s|nesday)?|thu(?:rs?|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
+_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "ten": 10,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty-five": 45,
+    "forty five": 45,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
+}
 _NUM = r"(?P<n>\d+(?:\.\d+)?|one|two|three|four|five|six|ten|fifteen|twenty|thirty|forty[- ]five|ninety|an?)"
 # (phrase, start minute, end minute), longest phrases first so "late afternoon" beats "afternoon".
 _PARTS = [
@@ -90,11 +126,14 @@ _VAGUE = re.compile(r"\b(sometime|some time|soon|whenever|at some point|when you
 # Phrases the rules do not read; they would half-read them ("the Wednesday after next" as the next
 # Wednesday), so such a request goes to the LLM step, or becomes a question without one.
 _BEYOND_RULES = re.compile(
-    r"(?<!week )\bafter next\b|\bfortnight\b|\b(?:first|second|third|fourth|last)\s+" + _WEEKDAY_RE
+    r"(?<!week )\bafter next\b|\bfortnight\b|\b(?:first|second|third|fourth|last)\s+"
+    + _WEEKDAY_RE
     + r"|\bin\s+(?:\d+|a few|few|three|four|five|six|seven|eight|nine|ten)\s+(?:days|working days|business days)\b"
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_TIME = r"(?:(?P<{p}h>\d{{1,2}})(?:[:.](?P<{p}m>\d{{2}}))?\s*(?P<{p}ap>[ap]\.?m\.?\b)?|(?P<{p}noon>noon|midday))"
+_TIME = (
+    r"(?:(?P<{p}h>\d{{1,2}})(?:[:.](?P<{p}m>\d{{2}}))?\s*(?P<{p}ap>[ap]\.?m\.?\b)?|(?P<{p}noon>noon|midday))"
+)
 
 
 class LLMJson(Protocol):
@@ -128,11 +167,15 @@ class MeetingConstraints(BaseModel):
         zone = ZoneInfo(self.zone)
         result = []
         for window in self.windows:
-            start = local_time(window.day, window.start, zone) or datetime.combine(window.day, window.start, zone)
+            start = local_time(window.day, window.start, zone) or datetime.combine(
+                window.day, window.start, zone
+            )
             if window.end is None:
                 end = datetime.combine(window.day + timedelta(days=1), time(0), zone)
             else:
-                end = local_time(window.day, window.end, zone) or datetime.combine(window.day, window.end, zone)
+                end = local_time(window.day, window.end, zone) or datetime.combine(
+                    window.day, window.end, zone
+                )
             if end > start:
                 result.append(Interval(start=start, end=end))
         return result
@@ -203,7 +246,11 @@ def parse_meeting_request(
     base = base.model_copy(update={"duration_minutes": duration, "duration_defaulted": defaulted})
 
     if _BEYOND_RULES.search(lowered):
-        return _ask_llm(llm, text, base, today, zone) if llm else _clarify(base, "Which day exactly would suit you?")
+        return (
+            _ask_llm(llm, text, base, today, zone)
+            if llm
+            else _clarify(base, "Which day exactly would suit you?")
+        )
     mentions = _day_mentions(lowered, today, zone)
     qualifiers = _qualifiers(lowered, duration)
     if not any(not m.negated for m in mentions):
@@ -216,11 +263,18 @@ def parse_meeting_request(
     return base.model_copy(update={"windows": windows, "part_of_day": _common_part(windows)})
 
 
-_HOURS = {w: n for n, w in enumerate(
-    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], 1)}
-_SPOKEN = re.compile(r"\b(?:(?P<half>half)(?:\s+past)?|(?P<quarter>quarter)\s+(?P<dir>past|to))\s+(?P<h>\d{1,2}|"
-                     + "|".join(_HOURS) + r")(?:\b|(?=[ap]\.?m))(?!\s*(?:minutes?|mins?|hours?|h)\b)(?P<ap>\s*[ap]\.?m\.?)?",
-                     re.IGNORECASE)
+_HOURS = {
+    w: n
+    for n, w in enumerate(
+        ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"], 1
+    )
+}
+_SPOKEN = re.compile(
+    r"\b(?:(?P<half>half)(?:\s+past)?|(?P<quarter>quarter)\s+(?P<dir>past|to))\s+(?P<h>\d{1,2}|"
+    + "|".join(_HOURS)
+    + r")(?:\b|(?=[ap]\.?m))(?!\s*(?:minutes?|mins?|hours?|h)\b)(?P<ap>\s*[ap]\.?m\.?)?",
+    re.IGNORECASE,
+)
 
 
 def spoken_times(text: str) -> str:
@@ -283,7 +337,9 @@ def _number(word: str) -> float:
 
 def _duration(text: str) -> tuple[int | None, str]:
     """Minutes asked for, or a question when the text names two different lengths."""
-    if re.search(r"\b(?:an?|one) hour or two\b|\b\d+\s*(?:-|–|to|or)\s*\d+\s*(?:min|mins|minutes|hours?)\b", text):
+    if re.search(
+        r"\b(?:an?|one) hour or two\b|\b\d+\s*(?:-|–|to|or)\s*\d+\s*(?:min|mins|minutes|hours?)\b", text
+    ):
         return None, "How long should the meeting be?"
     found: list[tuple[int, int]] = []  # (position, minutes)
     patterns = [
@@ -294,7 +350,9 @@ def _duration(text: str) -> tuple[int | None, str]:
     for pattern, minutes in patterns:
         found += [(m.start(), minutes) for m in re.finditer(pattern, text)]
     taken = [range(m.start(), m.end()) for p, _ in patterns for m in re.finditer(p, text)]
-    for match in re.finditer(r"\b(?P<h>\d+)\s*h(?:ours?|rs?)?\s*(?P<m>\d+)\s*(?:m|min|mins|minutes)?\b", text):
+    for match in re.finditer(
+        r"\b(?P<h>\d+)\s*h(?:ours?|rs?)?\s*(?P<m>\d+)\s*(?:m|min|mins|minutes)?\b", text
+    ):
         found.append((match.start(), int(match["h"]) * 60 + int(match["m"])))
         taken.append(range(match.start(), match.end()))
     unit = r"\s*(?:-\s*)?(?P<u>hours?|hrs?|h\b|minutes?|mins?\b|min\b)"
@@ -373,8 +431,11 @@ def _day_mentions(text: str, today: date, zone: ZoneInfo) -> list[_Mention]:
     week_phrases = [
         (r"\bearly next week\b", this_monday + timedelta(days=7), [0, 1]),
         (r"\b(?:end|later part) of next week\b", this_monday + timedelta(days=7), [3, 4]),
-        (r"\b(?:in two weeks|in 2 weeks|the week after next|week after next)\b", this_monday + timedelta(days=14),
-         [0, 1, 2, 3, 4]),
+        (
+            r"\b(?:in two weeks|in 2 weeks|the week after next|week after next)\b",
+            this_monday + timedelta(days=14),
+            [0, 1, 2, 3, 4],
+        ),
         (r"\bnext week\b", this_monday + timedelta(days=7), [0, 1, 2, 3, 4]),
         (r"\b(?:end of (?:the |this )?week|later this week|this week)\b", this_monday, None),
     ]
@@ -387,7 +448,9 @@ def _day_mentions(text: str, today: date, zone: ZoneInfo) -> list[_Mention]:
                 first = 3 if "end" in match.group(0) else 0
                 weekdays = [d for d in range(first, 5) if monday + timedelta(days=d) > today]
             mentions.append(
-                _Mention(match.start(), match.end(), [monday + timedelta(days=d) for d in weekdays], week=True)
+                _Mention(
+                    match.start(), match.end(), [monday + timedelta(days=d) for d in weekdays], week=True
+                )
             )
     previous: tuple[int, str] = (-1, "")  # where the last weekday ended, and its qualifier
     for match in re.finditer(r"\b(?:(?P<q>next|this|coming|on)\s+)?" + _WEEKDAY_RE + r"s?\b", text):
@@ -396,7 +459,11 @@ def _day_mentions(text: str, today: date, zone: ZoneInfo) -> list[_Mention]:
         weekday = _WEEKDAY[match["wd"][:3]]
         qualifier = match["q"] or ""
         # "next Tuesday or Thursday": the qualifier of a list's first day holds for the whole list
-        if not qualifier and previous[0] >= 0 and re.fullmatch(r"\s*(?:,|/|,?\s*(?:or|and))\s*", text[previous[0] : match.start()]):
+        if (
+            not qualifier
+            and previous[0] >= 0
+            and re.fullmatch(r"\s*(?:,|/|,?\s*(?:or|and))\s*", text[previous[0] : match.start()])
+        ):
             qualifier = previous[1]
         previous = (match.end(), qualifier)
         if qualifier == "next":
@@ -405,10 +472,17 @@ def _day_mentions(text: str, today: date, zone: ZoneInfo) -> list[_Mention]:
             day = today
         else:
             day = today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
-        negated = bool(re.search(r"\b(?:not|except|but not|no|excluding)\s+(?:on\s+)?$", text[: match.start("wd")]))
+        negated = bool(
+            re.search(r"\b(?:not|except|but not|no|excluding)\s+(?:on\s+)?$", text[: match.start("wd")])
+        )
         mentions.append(
-            _Mention(match.start(), match.end(), [day], weekday=None if qualifier == "next" else weekday,
-                     negated=negated)
+            _Mention(
+                match.start(),
+                match.end(),
+                [day],
+                weekday=None if qualifier == "next" else weekday,
+                negated=negated,
+            )
         )
     return sorted(mentions, key=lambda m: m.pos)
 
@@ -422,8 +496,11 @@ def _written_dates(text: str, today: date, zone: ZoneInfo) -> list[_Mention]:
     A weekday written with the date must agree with it ("Monday, March 12" is a question).
     """
     order = "MDY" if zone.key.startswith("America/") else "DMY"
-    settings = {"RELATIVE_BASE": datetime.combine(today, time(12)), "PREFER_DATES_FROM": "future",
-                "DATE_ORDER": order}
+    settings = {
+        "RELATIVE_BASE": datetime.combine(today, time(12)),
+        "PREFER_DATES_FROM": "future",
+        "DATE_ORDER": order,
+    }
     weekday = r"(?:(?:on\s+)?" + _WEEKDAY_RE + r"\.?,?\s+(?:the\s+)?)"
     patterns = [
         rf"\b{weekday}?(?P<date>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?)\b",
@@ -499,8 +576,13 @@ def _qualifiers(text: str, duration: int) -> list[tuple[int, int, tuple[int, int
     for keyword, window in keyed:
         for match in re.finditer(rf"\b{keyword}\s+{a}", text):
             clock = _clock(match, "a")
-            if clock is not None and (match["aap"] or match["am"] or match["anoon"] or keyword != r"(?:at|@)"
-                                      or int(match["ah"]) <= 12):
+            if clock is not None and (
+                match["aap"]
+                or match["am"]
+                or match["anoon"]
+                or keyword != r"(?:at|@)"
+                or int(match["ah"]) <= 12
+            ):
                 add(match, window(clock))
     for match in re.finditer(rf"\b{a}(?=\W|$)", text):
         if (match["aap"] or match["am"]) and not any(match.start() in r for r in taken):
@@ -582,8 +664,10 @@ def _as_time(minutes: int) -> time:
 
 
 def _common_part(windows: list[DayWindow]) -> str | None:
-    spans = {(w.start.hour * 60 + w.start.minute, DAY_END if w.end is None else w.end.hour * 60 + w.end.minute)
-             for w in windows}
+    spans = {
+        (w.start.hour * 60 + w.start.minute, DAY_END if w.end is None else w.end.hour * 60 + w.end.minute)
+        for w in windows
+    }
     return _PART_NAMES.get(spans.pop()) if len(spans) == 1 else None
 
 
@@ -615,7 +699,9 @@ def _llm_request(text: str, today: date, zone: str, days: int) -> str:
     )
 
 
-def _ask_llm(llm: LLMJson, text: str, base: MeetingConstraints, today: date, zone: ZoneInfo) -> MeetingConstraints:
+def _ask_llm(
+    llm: LLMJson, text: str, base: MeetingConstraints, today: date, zone: ZoneInfo
+) -> MeetingConstraints:
     """Dates the rules could not read; accepted only when the phrase is quoted from the text.
 
     An LLM that fails twice raises LLMUnavailable (mapped at the edge), not a made-up answer.
@@ -632,7 +718,10 @@ def _ask_llm(llm: LLMJson, text: str, base: MeetingConstraints, today: date, zon
         ),
         # One worked example as prior turns (a stable prefix the server's prompt cache reuses).
         ("human", _llm_request("Could we talk in ten days, in the afternoon?", date(2025, 1, 6), "UTC", 14)),
-        ("ai", '{"when_phrase": "in ten days", "dates": ["2025-01-16"], "part_of_day": "afternoon", "clear": true}'),
+        (
+            "ai",
+            '{"when_phrase": "in ten days", "dates": ["2025-01-16"], "part_of_day": "afternoon", "clear": true}',
+        ),
         ("human", _llm_request(text, today, zone.key, len(choices))),
     ]
     answer = llm.json(messages, _answer_schema(choices), tag="schedule")
@@ -642,7 +731,9 @@ def _ask_llm(llm: LLMJson, text: str, base: MeetingConstraints, today: date, zon
         return _clarify(base, "Which day or days would suit you?")
     part = PART_BOUNDS.get(PartOfDay(answer.part_of_day)) if answer.part_of_day != "any" else None
     low, high = (part[0].hour * 60, part[1].hour * 60) if part else (0, DAY_END)
-    windows = [DayWindow(day=d, start=_as_time(low), end=None if high >= DAY_END else _as_time(high)) for d in dates]
+    windows = [
+        DayWindow(day=d, start=_as_time(low), end=None if high >= DAY_END else _as_time(high)) for d in dates
+    ]
     return base.model_copy(
         update={"windows": windows, "part_of_day": _common_part(windows), "understood_by": "llm"}
     )

@@ -67,11 +67,16 @@ def remember(turn: Turn, args: RememberArgs) -> Outcome:
         audience = Audience(args.audience)
     if len(text) < 3:
         return Outcome(reply="What should I remember?")
-    done = turn.submit(Action(
-        kind=ActionKind.REMEMBER, requested_by=turn.principal, event_id=turn.event_id,
-        payload={"text": text, "audience": audience.value}, payload_provenance=[turn.provenance],
-        summary=f"note for {'the team' if audience is Audience.TEAM else 'you only'}: {text[:80]}",
-    ))
+    done = turn.submit(
+        Action(
+            kind=ActionKind.REMEMBER,
+            requested_by=turn.principal,
+            event_id=turn.event_id,
+            payload={"text": text, "audience": audience.value},
+            payload_provenance=[turn.provenance],
+            summary=f"note for {'the team' if audience is Audience.TEAM else 'you only'}: {text[:80]}",
+        )
+    )
     if not done.ran:
         return Outcome(reply=f"I couldn't keep that note: {done.reason}.", done=[done])
     who = "your colleagues may be told it too" if audience is Audience.TEAM else "only you will see it"
@@ -82,17 +87,26 @@ def leave_message(turn: Turn, args: LeaveMessageArgs, *, because: str = "") -> O
     """`because`: why the person's request became a message (something only the owner can do)."""
     me = turn.owner_first
     text = args.text.strip() or turn.text.strip()
-    done = turn.submit(Action(
-        kind=ActionKind.LEAVE_MESSAGE, requested_by=turn.principal, targets=[turn.app.profile.owner.emails[0]],
-        target_provenance=[Provenance(source=Source.OWNER_DATA, ref="profile")], event_id=turn.event_id,
-        payload={"text": text, "channel": turn.channel}, payload_provenance=[turn.provenance],
-        summary=f"message from {turn.principal.name or turn.principal.address or 'someone'}: {text[:80]}",
-    ))
+    done = turn.submit(
+        Action(
+            kind=ActionKind.LEAVE_MESSAGE,
+            requested_by=turn.principal,
+            targets=[turn.app.profile.owner.emails[0]],
+            target_provenance=[Provenance(source=Source.OWNER_DATA, ref="profile")],
+            event_id=turn.event_id,
+            payload={"text": text, "channel": turn.channel},
+            payload_provenance=[turn.provenance],
+            summary=f"message from {turn.principal.name or turn.principal.address or 'someone'}: {text[:80]}",
+        )
+    )
     if not done.ran:
         return Outcome(reply=f"I couldn't take a message just now: {done.reason}.", done=[done])
     lead = f"{because} " if because else ""
-    return Outcome(reply=f"{lead}I've passed your message on to {me}; {me} will see it in the list of messages"
-                         " left for them.", done=[done])
+    return Outcome(
+        reply=f"{lead}I've passed your message on to {me}; {me} will see it in the list of messages"
+        " left for them.",
+        done=[done],
+    )
 
 
 def message_text(said: str) -> str:
@@ -113,7 +127,9 @@ def messages(turn: Turn, args: MessagesArgs) -> Outcome:
     found = store.messages(unread_only=not args.everything, limit=50)
     named = {c for n in people_named(profile, args.sender or turn.text) for c in n.candidates}
     if named:
-        found = [m for m in found if m.sender in named] or [m for m in store.messages(limit=50) if m.sender in named]
+        found = [m for m in found if m.sender in named] or [
+            m for m in store.messages(limit=50) if m.sender in named
+        ]
     if not found:
         return Outcome(reply="No new messages for you." if not named else "No messages from them.")
     zone = profile.zone

@@ -16,9 +16,46 @@ from persona.profile import Profile
 ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # an e-mail address in running text
 # first names that are also everyday words: only a capitalised one is read as a name
 _WORDS = {
-    "will", "may", "mark", "bill", "rose", "june", "april", "grace", "hope", "joy", "frank", "jack", "sue", "pat",
-    "ray", "dawn", "summer", "art", "max", "sage", "faith", "sky", "rich", "chase", "page", "gene", "don", "eve",
-    "ken", "dean", "drew", "lane", "case", "bob", "rob", "sunny", "autumn", "amber", "ruby", "crystal",
+    "will",
+    "may",
+    "mark",
+    "bill",
+    "rose",
+    "june",
+    "april",
+    "grace",
+    "hope",
+    "joy",
+    "frank",
+    "jack",
+    "sue",
+    "pat",
+    "ray",
+    "dawn",
+    "summer",
+    "art",
+    "max",
+    "sage",
+    "faith",
+    "sky",
+    "rich",
+    "chase",
+    "page",
+    "gene",
+    "don",
+    "eve",
+    "ken",
+    "dean",
+    "drew",
+    "lane",
+    "case",
+    "bob",
+    "rob",
+    "sunny",
+    "autumn",
+    "amber",
+    "ruby",
+    "crystal",
 }
 
 
@@ -119,7 +156,11 @@ def resolve(profile: Profile, said: list[str], *, leave_out: set[str] = frozense
             continue
         named = [n for n in people_named(profile, words) if not set(n.candidates) & leave_out]
         if not named:
-            if not any(profile.is_owner(c) or c in leave_out for n in people_named(profile, words) for c in n.candidates):
+            if not any(
+                profile.is_owner(c) or c in leave_out
+                for n in people_named(profile, words)
+                for c in n.candidates
+            ):
                 return [], f"I don't know who {words.strip()} is. What is their email address?"
             continue
         for mention in named:

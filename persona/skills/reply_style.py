@@ -21,30 +21,82 @@ if TYPE_CHECKING:
     from persona.memory.style import StyleCard
     from persona.profile import Person
 
-_TITLES = frozenset([
-    "dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sir", "dame", "rev", "fr", "hon"
-])
+_TITLES = frozenset(
+    ["dr", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sir", "dame", "rev", "fr", "hon"]
+)
 _SUFFIXES = frozenset(["jr", "sr", "ii", "iii", "iv", "phd", "md", "mba", "esq", "cpa"])
 # Mailboxes no person answers, and the first word of display names that are no person ("Sales Team").
 _ROLE_WORDS = frozenset(
     [
-        "info", "sales", "support", "help", "helpdesk", "admin", "administrator", "office", "team",
-        "noreply", "no-reply", "donotreply", "do-not-reply", "newsletter", "newsletters", "news", "updates",
-        "notifications", "notification", "alerts", "alert", "billing", "accounts", "marketing", "hr",
-        "service", "services", "contact", "hello", "mail", "mailer", "postmaster", "webmaster", "enquiries",
-        "inquiries", "reception", "customer", "announcements", "community", "feedback", "orders", "the"
+        "info",
+        "sales",
+        "support",
+        "help",
+        "helpdesk",
+        "admin",
+        "administrator",
+        "office",
+        "team",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "newsletter",
+        "newsletters",
+        "news",
+        "updates",
+        "notifications",
+        "notification",
+        "alerts",
+        "alert",
+        "billing",
+        "accounts",
+        "marketing",
+        "hr",
+        "service",
+        "services",
+        "contact",
+        "hello",
+        "mail",
+        "mailer",
+        "postmaster",
+        "webmaster",
+        "enquiries",
+        "inquiries",
+        "reception",
+        "customer",
+        "announcements",
+        "community",
+        "feedback",
+        "orders",
+        "the",
     ]
 )
-_TEAM_WORDS = frozenset([
-    "team", "support", "service", "services", "newsletter", "news", "updates", "notifications", "alerts",
-    "announcements", "desk", "office", "department"
-])
+_TEAM_WORDS = frozenset(
+    [
+        "team",
+        "support",
+        "service",
+        "services",
+        "newsletter",
+        "news",
+        "updates",
+        "notifications",
+        "alerts",
+        "announcements",
+        "desk",
+        "office",
+        "department",
+    ]
+)
 _NAME_TOKEN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _INITIAL = re.compile(r"(?:[^\W\d_]\.)+|[^\W\d_]")
-_DAY_OR_MONTH = re.compile(r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?"
-                           r"|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-                           r"|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|today|tomorrow",
-                           re.IGNORECASE)
+_DAY_OR_MONTH = re.compile(
+    r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?"
+    r"|jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|today|tomorrow",
+    re.IGNORECASE,
+)
 
 # How a model opens and closes: a greeting word, a placeholder where a name belongs, a preamble line.
 _GREETING_WORD = re.compile(
@@ -52,15 +104,36 @@ _GREETING_WORD = re.compile(
 )
 _I = frozenset(["I", "I'm", "I'll", "I've", "I'd"])  # capitalised, yet no name
 _PLACEHOLDER = re.compile(r"(?:\[[^\]\n]{1,40}\]|<[^>\n@]{1,40}>|\byour name\b)", re.IGNORECASE)
-_PREAMBLE = re.compile(r"^(?:(?:sure|certainly|okay|ok|of course)[,!.]?\s*)?here(?:'s| is)\b.{0,60}"
-                       r"\b(?:reply|response|draft|e-?mail|mail|message)\b.*:$", re.IGNORECASE)
+_PREAMBLE = re.compile(
+    r"^(?:(?:sure|certainly|okay|ok|of course)[,!.]?\s*)?here(?:'s| is)\b.{0,60}"
+    r"\b(?:reply|response|draft|e-?mail|mail|message)\b.*:$",
+    re.IGNORECASE,
+)
 _RULE = re.compile(r"\s*(?:[-—–_=*~]\s*){2,}")
 _POSTSCRIPT = re.compile(r"^p\.?\s?s\b\.?", re.IGNORECASE)
 _CONTACT = re.compile(r"\S+@\S+\.\w+|https?://|www\.|^[+(]?\d[\d\s().-]{6,}$")
-_ABBREVIATIONS = frozenset([
-    "dr", "mr", "mrs", "ms", "mx", "prof", "st", "vs", "e.g", "i.e", "approx", "no", "jr", "sr", "inc",
-    "ltd", "corp", "co"
-])
+_ABBREVIATIONS = frozenset(
+    [
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "mx",
+        "prof",
+        "st",
+        "vs",
+        "e.g",
+        "i.e",
+        "approx",
+        "no",
+        "jr",
+        "sr",
+        "inc",
+        "ltd",
+        "corp",
+        "co",
+    ]
+)
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s|$)|\n")
 # The owner greets (or signs off) in at least this share of their mail: it is a habit. Low, because the
 # card sees all sent mail (forwards, one-line notes) and misses unusual forms: an assistant's real mail
@@ -127,7 +200,7 @@ def _signed_name(text: str, address: str) -> str:
     the name's initial or holds the name)."""
     closing = signoff_of(text) if text else ""
     match = SIGNOFF.match(closing)
-    rest = (closing[match.end():] if match else closing).strip(" ,.!-—–")
+    rest = (closing[match.end() :] if match else closing).strip(" ,.!-—–")
     local = address.partition("@")[0]
     if not (_NAME_TOKEN.fullmatch(rest) and rest[:1].isupper() and 2 <= len(rest) <= 15 and local):
         return ""
@@ -135,7 +208,7 @@ def _signed_name(text: str, address: str) -> str:
 
 
 def _cased(word: str) -> str:
-    """"MARIA" and "maria" -> "Maria", "jean-luc" -> "Jean-Luc"; "McKenzie" as written."""
+    """ "MARIA" and "maria" -> "Maria", "jean-luc" -> "Jean-Luc"; "McKenzie" as written."""
     if word.isupper() or word.islower():
         return "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
     return word
@@ -236,10 +309,14 @@ def reply_content(
     if lines and _PREAMBLE.match(lines[0].strip()):
         lines = lines[1:]
     lowercase = style is not None and style.lowercase_start_rate >= 0.3  # "hi sam, yes" stays "yes"
-    signs = [owner_name, *(share.text for share in style.signoffs if "\n" not in share.text)] if style else [owner_name]
+    signs = (
+        [owner_name, *(share.text for share in style.signoffs if "\n" not in share.text)]
+        if style
+        else [owner_name]
+    )
     lines = _without_greeting(_name_on_its_own_line(lines, signs), them, owner_name, lowercase=lowercase)
     starts = [i for i, line in enumerate(lines) if _POSTSCRIPT.match(line.strip())]
-    postscript = "\n".join(_without_closings(lines[starts[-1]:], owner_name)).strip() if starts else ""
+    postscript = "\n".join(_without_closings(lines[starts[-1] :], owner_name)).strip() if starts else ""
     lines = lines[: starts[-1]] if starts else lines
     kept = _without_closings(lines, owner_name)
     content = "\n".join(kept).strip()
@@ -249,10 +326,14 @@ def reply_content(
 
 
 def _name_on_its_own_line(lines: list[str], signs: list[str]) -> list[str]:
-    """"…get together again. Rosalee" or "…better? — D" near the end: the owner's name (whole or first) or
+    """ "…get together again. Rosalee" or "…better? — D" near the end: the owner's name (whole or first) or
     one of their sign-offs run into the last sentence is a signature, put on its own line."""
-    names = sorted({n.strip() for sign in signs for n in (sign, *sign.split()[:1]) if len(n.strip()) > 1}
-                   | {s.strip() for s in signs if s.strip()}, key=len, reverse=True)
+    names = sorted(
+        {n.strip() for sign in signs for n in (sign, *sign.split()[:1]) if len(n.strip()) > 1}
+        | {s.strip() for s in signs if s.strip()},
+        key=len,
+        reverse=True,
+    )
     text = [i for i, line in enumerate(lines) if line.strip()]
     for i in reversed(text[-2:]):  # the last line, or the one above a name on its own
         for name in names:
@@ -281,13 +362,13 @@ def _after_greeting(line: str, them: str, owner_name: str) -> str | None:
     opening = _GREETING_WORD.match(line)
     if not opening:
         return None
-    rest = line[opening.end():]
+    rest = line[opening.end() :]
     tokens = list(re.finditer(r"\S+", rest))[:4]
     known = {w.lower() for w in (them, *owner_name.split()) if w} | GROUP_WORDS | {"and", "or", "&"}
     for n, token in enumerate(tokens, 1):  # a name of up to four words, then the greeting's punctuation
         if _ends_greeting(token.group()):
             said = [t.group() for t in tokens[:n]]
-            return rest[token.end():].strip() if n == 1 or _names_someone(said, known) else None
+            return rest[token.end() :].strip() if n == 1 or _names_someone(said, known) else None
     named = 0
     for i, token in enumerate(tokens):
         word = token.group()
@@ -296,7 +377,7 @@ def _after_greeting(line: str, them: str, owner_name: str) -> str | None:
             named = i + 1
     if named == 0 and tokens:
         return None  # "Hello from the team": no greeting to take off
-    return rest[tokens[named - 1].end():].strip() if named else ""
+    return rest[tokens[named - 1].end() :].strip() if named else ""
 
 
 def _ends_greeting(word: str) -> bool:
@@ -320,9 +401,15 @@ def _without_closings(lines: list[str], owner_name: str) -> list[str]:
     while True:
         filled = [i for i, line in enumerate(lines) if line.strip()]
         texts = [lines[i].strip() for i in filled]
-        start = next((j for j in range(max(0, len(texts) - 6), len(texts))
-                      if _is_closing(texts[j], owner_name)
-                      and all(_is_signature(t, owner_name) for t in texts[j + 1 :])), None)
+        start = next(
+            (
+                j
+                for j in range(max(0, len(texts) - 6), len(texts))
+                if _is_closing(texts[j], owner_name)
+                and all(_is_signature(t, owner_name) for t in texts[j + 1 :])
+            ),
+            None,
+        )
         if start is None:
             return lines
         lines = lines[: filled[start]]
@@ -336,7 +423,7 @@ def _is_closing(line: str, owner_name: str) -> bool:
     phrase = SIGNOFF.match(line)
     if not phrase:
         return False
-    rest = line[phrase.end():].strip(" ,.!:;-—–")
+    rest = line[phrase.end() :].strip(" ,.!:;-—–")
     return not rest or _signs_as(rest, owner_name)
 
 
@@ -370,7 +457,7 @@ def _is_signature(line: str, owner_name: str) -> bool:
 
 
 def _bare_thanks(line: str) -> str:
-    """"Thanks!" from a closing that thanks ("Thanks!", "Many thanks, Dani"); "" otherwise."""
+    """ "Thanks!" from a closing that thanks ("Thanks!", "Many thanks, Dani"); "" otherwise."""
     phrase = SIGNOFF.match(line)
     if not phrase or "thank" not in phrase.group(1).lower():
         return ""

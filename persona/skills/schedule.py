@@ -116,7 +116,9 @@ def find_slots(
                 break
             if start < query.window.start or end > query.window.end:
                 continue
-            if query.allowed is not None and not any(a.start <= start and end <= a.end for a in query.allowed):
+            if query.allowed is not None and not any(
+                a.start <= start and end <= a.end for a in query.allowed
+            ):
                 continue
             if _collides(start - prefs.buffer_before, end + prefs.buffer_after, blocked, starts):
                 continue
@@ -199,8 +201,13 @@ def _focus_intervals(window: Interval, zone: ZoneInfo, blocks: list[FocusBlock])
 
 
 def free_gaps(
-    allowed: list[Interval], busy: list[Interval], hours: WorkingHours, zone: ZoneInfo, *,
-    after: datetime, min_length: timedelta = timedelta(minutes=15),
+    allowed: list[Interval],
+    busy: list[Interval],
+    hours: WorkingHours,
+    zone: ZoneInfo,
+    *,
+    after: datetime,
+    min_length: timedelta = timedelta(minutes=15),
 ) -> list[Interval]:
     """The owner's free stretches inside `allowed` and working hours, after `after`, at least `min_length`
     long: what "when am I free on Thursday afternoon?" asks for, where `find_slots` gives meeting starts."""

@@ -47,7 +47,11 @@ class Label(StrEnum):
     RESPOND = "respond"
 
 
-MARKETING, NOTICE, REQUEST = "marketing or newsletter", "notice, alert or reminder", "personal request to {me}"
+MARKETING, NOTICE, REQUEST = (
+    "marketing or newsletter",
+    "notice, alert or reminder",
+    "personal request to {me}",
+)
 
 
 def kind_schema(me: str) -> type[BaseModel]:
@@ -76,7 +80,9 @@ class Correction(BaseModel):
 
 
 def record_correction(store: StateStore, correction: Correction) -> None:
-    store.ledger_set(CORRECTION_PREFIX + correction.message_id, correction.label.value, correction.model_dump_json())
+    store.ledger_set(
+        CORRECTION_PREFIX + correction.message_id, correction.label.value, correction.model_dump_json()
+    )
 
 
 def corrections(store: StateStore) -> list[Correction]:
@@ -99,7 +105,9 @@ def triage(app: App, mail: IncomingMail, principal: Principal) -> Triage:
     if decided is not None:
         return decided
     me = first_name(app.profile.owner.name)
-    read = app.llm.json(triage_prompt(app.profile, past, mail, signals), kind_schema(me), max_tokens=40, tag="triage")
+    read = app.llm.json(
+        triage_prompt(app.profile, past, mail, signals), kind_schema(me), max_tokens=40, tag="triage"
+    )
     return decide(str(read.kind), signals)
 
 
@@ -110,8 +118,11 @@ def rule_triage(profile: Profile, past: list[Correction], mail: IncomingMail) ->
         return Triage(label=Label.IGNORE, reason="sent from the owner's own address", source="rule")
     for correction in reversed(past):
         if correction.sender == sender:
-            return Triage(label=correction.label, reason=f"the owner corrected mail from {sender} to "
-                          f"{correction.label.value}", source="correction")
+            return Triage(
+                label=correction.label,
+                reason=f"the owner corrected mail from {sender} to {correction.label.value}",
+                source="correction",
+            )
     rules = profile.triage
     text = f"{mail.subject}\n{mail.text}".lower()
     # The most attentive label wins a tie: a missed reply costs more than a spare draft.
@@ -122,16 +133,24 @@ def rule_triage(profile: Profile, past: list[Correction], mail: IncomingMail) ->
     ):
         if any(_sender_matches(entry, sender) for entry in senders):
             return Triage(label=label, reason=f"owner rule: {label.value} mail from {sender}", source="rule")
-    for label, keywords in ((Label.RESPOND, rules.respond_keywords), (Label.NOTIFY, rules.notify_keywords),
-                            (Label.IGNORE, rules.ignore_keywords)):
+    for label, keywords in (
+        (Label.RESPOND, rules.respond_keywords),
+        (Label.NOTIFY, rules.notify_keywords),
+        (Label.IGNORE, rules.ignore_keywords),
+    ):
         hit = next((k for k in keywords if k.strip() and k.lower() in text), None)
         if hit:
-            return Triage(label=label, reason=f"owner rule: keyword {hit!r} means {label.value}", source="rule")
+            return Triage(
+                label=label, reason=f"owner rule: keyword {hit!r} means {label.value}", source="rule"
+            )
     if mail.bulk:
-        return Triage(label=Label.IGNORE, reason="list mail (List-Id / List-Unsubscribe / Precedence)", source="headers")
+        return Triage(
+            label=Label.IGNORE, reason="list mail (List-Id / List-Unsubscribe / Precedence)", source="headers"
+        )
     if mail.auto:
-        return Triage(label=Label.NOTIFY, reason="sent by a machine (Auto-Submitted): never answered",
-                      source="headers")
+        return Triage(
+            label=Label.NOTIFY, reason="sent by a machine (Auto-Submitted): never answered", source="headers"
+        )
     return None
 
 
@@ -139,14 +158,20 @@ def signal_triage(signals: Signals) -> Triage | None:
     """What the sender, the recipients and the wording decide alone: mail to many is ignored, a system's mail
     is shown, a question put to the owner directly is answered."""
     if signals.bulk:
-        return Triage(label=Label.IGNORE, reason=f"sent to many (footer: {', '.join(signals.bulk_words)})",
-                      source="signals")
+        return Triage(
+            label=Label.IGNORE,
+            reason=f"sent to many (footer: {', '.join(signals.bulk_words)})",
+            source="signals",
+        )
     if signals.machine:
         why = ", ".join(signals.automated_words) or f"a {signals.sender_kind.replace('_', '-')} address"
-        return Triage(label=Label.NOTIFY, reason=f"written by a system ({why}): shown, never answered",
-                      source="signals")
+        return Triage(
+            label=Label.NOTIFY, reason=f"written by a system ({why}): shown, never answered", source="signals"
+        )
     if signals.asks_owner:
-        return Triage(label=Label.RESPOND, reason=f'asks you directly: "{signals.asks[0][:100]}"', source="signals")
+        return Triage(
+            label=Label.RESPOND, reason=f'asks you directly: "{signals.asks[0][:100]}"', source="signals"
+        )
     return None
 
 
@@ -155,10 +180,17 @@ def decide(kind: str, signals: Signals) -> Triage:
     owner's account or money (a renewal charge); a personal request is answered when a person (or a mailbox
     that names the owner) wrote to the owner directly; the rest is shown."""
     if kind == MARKETING and signals.account_words:
-        return Triage(label=Label.NOTIFY, reason="reads like marketing, but it is about your account ("
-                      + ", ".join(signals.account_words) + ")", source="llm")
+        return Triage(
+            label=Label.NOTIFY,
+            reason="reads like marketing, but it is about your account ("
+            + ", ".join(signals.account_words)
+            + ")",
+            source="llm",
+        )
     if kind == MARKETING:
-        return Triage(label=Label.IGNORE, reason="the model reads it as marketing or a newsletter", source="llm")
+        return Triage(
+            label=Label.IGNORE, reason="the model reads it as marketing or a newsletter", source="llm"
+        )
     personal = signals.sender_kind == "person" or signals.names_owner
     if kind not in (MARKETING, NOTICE) and personal and signals.addressed == "to":
         return Triage(label=Label.RESPOND, reason="the model reads it as a personal request", source="llm")
@@ -174,8 +206,9 @@ def _sender_matches(entry: str, sender: str) -> bool:
     return sender.endswith("@" + entry.lstrip("@"))
 
 
-def triage_prompt(profile: Profile, past: list[Correction], mail: IncomingMail,
-                  signals: Signals | None = None) -> list[BaseMessage]:
+def triage_prompt(
+    profile: Profile, past: list[Correction], mail: IncomingMail, signals: Signals | None = None
+) -> list[BaseMessage]:
     me = first_name(profile.owner.name)
     job = ", ".join(p for p in (profile.owner.role, profile.owner.organization) if p)
     system = (
@@ -205,13 +238,19 @@ def _message_block(sender: str, subject: str, text: str) -> str:
     return f"<message>\nFrom: {sender}\nSubject: {subject}\n\n{text.strip()}\n</message>"
 
 
-_NOTIFY_WORDS = re.compile(r"\b(?:fyi|just (?:let me know|notify me|tell me|show me)|no (?:need (?:for|to) )?(?:a )?"
-                           r"(?:reply|answer|response)|(?:doesn'?t|don'?t|does not|do not|never) (?:need (?:a )?)?"
-                           r"(?:reply|answer|respond|draft)\w*|only (?:notify|tell|show)|read[- ]only|for (?:my )?info)\b")
-_IGNORE_WORDS = re.compile(r"\b(?:not important|unimportant|isn'?t important|aren'?t important|spam|junk|noise|ignor\w*|"
-                           r"never show|skip\w*|don'?t bother|mute|unsubscrib\w*|stop show\w*|archive|irrelevant)\b")
-_RESPOND_WORDS = re.compile(r"\b(?:needs? (?:a )?(?:reply|answer|response)|always (?:reply|answer|respond)|important|"
-                            r"urgent|draft (?:replies|a reply|an answer)|answer (?:it|them|those))\b")
+_NOTIFY_WORDS = re.compile(
+    r"\b(?:fyi|just (?:let me know|notify me|tell me|show me)|no (?:need (?:for|to) )?(?:a )?"
+    r"(?:reply|answer|response)|(?:doesn'?t|don'?t|does not|do not|never) (?:need (?:a )?)?"
+    r"(?:reply|answer|respond|draft)\w*|only (?:notify|tell|show)|read[- ]only|for (?:my )?info)\b"
+)
+_IGNORE_WORDS = re.compile(
+    r"\b(?:not important|unimportant|isn'?t important|aren'?t important|spam|junk|noise|ignor\w*|"
+    r"never show|skip\w*|don'?t bother|mute|unsubscrib\w*|stop show\w*|archive|irrelevant)\b"
+)
+_RESPOND_WORDS = re.compile(
+    r"\b(?:needs? (?:a )?(?:reply|answer|response)|always (?:reply|answer|respond)|important|"
+    r"urgent|draft (?:replies|a reply|an answer)|answer (?:it|them|those))\b"
+)
 _DOMAIN = re.compile(r"(?<![\w.])@?((?:[\w-]+\.)+[a-z]{2,})\b", re.IGNORECASE)
 
 
@@ -224,7 +263,11 @@ class TriageFixArgs(BaseModel):
 
 def label_in(text: str) -> Label | None:
     lowered = text.lower()
-    for label, words in ((Label.NOTIFY, _NOTIFY_WORDS), (Label.IGNORE, _IGNORE_WORDS), (Label.RESPOND, _RESPOND_WORDS)):
+    for label, words in (
+        (Label.NOTIFY, _NOTIFY_WORDS),
+        (Label.IGNORE, _IGNORE_WORDS),
+        (Label.RESPOND, _RESPOND_WORDS),
+    ):
         if words.search(lowered):
             return label
     return None
@@ -233,7 +276,9 @@ def label_in(text: str) -> Label | None:
 def _sender_in(app: App, text: str) -> str:
     if address := ADDRESS.search(text):
         return address.group(0).lower()
-    named = [n for n in people_named(app.profile, text) if n.clear and not app.profile.is_owner(n.candidates[0])]
+    named = [
+        n for n in people_named(app.profile, text) if n.clear and not app.profile.is_owner(n.candidates[0])
+    ]
     if named:
         return named[0].candidates[0]
     domain = _DOMAIN.search(text)
@@ -242,11 +287,51 @@ def _sender_in(app: App, text: str) -> str:
     return _sender_named(app, text)
 
 
-_BULK_WORDS = re.compile(r"\b(?:newsletters?|digests?|news|updates|marketing|promos?|announcements?)\b", re.IGNORECASE)
-_BULK_SENDER = re.compile(r"^(?:news|newsletter|digest|updates?|marketing|hello|info|no-?reply|team|promo)\w*@")
-_NOT_NAMES = {"mail", "mails", "email", "emails", "always", "never", "from", "the", "and", "are", "is", "not", "don't",
-              "doesn't", "need", "needs", "reply", "replies", "just", "tell", "about", "them", "ignore", "noise", "spam",
-              "important", "their", "its", "any", "all", "should", "can", "show", "me", "you", "this", "that"}
+_BULK_WORDS = re.compile(
+    r"\b(?:newsletters?|digests?|news|updates|marketing|promos?|announcements?)\b", re.IGNORECASE
+)
+_BULK_SENDER = re.compile(
+    r"^(?:news|newsletter|digest|updates?|marketing|hello|info|no-?reply|team|promo)\w*@"
+)
+_NOT_NAMES = {
+    "mail",
+    "mails",
+    "email",
+    "emails",
+    "always",
+    "never",
+    "from",
+    "the",
+    "and",
+    "are",
+    "is",
+    "not",
+    "don't",
+    "doesn't",
+    "need",
+    "needs",
+    "reply",
+    "replies",
+    "just",
+    "tell",
+    "about",
+    "them",
+    "ignore",
+    "noise",
+    "spam",
+    "important",
+    "their",
+    "its",
+    "any",
+    "all",
+    "should",
+    "can",
+    "show",
+    "me",
+    "you",
+    "this",
+    "that",
+}
 
 
 def _sender_named(app: App, text: str) -> str:
@@ -258,7 +343,9 @@ def _sender_named(app: App, text: str) -> str:
         name = state.mail.from_name if state.mail else ""
         seen = set(re.findall(r"[a-z0-9]+", f"{name} {state.subject} {state.sender}".lower()))
         scores[state.sender] = max(scores.get(state.sender, 0), len(words & seen))
-    if _BULK_WORDS.search(text):  # "the newsletter", "their updates": of two senders, the one that mails lists
+    if _BULK_WORDS.search(
+        text
+    ):  # "the newsletter", "their updates": of two senders, the one that mails lists
         for sender in scores:
             scores[sender] += 0.5 * bool(_BULK_SENDER.match(sender))
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
@@ -275,13 +362,28 @@ def correct_triage(turn: Turn, args: TriageFixArgs) -> Outcome:
         return Outcome(reply="Whose mail, and how should it be sorted: ignored, shown to you, or answered?")
     latest = [(mid, s) for mid, s in handled(app.store) if _sender_matches(sender, s.sender)]
     message_id, state = latest[-1] if latest else (f"said:{sender}", None)
-    payload = Correction(message_id=message_id, sender=sender, label=label, subject=state.subject if state else "",
-                         snippet=state.snippet if state else "").model_dump(mode="json", exclude={"at"})
-    done = turn.submit(Action(kind=ActionKind.CORRECT_TRIAGE, requested_by=turn.principal, event_id=turn.event_id,
-                              payload=payload, payload_provenance=[turn.provenance],
-                              summary=f"mail from {sender}: {label.value} from now on"))
+    payload = Correction(
+        message_id=message_id,
+        sender=sender,
+        label=label,
+        subject=state.subject if state else "",
+        snippet=state.snippet if state else "",
+    ).model_dump(mode="json", exclude={"at"})
+    done = turn.submit(
+        Action(
+            kind=ActionKind.CORRECT_TRIAGE,
+            requested_by=turn.principal,
+            event_id=turn.event_id,
+            payload=payload,
+            payload_provenance=[turn.provenance],
+            summary=f"mail from {sender}: {label.value} from now on",
+        )
+    )
     if not done.ran:
         return Outcome(reply=f"I couldn't record that: {done.reason}.", done=[done])
-    what = {Label.IGNORE: "marked read and left alone", Label.NOTIFY: "shown to you, with no reply drafted",
-            Label.RESPOND: "answered with a draft for you"}[label]
+    what = {
+        Label.IGNORE: "marked read and left alone",
+        Label.NOTIFY: "shown to you, with no reply drafted",
+        Label.RESPOND: "answered with a draft for you",
+    }[label]
     return Outcome(reply=f"Understood: mail from {sender} will be {what} from now on.", done=[done])

@@ -93,8 +93,14 @@ class Turn:
         else:
             with delivering(self.app, action.kind):
                 outcome = self.app.gate.submit(action)
-        return Done(id=action.id, kind=action.kind, verdict=outcome.decision.verdict, summary=action.summary,
-                    receipt=outcome.receipt, reason=outcome.decision.reason)
+        return Done(
+            id=action.id,
+            kind=action.kind,
+            verdict=outcome.decision.verdict,
+            summary=action.summary,
+            receipt=outcome.receipt,
+            reason=outcome.decision.reason,
+        )
 
     async def asubmit(self, action: Action) -> Done:
         return await asyncio.to_thread(self.submit, action)

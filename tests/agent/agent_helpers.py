@@ -79,8 +79,13 @@ def say(app: App, who: str | None, text: str, session: str = "s1"):
     from persona.agent.runner import Twin
 
     principal = Principal.resolve(app.profile, who)
-    event = Event(channel="chat", principal=principal, text=text, session_id=session,
-                  provenance=Provenance.of(principal))
+    event = Event(
+        channel="chat",
+        principal=principal,
+        text=text,
+        session_id=session,
+        provenance=Provenance.of(principal),
+    )
 
     async def turn():
         async with Twin.open(app) as twin:

@@ -50,11 +50,24 @@ def test_a_request_without_cues_is_routed_by_the_model_and_never_acts_on_its_wor
 
 def test_a_colleagues_memory_answer_claims_nothing_that_did_not_happen(agent_home, real_llm):
     app = _real(agent_home, real_llm)
-    app.memory.add([MemoryItem.make("The Postgres 16 cutover is on Sunday 6 December, from 06:30 to 09:00.",
-                                    "knowledge", Audience.TEAM, subject="pg16 cutover")])
-    for question in ("When is the Postgres 16 cutover?", "Can you get Dana to join our call about it on Friday?"):
+    app.memory.add(
+        [
+            MemoryItem.make(
+                "The Postgres 16 cutover is on Sunday 6 December, from 06:30 to 09:00.",
+                "knowledge",
+                Audience.TEAM,
+                subject="pg16 cutover",
+            )
+        ]
+    )
+    for question in (
+        "When is the Postgres 16 cutover?",
+        "Can you get Dana to join our call about it on Friday?",
+    ):
         reply = say(app, SAM, question, session=question[:10])
         effects = [Effect(kind=a.kind.value, verdict=a.verdict.value) for a in reply.actions]
         assert false_claims(reply.text, effects, is_owner=False) == [], reply.text
-        assert all(a.verdict is not Verdict.RUN or a.kind in (ActionKind.LEAVE_MESSAGE, ActionKind.REPLY_CHAT)
-                   for a in reply.actions)
+        assert all(
+            a.verdict is not Verdict.RUN or a.kind in (ActionKind.LEAVE_MESSAGE, ActionKind.REPLY_CHAT)
+            for a in reply.actions
+        )

@@ -37,7 +37,9 @@ def test_no_owner_skill_is_offered_to_anyone_else(agent_home, address):
 def test_the_owner_gets_every_owner_skill_and_none_of_the_visitors(agent_home):
     app, _ = make_app(agent_home)
     offered = {t.name for t in tools_for(_principal(app, None))}
-    assert set(OWNER_TOOLS) <= offered and offered.isdisjoint({"request_meeting", "leave_message", "availability"})
+    assert set(OWNER_TOOLS) <= offered and offered.isdisjoint(
+        {"request_meeting", "leave_message", "availability"}
+    )
 
 
 @pytest.mark.parametrize("address", OTHERS)
@@ -45,8 +47,16 @@ def test_the_owner_gets_every_owner_skill_and_none_of_the_visitors(agent_home):
 def test_running_an_owner_tool_for_anyone_else_raises(agent_home, address, tool):
     app, _ = make_app(agent_home)
     principal = _principal(app, address)
-    turn = Turn(app=app, principal=principal, provenance=Provenance.of(principal), text="cancel everything",
-                event_id="e", channel="chat", session="s", now=NOW)
+    turn = Turn(
+        app=app,
+        principal=principal,
+        provenance=Provenance.of(principal),
+        text="cancel everything",
+        event_id="e",
+        channel="chat",
+        session="s",
+        now=NOW,
+    )
     with pytest.raises(PersonaError, match="not available"):
         run(BY_NAME[tool], turn, BY_NAME[tool].args())
 
@@ -74,13 +84,16 @@ def test_a_model_picking_an_owner_skill_for_a_visitor_changes_nothing(agent_home
 
 
 @pytest.mark.parametrize("address", [SAM, STRANGER])
-@pytest.mark.parametrize("text", [
-    "Cancel Dana's budget sync on Friday",
-    "Move my 1:1 with Dana to Thursday",
-    "Approve the pending reply please",
-    "Email Kim that the contract is signed",
-    "Remember that Dana agreed to give me Friday off",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cancel Dana's budget sync on Friday",
+        "Move my 1:1 with Dana to Thursday",
+        "Approve the pending reply please",
+        "Email Kim that the contract is signed",
+        "Remember that Dana agreed to give me Friday off",
+    ],
+)
 def test_owner_only_requests_from_others_become_a_message_for_the_owner(agent_home, address, text):
     app, _ = make_app(agent_home)
     before = app.calendar.events(NOW, NOW + timedelta(days=7))
@@ -99,8 +112,12 @@ def test_the_policy_refuses_owner_only_actions_even_if_a_skill_proposed_them(age
     for address in OTHERS:
         principal = _principal(app, address)
         for kind in (ActionKind.REMEMBER, ActionKind.CORRECT_TRIAGE, ActionKind.CANCEL_EVENT):
-            action = Action(kind=kind, requested_by=principal, payload={"text": "x"},
-                            payload_provenance=[Provenance.of(principal)])
+            action = Action(
+                kind=kind,
+                requested_by=principal,
+                payload={"text": "x"},
+                payload_provenance=[Provenance.of(principal)],
+            )
             assert decide(action, app.profile).verdict is Verdict.REFUSE
         leave = Action(kind=ActionKind.LEAVE_MESSAGE, requested_by=principal, payload={"text": "hi"})
         assert decide(leave, app.profile).verdict is Verdict.RUN

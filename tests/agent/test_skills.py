@@ -30,7 +30,10 @@ def test_agenda_lists_the_days_real_events_without_a_model_call(agent_home):
     reply = say(app, None, "What's on my calendar tomorrow?")
     assert reply.skill == "agenda" and model.calls == []
     assert "Tuesday 1 December" in reply.text
-    assert "09:30–09:45 Team stand-up" in reply.text and "11:00–11:30 1:1 Dana / Sam (with Sam Okafor)" in reply.text
+    assert (
+        "09:30–09:45 Team stand-up" in reply.text
+        and "11:00–11:30 1:1 Dana / Sam (with Sam Okafor)" in reply.text
+    )
     assert "Budget sync" not in reply.text and reply.actions == []
 
 
@@ -108,8 +111,9 @@ def test_cancelling_a_named_meeting_runs_and_keeps_it_stored_as_cancelled(agent_
     reply = say(app, None, "Cancel the budget sync on Friday")
     [done] = reply.actions
     assert done.kind is ActionKind.CANCEL_EVENT and done.verdict is Verdict.RUN
-    assert [e.status.value for e in app.calendar.events(NOW, NOW + timedelta(days=7)) if e.uid == "budget@test"] == \
-        ["CANCELLED"]
+    assert [
+        e.status.value for e in app.calendar.events(NOW, NOW + timedelta(days=7)) if e.uid == "budget@test"
+    ] == ["CANCELLED"]
     assert reply.text.startswith("Cancelled “Budget sync”")
 
 
@@ -122,7 +126,9 @@ def test_an_unclear_meeting_is_asked_about_not_guessed(agent_home):
 
 # --- mail ------------------------------------------------------------------------------------
 def test_a_mail_the_owner_asks_for_is_drafted_and_waits_for_approval(agent_home):
-    app, model = make_app(agent_home, [_compose("Q2 numbers", "Hi Sam,\n\nCould you send me the Q2 numbers?\n\nThanks,\nDana")])
+    app, model = make_app(
+        agent_home, [_compose("Q2 numbers", "Hi Sam,\n\nCould you send me the Q2 numbers?\n\nThanks,\nDana")]
+    )
     reply = say(app, None, "Send Sam a note asking for the Q2 numbers")
     kinds = {d.kind: d for d in reply.actions}
     assert kinds[ActionKind.SAVE_DRAFT].verdict is Verdict.RUN
@@ -132,7 +138,9 @@ def test_a_mail_the_owner_asks_for_is_drafted_and_waits_for_approval(agent_home)
     assert waiting.action.targets == [SAM] and "Q2 numbers" in waiting.action.payload["body"]
     assert "waits for your approval" in reply.text and "Q2 numbers" in reply.text
     assert "asking for the Q2 numbers" in model.calls[0][-1].content  # the owner's words, as an instruction
-    assert list((agent_home.mail_dir / ".Drafts" / "new").iterdir()) or list((agent_home.mail_dir / ".Drafts" / "cur").iterdir())
+    assert list((agent_home.mail_dir / ".Drafts" / "new").iterdir()) or list(
+        (agent_home.mail_dir / ".Drafts" / "cur").iterdir()
+    )
 
 
 def test_a_mail_an_owner_rule_allows_is_sent_at_once(agent_home):
@@ -140,14 +148,19 @@ def test_a_mail_an_owner_rule_allows_is_sent_at_once(agent_home):
     reply = say(app, None, "Tell Alex I'm running late tonight")
     send = next(d for d in reply.actions if d.kind is ActionKind.SEND_MAIL)
     assert send.verdict is Verdict.RUN and reply.text.startswith("Sent to Alex Reyes")
-    assert list((agent_home.mail_dir / ".Sent" / "cur").iterdir()) or list((agent_home.mail_dir / ".Sent" / "new").iterdir())
+    assert list((agent_home.mail_dir / ".Sent" / "cur").iterdir()) or list(
+        (agent_home.mail_dir / ".Sent" / "new").iterdir()
+    )
 
 
 def test_a_draft_that_adds_a_date_nobody_gave_is_written_again(agent_home):
-    app, model = make_app(agent_home, [
-        _compose("Form", "Hi Sam,\n\nWe can expect the countersigned form by 15 December.\n\nDana"),
-        _compose("Form", "Hi Sam,\n\nCould you send the countersigned form?\n\nDana"),
-    ])
+    app, model = make_app(
+        agent_home,
+        [
+            _compose("Form", "Hi Sam,\n\nWe can expect the countersigned form by 15 December.\n\nDana"),
+            _compose("Form", "Hi Sam,\n\nCould you send the countersigned form?\n\nDana"),
+        ],
+    )
     say(app, None, "Email Sam asking for the countersigned form")
     [waiting] = app.store.approvals("pending")
     assert "15 December" not in waiting.action.payload["body"] and len(model.calls) == 2
@@ -158,11 +171,21 @@ def test_replying_to_a_handled_mail_threads_it(agent_home):
     from persona.channels.email.base import IncomingMail
     from persona.skills.mailbox import MailState
 
-    incoming = IncomingMail(key="k1", message_id="<q@northwind.example>", thread_id="t", from_addr=SAM,
-                            from_name="Sam Okafor", subject="On-call swap", body="Can we swap on-call next week?")
+    incoming = IncomingMail(
+        key="k1",
+        message_id="<q@northwind.example>",
+        thread_id="t",
+        from_addr=SAM,
+        from_name="Sam Okafor",
+        subject="On-call swap",
+        body="Can we swap on-call next week?",
+    )
     app, _ = make_app(agent_home, [_compose("Re: On-call swap", "Hi Sam,\n\nYes, let's swap.\n\nDana")])
-    app.store.ledger_set("mail:<q@northwind.example>", "done",
-                         MailState(sender=SAM, subject="On-call swap", snippet=incoming.body, mail=incoming).model_dump_json())
+    app.store.ledger_set(
+        "mail:<q@northwind.example>",
+        "done",
+        MailState(sender=SAM, subject="On-call swap", snippet=incoming.body, mail=incoming).model_dump_json(),
+    )
     say(app, None, "Reply to Sam's mail about the on-call swap saying yes")
     [waiting] = app.store.approvals("pending")
     payload = waiting.action.payload
@@ -174,8 +197,11 @@ def test_forwarding_always_waits_for_the_owner(agent_home):
     from persona.skills.mailbox import MailState
 
     app, _ = make_app(agent_home)
-    app.store.ledger_set("mail:<inv@vendor.example>", "done",
-                         MailState(sender=KIM, subject="Invoice 4411", snippet="Please find the invoice.").model_dump_json())
+    app.store.ledger_set(
+        "mail:<inv@vendor.example>",
+        "done",
+        MailState(sender=KIM, subject="Invoice 4411", snippet="Please find the invoice.").model_dump_json(),
+    )
     reply = say(app, None, "Forward Kim's invoice mail to Sam")
     send = next(d for d in reply.actions if d.kind is ActionKind.FORWARD_MAIL)
     assert send.verdict is Verdict.APPROVE
@@ -185,10 +211,20 @@ def test_forwarding_always_waits_for_the_owner(agent_home):
 
 # --- approvals by talking --------------------------------------------------------------------
 def test_approving_by_talking_sends_the_right_item(agent_home):
-    app, _ = make_app(agent_home, [_compose("Q2", "Hi Sam,\n\nThe Q2 numbers, please.\n\nDana"),
-                                   _compose("Offsite", "Hi Kim,\n\nSee you at the offsite.\n\nDana")])
-    talk(app, None, "Send Sam a note asking for the Q2 numbers", "Email Kim that I'll see her at the offsite",
-         session="drafting")
+    app, _ = make_app(
+        agent_home,
+        [
+            _compose("Q2", "Hi Sam,\n\nThe Q2 numbers, please.\n\nDana"),
+            _compose("Offsite", "Hi Kim,\n\nSee you at the offsite.\n\nDana"),
+        ],
+    )
+    talk(
+        app,
+        None,
+        "Send Sam a note asking for the Q2 numbers",
+        "Email Kim that I'll see her at the offsite",
+        session="drafting",
+    )
     listed = say(app, None, "What's waiting for my approval?")
     assert "2 items wait" in listed.text
     approved = say(app, None, "Approve the mail to Sam")
@@ -211,7 +247,9 @@ def test_editing_a_waiting_reply_keeps_it_waiting_with_the_new_text(agent_home):
     say(app, None, "Send Sam a note asking for the Q2 numbers")
     say(app, None, "Change the draft to Sam to say: Hi Sam, could I have the Q2 numbers by Friday? Dana")
     [waiting] = app.store.approvals("pending")
-    assert waiting.effective_action.payload["body"].startswith("Hi Sam, could I have the Q2 numbers by Friday?")
+    assert waiting.effective_action.payload["body"].startswith(
+        "Hi Sam, could I have the Q2 numbers by Friday?"
+    )
 
 
 # --- notes, messages, brief, triage --------------------------------------------------------------
@@ -259,8 +297,14 @@ def test_a_triage_correction_changes_how_that_senders_mail_is_sorted(agent_home)
     app, _ = make_app(agent_home)
     reply = say(app, None, "Mail from digest@weekly.example is not important")
     assert reply.actions[0].kind is ActionKind.CORRECT_TRIAGE
-    mail = IncomingMail(key="k", message_id="<n@weekly.example>", thread_id="t", from_addr="digest@weekly.example",
-                        subject="This week", body="news")
+    mail = IncomingMail(
+        key="k",
+        message_id="<n@weekly.example>",
+        thread_id="t",
+        from_addr="digest@weekly.example",
+        subject="This week",
+        body="news",
+    )
     assert rule_triage(app.profile, corrections(app.store), mail).label.value == "ignore"
 
 
@@ -310,7 +354,9 @@ def test_the_owner_is_never_an_attendee_of_their_own_meeting(agent_home):
 def test_cancelling_by_a_person_alone_asks_which_when_several_meetings_have_them(agent_home):
     app, _ = make_app(agent_home)
     asked = say(app, None, "Cancel my meeting with Sam")  # the 1:1 and the budget sync both have Sam
-    assert asked.asks and asked.actions == [] and "1:1 Dana / Sam" in asked.text and "Budget sync" in asked.text
+    assert (
+        asked.asks and asked.actions == [] and "1:1 Dana / Sam" in asked.text and "Budget sync" in asked.text
+    )
     picked = say(app, None, "the budget one")
     assert [a.kind for a in picked.actions] == [ActionKind.CANCEL_EVENT] and "Budget sync" in picked.text
     named = say(app, None, "Cancel my 1:1 with Sam tomorrow", session="other")
@@ -324,8 +370,16 @@ def test_an_owner_change_a_rule_holds_back_says_so_in_plain_words(agent_home):
     from persona.skills.turn import Turn
 
     app, _ = make_app(agent_home)
-    turn = Turn(app=app, principal=Principal.owner(app.profile), provenance=Provenance(source=Source.KNOWN_PERSON),
-                text="Book 30 minutes with Sam on Friday afternoon", event_id="e", channel="chat", session="s", now=NOW)
+    turn = Turn(
+        app=app,
+        principal=Principal.owner(app.profile),
+        provenance=Provenance(source=Source.KNOWN_PERSON),
+        text="Book 30 minutes with Sam on Friday afternoon",
+        event_id="e",
+        channel="chat",
+        session="s",
+        now=NOW,
+    )
     outcome = meetings.book_meeting(turn, meetings.BookArgs(people=["Sam"]))
     assert outcome.done[0].verdict is Verdict.APPROVE
     assert "it waits for your approval" in outcome.reply and "your's" not in outcome.reply

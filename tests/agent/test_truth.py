@@ -28,7 +28,9 @@ def test_claims_are_read_with_their_tense_and_negation():
 
 def test_claims_need_actions_of_their_kind():
     booked = "I've booked the meeting."
-    assert false_claims(booked, []) and false_claims(booked, [_done(ActionKind.CREATE_EVENT, Verdict.APPROVE)])
+    assert false_claims(booked, []) and false_claims(
+        booked, [_done(ActionKind.CREATE_EVENT, Verdict.APPROVE)]
+    )
     assert not false_claims(booked, [_done(ActionKind.CREATE_EVENT, Verdict.RUN)])
     promise = "I'll add it to the calendar once Dana approves."
     assert not false_claims(promise, [_done(ActionKind.CREATE_EVENT, Verdict.APPROVE)])
@@ -70,15 +72,25 @@ def test_unsourced_times_are_found_however_they_are_written():
     sources = "Can we meet on Dec 15 at 3pm? The form is due Friday."
     assert unsourced_times("See you on 15 December at 15:00; the form by Friday.", sources) == set()
     assert unsourced_times("We expect it by 18 December, around 9am, or next week.", sources) == {
-        "18 December", "9am", "next week"}
+        "18 December",
+        "9am",
+        "next week",
+    }
 
 
 def test_a_fact_from_memory_is_no_claim_of_the_twins_own(agent_home):
     from persona.memory.store import MemoryItem
     from persona.profile import Audience
 
-    app, _ = make_app(agent_home, ["The cutover has been moved to Sunday 6 December. I've moved your 1:1 too."])
-    app.memory.add([MemoryItem.make("Decision: the cutover has been moved to Sunday 6 December.", "knowledge",
-                                    Audience.OWNER)])
+    app, _ = make_app(
+        agent_home, ["The cutover has been moved to Sunday 6 December. I've moved your 1:1 too."]
+    )
+    app.memory.add(
+        [
+            MemoryItem.make(
+                "Decision: the cutover has been moved to Sunday 6 December.", "knowledge", Audience.OWNER
+            )
+        ]
+    )
     reply = say(app, None, "What happened with the cutover date?")
     assert reply.text == "The cutover has been moved to Sunday 6 December."  # the twin's own claim is cut

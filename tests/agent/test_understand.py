@@ -65,12 +65,15 @@ def test_what_others_ask_for_is_read_surely(profile: Profile, text: str, skill: 
     assert min(reading.strong(), key=lambda s: reading.positions[s]) == skill
 
 
-@pytest.mark.parametrize("text", [
-    "What did we decide about the vendor contract?",
-    "Who owns the on-call rota?",
-    "Is Sam moving house?",
-    "Tell me about the migration plan",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What did we decide about the vendor contract?",
+        "Who owns the on-call rota?",
+        "Is Sam moving house?",
+        "Tell me about the migration plan",
+    ],
+)
 def test_questions_carry_no_sure_cue(profile: Profile, text: str):
     for who in (None, SAM):
         assert read(text, Principal.resolve(profile, who), profile).strong() == []
@@ -83,12 +86,17 @@ def test_what_only_the_owner_may_do_is_marked_when_others_ask(profile: Profile):
 
 
 def _asked(**kw) -> Question:
-    return Question(skill="book_meeting", args={"people": ["Sam"]}, text="Book a meeting with Sam", ask="?", **kw)
+    return Question(
+        skill="book_meeting", args={"people": ["Sam"]}, text="Book a meeting with Sam", ask="?", **kw
+    )
 
 
 def test_answers_to_the_twins_questions(profile: Profile):
     owner = Principal.owner(profile)
-    options = [Option(label="Tue 1 Dec 14:00", args={"start": "a"}), Option(label="Wed 2 Dec 10:00", args={"start": "b"})]
+    options = [
+        Option(label="Tue 1 Dec 14:00", args={"start": "a"}),
+        Option(label="Wed 2 Dec 10:00", args={"start": "b"}),
+    ]
     said = lambda text: read(text, owner, profile)
     assert answer_to(_asked(options=options), said("the second one")).args == {"start": "b"}
     assert answer_to(_asked(options=options), said("Wednesday's")).args == {"start": "b"}
@@ -109,8 +117,17 @@ def test_a_question_of_its_own_is_no_answer_to_the_twins_question(profile: Profi
 def test_names_are_found_in_one_pass_whatever_the_number_of_people(profile: Profile):
     from persona.skills.people import _index, people_named
 
-    many = profile.model_copy(update={"people": [*profile.people, *(
-        type(profile.people[0])(name=f"Person{n} Surname{n}", emails=[f"p{n}@x.example"]) for n in range(500))]})
+    many = profile.model_copy(
+        update={
+            "people": [
+                *profile.people,
+                *(
+                    type(profile.people[0])(name=f"Person{n} Surname{n}", emails=[f"p{n}@x.example"])
+                    for n in range(500)
+                ),
+            ]
+        }
+    )
     named = people_named(many, "Ask Person7 and sam about Surname499's plan; not Will, but will")
     assert [n.candidates for n in named] == [["p7@x.example"], ["sam@northwind.example"], ["p499@x.example"]]
     assert _index(many) is _index(many)  # built once for a profile, not for every message

@@ -26,7 +26,9 @@ def radicale(tmp_path: Path) -> Iterator[str]:
         encoding="utf-8",
     )
     log = (tmp_path / "radicale.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "radicale", "--config", str(config)], stdout=log, stderr=log)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "radicale", "--config", str(config)], stdout=log, stderr=log
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -35,7 +37,9 @@ def radicale(tmp_path: Path) -> Iterator[str]:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"Radicale did not start: {(tmp_path / 'radicale.log').read_text()}") from None
+                    raise RuntimeError(
+                        f"Radicale did not start: {(tmp_path / 'radicale.log').read_text()}"
+                    ) from None
                 time.sleep(0.1)  # waiting for a real server process to listen, not for time to pass
         yield f"http://127.0.0.1:{port}/"
     finally:

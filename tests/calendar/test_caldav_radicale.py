@@ -125,14 +125,17 @@ def test_import_expand_and_server_free_busy(radicale, tmp_path: Path):
         (local(14, 9, 30), local(14, 10)),
     ]
     # The solver on that busy time: Monday's standup holds 09:30-10:00, so 10:00 comes first.
-    query = SlotQuery(duration=timedelta(minutes=45), window=Interval(start=local(10, 9, 15), end=local(11)),
-                      busy=busy)
+    query = SlotQuery(
+        duration=timedelta(minutes=45), window=Interval(start=local(10, 9, 15), end=local(11)), busy=busy
+    )
     assert find_slots(query, WorkingHours(), NEW_YORK, limit=1)[0].start == local(10, 10)
     backend.close()
 
 
 def test_server_free_busy_agrees_with_events_across_dst(radicale, tmp_path: Path):
-    backend = CalDAVBackend(radicale, NEW_YORK, username="dana", password="x", calendar="work", server_freebusy=True)
+    backend = CalDAVBackend(
+        radicale, NEW_YORK, username="dana", password="x", calendar="work", server_freebusy=True
+    )
     # Without the all-day event: Radicale places a DATE on the UTC day, we on the owner's local day.
     path = tmp_path / "export.ics"
     start = EXPORT.index("BEGIN:VEVENT\nUID:holiday")
@@ -149,14 +152,28 @@ def test_server_free_busy_agrees_with_events_across_dst(radicale, tmp_path: Path
 def test_create_with_invitation_move_and_cancel(radicale, profile):
     backend = CalDAVBackend(radicale, BERLIN, username="dana", password="x", calendar="work")
     start = local(20, 14, zone=BERLIN)
-    uid = backend.create(CalEvent(summary="Planning", start=start, end=start + timedelta(minutes=45),
-                                  organizer="dana@northwind.example",
-                                  attendees=[Attendee(email="sam@northwind.example", name="Sam Okafor")]))
+    uid = backend.create(
+        CalEvent(
+            summary="Planning",
+            start=start,
+            end=start + timedelta(minutes=45),
+            organizer="dana@northwind.example",
+            attendees=[Attendee(email="sam@northwind.example", name="Sam Okafor")],
+        )
+    )
     stored = backend.get(uid)
-    assert (stored.summary, stored.start, stored.attendees[0].email) == ("Planning", start, "sam@northwind.example")
+    assert (stored.summary, stored.start, stored.attendees[0].email) == (
+        "Planning",
+        start,
+        "sam@northwind.example",
+    )
 
     invitation = received(build_request(stored, profile.owner, BERLIN))  # what Sam's side sees
-    assert (invitation.uid, invitation.event.start, invitation.event.organizer) == (uid, start, "dana@northwind.example")
+    assert (invitation.uid, invitation.event.start, invitation.event.organizer) == (
+        uid,
+        start,
+        "dana@northwind.example",
+    )
 
     moved = backend.move(uid, start + timedelta(hours=1), start + timedelta(hours=1, minutes=45))
     assert backend.get(uid).start == moved.start and moved.sequence == 1
@@ -168,8 +185,14 @@ def test_create_with_invitation_move_and_cancel(radicale, profile):
 def test_receive_and_answer_an_invitation(radicale, profile):
     backend = CalDAVBackend(radicale, BERLIN, username="dana", password="x", calendar="work")
     start = local(18, 11, zone=BERLIN)
-    sam_event = CalEvent(uid="sam-1@northwind.example", summary="1:1", start=start, end=start + timedelta(minutes=30),
-                         attendees=[Attendee(email="dana@northwind.example")], sequence=0)
+    sam_event = CalEvent(
+        uid="sam-1@northwind.example",
+        summary="1:1",
+        start=start,
+        end=start + timedelta(minutes=30),
+        attendees=[Attendee(email="dana@northwind.example")],
+        sequence=0,
+    )
     inv = received(build_request(sam_event, SAM, BERLIN))
 
     decision, reason = invitation_decision(inv, profile, backend.busy(inv.event.start, inv.event.end))
@@ -182,8 +205,13 @@ def test_receive_and_answer_an_invitation(radicale, profile):
     assert reply["To"] == "sam@northwind.example"
 
     # A second invitation at the same time now conflicts, so it goes to the owner.
-    clash = received(build_request(sam_event.model_copy(update={"uid": "sam-2@northwind.example"}), SAM, BERLIN))
-    assert invitation_decision(clash, profile, backend.busy(start, start + timedelta(minutes=30)))[0] == "ask_owner"
+    clash = received(
+        build_request(sam_event.model_copy(update={"uid": "sam-2@northwind.example"}), SAM, BERLIN)
+    )
+    assert (
+        invitation_decision(clash, profile, backend.busy(start, start + timedelta(minutes=30)))[0]
+        == "ask_owner"
+    )
     _, tentative = answer_invitation(backend, clash, profile, PartStat.TENTATIVE)
     assert backend.get("sam-2@northwind.example").status is Status.TENTATIVE == tentative.status
     backend.close()

@@ -106,7 +106,9 @@ def test_import_groups_series_and_overrides_and_skips_todos(backend, sample):
 
 def test_recurrence_expansion_with_exdate_and_moved_instance_across_dst(backend, sample):
     import_ics(backend, sample)
-    weekly = [e for e in backend.events(*span(date(2025, 3, 1), date(2025, 4, 15))) if e.uid == "weekly@example.org"]
+    weekly = [
+        e for e in backend.events(*span(date(2025, 3, 1), date(2025, 4, 15))) if e.uid == "weekly@example.org"
+    ]
     starts = [e.start.astimezone(BERLIN).strftime("%m-%d %H:%M") for e in weekly]
     # 03-17 excluded, 03-24 moved to 03-25 10:00; after 30 March still 14:00 local (12:00 UTC, not 13:00).
     assert starts == ["03-03 14:00", "03-10 14:00", "03-25 10:00", "03-31 14:00", "04-07 14:00"]
@@ -121,7 +123,10 @@ def test_all_day_multi_day_event_blocks_whole_local_days(backend, sample):
     import_ics(backend, sample)
     offsite = backend.get("offsite@example.org")
     assert offsite.all_day and offsite.private
-    assert (offsite.start, offsite.end) == (datetime(2025, 3, 5, tzinfo=BERLIN), datetime(2025, 3, 8, tzinfo=BERLIN))
+    assert (offsite.start, offsite.end) == (
+        datetime(2025, 3, 5, tzinfo=BERLIN),
+        datetime(2025, 3, 8, tzinfo=BERLIN),
+    )
     busy = backend.busy(*span(date(2025, 3, 6), date(2025, 3, 7)))
     assert [(b.start, b.end) for b in busy] == [span(date(2025, 3, 6), date(2025, 3, 7))]
 
@@ -131,8 +136,13 @@ def test_transparent_and_cancelled_events_are_not_busy(backend, sample):
     day = span(date(2025, 3, 4), date(2025, 3, 5))
     assert [e.summary for e in backend.events(*day)] == ["UTC call"]
     assert backend.busy(*day) == []
-    uid = backend.create(CalEvent(summary="Dentist", start=datetime(2025, 3, 4, 16, tzinfo=BERLIN),
-                                  end=datetime(2025, 3, 4, 17, tzinfo=BERLIN)))
+    uid = backend.create(
+        CalEvent(
+            summary="Dentist",
+            start=datetime(2025, 3, 4, 16, tzinfo=BERLIN),
+            end=datetime(2025, 3, 4, 17, tzinfo=BERLIN),
+        )
+    )
     assert len(backend.busy(*day)) == 1
     cancelled = backend.cancel(uid)
     assert cancelled.status is Status.CANCELLED and cancelled.sequence == 1
@@ -147,8 +157,12 @@ def test_create_get_move_and_move_one_occurrence(backend, sample):
         backend.create(CalEvent(uid="plan@x", summary="Again", start=start, end=start + timedelta(hours=1)))
     moved = backend.move(uid, start + timedelta(hours=3), start + timedelta(hours=4))
     assert backend.get(uid).start == moved.start == datetime(2025, 3, 12, 12, tzinfo=BERLIN)
-    backend.move("weekly@example.org", datetime(2025, 3, 10, 16, tzinfo=BERLIN), datetime(2025, 3, 10, 17, tzinfo=BERLIN),
-                 recurrence_id=datetime(2025, 3, 10, 14, tzinfo=BERLIN))
+    backend.move(
+        "weekly@example.org",
+        datetime(2025, 3, 10, 16, tzinfo=BERLIN),
+        datetime(2025, 3, 10, 17, tzinfo=BERLIN),
+        recurrence_id=datetime(2025, 3, 10, 14, tzinfo=BERLIN),
+    )
     week = backend.events(*span(date(2025, 3, 10), date(2025, 3, 11)))
     assert [(e.summary, e.start.hour) for e in week] == [("Weekly review", 16)]
     assert backend.get("weekly@example.org").start == datetime(2025, 3, 3, 14, tzinfo=BERLIN)  # series intact
@@ -157,14 +171,25 @@ def test_create_get_move_and_move_one_occurrence(backend, sample):
 
 
 BROKEN = {
-    "missing END": ("BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:a\nDTSTART:20250101T100000Z\nEND:VCALENDAR\n",
-                    r"line 6: END:VCALENDAR does not close BEGIN:VEVENT from line 3"),
-    "garbage line": ("BEGIN:VCALENDAR\nVERSION:2.0\nthis is not ical\nEND:VCALENDAR\n",
-                     r"line 3: not an iCalendar content line"),
-    "bad date": (("BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:a\nSUMMARY:x\nDTSTART:2025013T100000Z\n"
-                  "END:VEVENT\nEND:VCALENDAR\n"), r"line 6: event a: DTSTART"),
-    "no DTSTART": ("BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:a\nEND:VEVENT\nEND:VCALENDAR\n",
-                   r"line 3: event a has no DTSTART"),
+    "missing END": (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:a\nDTSTART:20250101T100000Z\nEND:VCALENDAR\n",
+        r"line 6: END:VCALENDAR does not close BEGIN:VEVENT from line 3",
+    ),
+    "garbage line": (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nthis is not ical\nEND:VCALENDAR\n",
+        r"line 3: not an iCalendar content line",
+    ),
+    "bad date": (
+        (
+            "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:a\nSUMMARY:x\nDTSTART:2025013T100000Z\n"
+            "END:VEVENT\nEND:VCALENDAR\n"
+        ),
+        r"line 6: event a: DTSTART",
+    ),
+    "no DTSTART": (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nUID:a\nEND:VEVENT\nEND:VCALENDAR\n",
+        r"line 3: event a has no DTSTART",
+    ),
     "not a calendar": ("hello\n", r"line 1: an iCalendar file must start with BEGIN:VCALENDAR"),
     "never closed": ("BEGIN:VCALENDAR\nVERSION:2.0\n", r"line 1: BEGIN:VCALENDAR is never closed"),
 }

@@ -42,8 +42,15 @@ def calendar_part(message) -> icalendar.Calendar:
     return icalendar.Calendar.from_ical(part.get_content())
 
 
-def invite_from(organizer: str, start: datetime = MONDAY_10, minutes: int = 60, method: str = "REQUEST",
-                sender: str | None = None, rrule: str = "", attendee: str = "dana@northwind.example"):
+def invite_from(
+    organizer: str,
+    start: datetime = MONDAY_10,
+    minutes: int = 60,
+    method: str = "REQUEST",
+    sender: str | None = None,
+    rrule: str = "",
+    attendee: str = "dana@northwind.example",
+):
     event = icalendar.Event()
     event.add("uid", "inv-1@example.org")
     event.add("dtstamp", datetime(2025, 5, 1, tzinfo=BERLIN))
@@ -73,8 +80,14 @@ def invite_from(organizer: str, start: datetime = MONDAY_10, minutes: int = 60, 
 
 
 def test_build_request_is_a_valid_imip_invitation(profile):
-    event = CalEvent(uid="plan@northwind", summary="Planning", start=MONDAY_10, end=MONDAY_10 + timedelta(minutes=45),
-                     attendees=[Attendee(email="sam@northwind.example", name="Sam Okafor")], description="Agenda: Q3")
+    event = CalEvent(
+        uid="plan@northwind",
+        summary="Planning",
+        start=MONDAY_10,
+        end=MONDAY_10 + timedelta(minutes=45),
+        attendees=[Attendee(email="sam@northwind.example", name="Sam Okafor")],
+        description="Agenda: Q3",
+    )
     message = roundtrip(build_request(event, profile.owner, BERLIN))
     assert message["To"] == "Sam Okafor <sam@northwind.example>"
     assert message["From"] == "Dana Reyes <dana@northwind.example>"
@@ -93,8 +106,14 @@ def test_build_request_is_a_valid_imip_invitation(profile):
 
 
 def test_cancel_carries_method_cancel_and_status(profile):
-    event = CalEvent(uid="plan@northwind", summary="Planning", start=MONDAY_10, end=MONDAY_10 + timedelta(hours=1),
-                     attendees=[Attendee(email="sam@northwind.example")], sequence=3)
+    event = CalEvent(
+        uid="plan@northwind",
+        summary="Planning",
+        start=MONDAY_10,
+        end=MONDAY_10 + timedelta(hours=1),
+        attendees=[Attendee(email="sam@northwind.example")],
+        sequence=3,
+    )
     cal = calendar_part(roundtrip(build_request(event, profile.owner, BERLIN, method=Method.CANCEL)))
     (vevent,) = cal.walk("VEVENT")
     assert (str(cal["METHOD"]), str(vevent["STATUS"]), int(vevent["SEQUENCE"])) == ("CANCEL", "CANCELLED", 3)
@@ -109,7 +128,11 @@ def test_an_invitation_needs_attendees(profile):
 def test_parse_incoming_scheduling_messages(method):
     inv = parse_invitation(invite_from("sam@northwind.example", method=method), BERLIN)
     assert inv.method.value == method
-    assert (inv.uid, inv.event.sequence, inv.event.organizer) == ("inv-1@example.org", 2, "sam@northwind.example")
+    assert (inv.uid, inv.event.sequence, inv.event.organizer) == (
+        "inv-1@example.org",
+        2,
+        "sam@northwind.example",
+    )
     assert inv.event.start == MONDAY_10 and inv.sender == "sam@northwind.example"
     assert inv.comment == ("Could we do 11:00 instead?" if method == "COUNTER" else "")
 
@@ -129,7 +152,11 @@ def test_build_reply_answers_the_organizer(profile):
     assert str(cal["METHOD"]) == "REPLY"
     assert vevent["ATTENDEE"].params["PARTSTAT"] == "TENTATIVE"
     assert str(vevent["ATTENDEE"]) == "mailto:dana@northwind.example"
-    assert (str(vevent["UID"]), int(vevent["SEQUENCE"]), str(vevent["COMMENT"])) == ("inv-1@example.org", 2, "Might be late")
+    assert (str(vevent["UID"]), int(vevent["SEQUENCE"]), str(vevent["COMMENT"])) == (
+        "inv-1@example.org",
+        2,
+        "Might be late",
+    )
 
 
 @pytest.mark.parametrize(
@@ -137,14 +164,38 @@ def test_build_reply_answers_the_organizer(profile):
     [
         ({"organizer": "sam@northwind.example"}, [], "accept", "Sam Okafor"),
         ({"organizer": "eve@unknown.example"}, [], "ask_owner", "not one of your people"),
-        ({"organizer": "sam@northwind.example", "sender": "eve@unknown.example"}, [], "ask_owner", "on behalf of"),
-        ({"organizer": "sam@northwind.example", "start": MONDAY_10.replace(hour=7)}, [], "ask_owner", "working hours"),
-        ({"organizer": "sam@northwind.example", "start": datetime(2025, 6, 7, 10, tzinfo=BERLIN)}, [], "ask_owner",
-         "working hours"),
-        ({"organizer": "sam@northwind.example"}, [(MONDAY_10 + timedelta(minutes=30), 60)], "ask_owner", "conflicts"),
+        (
+            {"organizer": "sam@northwind.example", "sender": "eve@unknown.example"},
+            [],
+            "ask_owner",
+            "on behalf of",
+        ),
+        (
+            {"organizer": "sam@northwind.example", "start": MONDAY_10.replace(hour=7)},
+            [],
+            "ask_owner",
+            "working hours",
+        ),
+        (
+            {"organizer": "sam@northwind.example", "start": datetime(2025, 6, 7, 10, tzinfo=BERLIN)},
+            [],
+            "ask_owner",
+            "working hours",
+        ),
+        (
+            {"organizer": "sam@northwind.example"},
+            [(MONDAY_10 + timedelta(minutes=30), 60)],
+            "ask_owner",
+            "conflicts",
+        ),
         ({"organizer": "sam@northwind.example"}, [(MONDAY_10 + timedelta(minutes=60), 60)], "accept", "free"),
         ({"organizer": "sam@northwind.example", "rrule": "FREQ=WEEKLY"}, [], "ask_owner", "recurring"),
-        ({"organizer": "sam@northwind.example", "attendee": "other@northwind.example"}, [], "ask_owner", "not listed"),
+        (
+            {"organizer": "sam@northwind.example", "attendee": "other@northwind.example"},
+            [],
+            "ask_owner",
+            "not listed",
+        ),
         ({"organizer": "sam@northwind.example", "method": "CANCEL"}, [], "ask_owner", "cancel"),
     ],
 )
@@ -166,7 +217,9 @@ def test_answer_invitation_stores_the_event_with_the_answer(profile, tmp_path):
     inv = parse_invitation(invite_from("sam@northwind.example"), BERLIN)
     _, stored = answer_invitation(backend, inv, profile, PartStat.TENTATIVE)
     assert stored.status is Status.TENTATIVE
-    assert [(a.email, a.partstat) for a in stored.attendees] == [("dana@northwind.example", PartStat.TENTATIVE)]
+    assert [(a.email, a.partstat) for a in stored.attendees] == [
+        ("dana@northwind.example", PartStat.TENTATIVE)
+    ]
     assert "METHOD" not in backend.load(inv.uid)
     assert backend.busy(MONDAY_10, MONDAY_10 + timedelta(hours=1))
     _, declined = answer_invitation(backend, inv, profile, PartStat.DECLINED)
@@ -174,9 +227,16 @@ def test_answer_invitation_stores_the_event_with_the_answer(profile, tmp_path):
 
 
 def test_redact_for_each_audience(profile):
-    public = CalEvent(uid="a", summary="Sprint review", description="notes", location="Room 4",
-                      start=MONDAY_10, end=MONDAY_10 + timedelta(hours=1),
-                      attendees=[Attendee(email="sam@northwind.example")], organizer="dana@northwind.example")
+    public = CalEvent(
+        uid="a",
+        summary="Sprint review",
+        description="notes",
+        location="Room 4",
+        start=MONDAY_10,
+        end=MONDAY_10 + timedelta(hours=1),
+        attendees=[Attendee(email="sam@northwind.example")],
+        organizer="dana@northwind.example",
+    )
     private = public.model_copy(update={"uid": "b", "summary": "Doctor", "private": True})
     free = public.model_copy(update={"uid": "c", "summary": "Maybe gym", "transparency": "TRANSPARENT"})
     events = [public, private, free]
@@ -184,7 +244,13 @@ def test_redact_for_each_audience(profile):
     colleague = redact_for(Principal.resolve(profile, "sam@northwind.example"), events)
     assert [e.summary for e in colleague] == ["Sprint review", "busy"]
     for event in colleague:
-        assert (event.description, event.location, event.attendees, event.organizer, event.uid) == ("", "", [], "", "")
+        assert (event.description, event.location, event.attendees, event.organizer, event.uid) == (
+            "",
+            "",
+            [],
+            "",
+            "",
+        )
         assert (event.start, event.end) == (MONDAY_10, MONDAY_10 + timedelta(hours=1))
     family = redact_for(Principal.resolve(profile, "alex@home.example"), events)
     assert [e.summary for e in family] == ["busy", "busy"]

@@ -23,18 +23,38 @@ DAY = ("00:00", None)
 
 # phrase -> (minutes, zone, [(day, start, end)])
 TABLE = {
-    "next Tuesday or Thursday afternoon, 45 minutes":
-        (45, "Europe/Berlin", [("2025-03-11", *AFTERNOON), ("2025-03-13", *AFTERNOON)]),
+    "next Tuesday or Thursday afternoon, 45 minutes": (
+        45,
+        "Europe/Berlin",
+        [("2025-03-11", *AFTERNOON), ("2025-03-13", *AFTERNOON)],
+    ),
     "Can we have a quick 15 min call tomorrow morning?": (15, "Europe/Berlin", [("2025-03-07", *MORNING)]),
-    "Let's meet next week for an hour, but not Monday":
-        (60, "Europe/Berlin", [(f"2025-03-{d}", *DAY) for d in (11, 12, 13, 14)]),
-    "Call on Tuesday at 3pm ET about the budget": (30, "America/New_York", [("2025-03-11", "15:00", "15:30")]),
-    "Tuesday morning or Thursday afternoon, 1.5 hours":
-        (90, "Europe/Berlin", [("2025-03-11", *MORNING), ("2025-03-13", *AFTERNOON)]),
-    "Can we meet on March 14 between 2 and 4pm? 30 minutes": (30, "Europe/Berlin", [("2025-03-14", "14:00", "16:00")]),
+    "Let's meet next week for an hour, but not Monday": (
+        60,
+        "Europe/Berlin",
+        [(f"2025-03-{d}", *DAY) for d in (11, 12, 13, 14)],
+    ),
+    "Call on Tuesday at 3pm ET about the budget": (
+        30,
+        "America/New_York",
+        [("2025-03-11", "15:00", "15:30")],
+    ),
+    "Tuesday morning or Thursday afternoon, 1.5 hours": (
+        90,
+        "Europe/Berlin",
+        [("2025-03-11", *MORNING), ("2025-03-13", *AFTERNOON)],
+    ),
+    "Can we meet on March 14 between 2 and 4pm? 30 minutes": (
+        30,
+        "Europe/Berlin",
+        [("2025-03-14", "14:00", "16:00")],
+    ),
     "Half an hour on the 12th around 10?": (30, "Europe/Berlin", [("2025-03-12", "09:30", "11:00")]),
-    "Sync Tuesday or Wednesday next week, 1h":
-        (60, "Europe/Berlin", [("2025-03-11", *DAY), ("2025-03-12", *DAY)]),
+    "Sync Tuesday or Wednesday next week, 1h": (
+        60,
+        "Europe/Berlin",
+        [("2025-03-11", *DAY), ("2025-03-12", *DAY)],
+    ),
     "Coffee early next week?": (30, "Europe/Berlin", [("2025-03-10", *DAY), ("2025-03-11", *DAY)]),
     "A 20-minute chat this Thursday at 4": (20, "Europe/Berlin", [("2025-03-06", "16:00", "16:20")]),
     "Tuesday: call for an hour and a half after 2pm": (90, "Europe/Berlin", [("2025-03-11", "14:00", None)]),
@@ -51,8 +71,10 @@ def test_phrase_to_constraints(phrase):
     assert not got.needs_clarification, got.question
     assert got.duration_minutes == minutes
     assert got.zone == zone
-    assert [(str(w.day), w.start.strftime("%H:%M"), w.end.strftime("%H:%M") if w.end else None)
-            for w in got.windows] == windows
+    assert [
+        (str(w.day), w.start.strftime("%H:%M"), w.end.strftime("%H:%M") if w.end else None)
+        for w in got.windows
+    ] == windows
 
 
 CLARIFY = {
@@ -95,7 +117,11 @@ def test_title_and_attendees():
     people = [Person(name="Sam Okafor", emails=["sam@northwind.example"], role="colleague")]
     got = parse_meeting_request(
         "Can Sam and lee@partner.example join a call about the Q3 roadmap next Tuesday?",
-        SENT, BERLIN, people=people, sender="ana@partner.example", owner_emails=["dana@northwind.example"],
+        SENT,
+        BERLIN,
+        people=people,
+        sender="ana@partner.example",
+        owner_emails=["dana@northwind.example"],
     )
     assert got.title == "Q3 roadmap"
     assert got.attendees == ["ana@partner.example", "lee@partner.example", "sam@northwind.example"]
@@ -114,21 +140,36 @@ def scripted(*replies: str) -> tuple[LLM, ScriptedChatModel]:
 
 
 def test_llm_step_reads_what_rules_cannot_and_is_grounded():
-    llm, model = scripted(json.dumps({"when_phrase": "in a fortnight", "dates": ["2025-03-20"],
-                                      "part_of_day": "morning", "clear": True}))
+    llm, model = scripted(
+        json.dumps(
+            {
+                "when_phrase": "in a fortnight",
+                "dates": ["2025-03-20"],
+                "part_of_day": "morning",
+                "clear": True,
+            }
+        )
+    )
     got = parse_meeting_request("A 30 minute call in a fortnight?", SENT, BERLIN, llm=llm)
     assert got.understood_by == "llm" and not got.needs_clarification
     assert [(w.day, w.start, w.end) for w in got.windows] == [(date(2025, 3, 20), time(6), time(12))]
     assert "Thu 2025-03-20" in model.calls[0][-1].text
     schema = model.options[0]["response_format"]["schema"]
-    assert schema["properties"]["dates"]["items"]["enum"][0] == "2025-03-06"  # the decoder can only pick listed dates
+    assert (
+        schema["properties"]["dates"]["items"]["enum"][0] == "2025-03-06"
+    )  # the decoder can only pick listed dates
     assert llm.usage["schedule"].calls == 1
 
 
 @pytest.mark.parametrize(
     "answer",
     [
-        {"when_phrase": "next full moon", "dates": ["2025-03-14"], "part_of_day": "any", "clear": True},  # not quoted
+        {
+            "when_phrase": "next full moon",
+            "dates": ["2025-03-14"],
+            "part_of_day": "any",
+            "clear": True,
+        },  # not quoted
         {"when_phrase": "in a fortnight", "dates": [], "part_of_day": "any", "clear": True},
         {"when_phrase": "in a fortnight", "dates": ["2025-03-20"], "part_of_day": "any", "clear": False},
     ],
@@ -140,8 +181,19 @@ def test_llm_answers_that_are_not_grounded_become_a_question(answer):
 
 
 def test_dates_off_the_list_are_refused_by_the_schema():
-    llm, model = scripted(*[json.dumps({"when_phrase": "in a fortnight", "dates": ["2026-01-05"],
-                                        "part_of_day": "any", "clear": True})] * 2)
+    llm, model = scripted(
+        *[
+            json.dumps(
+                {
+                    "when_phrase": "in a fortnight",
+                    "dates": ["2026-01-05"],
+                    "part_of_day": "any",
+                    "clear": True,
+                }
+            )
+        ]
+        * 2
+    )
     with pytest.raises(LLMUnavailable, match="MeetingDates"):
         parse_meeting_request("A call in a fortnight?", SENT, BERLIN, llm=llm)
     assert len(model.calls) == 2  # one correction round, then a clear error instead of a guess

@@ -20,8 +20,16 @@ DAY = datetime(2026, 3, 1, tzinfo=BERLIN)
 
 
 def vevent(uid: str, start: str, end: str, *extra: str) -> str:
-    lines = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20260101T000000Z", f"DTSTART:{start}", f"DTEND:{end}",
-             f"SUMMARY:{uid}", *extra, "END:VEVENT"]
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        "DTSTAMP:20260101T000000Z",
+        f"DTSTART:{start}",
+        f"DTEND:{end}",
+        f"SUMMARY:{uid}",
+        *extra,
+        "END:VEVENT",
+    ]
     return "\n".join(lines)
 
 
@@ -31,9 +39,12 @@ def ics(*events: str) -> str:
 
 SECONDLY = vevent("secondly@x", "20260101T000000Z", "20260101T000001Z", "RRULE:FREQ=SECONDLY;COUNT=100000000")
 MINUTELY = vevent("minutely@x", "20200101T000000Z", "20200101T000100Z", "RRULE:FREQ=MINUTELY")
-DISGUISED = vevent("disguised@x", "19000101T000000Z", "19000101T000001Z",
-                   "RRULE:FREQ=DAILY;BYHOUR=" + ",".join(map(str, range(24))) + ";BYMINUTE="
-                   + ",".join(map(str, range(60))))
+DISGUISED = vevent(
+    "disguised@x",
+    "19000101T000000Z",
+    "19000101T000001Z",
+    "RRULE:FREQ=DAILY;BYHOUR=" + ",".join(map(str, range(24))) + ";BYMINUTE=" + ",".join(map(str, range(60))),
+)
 STUCK = vevent("stuck@x", "20260101T000000Z", "20260101T010000Z", "RRULE:FREQ=DAILY;INTERVAL=0")
 
 
@@ -49,22 +60,33 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_import_refuses_an_event_that_ends_before_it_starts(backend, tmp_path):
-    path = write(tmp_path, ics(vevent("ok@x", "20260301T090000Z", "20260301T100000Z"),
-                               vevent("backwards@x", "20260301T100000Z", "20260301T090000Z")))
-    with pytest.raises(InvalidICS, match=r"line 15: event backwards@x ends \(2026-03-01 09:00.*\) before it starts"
-                       ) as caught:
+    path = write(
+        tmp_path,
+        ics(
+            vevent("ok@x", "20260301T090000Z", "20260301T100000Z"),
+            vevent("backwards@x", "20260301T100000Z", "20260301T090000Z"),
+        ),
+    )
+    with pytest.raises(
+        InvalidICS, match=r"line 15: event backwards@x ends \(2026-03-01 09:00.*\) before it starts"
+    ) as caught:
         import_ics(backend, path)
     assert "\n" not in str(caught.value)
     assert backend.uids() == []
 
 
-@pytest.mark.parametrize("event, why", [
-    (SECONDLY, "FREQ=SECONDLY repeats more often than hourly"),
-    (MINUTELY, "FREQ=MINUTELY repeats more often than hourly"),
-    (STUCK, "INTERVAL=0 is not a positive number"),
-    (vevent("nofreq@x", "20260101T000000Z", "20260101T010000Z", "RRULE:COUNT=3"), "has no FREQ"),
-])
-def test_import_refuses_rules_that_repeat_more_often_than_hourly_or_never_advance(backend, tmp_path, event, why):
+@pytest.mark.parametrize(
+    "event, why",
+    [
+        (SECONDLY, "FREQ=SECONDLY repeats more often than hourly"),
+        (MINUTELY, "FREQ=MINUTELY repeats more often than hourly"),
+        (STUCK, "INTERVAL=0 is not a positive number"),
+        (vevent("nofreq@x", "20260101T000000Z", "20260101T010000Z", "RRULE:COUNT=3"), "has no FREQ"),
+    ],
+)
+def test_import_refuses_rules_that_repeat_more_often_than_hourly_or_never_advance(
+    backend, tmp_path, event, why
+):
     path = write(tmp_path, ics(event))
     uid = event.split("UID:")[1].split("\n")[0]
     with pytest.raises(InvalidICS, match=rf"line 10: event {uid}: RRULE {why}; not imported") as caught:
@@ -86,7 +108,11 @@ def test_hourly_rules_are_imported_and_one_query_returns_at_most_the_cap(backend
 def test_an_old_daily_series_still_expands(backend, tmp_path):
     daily = vevent("standup@x", "19900102T090000Z", "19900102T091500Z", "RRULE:FREQ=DAILY")
     import_ics(backend, write(tmp_path, ics(daily)))
-    assert [e.start.astimezone(BERLIN).hour for e in backend.events(DAY, DAY + timedelta(days=3))] == [10, 10, 10]
+    assert [e.start.astimezone(BERLIN).hour for e in backend.events(DAY, DAY + timedelta(days=3))] == [
+        10,
+        10,
+        10,
+    ]
 
 
 @pytest.mark.timeout(120)

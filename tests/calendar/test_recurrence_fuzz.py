@@ -29,13 +29,16 @@ FREQS = ["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY
 
 def _values(part: str, values: list[int | str]) -> st.SearchStrategy[str]:
     return st.lists(st.sampled_from(values), min_size=1, max_size=len(values), unique=True).map(
-        lambda chosen: f";{part}=" + ",".join(map(str, chosen)))
+        lambda chosen: f";{part}=" + ",".join(map(str, chosen))
+    )
 
 
 RULE_PARTS = st.tuples(
     st.sampled_from(FREQS).map(lambda f: f"FREQ={f}"),
     st.sampled_from(["", ";INTERVAL=0", ";INTERVAL=2", ";INTERVAL=15"]),
-    st.sampled_from(["", ";COUNT=3", ";COUNT=100000000", ";UNTIL=20260310T000000Z", ";UNTIL=20300101T000000Z"]),
+    st.sampled_from(
+        ["", ";COUNT=3", ";COUNT=100000000", ";UNTIL=20260310T000000Z", ";UNTIL=20300101T000000Z"]
+    ),
     st.one_of(st.just(""), _values("BYHOUR", list(range(24)))),
     st.one_of(st.just(""), _values("BYMINUTE", list(range(0, 60, 5)))),
     st.one_of(st.just(""), _values("BYSECOND", list(range(0, 60, 10)))),
@@ -47,7 +50,9 @@ RULE_PARTS = st.tuples(
 EVENT = st.tuples(
     st.sampled_from(["19000101", "19900601", "20200101", "20260101", "20260302"]),
     st.sampled_from(["T000000Z", "T093000", "T235959Z"]),
-    st.sampled_from(["DTEND:{day}T100000Z", "DURATION:PT1S", "DURATION:PT30M", "DURATION:P3D", "DURATION:-PT1H"]),
+    st.sampled_from(
+        ["DTEND:{day}T100000Z", "DURATION:PT1S", "DURATION:PT30M", "DURATION:P3D", "DURATION:-PT1H"]
+    ),
     RULE_PARTS,
 )
 
@@ -55,8 +60,14 @@ EVENT = st.tuples(
 def _calendar(events: list[tuple[str, str, str, str]]) -> str:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//fuzz//EN"]
     for n, (day, at, end, rule) in enumerate(events):
-        lines += ["BEGIN:VEVENT", f"UID:e{n}@fuzz", "DTSTAMP:20260101T000000Z", f"DTSTART:{day}{at}",
-                  end.format(day=day), "SUMMARY:fuzz"]
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:e{n}@fuzz",
+            "DTSTAMP:20260101T000000Z",
+            f"DTSTART:{day}{at}",
+            end.format(day=day),
+            "SUMMARY:fuzz",
+        ]
         lines += [f"RRULE:{rule}", "END:VEVENT"]
     return "\r\n".join([*lines, "END:VCALENDAR", ""])
 
@@ -71,8 +82,13 @@ def _agenda_is_bounded(backend: ICSBackend, start: datetime, days: int) -> None:
     assert all(e.start < end and (e.end > start or e.start >= start) for e in events)
 
 
-@settings(max_examples=120, deadline=timedelta(seconds=15), derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=120,
+    deadline=timedelta(seconds=15),
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(st.lists(EVENT, min_size=1, max_size=3), st.integers(min_value=0, max_value=20), st.integers(1, 62))
 def test_any_rule_gives_a_bounded_agenda_imported_or_written_by_hand(events, offset, days):
     text = _calendar(events)

@@ -37,7 +37,9 @@ def scenarios(draw):
     busy = []
     for _ in range(draw(st.integers(0, 12))):
         day = first + timedelta(days=draw(st.integers(0, days)))
-        start = datetime.combine(day, time(draw(st.integers(6, 19)), draw(st.sampled_from([0, 10, 15, 30, 45]))), zone)
+        start = datetime.combine(
+            day, time(draw(st.integers(6, 19)), draw(st.sampled_from([0, 10, 15, 30, 45]))), zone
+        )
         busy.append(Interval(start=start, end=start + timedelta(minutes=draw(st.integers(5, 180)))))
     own = draw(st.lists(st.sampled_from(busy), unique=True)) if busy else []
     prefs = Preferences(
@@ -46,7 +48,9 @@ def scenarios(draw):
         buffer_after=timedelta(minutes=draw(st.sampled_from([0, 5, 10, 15]))),
         max_meetings_per_day=draw(st.none() | st.integers(1, 3)),
         step=timedelta(minutes=draw(st.sampled_from([15, 30]))),
-        focus_blocks=draw(st.lists(st.builds(FocusBlock, start=st.just(time(13)), end=st.just(time(14))), max_size=1)),
+        focus_blocks=draw(
+            st.lists(st.builds(FocusBlock, start=st.just(time(13)), end=st.just(time(14))), max_size=1)
+        ),
     )
     query = SlotQuery(
         duration=timedelta(minutes=draw(st.sampled_from([15, 30, 45, 60, 90]))),
@@ -116,10 +120,14 @@ def test_ranking_is_earliest_first_and_capped_per_day(scenario):
 def _day(zone, day, start="00:00", end="23:59"):
     h1, m1 = map(int, start.split(":"))
     h2, m2 = map(int, end.split(":"))
-    return Interval(start=datetime.combine(day, time(h1, m1), zone), end=datetime.combine(day, time(h2, m2), zone))
+    return Interval(
+        start=datetime.combine(day, time(h1, m1), zone), end=datetime.combine(day, time(h2, m2), zone)
+    )
 
 
-@pytest.mark.parametrize(("zone", "monday", "utc_hour"), [(BERLIN, date(2025, 3, 31), 7), (NEW_YORK, date(2025, 3, 10), 13)])
+@pytest.mark.parametrize(
+    ("zone", "monday", "utc_hour"), [(BERLIN, date(2025, 3, 31), 7), (NEW_YORK, date(2025, 3, 10), 13)]
+)
 def test_working_hours_follow_local_time_after_spring_forward(zone, monday, utc_hour):
     # The week before the change, 09:00 was an hour later in UTC; the slot must follow the wall clock.
     query = SlotQuery(duration=timedelta(minutes=30), window=_day(zone, monday))
@@ -132,7 +140,10 @@ def test_a_slot_spanning_the_spring_forward_gap_lasts_its_real_duration():
     hours = WorkingHours(days=list(WEEKDAYS), start=time(1, 0), end=time(4, 0))
     query = SlotQuery(duration=timedelta(minutes=60), window=_day(BERLIN, date(2025, 3, 30)))
     slots = find_slots(query, hours, BERLIN, limit=50, per_day=None)
-    local = [(s.start.astimezone(BERLIN).strftime("%H:%M"), s.end.astimezone(BERLIN).strftime("%H:%M")) for s in slots]
+    local = [
+        (s.start.astimezone(BERLIN).strftime("%H:%M"), s.end.astimezone(BERLIN).strftime("%H:%M"))
+        for s in slots
+    ]
     # 02:00-02:59 does not exist that night: 01:30 + 60 min ends 03:30 on the wall; no start at 02:xx.
     assert ("01:30", "03:30") in local
     assert not any(start.startswith("02:") for start, _ in local)
@@ -164,8 +175,11 @@ def test_preferred_part_of_day_ranks_first_but_is_not_required():
 
 def test_allowed_windows_restrict_the_search():
     day = date(2025, 6, 3)
-    query = SlotQuery(duration=timedelta(minutes=45), window=_day(BERLIN, day),
-                      allowed=[_day(BERLIN, day, "15:00", "16:00")])
+    query = SlotQuery(
+        duration=timedelta(minutes=45),
+        window=_day(BERLIN, day),
+        allowed=[_day(BERLIN, day, "15:00", "16:00")],
+    )
     slots = find_slots(query, WorkingHours(), BERLIN, limit=10, per_day=None)
     assert [s.start.astimezone(BERLIN).strftime("%H:%M") for s in slots] == ["15:00", "15:15"]
 
@@ -201,8 +215,11 @@ END:VCALENDAR
 def test_recurring_busy_time_honours_exdate_and_moved_instances(tmp_path_factory, exdate, moved, moved_to):
     folder = tmp_path_factory.mktemp("cal")
     source = folder / "standup.ics"
-    source.write_text(STANDUP.format(exdate=f"{exdate:%Y%m%d}", moved=f"{moved:%Y%m%d}",
-                                     moved_to=moved_to, moved_end=moved_to + 1))
+    source.write_text(
+        STANDUP.format(
+            exdate=f"{exdate:%Y%m%d}", moved=f"{moved:%Y%m%d}", moved_to=moved_to, moved_end=moved_to + 1
+        )
+    )
     backend = ICSBackend(folder / "store", BERLIN)
     import_ics(backend, source)
     window = Interval(start=datetime(2025, 3, 24, tzinfo=BERLIN), end=datetime(2025, 4, 5, tzinfo=BERLIN))
@@ -223,9 +240,10 @@ def test_recurring_busy_time_honours_exdate_and_moved_instances(tmp_path_factory
 def test_max_meetings_per_day_skips_full_days():
     day = date(2025, 6, 3)
     meetings = [_day(BERLIN, day, "09:00", "09:30"), _day(BERLIN, day, "16:00", "16:30")]
-    window = Interval(start=datetime.combine(day, time(0), BERLIN), end=datetime.combine(day + timedelta(days=2), time(0), BERLIN))
+    window = Interval(
+        start=datetime.combine(day, time(0), BERLIN),
+        end=datetime.combine(day + timedelta(days=2), time(0), BERLIN),
+    )
     query = SlotQuery(duration=timedelta(minutes=30), window=window, busy=meetings, meetings=meetings)
     slots = find_slots(query, WorkingHours(), BERLIN, Preferences(max_meetings_per_day=2), limit=1)
     assert slots[0].start.astimezone(BERLIN).date() == day + timedelta(days=1)
-
-

@@ -85,7 +85,9 @@ namespace inbox {{
 
 
 # Debian's `mail` system user owns the test mail store (Dovecot refuses uid 0 for mail users).
-MAIL_UID, MAIL_GID = (pwd.getpwnam("mail").pw_uid, pwd.getpwnam("mail").pw_gid) if _has_mail_user() else (8, 8)
+MAIL_UID, MAIL_GID = (
+    (pwd.getpwnam("mail").pw_uid, pwd.getpwnam("mail").pw_gid) if _has_mail_user() else (8, 8)
+)
 
 
 def wait_for_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 15.0) -> None:
@@ -146,7 +148,10 @@ def dovecot() -> Iterator[Callable[..., DovecotServer]]:
     def start(users: dict[str, str] | None = None, *, tls: bool = False) -> DovecotServer:
         need(binary is not None, "Dovecot is not installed (Debian: apt-get install dovecot-imapd)")
         if tls:
-            need(shutil.which("openssl") is not None, "the openssl command is needed to make a test certificate")
+            need(
+                shutil.which("openssl") is not None,
+                "the openssl command is needed to make a test certificate",
+            )
         users = users or {"dana": "dana-secret"}
         # Login processes run as dovenull and must reach base_dir: pytest's 0700 tmp dirs are not enough.
         root = Path(tempfile.mkdtemp(prefix="persona-dovecot-"))
@@ -168,7 +173,9 @@ def dovecot() -> Iterator[Callable[..., DovecotServer]]:
             ssl_conf = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{root / 'key.pem'}"
         conf = root / "dovecot.conf"
         conf.write_text(DOVECOT_CONF.format(root=root, port=port, tls_port=tls_port, ssl=ssl_conf))
-        proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
         server = DovecotServer(root=root, port=port, users=users, proc=proc, tls_port=tls_port, cert=cert)
         started.append(server)
         try:
@@ -187,9 +194,26 @@ def dovecot() -> Iterator[Callable[..., DovecotServer]]:
 def _self_signed(root: Path) -> Path:
     cert = root / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(root / "key.pem"), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(root / "key.pem"),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert
 
@@ -218,8 +242,13 @@ def smtp() -> Iterator[Callable[..., SmtpServer]]:
 
     controllers = []
 
-    def start(imap: DovecotServer | None = None, *, domain: str = "", user: str = "mailer",
-              password: str = "mailer-secret") -> SmtpServer:
+    def start(
+        imap: DovecotServer | None = None,
+        *,
+        domain: str = "",
+        user: str = "mailer",
+        password: str = "mailer-secret",
+    ) -> SmtpServer:
         server = SmtpServer(host="127.0.0.1", port=free_port(), user=user, password=password)
 
         class Handler:
@@ -239,8 +268,11 @@ def smtp() -> Iterator[Callable[..., SmtpServer]]:
             return AuthResult(success=ok, handled=False)
 
         controller = Controller(
-            Handler(), hostname=server.host, port=server.port,
-            authenticator=authenticate, auth_require_tls=False,
+            Handler(),
+            hostname=server.host,
+            port=server.port,
+            authenticator=authenticate,
+            auth_require_tls=False,
         )
         controller.start()
         controllers.append(controller)
@@ -254,8 +286,15 @@ def smtp() -> Iterator[Callable[..., SmtpServer]]:
 # -- mail and twin helpers shared by the email tests ---------------------------------------------
 
 
-def build_mail(sender: str, subject: str, body: str, *, to: str = "Dana Reyes <dana@northwind.example>",
-              message_id: str | None = None, headers: dict[str, str] | None = None) -> bytes:
+def build_mail(
+    sender: str,
+    subject: str,
+    body: str,
+    *,
+    to: str = "Dana Reyes <dana@northwind.example>",
+    message_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> bytes:
     from email.message import EmailMessage
     from email.utils import make_msgid
 
@@ -290,9 +329,12 @@ class ListMemory:
         self.queries.append({"query": query, "audiences": set(audiences), "kind": kind, "where": where})
         allowed = {str(a) for a in audiences}
         hits = [
-            Hit(text=text, score=1.0, similarity=1.0, metadata={**meta, "audience": audience})  # as the store keeps it
+            Hit(
+                text=text, score=1.0, similarity=1.0, metadata={**meta, "audience": audience}
+            )  # as the store keeps it
             for text, item_kind, audience, meta in self.items
-            if audience in allowed and (kind is None or item_kind == kind)
+            if audience in allowed
+            and (kind is None or item_kind == kind)
             and all(meta.get(key) == value for key, value in (where or {}).items())
         ]
         return hits[:k]
@@ -338,11 +380,19 @@ def run_inbox() -> Callable[..., subprocess.CompletedProcess]:
     runner = Path(__file__).with_name("inbox_runner.py")
 
     def run(home, crash_at: str | None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        child_env = {k: v for k, v in os.environ.items() if not k.startswith(("PERSONA_MAIL_", "PERSONA_CRASH"))}
+        child_env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("PERSONA_MAIL_", "PERSONA_CRASH"))
+        }
         child_env.update(env or {})
         if crash_at:
             child_env["PERSONA_CRASH_AT"] = crash_at
-        return subprocess.run([sys.executable, str(runner), str(home.root)], env=child_env,
-                              capture_output=True, text=True, timeout=120, check=False)
+        return subprocess.run(
+            [sys.executable, str(runner), str(home.root)],
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
     return run

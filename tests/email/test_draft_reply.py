@@ -22,9 +22,16 @@ def decided(decision: str) -> str:
     return json.dumps({"reason": "as before", "decision": decision})
 
 
-def _incoming(make_mail, sender="Sam Okafor <sam@northwind.example>", body="Could you send the budget numbers?"):
-    data = make_mail(sender, "Budget review", body, message_id="<q1@northwind.example>",
-                     headers={"References": "<q0@northwind.example>"})
+def _incoming(
+    make_mail, sender="Sam Okafor <sam@northwind.example>", body="Could you send the budget numbers?"
+):
+    data = make_mail(
+        sender,
+        "Budget review",
+        body,
+        message_id="<q1@northwind.example>",
+        headers={"References": "<q0@northwind.example>"},
+    )
     return read_mail(RawMail(key="k", data=data))
 
 
@@ -48,14 +55,22 @@ def test_meeting_request_gets_the_first_free_slot_of_the_owners_calendar(make_ap
     app, model = make_app([decided("accept"), GOOD])
     berlin = app.profile.zone
     # Thursday 26 November: busy 12:00-14:00 local, so the first 45 free afternoon minutes start at 14:00
-    app.calendar.create(CalEvent(uid="lunch@t", summary="Lunch", start=datetime(2026, 11, 26, 12, 0, tzinfo=berlin),
-                                 end=datetime(2026, 11, 26, 14, 0, tzinfo=berlin)))
+    app.calendar.create(
+        CalEvent(
+            uid="lunch@t",
+            summary="Lunch",
+            start=datetime(2026, 11, 26, 12, 0, tzinfo=berlin),
+            end=datetime(2026, 11, 26, 14, 0, tzinfo=berlin),
+        )
+    )
     mail = _incoming(make_mail, body="Could we meet Thursday afternoon for 45 minutes to go over the budget?")
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     meeting = draft.meeting
     assert meeting is not None and meeting.duration_minutes == 45 and meeting.part_of_day == "afternoon"
     assert [w.day.isoformat() for w in meeting.windows] == ["2026-11-26"]  # the Thursday after Tue 24 Nov
-    assert draft.slot is not None and draft.slot.start.astimezone(berlin) == datetime(2026, 11, 26, 14, 0, tzinfo=berlin)
+    assert draft.slot is not None and draft.slot.start.astimezone(berlin) == datetime(
+        2026, 11, 26, 14, 0, tzinfo=berlin
+    )
     options = model.options[0]["response_format"]["schema"]["properties"]["decision"]["enum"]
     assert options == ["accept", "decline", "redirect"]  # a free slot: nothing to move, nothing to ask
     task = model.calls[1][-1].text
@@ -69,17 +84,26 @@ def test_a_meeting_asked_at_a_full_time_is_moved_to_the_next_free_one_or_decline
     for decision, reply in (("reschedule", GOOD), ("decline", no)):
         app, model = make_app([decided(decision), reply])
         berlin = app.profile.zone
-        app.calendar.create(CalEvent(uid=f"offsite-{decision}@t", summary="Offsite", start=datetime(2026, 11, 26, 8, 0, tzinfo=berlin),
-                                     end=datetime(2026, 11, 26, 20, 0, tzinfo=berlin)))
-        mail = _incoming(make_mail, body="Could we meet Thursday afternoon for 45 minutes to go over the budget?")
+        app.calendar.create(
+            CalEvent(
+                uid=f"offsite-{decision}@t",
+                summary="Offsite",
+                start=datetime(2026, 11, 26, 8, 0, tzinfo=berlin),
+                end=datetime(2026, 11, 26, 20, 0, tzinfo=berlin),
+            )
+        )
+        mail = _incoming(
+            make_mail, body="Could we meet Thursday afternoon for 45 minutes to go over the budget?"
+        )
         draft = draft_reply(app, mail, sender_principal(app.profile, mail))
         options = model.options[0]["response_format"]["schema"]["properties"]["decision"]["enum"]
         assert options == ["reschedule", "decline", "redirect"]  # accepting Thursday is not on offer
         assert "full at the asked time" in model.calls[0][-1].text
         task = model.calls[1][-1].text
         if decision == "reschedule":  # the first free afternoon after the offsite, proposed and held
-            assert draft.slot is not None and draft.slot.start.astimezone(berlin) == datetime(2026, 11, 27, 12, 0,
-                                                                                              tzinfo=berlin)
+            assert draft.slot is not None and draft.slot.start.astimezone(berlin) == datetime(
+                2026, 11, 27, 12, 0, tzinfo=berlin
+            )
             assert "Friday 27 November from 12:00 to 12:45" in task and "instead of the asked time" in task
         else:
             assert draft.slot is None and "offer no meeting and no other time" in task
@@ -93,14 +117,23 @@ def test_a_vague_meeting_request_makes_the_reply_ask(make_app, make_mail):
 
 
 def test_prompt_order_prefix_exemplars_context_message_instruction(home, make_app, make_mail, list_memory):
-    StyleCard(samples=5, greetings=[Share(text="Hey {name},", share=0.8)],
-              signoffs=[Share(text="Cheers, Dana", share=0.7)]).save(home.style_card_path)
-    memory = list_memory([
-        ("Hey Sam, sure, let's do that. Cheers, Dana", "exemplar", "owner",
-         {"recipients": "sam@northwind.example", "subject": "Sync"}),
-        ("Q3 budget is 120k, approved by finance.", "knowledge", "team", {"subject": "Budget"}),
-        ("Dana's salary review is in March.", "knowledge", "owner", {"subject": "Private"}),
-    ])
+    StyleCard(
+        samples=5,
+        greetings=[Share(text="Hey {name},", share=0.8)],
+        signoffs=[Share(text="Cheers, Dana", share=0.7)],
+    ).save(home.style_card_path)
+    memory = list_memory(
+        [
+            (
+                "Hey Sam, sure, let's do that. Cheers, Dana",
+                "exemplar",
+                "owner",
+                {"recipients": "sam@northwind.example", "subject": "Sync"},
+            ),
+            ("Q3 budget is 120k, approved by finance.", "knowledge", "team", {"subject": "Budget"}),
+            ("Dana's salary review is in March.", "knowledge", "owner", {"subject": "Private"}),
+        ]
+    )
     app, model = make_app([decided("answer"), GOOD], memory=memory)
     mail = _incoming(make_mail)
     draft_reply(app, mail, sender_principal(app.profile, mail))
@@ -113,27 +146,52 @@ def test_prompt_order_prefix_exemplars_context_message_instruction(home, make_ap
     last = prompt[-1]
     assert isinstance(last, HumanMessage)
     assert "Q3 budget is 120k" in last.text and "salary" not in last.text
-    assert last.text.index("<context>") < last.text.index("<message>") < last.text.index("Write Dana's reply to Sam")
+    assert (
+        last.text.index("<context>")
+        < last.text.index("<message>")
+        < last.text.index("Write Dana's reply to Sam")
+    )
     assert 'Open with "Hey Sam," and close with "Cheers,\nDana"' in last.text
     # only the owner's past decisions are read across audiences, as labels (the words stay out: see below)
     assert {frozenset(q["audiences"]) for q in memory.queries if q["kind"] != "situation"} == {
-        frozenset({"team", "public"})}
+        frozenset({"team", "public"})
+    }
     assert {"recipients": "sam@northwind.example"} in [q["where"] for q in memory.queries]
 
 
 def test_owner_may_see_own_exemplars_as_earlier_turns(home, profile, make_app, make_mail, list_memory):
     from persona.profile import Person, Role, save_profile
 
-    widened = profile.model_copy(update={"people": [
-        Person(name="Sam Okafor", emails=["sam@northwind.example"], role=Role.COLLEAGUE, may_see=["owner"])]})
+    widened = profile.model_copy(
+        update={
+            "people": [
+                Person(
+                    name="Sam Okafor",
+                    emails=["sam@northwind.example"],
+                    role=Role.COLLEAGUE,
+                    may_see=["owner"],
+                )
+            ]
+        }
+    )
     save_profile(widened, home.profile_path)
-    memory = list_memory([("Hey Sam, sure. Cheers, Dana", "exemplar", "owner",
-                          {"recipients": "sam@northwind.example", "subject": "Sync"})])
+    memory = list_memory(
+        [
+            (
+                "Hey Sam, sure. Cheers, Dana",
+                "exemplar",
+                "owner",
+                {"recipients": "sam@northwind.example", "subject": "Sync"},
+            )
+        ]
+    )
     app, model = make_app([decided("answer"), GOOD], memory=memory)
     mail = _incoming(make_mail)
     draft_reply(app, mail, sender_principal(app.profile, mail))
     turns = model.calls[1]
-    assert isinstance(turns[1], HumanMessage) and "Write Dana's mail to sam@northwind.example" in turns[1].text
+    assert (
+        isinstance(turns[1], HumanMessage) and "Write Dana's mail to sam@northwind.example" in turns[1].text
+    )
     assert isinstance(turns[2], AIMessage) and turns[2].text == "Hey Sam, sure. Cheers, Dana"
 
 
@@ -156,7 +214,9 @@ def test_a_deadline_nobody_gave_is_written_again(make_app, make_mail):
     sourced = "Hi Sam,\n\nYes, Friday at 14:00 works.\n\nBest,\nDana"
     app, model = make_app([decided("accept"), sourced])
     mail = _incoming(make_mail, body="Could we talk on Friday at 2pm about the order form?")
-    assert draft_reply(app, mail, sender_principal(app.profile, mail)).body == sourced and len(model.calls) == 2
+    assert (
+        draft_reply(app, mail, sender_principal(app.profile, mail)).body == sourced and len(model.calls) == 2
+    )
 
 
 def test_two_bad_outputs_fall_back_to_a_holding_reply(make_app, make_mail):
@@ -173,13 +233,17 @@ def test_two_bad_outputs_fall_back_to_a_holding_reply(make_app, make_mail):
 def test_a_length_and_a_day_ask_for_a_meeting_read_from_the_asking_sentence_only(make_app, make_mail):
     """Days mentioned for other reasons (a go/no-go on Friday) are not offered as meeting days."""
     app, _model = make_app([decided("accept"), GOOD])
-    body = ("With the go/no-go on Friday, can we find 45 minutes next Tuesday or Thursday afternoon to go over"
-            " the cutover?\n\nPriya can join either day. Sunday runs from 05:00 to 07:00.")
+    body = (
+        "With the go/no-go on Friday, can we find 45 minutes next Tuesday or Thursday afternoon to go over"
+        " the cutover?\n\nPriya can join either day. Sunday runs from 05:00 to 07:00."
+    )
     mail = _incoming(make_mail, body=body)
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     assert draft.meeting is not None and draft.meeting.duration_minutes == 45
     days = {w.day for w in draft.meeting.windows}
-    assert {d.strftime("%a") for d in days} >= {"Tue", "Thu"} and "Sun" not in {d.strftime("%a") for d in days}
+    assert {d.strftime("%a") for d in days} >= {"Tue", "Thu"} and "Sun" not in {
+        d.strftime("%a") for d in days
+    }
     assert all(w.start.hour >= 12 for w in draft.meeting.windows)
 
 
@@ -190,20 +254,39 @@ def test_on_call_is_not_a_call(make_app, make_mail):
 
 
 def test_past_replies_to_similar_mail_guide_the_decision_and_the_writing(make_app, make_mail, list_memory):
-    memory = list_memory([
-        ("Budget numbers\nCould you share the budget numbers before Friday?", "situation", "team",
-         {"author": "lee@northwind.example", "subject": "Budget numbers", "date": "2026-10-02T09:00:00+00:00",
-          "reply": "Hi Lee,\n\nPlease ask Finance, they own those.\n\nDana"}),
-        ("Private\nMy review", "situation", "owner", {"author": "x@y.example", "subject": "Private", "reply": "Secret"}),
-    ])
-    app, model = make_app([decided("redirect"), "Hi Sam,\n\nFinance has them, please ask there.\n\nBest,\nDana"],
-                          memory=memory)
+    memory = list_memory(
+        [
+            (
+                "Budget numbers\nCould you share the budget numbers before Friday?",
+                "situation",
+                "team",
+                {
+                    "author": "lee@northwind.example",
+                    "subject": "Budget numbers",
+                    "date": "2026-10-02T09:00:00+00:00",
+                    "reply": "Hi Lee,\n\nPlease ask Finance, they own those.\n\nDana",
+                },
+            ),
+            (
+                "Private\nMy review",
+                "situation",
+                "owner",
+                {"author": "x@y.example", "subject": "Private", "reply": "Secret"},
+            ),
+        ]
+    )
+    app, model = make_app(
+        [decided("redirect"), "Hi Sam,\n\nFinance has them, please ask there.\n\nBest,\nDana"], memory=memory
+    )
     mail = _incoming(make_mail)
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     assert draft.plan.decision == "redirect"
     assert draft.plan.evidence == ["your reply to lee@northwind.example about 'Budget numbers' (2026-10-02)"]
     deciding = model.calls[0][-1].text
-    assert "Dana replied: Hi Lee, Please ask Finance, they own those. Dana" in deciding and "Secret" not in deciding
+    assert (
+        "Dana replied: Hi Lee, Please ask Finance, they own those. Dana" in deciding
+        and "Secret" not in deciding
+    )
     assert all("Secret" not in str(m.content) for call in model.calls for m in call)
     writing = model.calls[1]
     assert writing[-3].text.startswith("<message>\nFrom: lee@northwind.example\nSubject: Budget numbers")
@@ -223,7 +306,9 @@ def test_a_decline_that_offers_time_is_written_again(make_app, make_mail):
 def test_the_draft_greets_by_first_name_and_signs_once_whatever_the_model_wrote(make_app, make_mail):
     messy = "Hi Kenneth.Lay@enron.example-\n\nThanks, I'll send the numbers over.\n\nBest regards,\nDana\n— D"
     app, _ = make_app([decided("answer"), messy])
-    mail = _incoming(make_mail, sender='"Lay, Kenneth" <kenneth.lay@enron.example>', body="Can you send the numbers?")
+    mail = _incoming(
+        make_mail, sender='"Lay, Kenneth" <kenneth.lay@enron.example>', body="Can you send the numbers?"
+    )
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     assert draft.body == "Hi Kenneth,\n\nThanks, I'll send the numbers over.\n\nBest,\nDana"
 
@@ -231,9 +316,12 @@ def test_the_draft_greets_by_first_name_and_signs_once_whatever_the_model_wrote(
 def test_a_cold_pitch_asking_for_time_is_acknowledged_without_a_slot_or_a_model_decision(make_app, make_mail):
     thanks = "Hi Mark,\n\nThanks for reaching out. I'll get back to you if it fits.\n\nBest,\nDana"
     app, model = make_app([thanks])
-    mail = _incoming(make_mail, sender="Mark Stone <mark@growthpartners.example>",
-                     body="I came across your team. We help platform teams cut cloud costs by 30%. Would you be open"
-                          " to a quick 20-minute call on Thursday afternoon?")
+    mail = _incoming(
+        make_mail,
+        sender="Mark Stone <mark@growthpartners.example>",
+        body="I came across your team. We help platform teams cut cloud costs by 30%. Would you be open"
+        " to a quick 20-minute call on Thursday afternoon?",
+    )
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     assert draft.plan.decision == "acknowledge" and draft.plan.by == "rule"
     assert draft.slot is None and len(model.calls) == 1  # the writing only: the rules decided
@@ -243,11 +331,21 @@ def test_a_cold_pitch_asking_for_time_is_acknowledged_without_a_slot_or_a_model_
 def test_the_owners_private_replies_decide_by_habit_without_their_words(make_app, make_mail, list_memory):
     """What the owner did with similar mail counts even when the sender may not read those replies; only the
     decision labels are used, never the replies' words. Replies that mostly did one thing decide it."""
-    memory = list_memory([
-        (f"Invitation {n}\nWould you join our panel?", "situation", "owner",
-         {"author": f"host{n}@x.example", "subject": f"Invitation {n}", "reply": f"Regretfully I can't make it. ({n}k)"})
-        for n in range(3)
-    ])
+    memory = list_memory(
+        [
+            (
+                f"Invitation {n}\nWould you join our panel?",
+                "situation",
+                "owner",
+                {
+                    "author": f"host{n}@x.example",
+                    "subject": f"Invitation {n}",
+                    "reply": f"Regretfully I can't make it. ({n}k)",
+                },
+            )
+            for n in range(3)
+        ]
+    )
     app, model = make_app(["Hi Sam,\n\nSorry, I can't join this time.\n\nBest,\nDana"], memory=memory)
     mail = _incoming(make_mail, body="Would you join our panel on energy next month?")
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
@@ -258,15 +356,26 @@ def test_the_owners_private_replies_decide_by_habit_without_their_words(make_app
 
 
 def test_split_past_replies_order_the_options_and_the_model_picks(make_app, make_mail, list_memory):
-    replies = ["Regretfully I can't make it.", "Unfortunately I won't be able to attend.", "Count me in!",
-               "I'd be happy to join."]
-    memory = list_memory([
-        (f"Invitation {n}\nWould you join our panel?", "situation", "owner",
-         {"author": f"host{n}@x.example", "subject": f"Invitation {n}", "reply": reply})
-        for n, reply in enumerate(replies)
-    ])
-    app, model = make_app([decided("decline"), "Hi Sam,\n\nSorry, I can't join this time.\n\nBest,\nDana"],
-                          memory=memory)
+    replies = [
+        "Regretfully I can't make it.",
+        "Unfortunately I won't be able to attend.",
+        "Count me in!",
+        "I'd be happy to join.",
+    ]
+    memory = list_memory(
+        [
+            (
+                f"Invitation {n}\nWould you join our panel?",
+                "situation",
+                "owner",
+                {"author": f"host{n}@x.example", "subject": f"Invitation {n}", "reply": reply},
+            )
+            for n, reply in enumerate(replies)
+        ]
+    )
+    app, model = make_app(
+        [decided("decline"), "Hi Sam,\n\nSorry, I can't join this time.\n\nBest,\nDana"], memory=memory
+    )
     mail = _incoming(make_mail, body="Would you join our panel on energy next month?")
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
     deciding = model.calls[0]
@@ -288,8 +397,10 @@ def test_a_decided_no_that_the_writer_never_says_becomes_a_plain_no(make_app, ma
 
 
 def test_a_reply_that_speaks_of_the_owner_as_someone_else_is_written_again(make_app, make_mail):
-    for stand_in in ("As a personal assistant for Dana Reyes, I don't have her calendar.",
-                     "I appreciate your message but as Dana, I am unable to say."):
+    for stand_in in (
+        "As a personal assistant for Dana Reyes, I don't have her calendar.",
+        "I appreciate your message but as Dana, I am unable to say.",
+    ):
         app, model = make_app([decided("answer"), f"Hi Sam,\n\n{stand_in}\n\nBest,\nDana", GOOD])
         mail = _incoming(make_mail)
         draft = draft_reply(app, mail, sender_principal(app.profile, mail))

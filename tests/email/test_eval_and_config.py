@@ -14,14 +14,44 @@ from persona.evals.triage import Label, covers, run_triage_eval
 
 def _dataset(tmp_path):
     cases = [
-        ("c1", "Ann <ann@firm.example>", "Contract", "Please review the contract by Friday.", "respond",
-         "\n• Agree to review the contract\n• Mention Friday deadline\n"),
-        ("c2", "Deals <deals@shop.example>", "Sale", "50% off everything.", "ignore", "\n• No response needed\n"),
-        ("c3", "CI <ci@build.example>", "Build passed", "Build 42 passed.", "notify", "\n• No response needed\n"),
+        (
+            "c1",
+            "Ann <ann@firm.example>",
+            "Contract",
+            "Please review the contract by Friday.",
+            "respond",
+            "\n• Agree to review the contract\n• Mention Friday deadline\n",
+        ),
+        (
+            "c2",
+            "Deals <deals@shop.example>",
+            "Sale",
+            "50% off everything.",
+            "ignore",
+            "\n• No response needed\n",
+        ),
+        (
+            "c3",
+            "CI <ci@build.example>",
+            "Build passed",
+            "Build 42 passed.",
+            "notify",
+            "\n• No response needed\n",
+        ),
     ]
-    data = {"owner": "Lee Park <lee@firm.example>", "emails": [
-        {"id": i, "email": {"author": a, "to": "Lee Park <lee@firm.example>", "subject": s, "email_thread": b},
-         "triage": t, "response_criteria": c, "expected_tool_calls": []} for i, a, s, b, t, c in cases]}
+    data = {
+        "owner": "Lee Park <lee@firm.example>",
+        "emails": [
+            {
+                "id": i,
+                "email": {"author": a, "to": "Lee Park <lee@firm.example>", "subject": s, "email_thread": b},
+                "triage": t,
+                "response_criteria": c,
+                "expected_tool_calls": [],
+            }
+            for i, a, s, b, t, c in cases
+        ],
+    }
     path = tmp_path / "set.json"
     path.write_text(json.dumps(data))
     return path
@@ -29,10 +59,13 @@ def _dataset(tmp_path):
 
 def test_eval_scores_accuracy_confusion_and_coverage(tmp_path, make_app):
     reply = "Hi Ann,\n\nHappy to review the contract and send comments before the Friday deadline.\n\nLee"
-    app, model = make_app([
-        '{"reason": "a request", "decision": "accept"}', reply,
-        '{"kind": "notice, alert or reminder"}',  # the sale read as a notice: the one miss
-    ])
+    app, model = make_app(
+        [
+            '{"reason": "a request", "decision": "accept"}',
+            reply,
+            '{"kind": "notice, alert or reminder"}',  # the sale read as a notice: the one miss
+        ]
+    )
     report = run_triage_eval(app, _dataset(tmp_path))
     assert [r.predicted for r in report.results] == [Label.RESPOND, Label.NOTIFY, Label.NOTIFY]
     assert report.accuracy == pytest.approx(2 / 3)
@@ -43,7 +76,9 @@ def test_eval_scores_accuracy_confusion_and_coverage(tmp_path, make_app):
 
 
 def test_keyword_coverage_needs_the_content_words():
-    assert covers("I will review the specs by Monday.", "Explicitly agree to review the technical specifications")
+    assert covers(
+        "I will review the specs by Monday.", "Explicitly agree to review the technical specifications"
+    )
     assert not covers("Thanks, noted.", "Explicitly agree to review the technical specifications")
 
 
@@ -51,11 +86,17 @@ def test_eval_cli_prints_matrix(tmp_path, home, make_app, monkeypatch):
     from persona.cli import evals
     from persona.settings import Settings
 
-    app, _ = make_app(['{"reason": "r", "decision": "accept"}', "Hi Ann,\n\nI will review the contract by Friday.\n\nLee",
-                       '{"kind": "marketing or newsletter"}'])
+    app, _ = make_app(
+        [
+            '{"reason": "r", "decision": "accept"}',
+            "Hi Ann,\n\nI will review the contract by Friday.\n\nLee",
+            '{"kind": "marketing or newsletter"}',
+        ]
+    )
     monkeypatch.setattr(evals, "app_from", lambda ctx: app)
-    out = CliRunner().invoke(evals.eval_cli, ["triage", str(_dataset(tmp_path))],
-                             obj={"home": home, "settings": Settings()})
+    out = CliRunner().invoke(
+        evals.eval_cli, ["triage", str(_dataset(tmp_path))], obj={"home": home, "settings": Settings()}
+    )
     assert out.exit_code == 0, out.output
     assert "accuracy: 100% (3/3)" in out.output and "confusion" in out.output
 
@@ -83,8 +124,7 @@ def test_a_case_the_model_fails_is_reported_not_scored(tmp_path, make_app):
         raise LLMUnavailable("the request timed out")
 
     reply = "Hi Ann,\n\nI will review the contract by the Friday deadline.\n\nLee"
-    app, _ = make_app(['{"reason": "r", "decision": "accept"}',
-                       reply, timeout])
+    app, _ = make_app(['{"reason": "r", "decision": "accept"}', reply, timeout])
     report = run_triage_eval(app, _dataset(tmp_path))
     assert [r.predicted for r in report.results] == [Label.RESPOND, None, Label.NOTIFY]
     assert "timed out" in report.results[1].error

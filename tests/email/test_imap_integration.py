@@ -32,11 +32,17 @@ def servers(dovecot, smtp):
 
 def _env(imap, mail) -> dict[str, str]:
     return {
-        "PERSONA_MAIL_BACKEND": "imap", "PERSONA_MAIL_IMAP_HOST": imap.host, "PERSONA_MAIL_IMAP_PORT": str(imap.port),
-        "PERSONA_MAIL_IMAP_SECURITY": "none", "PERSONA_MAIL_IMAP_USER": "dana",
-        "PERSONA_MAIL_IMAP_PASSWORD": USERS["dana"], "PERSONA_MAIL_SMTP_HOST": mail.host,
-        "PERSONA_MAIL_SMTP_PORT": str(mail.port), "PERSONA_MAIL_SMTP_SECURITY": "none",
-        "PERSONA_MAIL_SMTP_USER": mail.user, "PERSONA_MAIL_SMTP_PASSWORD": mail.password,
+        "PERSONA_MAIL_BACKEND": "imap",
+        "PERSONA_MAIL_IMAP_HOST": imap.host,
+        "PERSONA_MAIL_IMAP_PORT": str(imap.port),
+        "PERSONA_MAIL_IMAP_SECURITY": "none",
+        "PERSONA_MAIL_IMAP_USER": "dana",
+        "PERSONA_MAIL_IMAP_PASSWORD": USERS["dana"],
+        "PERSONA_MAIL_SMTP_HOST": mail.host,
+        "PERSONA_MAIL_SMTP_PORT": str(mail.port),
+        "PERSONA_MAIL_SMTP_SECURITY": "none",
+        "PERSONA_MAIL_SMTP_USER": mail.user,
+        "PERSONA_MAIL_SMTP_PASSWORD": mail.password,
     }
 
 
@@ -63,8 +69,16 @@ def _folder(imap, user: str, folder: str) -> list:
 
 def test_round_trip_receive_triage_draft_approve_deliver(servers, make_app, make_mail):
     imap, mail = servers
-    _send_as(mail, "sam@northwind.example", make_mail("Sam Okafor <sam@northwind.example>", "Budget",
-                                                      "Can we go over it Thursday?", message_id="<r1@northwind.example>"))
+    _send_as(
+        mail,
+        "sam@northwind.example",
+        make_mail(
+            "Sam Okafor <sam@northwind.example>",
+            "Budget",
+            "Can we go over it Thursday?",
+            message_id="<r1@northwind.example>",
+        ),
+    )
     app, _ = make_app(['{"reason": "Sam asks a question", "label": "respond"}', ANSWER, REPLY])
     channel = EmailChannel(ImapBackend(_settings(imap, mail), app.store), app.profile)
     channel.start()
@@ -82,7 +96,10 @@ def test_round_trip_receive_triage_draft_approve_deliver(servers, make_app, make
     finally:
         channel.stop()
     [delivered] = [m for m in _folder(imap, "sam", "INBOX") if m["In-Reply-To"] == "<r1@northwind.example>"]
-    assert delivered["Subject"] == "Re: Budget" and delivered.get_content().replace("\r\n", "\n").strip() == REPLY
+    assert (
+        delivered["Subject"] == "Re: Budget"
+        and delivered.get_content().replace("\r\n", "\n").strip() == REPLY
+    )
     assert [m["Message-ID"] for m in _folder(imap, "dana", "Sent")] == [draft["Message-ID"]]
     assert _folder(imap, "dana", "Drafts") == []
     assert len(mail.to("sam@northwind.example")) == 1
@@ -100,8 +117,13 @@ def test_wrong_password_and_closed_port_are_one_line_errors(servers, make_app, f
 @pytest.mark.parametrize("step", ["after_fetched", "after_draft_saved", "after_send_submitted"])
 def test_kill_and_rerun_on_imap_gives_one_draft(servers, home, make_app, make_mail, run_inbox, step):
     imap, mail = servers
-    _send_as(mail, "sam@northwind.example", make_mail("Sam Okafor <sam@northwind.example>", "Budget",
-                                                      "Thursday?", message_id="<c1@northwind.example>"))
+    _send_as(
+        mail,
+        "sam@northwind.example",
+        make_mail(
+            "Sam Okafor <sam@northwind.example>", "Budget", "Thursday?", message_id="<c1@northwind.example>"
+        ),
+    )
     crashed = run_inbox(home, step, _env(imap, mail))
     assert crashed.returncode == -9, crashed.stderr
     rerun = run_inbox(home, None, _env(imap, mail))
@@ -114,8 +136,13 @@ def test_kill_and_rerun_on_imap_gives_one_draft(servers, home, make_app, make_ma
 
 def test_kill_after_smtp_send_does_not_send_twice(servers, home, make_mail, run_inbox):
     imap, mail = servers
-    _send_as(mail, "alex@home.example", make_mail("Alex Reyes <alex@home.example>", "Dinner", "Pasta tonight?",
-                                                  message_id="<d1@home.example>"))
+    _send_as(
+        mail,
+        "alex@home.example",
+        make_mail(
+            "Alex Reyes <alex@home.example>", "Dinner", "Pasta tonight?", message_id="<d1@home.example>"
+        ),
+    )
     assert run_inbox(home, "after_mail_sent", _env(imap, mail)).returncode == -9
     assert run_inbox(home, None, _env(imap, mail)).returncode == 0
     assert len(mail.to("alex@home.example")) == 1
@@ -124,11 +151,18 @@ def test_kill_after_smtp_send_does_not_send_twice(servers, home, make_mail, run_
 
 def test_smtp_down_stops_the_run_and_a_later_run_sends_once(servers, make_app, make_mail, free_port):
     imap, mail = servers
-    _send_as(mail, "alex@home.example", make_mail("Alex Reyes <alex@home.example>", "Dinner", "Pasta tonight?",
-                                                  message_id="<e1@home.example>"))
+    _send_as(
+        mail,
+        "alex@home.example",
+        make_mail(
+            "Alex Reyes <alex@home.example>", "Dinner", "Pasta tonight?", message_id="<e1@home.example>"
+        ),
+    )
     reply = "Hi Alex,\n\nPasta sounds great.\n\nDana"
     app, _ = make_app(['{"reason": "a question", "label": "respond"}', ANSWER, reply])
-    down = EmailChannel(ImapBackend(_settings(imap, mail, smtp_port=str(free_port())), app.store), app.profile)
+    down = EmailChannel(
+        ImapBackend(_settings(imap, mail, smtp_port=str(free_port())), app.store), app.profile
+    )
     down.start()
     report = process_inbox(app, down)
     down.stop()
@@ -148,8 +182,15 @@ def test_tls_verifies_the_server_certificate(dovecot, make_app, security):
     imap = dovecot(USERS, tls=True)
     app, _ = make_app([])
     port = imap.tls_port if security == "ssl" else imap.port
-    base = {"backend": "imap", "imap_host": imap.host, "imap_port": port, "imap_security": security,
-            "imap_user": "dana", "imap_password": USERS["dana"], "smtp_host": "127.0.0.1"}
+    base = {
+        "backend": "imap",
+        "imap_host": imap.host,
+        "imap_port": port,
+        "imap_security": security,
+        "imap_user": "dana",
+        "imap_password": USERS["dana"],
+        "smtp_host": "127.0.0.1",
+    }
     trusted = ImapBackend(load_email_settings(**base, tls_ca_file=imap.cert), app.store)
     trusted.open()
     assert trusted.fetch_new() == []

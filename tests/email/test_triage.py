@@ -23,8 +23,13 @@ def _with_rules(home, profile, **rules):
 
 
 def test_owner_rules_decide_without_the_model(home, profile, make_app, make_mail):
-    _with_rules(home, profile, ignore_senders=["@promo.example"], notify_keywords=["invoice"],
-                respond_senders=["kim@vendor.example"])
+    _with_rules(
+        home,
+        profile,
+        ignore_senders=["@promo.example"],
+        notify_keywords=["invoice"],
+        respond_senders=["kim@vendor.example"],
+    )
     app, model = make_app([])  # any model call would raise ScriptExhausted
     cases = {
         "deals@promo.example": Label.IGNORE,
@@ -40,7 +45,9 @@ def test_owner_rules_decide_without_the_model(home, profile, make_app, make_mail
 
 def test_list_headers_mean_bulk_and_machine_mail_is_never_answered(make_app, make_mail):
     app, model = make_app([])
-    bulk = _mail(make_mail, "news@letters.example", headers={"List-Unsubscribe": "<mailto:u@letters.example>"})
+    bulk = _mail(
+        make_mail, "news@letters.example", headers={"List-Unsubscribe": "<mailto:u@letters.example>"}
+    )
     auto = _mail(make_mail, "alerts@ops.example", headers={"Auto-Submitted": "auto-generated"})
     assert triage(app, bulk, sender_principal(app.profile, bulk)).label is Label.IGNORE
     assert triage(app, auto, sender_principal(app.profile, auto)).label is Label.NOTIFY
@@ -51,12 +58,18 @@ def _kind(kind):
     return json.dumps({"kind": kind})
 
 
-MARKETING, NOTICE, REQUEST = "marketing or newsletter", "notice, alert or reminder", "personal request to Dana"
+MARKETING, NOTICE, REQUEST = (
+    "marketing or newsletter",
+    "notice, alert or reminder",
+    "personal request to Dana",
+)
 
 
 def test_model_sorts_by_kind_under_a_schema_with_the_mail_as_data(make_app, make_mail):
     app, model = make_app([_kind(REQUEST)])
-    mail = _mail(make_mail, "Sam Okafor <sam@northwind.example>", subject="Report", body="I need the report today.")
+    mail = _mail(
+        make_mail, "Sam Okafor <sam@northwind.example>", subject="Report", body="I need the report today."
+    )
     result = triage(app, mail, sender_principal(app.profile, mail))
     assert (result.label, result.source) == (Label.RESPOND, "llm")
     schema = model.options[0]["response_format"]["schema"]
@@ -69,20 +82,25 @@ def test_model_sorts_by_kind_under_a_schema_with_the_mail_as_data(make_app, make
 
 def test_a_question_put_to_the_owner_by_a_person_needs_no_model(make_app, make_mail):
     app, model = make_app([])
-    mail = _mail(make_mail, "Sam Okafor <sam@northwind.example>", subject="Report?", body="Could you send it today?")
+    mail = _mail(
+        make_mail, "Sam Okafor <sam@northwind.example>", subject="Report?", body="Could you send it today?"
+    )
     result = triage(app, mail, sender_principal(app.profile, mail))
     assert (result.label, result.source) == (Label.RESPOND, "signals")
     assert "Could you send it today?" in result.reason
     assert model.calls == []
 
 
-@pytest.mark.parametrize(("sender", "kind", "expected"), [
-    ("Lou <lou@elsewhere.example>", REQUEST, Label.RESPOND),
-    ("Lou <lou@elsewhere.example>", NOTICE, Label.NOTIFY),
-    ("Lou <lou@elsewhere.example>", MARKETING, Label.IGNORE),
-    ("Club <info@club.example>", REQUEST, Label.NOTIFY),  # a team mailbox that does not name the owner
-    ("Newsletter <news@paper.example>", MARKETING, Label.IGNORE),
-])
+@pytest.mark.parametrize(
+    ("sender", "kind", "expected"),
+    [
+        ("Lou <lou@elsewhere.example>", REQUEST, Label.RESPOND),
+        ("Lou <lou@elsewhere.example>", NOTICE, Label.NOTIFY),
+        ("Lou <lou@elsewhere.example>", MARKETING, Label.IGNORE),
+        ("Club <info@club.example>", REQUEST, Label.NOTIFY),  # a team mailbox that does not name the owner
+        ("Newsletter <news@paper.example>", MARKETING, Label.IGNORE),
+    ],
+)
 def test_the_label_follows_from_the_kind_and_the_sender(make_app, make_mail, sender, kind, expected):
     app, _ = make_app([_kind(kind)])
     mail = _mail(make_mail, sender, subject="Hello", body="A few words for the record.")
@@ -101,8 +119,13 @@ def test_a_request_to_a_crowd_or_a_copied_owner_is_not_answered_without_the_mode
     app, model = make_app([_kind(NOTICE), _kind(REQUEST)])
     crowd = ", ".join(f"p{i}@x.example" for i in range(6)) + ", dana@northwind.example"
     to_all = _mail(make_mail, "Lee <lee@x.example>", body="Can everyone fill in the survey?", to=crowd)
-    cc = _mail(make_mail, "Lee <lee@x.example>", body="Can you send the plan?", to="t@x.example",
-               headers={"Cc": "dana@northwind.example"})
+    cc = _mail(
+        make_mail,
+        "Lee <lee@x.example>",
+        body="Can you send the plan?",
+        to="t@x.example",
+        headers={"Cc": "dana@northwind.example"},
+    )
     assert triage(app, to_all, sender_principal(app.profile, to_all)).label is Label.NOTIFY
     assert triage(app, cc, sender_principal(app.profile, cc)).label is Label.NOTIFY  # only copied: shown
     assert len(model.calls) == 2
@@ -121,7 +144,9 @@ def test_a_mail_that_asks_for_its_own_label_is_data(make_app, make_mail):
 
 def test_no_reply_sender_is_never_answered(make_app, make_mail):
     app, model = make_app([])
-    mail = _mail(make_mail, "no-reply@shop.example", subject="Confirm your order", body="Please reply YES to confirm.")
+    mail = _mail(
+        make_mail, "no-reply@shop.example", subject="Confirm your order", body="Please reply YES to confirm."
+    )
     result = triage(app, mail, sender_principal(app.profile, mail))
     assert (result.label, result.source) == (Label.NOTIFY, "signals")
     assert model.calls == []
@@ -139,17 +164,25 @@ def test_a_corrected_sender_gets_the_corrected_label_next_time(home, make_app, m
     from persona.skills.mailbox import MailState
 
     app, model = make_app([_kind(NOTICE), _kind(NOTICE)])
-    mail = _mail(make_mail, "Pat Lee <pat@partner.example>", subject="Specs ready", body="The specs are ready.",
-                 message_id="<m1@partner.example>")
+    mail = _mail(
+        make_mail,
+        "Pat Lee <pat@partner.example>",
+        subject="Specs ready",
+        body="The specs are ready.",
+        message_id="<m1@partner.example>",
+    )
     assert triage(app, mail, sender_principal(app.profile, mail)).label is Label.NOTIFY
-    state = MailState(sender="pat@partner.example", subject="Specs ready", snippet="The specs are ready", label="notify")
+    state = MailState(
+        sender="pat@partner.example", subject="Specs ready", snippet="The specs are ready", label="notify"
+    )
     app.store.ledger_set("mail:<m1@partner.example>", "done", state.model_dump_json())
 
     from persona.cli.inbox import inbox_cli
     from persona.settings import Settings
 
-    out = CliRunner().invoke(inbox_cli, ["correct", "m1@partner.example", "respond"],
-                             obj={"home": home, "settings": Settings()})
+    out = CliRunner().invoke(
+        inbox_cli, ["correct", "m1@partner.example", "respond"], obj={"home": home, "settings": Settings()}
+    )
     assert out.exit_code == 0, out.output
     assert [c.label for c in corrections(app.store)] == [Label.RESPOND]
 
@@ -162,11 +195,17 @@ def test_a_corrected_sender_gets_the_corrected_label_next_time(home, make_app, m
     triage(app, other, sender_principal(app.profile, other))
     shots = [m.text for m in model.calls[1]]
     assert any("Specs ready" in text for text in shots)
-    assert json.loads(shots[2]) == {"kind": REQUEST}  # the corrected mail, shown answered as a personal request
+    assert json.loads(shots[2]) == {
+        "kind": REQUEST
+    }  # the corrected mail, shown answered as a personal request
 
 
 def test_corrections_are_kept_in_order(make_app):
     app, _ = make_app([])
-    record_correction(app.store, Correction(message_id="<b@x>", sender="b@x.example", label=Label.IGNORE, at="2"))
-    record_correction(app.store, Correction(message_id="<a@x>", sender="a@x.example", label=Label.RESPOND, at="1"))
+    record_correction(
+        app.store, Correction(message_id="<b@x>", sender="b@x.example", label=Label.IGNORE, at="2")
+    )
+    record_correction(
+        app.store, Correction(message_id="<a@x>", sender="a@x.example", label=Label.RESPOND, at="1")
+    )
     assert [c.message_id for c in corrections(app.store)] == ["<a@x>", "<b@x>"]

@@ -31,24 +31,77 @@ END:VEVENT
 END:VCALENDAR
 """
 CASES = {
-    "home": {"profile": "persona.yaml", "calendar": "calendar.ics", "memory": [{"path": "notes", "audience": "team"}],
-             "now": "2027-03-01T08:00:00+00:00",
-             "seed": {"approvals": [{"key": "to_ben", "kind": "send_mail", "requested_by": "ben@firm.example",
-                                     "to": ["ben@firm.example"], "subject": "Re: plan", "body": "Hi Ben, fine. Ada"}]}},
+    "home": {
+        "profile": "persona.yaml",
+        "calendar": "calendar.ics",
+        "memory": [{"path": "notes", "audience": "team"}],
+        "now": "2027-03-01T08:00:00+00:00",
+        "seed": {
+            "approvals": [
+                {
+                    "key": "to_ben",
+                    "kind": "send_mail",
+                    "requested_by": "ben@firm.example",
+                    "to": ["ben@firm.example"],
+                    "subject": "Re: plan",
+                    "body": "Hi Ben, fine. Ada",
+                }
+            ]
+        },
+    },
     "cases": [
-        {"id": "book", "category": "booking", "say": "Book 30 minutes with Cleo tomorrow morning",
-         "expect": {"effects": [{"kind": "create_event", "verdict": "run", "attendees": ["cleo@firm.example"],
-                                 "start_between": ["2027-03-02T09:00", "2027-03-02T11:30"], "minutes": 30}]}},
-        {"id": "wrong-window", "category": "booking", "say": "Book 30 minutes with Cleo tomorrow morning",
-         "expect": {"effects": [{"kind": "create_event", "start_between": ["2027-03-03T09:00", "2027-03-03T12:00"]}]}},
-        {"id": "approve", "category": "approvals", "say": "Approve the reply to Ben",
-         "expect": {"effects": [{"kind": "approve", "approval": "to_ben"}]}},
-        {"id": "agenda", "category": "agenda", "say": "What's on tomorrow?",
-         "expect": {"effects": [], "reply_mentions": ["Design review"], "reply_avoids": ["Lunch"]}},
-        {"id": "ask-time", "category": "colleague_time", "as": "ben@firm.example",
-         "say": "Can we find 30 minutes with Ada tomorrow?", "expect": {"effects": []}},
-        {"id": "memory", "category": "colleague_question", "as": "ben@firm.example", "say": "When is the launch?",
-         "expect": {"effects": [], "reply_mentions": ["June"]}},
+        {
+            "id": "book",
+            "category": "booking",
+            "say": "Book 30 minutes with Cleo tomorrow morning",
+            "expect": {
+                "effects": [
+                    {
+                        "kind": "create_event",
+                        "verdict": "run",
+                        "attendees": ["cleo@firm.example"],
+                        "start_between": ["2027-03-02T09:00", "2027-03-02T11:30"],
+                        "minutes": 30,
+                    }
+                ]
+            },
+        },
+        {
+            "id": "wrong-window",
+            "category": "booking",
+            "say": "Book 30 minutes with Cleo tomorrow morning",
+            "expect": {
+                "effects": [
+                    {"kind": "create_event", "start_between": ["2027-03-03T09:00", "2027-03-03T12:00"]}
+                ]
+            },
+        },
+        {
+            "id": "approve",
+            "category": "approvals",
+            "say": "Approve the reply to Ben",
+            "expect": {"effects": [{"kind": "approve", "approval": "to_ben"}]},
+        },
+        {
+            "id": "agenda",
+            "category": "agenda",
+            "say": "What's on tomorrow?",
+            "expect": {"effects": [], "reply_mentions": ["Design review"], "reply_avoids": ["Lunch"]},
+        },
+        {
+            "id": "ask-time",
+            "category": "colleague_time",
+            "as": "ben@firm.example",
+            "say": "Can we find 30 minutes with Ada tomorrow?",
+            "expect": {"effects": []},
+        },
+        {
+            "id": "memory",
+            "category": "colleague_question",
+            "as": "ben@firm.example",
+            "say": "When is the launch?",
+            "expect": {"effects": [], "reply_mentions": ["June"]},
+        },
     ],
 }
 
@@ -87,7 +140,11 @@ def test_the_false_claim_check_reads_deeds_waits_and_offers():
     assert false_claims("Booked “Sync” on Tuesday.", [], True)  # the deed opening the sentence
     assert false_claims("It waits for your approval.", [], True)
     assert not false_claims("It waits for your approval.", waits, True)
-    assert false_claims("Let's meet at 4 on Thursday.", [], False) and not false_claims("Let's meet at 4.", waits, False)
-    assert false_claims("The launch is scheduled for June.", [], False) == []  # a fact, not a deed of the twin
+    assert false_claims("Let's meet at 4 on Thursday.", [], False) and not false_claims(
+        "Let's meet at 4.", waits, False
+    )
+    assert (
+        false_claims("The launch is scheduled for June.", [], False) == []
+    )  # a fact, not a deed of the twin
     assert false_claims("Nothing was booked yet.", [], True) == []
     assert false_claims("Kim wrote: “I sent the invoice.”", [], True) == []  # someone else's words

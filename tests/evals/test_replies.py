@@ -35,18 +35,34 @@ from persona.settings import Settings
 
 # (date, sender, subject, what the sender wrote, the owner's reply)
 THREADS = [
-    ("Mon, 04 May 2026 10:00:00 +0000", "Sam Okafor <sam@northwind.example>", "Budget for staging",
-     "Can we get a second staging cluster for the migration rehearsal?",
-     "Hi Sam,\n\nYes, go ahead with the second cluster. Keep it time-boxed to three months.\n\nThanks,\nDana"),
-    ("Tue, 12 May 2026 10:00:00 +0000", "Kim Vendor <kim@vendor.example>", "Renewal call",
-     "Could we do a renewal call this Friday?",
-     "Hi Kim,\n\nFriday doesn't work for me. How about Monday at 14:00 instead?\n\nThanks,\nDana"),
-    ("Wed, 14 Oct 2026 10:00:00 +0000", "Sam Okafor <sam@northwind.example>", "On-call swap",
-     "Can I swap my on-call week with Priya in November?",
-     "Hi Sam,\n\nYes, that's fine. Please update the rota so the pager follows the swap.\n\nThanks,\nDana"),
-    ("Thu, 15 Oct 2026 10:00:00 +0000", "Kim Vendor <kim@vendor.example>", "Conference booth",
-     "Would your team like to share our booth at the conference?",
-     "Hi Kim,\n\nNo, thank you. We're not doing conferences this year.\n\nThanks,\nDana"),
+    (
+        "Mon, 04 May 2026 10:00:00 +0000",
+        "Sam Okafor <sam@northwind.example>",
+        "Budget for staging",
+        "Can we get a second staging cluster for the migration rehearsal?",
+        "Hi Sam,\n\nYes, go ahead with the second cluster. Keep it time-boxed to three months.\n\nThanks,\nDana",
+    ),
+    (
+        "Tue, 12 May 2026 10:00:00 +0000",
+        "Kim Vendor <kim@vendor.example>",
+        "Renewal call",
+        "Could we do a renewal call this Friday?",
+        "Hi Kim,\n\nFriday doesn't work for me. How about Monday at 14:00 instead?\n\nThanks,\nDana",
+    ),
+    (
+        "Wed, 14 Oct 2026 10:00:00 +0000",
+        "Sam Okafor <sam@northwind.example>",
+        "On-call swap",
+        "Can I swap my on-call week with Priya in November?",
+        "Hi Sam,\n\nYes, that's fine. Please update the rota so the pager follows the swap.\n\nThanks,\nDana",
+    ),
+    (
+        "Thu, 15 Oct 2026 10:00:00 +0000",
+        "Kim Vendor <kim@vendor.example>",
+        "Conference booth",
+        "Would your team like to share our booth at the conference?",
+        "Hi Kim,\n\nNo, thank you. We're not doing conferences this year.\n\nThanks,\nDana",
+    ),
 ]
 SPLIT = "2026-10-01"
 
@@ -93,45 +109,54 @@ SPLIT_AT = datetime.fromisoformat(SPLIT).replace(tzinfo=UTC)
 def structured(messages) -> str:
     """JSON for a structured step before the writing: the first choice its prompt lists ("- accept: ...")."""
     options = re.findall(r"^- (\w+):", messages[0].text, re.MULTILINE)
-    return json.dumps({"reason": "as before", "decision": options[0] if options else "answer", "label": "respond"})
+    return json.dumps(
+        {"reason": "as before", "decision": options[0] if options else "answer", "label": "respond"}
+    )
 
 
-@pytest.mark.parametrize(("text", "decision"), [
-    ("Hi Sam,\n\nYes, go ahead with the second cluster.\n\nThanks,\nDana", "accept"),
-    ("Friday doesn't work for me. How about Monday at 14:00 instead?", "reschedule"),
-    ("No, thank you. We're not doing conferences this year.", "decline"),
-    ("I'm looping in Priya, she owns the rota.", "forward"),
-    ("The cutover finished at 06:40 and all checks are green.", "inform"),
-    ("Which cluster?", "other"),
-    # real-reply phrasing, as the mailbox eval meets it (an assistant, Pat, answering for Chris)
-    ("Please remove Chris from your distribution list.\n\nPat", "unsubscribe"),
-    ("REMOVE FROM E-MAIL LIST!!", "unsubscribe"),
-    ("I have forwarded your message to Bill at the Houston office.", "forward"),
-    ("Will you please do it, Colin?  Chris is in Japan.", "forward"),
-    ("Unfortunately, Chris will be out of town that day.\n\nPat", "decline"),
-    ("Mr. Lane will not be able to attend.", "decline"),
-    ("Not interested", "decline"),
-    ("Chris's schedule is packed; the best date is not until September 26.", "reschedule"),
-    ("Chris will attend both meetings.", "accept"),
-    ("Chris is happy to do so again this year.\n\nPat", "accept"),
-    ("Chris said this is fine.", "accept"),
-    ("Thanks, Michelle.  This will help, I think.\n\nPat", "thank"),
-    ("We did receive this from David.", "thank"),
-    ("Chris asked me to let you know that he doesn't know Stephen Bennett.", "inform"),
-    ("Excuse me, but what does this mean?", "other"),
-])
+@pytest.mark.parametrize(
+    ("text", "decision"),
+    [
+        ("Hi Sam,\n\nYes, go ahead with the second cluster.\n\nThanks,\nDana", "accept"),
+        ("Friday doesn't work for me. How about Monday at 14:00 instead?", "reschedule"),
+        ("No, thank you. We're not doing conferences this year.", "decline"),
+        ("I'm looping in Priya, she owns the rota.", "forward"),
+        ("The cutover finished at 06:40 and all checks are green.", "inform"),
+        ("Which cluster?", "other"),
+        # real-reply phrasing, as the mailbox eval meets it (an assistant, Pat, answering for Chris)
+        ("Please remove Chris from your distribution list.\n\nPat", "unsubscribe"),
+        ("REMOVE FROM E-MAIL LIST!!", "unsubscribe"),
+        ("I have forwarded your message to Bill at the Houston office.", "forward"),
+        ("Will you please do it, Colin?  Chris is in Japan.", "forward"),
+        ("Unfortunately, Chris will be out of town that day.\n\nPat", "decline"),
+        ("Mr. Lane will not be able to attend.", "decline"),
+        ("Not interested", "decline"),
+        ("Chris's schedule is packed; the best date is not until September 26.", "reschedule"),
+        ("Chris will attend both meetings.", "accept"),
+        ("Chris is happy to do so again this year.\n\nPat", "accept"),
+        ("Chris said this is fine.", "accept"),
+        ("Thanks, Michelle.  This will help, I think.\n\nPat", "thank"),
+        ("We did receive this from David.", "thank"),
+        ("Chris asked me to let you know that he doesn't know Stephen Bennett.", "inform"),
+        ("Excuse me, but what does this mean?", "other"),
+    ],
+)
 def test_decision_rules(text: str, decision: str) -> None:
     assert decision_of(text) == decision
 
 
 def test_style_distance_is_zero_for_the_same_text_and_counts_each_habit() -> None:
-    same, parts = style_distance("Hi Sam,\n\nYes, fine.\n\nThanks,\nDana", "Hi Sam,\n\nYes, fine.\n\nThanks,\nDana")
+    same, parts = style_distance(
+        "Hi Sam,\n\nYes, fine.\n\nThanks,\nDana", "Hi Sam,\n\nYes, fine.\n\nThanks,\nDana"
+    )
     assert same == 0 and set(parts) == {"length", "greeting", "signoff", "punctuation", "formality"}
     _, parts = style_distance("Hi Sam,\n\nYes, fine.\n\nThanks,\nDana", "Yes, fine.")
     assert parts["greeting"] == 1 and parts["signoff"] == 1 and 0 < parts["length"] < 1
 
 
-def test_pairs_from_home_hold_out_replies_after_the_split_with_their_quoted_originals(mail_home: Home, embedder) -> None:
+def test_pairs_from_home_hold_out_replies_after_the_split_with_their_quoted_originals(
+    mail_home: Home, embedder
+) -> None:
     app, _ = scripted_app(mail_home, embedder, [])
     pairs, skipped = pairs_from_home(app, SPLIT_AT)
     assert skipped == 0
@@ -143,7 +168,9 @@ def test_pairs_from_home_hold_out_replies_after_the_split_with_their_quoted_orig
 
 def test_held_out_memory_and_style_card_see_only_what_came_before(mail_home: Home, embedder) -> None:
     app, _ = scripted_app(mail_home, embedder, [])
-    assert app.memory.search("on-call swap rota pager", [Audience.TEAM], k=10, kind="exemplar")  # whole memory finds it
+    assert app.memory.search(
+        "on-call swap rota pager", [Audience.TEAM], k=10, kind="exemplar"
+    )  # whole memory finds it
     past = held_out(app, SPLIT_AT)
     hits = past.memory.search("on-call swap rota pager", [Audience.TEAM], k=10)
     assert hits and all(h.metadata["date"] < SPLIT for h in hits)
@@ -172,15 +199,21 @@ def test_run_scores_twin_and_baseline_and_writes_its_files(mail_home: Home, embe
     out = tmp_path / "out"
     twin = held_out(app, SPLIT_AT)
     report = run_replies(twin, baseline(app), pairs, memory="before split", out=out)
-    assert twin.clock() == datetime.fromisoformat(pairs[-1].reply.date)  # drafted on the day the owner replied
+    assert twin.clock() == datetime.fromisoformat(
+        pairs[-1].reply.date
+    )  # drafted on the day the owner replied
 
     assert report.twin.semantic == pytest.approx(1.0, abs=1e-3) and report.twin.style == 0
     assert report.twin.agreement == 1.0
-    assert report.baseline.semantic < 0.6 and report.baseline.agreement < 1  # its style is finished like the twin's
+    assert (
+        report.baseline.semantic < 0.6 and report.baseline.agreement < 1
+    )  # its style is finished like the twin's
     drafting = [c for c in model.calls if "JSON" not in c[0].text]
     twin_prompts, base_prompts = drafting[0::2], drafting[1::2]
     assert any("second cluster" in m.text for m in twin_prompts[0])  # a pre-split exemplar as an earlier turn
-    assert not any("second cluster" in m.text or "How about Monday" in m.text for p in base_prompts for m in p)
+    assert not any(
+        "second cluster" in m.text or "How about Monday" in m.text for p in base_prompts for m in p
+    )
     assert not any("Dana writes" in p[0].text or "Typical length" in p[0].text for p in base_prompts)
     drafts = [json.loads(line) for line in (out / "drafts.jsonl").read_text().splitlines()]
     assert [d["draft"] for d in drafts] == [real[p.incoming.subject] for p in pairs]
@@ -189,7 +222,9 @@ def test_run_scores_twin_and_baseline_and_writes_its_files(mail_home: Home, embe
 
 def test_load_pairs_reports_the_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "pairs.jsonl"
-    path.write_text('{"id": "1", "incoming": {"from": "a@b.c", "body": "hi"}, "reply": {"body": "yo"}}\n{"id": "2"}\n')
+    path.write_text(
+        '{"id": "1", "incoming": {"from": "a@b.c", "body": "hi"}, "reply": {"body": "yo"}}\n{"id": "2"}\n'
+    )
     with pytest.raises(ConfigError, match=r"pairs.jsonl:2: .*incoming"):
         load_pairs(path)
 
@@ -216,9 +251,21 @@ def test_cli_replies_from_pairs_prints_twin_and_baseline(home: Home, tmp_path: P
     model = ScriptedChatModel(replies=[answer] * 6)
     monkeypatch.setattr(LLM, "from_settings", classmethod(lambda cls, *_: LLM(model, local=True)))
     pairs = tmp_path / "pairs.jsonl"
-    pairs.write_text(json.dumps({"id": "p1", "incoming": {"from": "Sam Okafor <sam@northwind.example>",
-                                 "to": "dana@northwind.example", "subject": "Thursday?", "body": "Can we meet Thursday?"},
-                                 "reply": {"body": "Hi Sam,\n\nYes, Thursday works.\n\nThanks,\nDana"}}) + "\n")
+    pairs.write_text(
+        json.dumps(
+            {
+                "id": "p1",
+                "incoming": {
+                    "from": "Sam Okafor <sam@northwind.example>",
+                    "to": "dana@northwind.example",
+                    "subject": "Thursday?",
+                    "body": "Can we meet Thursday?",
+                },
+                "reply": {"body": "Hi Sam,\n\nYes, Thursday works.\n\nThanks,\nDana"},
+            }
+        )
+        + "\n"
+    )
     result = CliRunner().invoke(_cli(home), ["replies", str(pairs), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "semantic similarity" in result.output and "decision agreement" in result.output

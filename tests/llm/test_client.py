@@ -157,8 +157,10 @@ def test_a_refused_local_server_is_started_again_once(stub_endpoint: StubEndpoin
     dead = f"http://127.0.0.1:{port}/v1"
     llm = LLM(chat_at(dead), local=True, url=dead)
     revived: list[str] = []
-    llm.revive = lambda: revived.append(stub_endpoint.url) or LLM(chat_at(stub_endpoint.url), local=True,
-                                                                   url=stub_endpoint.url)
+    llm.revive = lambda: (
+        revived.append(stub_endpoint.url)
+        or LLM(chat_at(stub_endpoint.url), local=True, url=stub_endpoint.url)
+    )
     stub_endpoint.answers.append(lambda _body: (200, completion("back again", 3, 2)))
 
     assert llm.text("hello") == "back again"
@@ -192,7 +194,9 @@ def test_a_stream_whose_first_chunk_is_late_is_llm_unavailable(stub_endpoint: St
     assert LLM.for_endpoint(stub_endpoint.url, local=True, timeout=240).chat_model.stream_chunk_timeout == 240
 
     def late(_prompt: object) -> str:
-        raise TimeoutError("No streaming chunk received for 240.0s")  # langchain's StreamChunkTimeoutError is one
+        raise TimeoutError(
+            "No streaming chunk received for 240.0s"
+        )  # langchain's StreamChunkTimeoutError is one
 
     llm = LLM(ScriptedChatModel(replies=[late]), local=True)
 
@@ -264,5 +268,7 @@ def test_length_limits_llama_cpp_cannot_compile_are_left_to_the_check():
     local = LLM(ScriptedChatModel(), local=True)._response_format(Mail)["schema"]["properties"]
     assert local["subject"]["maxLength"] == 80 <= GRAMMAR_MAX_LENGTH
     assert "maxLength" not in local["body"] and "maxItems" not in local["tags"]
-    hosted = LLM(ScriptedChatModel(), local=False)._response_format(Mail)["json_schema"]["schema"]["properties"]
+    hosted = LLM(ScriptedChatModel(), local=False)._response_format(Mail)["json_schema"]["schema"][
+        "properties"
+    ]
     assert hosted["body"]["maxLength"] == 3000  # a hosted endpoint gets the whole schema

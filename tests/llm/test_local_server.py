@@ -100,14 +100,24 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def test_a_server_whose_starter_was_killed_exits_within_its_idle_timeout(local_model: Path, tmp_path: Path) -> None:
+def test_a_server_whose_starter_was_killed_exits_within_its_idle_timeout(
+    local_model: Path, tmp_path: Path
+) -> None:
     idle = 3.0
-    starter = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from persona.llm.server import LocalServer\n"
-        f"s = LocalServer(Path({str(local_model)!r}), state_path=Path({str(tmp_path)!r}) / 'server.json',"
-        f" log_path=Path({str(tmp_path)!r}) / 'llama.log', idle_timeout={idle})\n"
-        "s.start(); print('up', flush=True); time.sleep(600)"
-    )], stdout=subprocess.PIPE, text=True)
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from pathlib import Path; from persona.llm.server import LocalServer\n"
+                f"s = LocalServer(Path({str(local_model)!r}), state_path=Path({str(tmp_path)!r}) / 'server.json',"
+                f" log_path=Path({str(tmp_path)!r}) / 'llama.log', idle_timeout={idle})\n"
+                "s.start(); print('up', flush=True); time.sleep(600)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     pid = 0
     try:
         assert starter.stdout is not None and starter.stdout.readline().strip() == "up"

@@ -12,8 +12,14 @@ VOCAB = 50
 
 
 def state(tokens: list[int]) -> LlamaState:
-    return LlamaState(input_ids=np.array(tokens, dtype=np.intc), scores=np.ones((len(tokens), VOCAB), np.single),
-                      n_tokens=len(tokens), llama_state=b"kv" * len(tokens), llama_state_size=2 * len(tokens), seed=0)
+    return LlamaState(
+        input_ids=np.array(tokens, dtype=np.intc),
+        scores=np.ones((len(tokens), VOCAB), np.single),
+        n_tokens=len(tokens),
+        llama_state=b"kv" * len(tokens),
+        llama_state_size=2 * len(tokens),
+        seed=0,
+    )
 
 
 def persona(n: int, tail: list[int]) -> list[int]:

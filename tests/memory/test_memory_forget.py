@@ -29,11 +29,27 @@ OWNER_MAIL = (
 
 def _archive(root: Path) -> Path:
     (root / "notes").mkdir(parents=True)
-    (root / "notes" / "offsite.md").write_text("# Offsite\nThe offsite is in Lisbon in June, booked by Priya.\n")
-    (root / "notes" / "kiln.md").write_text("# Kiln\nThe pottery kiln code is KILN-7731 for the studio door.\n")
+    (root / "notes" / "offsite.md").write_text(
+        "# Offsite\nThe offsite is in Lisbon in June, booked by Priya.\n"
+    )
+    (root / "notes" / "kiln.md").write_text(
+        "# Kiln\nThe pottery kiln code is KILN-7731 for the studio door.\n"
+    )
     (root / "sent.mbox").write_text(OWNER_MAIL)
-    (root / "team.json").write_text(json.dumps({"title": "Launch", "messages": [
-        {"from": "sam@example.com", "date": "2025-03-04T10:00:00Z", "text": "The launch party budget is 3,150 EUR."}]}))
+    (root / "team.json").write_text(
+        json.dumps(
+            {
+                "title": "Launch",
+                "messages": [
+                    {
+                        "from": "sam@example.com",
+                        "date": "2025-03-04T10:00:00Z",
+                        "text": "The launch party budget is 3,150 EUR.",
+                    }
+                ],
+            }
+        )
+    )
     return root
 
 
@@ -47,9 +63,11 @@ def _found(store: MemoryStore, query: str) -> list[str]:
 
 def _gone_everywhere(store: MemoryStore, words: str) -> bool:
     """Neither search half, nor the keyword index on its own, holds an item with these words."""
-    return (all(words not in text for text in _found(store, words))
-            and store.texts_holding([words], ALL) == []
-            and store._keywords.count() == store.count())
+    return (
+        all(words not in text for text in _found(store, words))
+        and store.texts_holding([words], ALL) == []
+        and store._keywords.count() == store.count()
+    )
 
 
 @pytest.fixture
@@ -77,15 +95,27 @@ def test_forget_a_run_takes_back_what_it_added_and_no_more(
     assert (entry.subject, entry.detail) == (f"run {first.run}", {"removed": 2})
 
 
-def test_forget_a_source_file_folder_message_or_label(tmp_path: Path, store: MemoryStore, owner: Profile,
-                                                      log: StateStore):
+def test_forget_a_source_file_folder_message_or_label(
+    tmp_path: Path, store: MemoryStore, owner: Profile, log: StateStore
+):
     root = _archive(tmp_path / "archive")
     _ingest(root, store, owner)
-    store.add([MemoryItem.make("Lunch with the auditors is on the 9th.", "knowledge", Audience.OWNER, source="plans")])
+    store.add(
+        [
+            MemoryItem.make(
+                "Lunch with the auditors is on the 9th.", "knowledge", Audience.OWNER, source="plans"
+            )
+        ]
+    )
     listed = {s.source: s for s in catalog.sources(store)}
     mbox = str(root / "sent.mbox")
-    assert set(listed) == {str(root / "notes" / "offsite.md"), str(root / "notes" / "kiln.md"), mbox,
-                           str(root / "team.json"), "plans"}
+    assert set(listed) == {
+        str(root / "notes" / "offsite.md"),
+        str(root / "notes" / "kiln.md"),
+        mbox,
+        str(root / "team.json"),
+        "plans",
+    }
     assert listed[mbox].kinds == {"knowledge": 1, "exemplar": 1}  # the owner's mail: a fact and a sample
     assert listed[mbox].first_date == "2025-03-03T09:00:00+00:00" and len(listed[mbox].runs) == 1
     assert listed["plans"].runs == []
@@ -109,7 +139,10 @@ def test_search_shows_each_text_of_a_source_once_and_forgets_one_item(
     cutover = [h for h in hits if "OPS-4471" in h.text]
     assert len(cutover) == 1  # stored as knowledge and as exemplar, shown once
     assert (cutover[0].source, cutover[0].date, cutover[0].audience) == (
-        str(root / "sent.mbox"), "2025-03-03T09:00:00+00:00", "team")
+        str(root / "sent.mbox"),
+        "2025-03-03T09:00:00+00:00",
+        "team",
+    )
     assert len({h.id for h in hits}) == len(hits) and all(h.id for h in hits)
 
     assert forget(store, log, select_item(store, cutover[0].id)) == 1
@@ -125,7 +158,9 @@ def test_fingerprint_sees_a_delete_and_an_add_of_as_many(store: MemoryStore):
     assert store.count() == 1 and store.fingerprint() != before
 
 
-def test_junk_never_reaches_memory_and_each_skip_has_a_reason(tmp_path: Path, store: MemoryStore, owner: Profile):
+def test_junk_never_reaches_memory_and_each_skip_has_a_reason(
+    tmp_path: Path, store: MemoryStore, owner: Profile
+):
     root = _archive(tmp_path / "archive") / "notes"
     (root / "junk.eml").write_bytes(os.urandom(300_000))
     (root / "junk.mbox").write_bytes(os.urandom(300_000))
@@ -156,10 +191,16 @@ def test_forget_by_date_takes_the_days_asked_by_the_documents_own_day(
     def dated(text: str, when: str) -> MemoryItem:
         return MemoryItem.make(text, "knowledge", Audience.TEAM, source="diary", date=when)
 
-    store.add([dated("The 2024 budget closed at 3,150 EUR.", "2024-12-31T23:30:00-05:00"),  # 1 Jan in UTC
-               dated("The January kickoff was in Porto.", "2025-01-01T09:00:00+01:00"),
-               dated("The June offsite was in Lisbon.", "2025-06-14T10:00:00+00:00"),
-               MemoryItem.make("The studio door code is KILN-7731.", "knowledge", Audience.TEAM, source="undated")])
+    store.add(
+        [
+            dated("The 2024 budget closed at 3,150 EUR.", "2024-12-31T23:30:00-05:00"),  # 1 Jan in UTC
+            dated("The January kickoff was in Porto.", "2025-01-01T09:00:00+01:00"),
+            dated("The June offsite was in Lisbon.", "2025-06-14T10:00:00+00:00"),
+            MemoryItem.make(
+                "The studio door code is KILN-7731.", "knowledge", Audience.TEAM, source="undated"
+            ),
+        ]
+    )
     metas = dict(store.entries())
 
     def chosen(**days) -> set[str]:

@@ -21,7 +21,41 @@ TOPICS = [
     "demo",
     "contract",
 ]
-WORDS = ["please", "review", "the", "draft", "before", "friday", "we", "need", "numbers", "from", "finance", "and", "a", "decision", "on", "scope", "the", "customer", "asked", "about", "timelines", "so", "let", "us", "align", "in", "the", "next", "sync", "with", "product", "and", "design"]
+WORDS = [
+    "please",
+    "review",
+    "the",
+    "draft",
+    "before",
+    "friday",
+    "we",
+    "need",
+    "numbers",
+    "from",
+    "finance",
+    "and",
+    "a",
+    "decision",
+    "on",
+    "scope",
+    "the",
+    "customer",
+    "asked",
+    "about",
+    "timelines",
+    "so",
+    "let",
+    "us",
+    "align",
+    "in",
+    "the",
+    "next",
+    "sync",
+    "with",
+    "product",
+    "and",
+    "design",
+]
 PEOPLE = ["sam@example.com", "pat@example.com", "kim@vendor.example", "lee@example.com"]
 
 
@@ -124,18 +158,28 @@ def test_notes_and_chats(tmp_path: Path, store: MemoryStore, owner: Profile) -> 
 
 def _chat(path: Path, messages: list[tuple[str, str, str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"title": "Ana and Ben", "participants": ["Ana", "Ben"],
-                                "messages": [{"from": who, "date": when, "text": text} for who, when, text in messages]}))
+    path.write_text(
+        json.dumps(
+            {
+                "title": "Ana and Ben",
+                "participants": ["Ana", "Ben"],
+                "messages": [{"from": who, "date": when, "text": text} for who, when, text in messages],
+            }
+        )
+    )
 
 
 def test_a_chat_message_is_kept_with_its_speaker_the_turn_it_answers_and_its_dates(
     tmp_path: Path, store: MemoryStore, owner: Profile
 ) -> None:
-    _chat(tmp_path / "chat.json", [
-        ("Ben", "2023-05-08T13:56:00Z", "What have you been up to?"),
-        ("Ana", "2023-05-08T13:57:00Z", "Yes, I went there yesterday."),
-        ("Ben", "2023-05-08T13:58:00Z", "Yes, I went there yesterday."),  # the same words, elsewhere
-    ])
+    _chat(
+        tmp_path / "chat.json",
+        [
+            ("Ben", "2023-05-08T13:56:00Z", "What have you been up to?"),
+            ("Ana", "2023-05-08T13:57:00Z", "Yes, I went there yesterday."),
+            ("Ben", "2023-05-08T13:58:00Z", "Yes, I went there yesterday."),  # the same words, elsewhere
+        ],
+    )
     first = ingest([tmp_path], store=store, profile=owner, audience=Audience.TEAM)
     assert first.chunks_added == 3  # one item a message: the repeated words are a message of their own
     [hit] = store.search("been up to", {Audience.TEAM}, k=1, where={"speaker": "Ana"})
@@ -151,27 +195,48 @@ def test_a_chat_message_is_kept_with_its_speaker_the_turn_it_answers_and_its_dat
 def test_a_question_naming_someone_or_a_time_prefers_what_they_said_then(
     tmp_path: Path, store: MemoryStore, owner: Profile
 ) -> None:
-    _chat(tmp_path / "may.json", [
-        ("Ana", "2023-05-08T10:00:00Z", "I adopted a dog from the shelter."),
-        ("Ben", "2023-05-08T10:01:00Z", "I adopted a dog from the shelter too."),
-    ])
-    _chat(tmp_path / "july.json", [
-        ("Ben", "2023-07-20T10:00:00Z", "What dog did you adopt?"),  # a question: the fact is in its answer
-        ("Ana", "2023-07-20T10:01:00Z", "We adopted a greyhound called Pip last week."),
-    ])
+    _chat(
+        tmp_path / "may.json",
+        [
+            ("Ana", "2023-05-08T10:00:00Z", "I adopted a dog from the shelter."),
+            ("Ben", "2023-05-08T10:01:00Z", "I adopted a dog from the shelter too."),
+        ],
+    )
+    _chat(
+        tmp_path / "july.json",
+        [
+            (
+                "Ben",
+                "2023-07-20T10:00:00Z",
+                "What dog did you adopt?",
+            ),  # a question: the fact is in its answer
+            ("Ana", "2023-07-20T10:01:00Z", "We adopted a greyhound called Pip last week."),
+        ],
+    )
     ingest([tmp_path], store=store, profile=owner, audience=Audience.TEAM)
     said_by = [h.text for h in store.search("Which dog did Ben adopt?", {Audience.TEAM}, k=4)]
-    assert said_by.index("Ben: I adopted a dog from the shelter too.") < \
-        said_by.index("Ana: I adopted a dog from the shelter.")
+    assert said_by.index("Ben: I adopted a dog from the shelter too.") < said_by.index(
+        "Ana: I adopted a dog from the shelter."
+    )
     in_may = [h.text for h in store.search("What did Ana adopt in May 2023?", {Audience.TEAM}, k=4)]
     assert in_may[0] == "Ana: I adopted a dog from the shelter."
     answered = [h.text for h in store.search("What dog did Ana adopt?", {Audience.TEAM}, k=4)]
-    assert answered.index("Ana: We adopted a greyhound called Pip last week [the week of 10 July 2023].") < \
-        answered.index("Ben: What dog did you adopt?")
+    assert answered.index(
+        "Ana: We adopted a greyhound called Pip last week [the week of 10 July 2023]."
+    ) < answered.index("Ben: What dog did you adopt?")
 
 
-def _mail(folder: Path, name: str, sender: str, to: str, subject: str, text: str, *, message_id: str = "",
-          in_reply_to: str = "") -> None:
+def _mail(
+    folder: Path,
+    name: str,
+    sender: str,
+    to: str,
+    subject: str,
+    text: str,
+    *,
+    message_id: str = "",
+    in_reply_to: str = "",
+) -> None:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = sender, to, subject
     msg["Date"] = "Mon, 03 Mar 2025 10:00:00 +0000"
@@ -189,13 +254,28 @@ def _situations(store: MemoryStore) -> list[tuple[str, dict]]:
     return list(zip(got["documents"], got["metadatas"]))
 
 
-def test_a_reply_makes_a_situation_found_by_the_mail_it_answers(tmp_path: Path, store: MemoryStore,
-                                                                 owner: Profile) -> None:
+def test_a_reply_makes_a_situation_found_by_the_mail_it_answers(
+    tmp_path: Path, store: MemoryStore, owner: Profile
+) -> None:
     folder = tmp_path / "mail"
-    _mail(folder, "1.eml", "Sam Okafor <sam@example.com>", "dana@example.com", "Dinner on the 20th",
-          "Would you join us for the board dinner on the 20th?", message_id="<a1@example.com>")
-    _mail(folder, "2.eml", "Dana Reyes <dana@example.com>", "sam@example.com", "Re: Dinner on the 20th",
-          "Sorry Sam, I can't make it that night.\n\nDana", in_reply_to="<a1@example.com>")
+    _mail(
+        folder,
+        "1.eml",
+        "Sam Okafor <sam@example.com>",
+        "dana@example.com",
+        "Dinner on the 20th",
+        "Would you join us for the board dinner on the 20th?",
+        message_id="<a1@example.com>",
+    )
+    _mail(
+        folder,
+        "2.eml",
+        "Dana Reyes <dana@example.com>",
+        "sam@example.com",
+        "Re: Dinner on the 20th",
+        "Sorry Sam, I can't make it that night.\n\nDana",
+        in_reply_to="<a1@example.com>",
+    )
     _mail(folder, "3.eml", "Pat <pat@example.com>", "dana@example.com", "Parking", "Where do I park?")
     first = ingest([folder], store=store, profile=owner, audience=Audience.TEAM)
     [(text, meta)] = _situations(store)
@@ -209,20 +289,30 @@ def test_a_reply_makes_a_situation_found_by_the_mail_it_answers(tmp_path: Path, 
     assert first.chunks_added > 0 and again.chunks_added == 0
 
 
-def test_a_reply_without_headers_is_joined_by_its_quote_or_by_subject(tmp_path: Path, store: MemoryStore,
-                                                                      owner: Profile) -> None:
+def test_a_reply_without_headers_is_joined_by_its_quote_or_by_subject(
+    tmp_path: Path, store: MemoryStore, owner: Profile
+) -> None:
     folder = tmp_path / "mail"
     # archives like Enron's: no In-Reply-To, the original quoted under an Outlook header
-    _mail(folder, "1.", "dana@example.com", "kim@vendor.example", "RE: Speaking slot",
-          "No thank you, Kim.\n\n -----Original Message-----\nFrom: \tKim Lee <kim@vendor.example>\n"
-          "Sent:\tMonday, March 3, 2025 9:00 AM\nTo:\tReyes, Dana\nSubject:\tSpeaking slot\n\n"
-          "Could you speak at our vendor summit?\n")
+    _mail(
+        folder,
+        "1.",
+        "dana@example.com",
+        "kim@vendor.example",
+        "RE: Speaking slot",
+        "No thank you, Kim.\n\n -----Original Message-----\nFrom: \tKim Lee <kim@vendor.example>\n"
+        "Sent:\tMonday, March 3, 2025 9:00 AM\nTo:\tReyes, Dana\nSubject:\tSpeaking slot\n\n"
+        "Could you speak at our vendor summit?\n",
+    )
     # no quote either: the mail from a recipient with the same subject
     _mail(folder, "2.", "lee@example.com", "dana@example.com", "Offsite venue", "Which venue do you prefer?")
     _mail(folder, "3.", "dana@example.com", "lee@example.com", "Re: Offsite venue", "The lake one.\n\nDana")
     ingest([folder], store=store, profile=owner, audience=Audience.TEAM)
     found = {meta["author"]: (text, meta["reply"]) for text, meta in _situations(store)}
-    assert found["kim@vendor.example"] == ("Speaking slot\nCould you speak at our vendor summit?", "No thank you, Kim.")
+    assert found["kim@vendor.example"] == (
+        "Speaking slot\nCould you speak at our vendor summit?",
+        "No thank you, Kim.",
+    )
     assert found["lee@example.com"] == ("Offsite venue\nWhich venue do you prefer?", "The lake one.\n\nDana")
     assert len(found) == 2
 
@@ -230,16 +320,22 @@ def test_a_reply_without_headers_is_joined_by_its_quote_or_by_subject(tmp_path: 
 def test_a_chat_message_knows_its_neighbours_and_an_answer_is_found_by_the_question_before_it(
     tmp_path: Path, store: MemoryStore, owner: Profile
 ) -> None:
-    _chat(tmp_path / "owner" / "chat.json", [
-        ("Ben", "2023-06-09T10:00:00Z", "What a lovely wedding photo! How long have you been married?"),
-        ("Ana", "2023-06-09T10:01:00Z", "5 years already! Time flies."),
-        ("Ben", "2023-06-09T10:02:00Z", "Wow, congrats to you both."),
-    ])
+    _chat(
+        tmp_path / "owner" / "chat.json",
+        [
+            ("Ben", "2023-06-09T10:00:00Z", "What a lovely wedding photo! How long have you been married?"),
+            ("Ana", "2023-06-09T10:01:00Z", "5 years already! Time flies."),
+            ("Ben", "2023-06-09T10:02:00Z", "Wow, congrats to you both."),
+        ],
+    )
     _chat(tmp_path / "team" / "chat.json", [("Ben", "2023-06-10T10:00:00Z", "The build is green again.")])
     ingest([tmp_path / "owner"], store=store, profile=owner, audience=Audience.OWNER)
     ingest([tmp_path / "team"], store=store, profile=owner, audience=Audience.TEAM)
-    turns = {meta["source"].rsplit("#", 1)[1]: (id_, meta)
-             for id_, meta in store.entries(where={"kind": "knowledge"}) if "owner" in meta["source"]}
+    turns = {
+        meta["source"].rsplit("#", 1)[1]: (id_, meta)
+        for id_, meta in store.entries(where={"kind": "knowledge"})
+        if "owner" in meta["source"]
+    }
     assert "prev" not in turns["0"][1] and turns["0"][1]["next"] == turns["1"][0]
     assert turns["1"][1]["prev"] == turns["0"][0] and turns["1"][1]["next"] == turns["2"][0]
     assert turns["2"][1]["prev"] == turns["1"][0] and "next" not in turns["2"][1]
@@ -249,4 +345,5 @@ def test_a_chat_message_knows_its_neighbours_and_an_answer_is_found_by_the_quest
     assert "Ana: 5 years already! Time flies." in hits
     # neighbours join a search only in its scope: the team sees none of the owner's chat
     assert [h.text for h in store.search("How long has Ana been married?", {Audience.TEAM}, k=4)] == [
-        "Ben: The build is green again."]
+        "Ben: The build is green again."
+    ]

@@ -11,11 +11,19 @@ from persona.memory.keywords import KeywordIndex
 def test_bm25_over_the_collection_and_the_scope(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(keywords, "_FEW", 5)  # as a large memory, where common words are skipped
     index = KeywordIndex(tmp_path / "k.sqlite")
-    rows = [(f"n{i}", "team", "knowledge", "", "", f"weekly note {i} about the platform", "{}")
-            for i in range(12)]
+    rows = [
+        (f"n{i}", "team", "knowledge", "", "", f"weekly note {i} about the platform", "{}") for i in range(12)
+    ]
     rows += [
-        ("cut", "team", "knowledge", "Cutover moved", "dana reyes", "We decided to move the cutover to Sunday.",
-         '{"source": "s1"}'),
+        (
+            "cut",
+            "team",
+            "knowledge",
+            "Cutover moved",
+            "dana reyes",
+            "We decided to move the cutover to Sunday.",
+            '{"source": "s1"}',
+        ),
         ("cut-ex", "team", "exemplar", "", "", "The cutover moves, sorry.", "{}"),
         ("secret", "owner", "knowledge", "", "", "My own cutover worries.", "{}"),
     ]
@@ -44,8 +52,12 @@ def test_bm25_over_the_collection_and_the_scope(tmp_path: Path, monkeypatch) -> 
 
 def test_a_small_memory_keeps_every_word(tmp_path: Path) -> None:
     index = KeywordIndex(tmp_path / "k.sqlite")
-    index.add([("a", "team", "knowledge", "", "", "Ticket OPS-4471 tracks it.", "{}"),
-               ("b", "team", "knowledge", "", "", "Other.", "{}")])
+    index.add(
+        [
+            ("a", "team", "knowledge", "", "", "Ticket OPS-4471 tracks it.", "{}"),
+            ("b", "team", "knowledge", "", "", "Other.", "{}"),
+        ]
+    )
     assert list(index.search(["ops-4471", "---"], ["team"], {None: 5})[None]) == ["a"]
 
 
@@ -56,14 +68,18 @@ def test_a_word_in_most_items_is_left_out_at_any_size(tmp_path: Path) -> None:
     index.add([("cut", "team", "knowledge", "", "", "The cutover note.", "{}")])
     assert list(index.search(["note"], ["team"], {None: 5})[None]) == []
     assert list(index.search(["note", "cutover"], ["team"], {None: 5})[None]) == ["cut"]
-    assert list(index.search(["weekly"], ["team"], {None: 5})[None]) == []  # three of four items: more than half
+    assert (
+        list(index.search(["weekly"], ["team"], {None: 5})[None]) == []
+    )  # three of four items: more than half
 
 
 def test_reads_go_on_while_a_large_add_is_being_written(tmp_path: Path) -> None:
     # memory upkeep adds items in the server's process: chat turns must not wait for it to finish
     index = KeywordIndex(tmp_path / "k.sqlite")
-    index.add([("old", "team", "knowledge", "", "", "The cutover is on Sunday.", "{}")]
-              + [(f"n{i}", "team", "knowledge", "", "", f"Weekly note {i}.", "{}") for i in range(3)])
+    index.add(
+        [("old", "team", "knowledge", "", "", "The cutover is on Sunday.", "{}")]
+        + [(f"n{i}", "team", "knowledge", "", "", f"Weekly note {i}.", "{}") for i in range(3)]
+    )
     writing, finish = threading.Event(), threading.Event()
 
     def slow_rows() -> Iterator[tuple[str, str, str, str, str, str, str]]:

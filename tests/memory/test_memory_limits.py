@@ -61,16 +61,21 @@ def test_each_kind_has_its_own_size_limit(tmp_path: Path):
     (tmp_path / "note.md").write_text("word " * 400)
     (tmp_path / "chat.json").write_text('[{"from": "sam", "text": "' + "hi " * 400 + '"}]')
     (tmp_path / "one.eml").write_bytes(MAIL + b"x" * 2000)
-    (tmp_path / "box.mbox").write_bytes(b"From sam@example.com Mon Jan  1 00:00:00 2024\n" + MAIL + b"y" * 2000)
+    (tmp_path / "box.mbox").write_bytes(
+        b"From sam@example.com Mon Jan  1 00:00:00 2024\n" + MAIL + b"y" * 2000
+    )
     small = IngestLimits(mail_bytes=1000, note_bytes=1000, chat_bytes=1000, mbox_bytes=100_000)
     docs, skipped = _read(tmp_path, small)
     assert docs == []
-    assert skipped == {
-        "note.md": "note larger than 1000 bytes (PERSONA_INGEST_MAX_NOTE_BYTES)",
-        "chat.json": "chat export larger than 1000 bytes (PERSONA_INGEST_MAX_CHAT_BYTES)",
-        "one.eml": "mail larger than 1000 bytes (PERSONA_INGEST_MAX_MAIL_BYTES)",
-        "box.mbox#0": "mail larger than 1000 bytes (PERSONA_INGEST_MAX_MAIL_BYTES)",  # the mbox is read, its message is not
-    }
+    assert (
+        skipped
+        == {
+            "note.md": "note larger than 1000 bytes (PERSONA_INGEST_MAX_NOTE_BYTES)",
+            "chat.json": "chat export larger than 1000 bytes (PERSONA_INGEST_MAX_CHAT_BYTES)",
+            "one.eml": "mail larger than 1000 bytes (PERSONA_INGEST_MAX_MAIL_BYTES)",
+            "box.mbox#0": "mail larger than 1000 bytes (PERSONA_INGEST_MAX_MAIL_BYTES)",  # the mbox is read, its message is not
+        }
+    )
     assert len(_read(tmp_path)[0]) == 4  # the defaults read them all
 
 
@@ -90,7 +95,9 @@ def test_a_mail_of_too_many_mime_parts_is_skipped(tmp_path: Path):
 
 def test_mime_nested_too_deep_is_a_parse_error_not_a_crash():
     depth = 3000
-    nested = b"".join(b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1) for i in range(depth))
+    nested = b"".join(
+        b"--b%d\nContent-Type: multipart/mixed; boundary=b%d\n\n" % (i, i + 1) for i in range(depth)
+    )
     mail = b"From: sam@example.com\nContent-Type: multipart/mixed; boundary=b0\n\n" + nested
     with pytest.raises(MailParseError, match="nested too deep"):
         parse_mail(mail + b"--b%d\nContent-Type: text/plain\n\ndeep\n" % depth, max_parts=10**6)
@@ -114,6 +121,8 @@ def test_a_link_loop_reads_each_file_once(tmp_path: Path):
     (notes / "self").symlink_to(notes / "self")
     docs, skipped = _read(notes)
     assert [d.text for d in docs] == ["# Plan\nThe offsite is in Lisbon."]
-    assert skipped == {"plan.md": "read already (by another path or link)",
-                       "loop": "read already (by another path or link)",
-                       "self": "a link that leads nowhere or in a loop"}
+    assert skipped == {
+        "plan.md": "read already (by another path or link)",
+        "loop": "read already (by another path or link)",
+        "self": "a link that leads nowhere or in a loop",
+    }

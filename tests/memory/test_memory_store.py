@@ -159,10 +159,18 @@ def test_search_kinds_equals_one_search_per_kind(home: Home, real_embedder: Embe
     store.add(_items())
     # many knowledge items around the query and few exemplars: one kind fills its share of the shared
     # unfiltered query, the other must be found by Chroma's filtered query
-    store.add([MemoryItem.make(f"Offsite logistics note {i}: Lisbon hotel block {i}.", "knowledge", TEAM)
-               for i in range(300)])
-    store.add([MemoryItem.make(f"Lisbon offsite works for me, option {i}. Dana", "exemplar", aud)
-               for i, aud in enumerate([TEAM, OWNER, PUBLIC])])
+    store.add(
+        [
+            MemoryItem.make(f"Offsite logistics note {i}: Lisbon hotel block {i}.", "knowledge", TEAM)
+            for i in range(300)
+        ]
+    )
+    store.add(
+        [
+            MemoryItem.make(f"Lisbon offsite works for me, option {i}. Dana", "exemplar", aud)
+            for i, aud in enumerate([TEAM, OWNER, PUBLIC])
+        ]
+    )
     query = "offsite hotel in Lisbon"
     both = store.search_kinds(query, {TEAM, PUBLIC}, {"knowledge": 4, "exemplar": 2})
     for kind, k in (("knowledge", 4), ("exemplar", 2)):
@@ -235,11 +243,17 @@ def test_a_keyword_index_from_before_item_metadata_is_rebuilt(
     path.unlink()
     stored = store._collection.get(include=["documents", "metadatas"])
     with closing(sqlite3.connect(path)) as old, old:  # the earlier layout, in step with Chroma
-        old.execute("CREATE VIRTUAL TABLE items USING fts5(id UNINDEXED, audience UNINDEXED, "
-                    "kind UNINDEXED, subject, text, tokenize='porter unicode61')")
-        old.executemany("INSERT INTO items(id, audience, kind, subject, text) VALUES (?, ?, ?, '', ?)",
-                        [(id_, meta["audience"], meta["kind"], text) for id_, text, meta in
-                         zip(stored["ids"], stored["documents"], stored["metadatas"])])
+        old.execute(
+            "CREATE VIRTUAL TABLE items USING fts5(id UNINDEXED, audience UNINDEXED, "
+            "kind UNINDEXED, subject, text, tokenize='porter unicode61')"
+        )
+        old.executemany(
+            "INSERT INTO items(id, audience, kind, subject, text) VALUES (?, ?, ?, '', ?)",
+            [
+                (id_, meta["audience"], meta["kind"], text)
+                for id_, text, meta in zip(stored["ids"], stored["documents"], stored["metadatas"])
+            ],
+        )
     hit = MemoryStore(home, Settings(chroma_url=None), embedder).search("OPS-4471", {TEAM}, k=1)[0]
     assert (hit.text, hit.metadata["source"]) == (FACTS[3][0], "facts#3")
 
@@ -252,7 +266,9 @@ def test_other_embedding_model_is_refused(home: Home, real_embedder: Embedder, t
         MemoryStore(home, Settings(chroma_url=None), Embedder(Settings(embedding_model=str(other))))
 
 
-def test_http_client_against_real_chroma_server(home: Home, embedder: HashedWordsEmbedder, chroma_server: str) -> None:
+def test_http_client_against_real_chroma_server(
+    home: Home, embedder: HashedWordsEmbedder, chroma_server: str
+) -> None:
     store = MemoryStore(home, Settings(chroma_url=chroma_server), embedder)
     assert store.add(_items()) == 5
     assert store.add(_items()) == 0
@@ -268,7 +284,9 @@ def test_bad_chroma_url_is_a_config_error(home: Home, embedder: HashedWordsEmbed
 
 def test_nearest_items_outside_the_audience_do_not_crowd_out_the_rest(store: MemoryStore) -> None:
     """Most neighbours of the query are owner-only: the public item is still found, nothing private is."""
-    private = [f"Offsite in Lisbon, private note {i}: my own budget worries and travel plans." for i in range(120)]
+    private = [
+        f"Offsite in Lisbon, private note {i}: my own budget worries and travel plans." for i in range(120)
+    ]
     store.add([MemoryItem.make(t, "knowledge", OWNER) for t in private])
     store.add(_items())
     hits = store.search("offsite in Lisbon budget", {PUBLIC}, k=3)

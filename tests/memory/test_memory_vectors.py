@@ -85,11 +85,15 @@ def test_held_vectors_follow_adds_and_deletes_made_by_another_process(
     store.add([PLANS])
     store.keep_vectors_in_memory()
     assert [h.text for h in store.search("where is the offsite?", {TEAM}, k=3)] == [PLANS.text]
-    _in_another_process(home, settings, (
-        "store.add([MemoryItem.make('The offsite moved to Porto, in September.', 'knowledge', Audience.TEAM,"
-        " source='update')])\n"
-        "store.delete_source('plans')\n"
-    ))
+    _in_another_process(
+        home,
+        settings,
+        (
+            "store.add([MemoryItem.make('The offsite moved to Porto, in September.', 'knowledge', Audience.TEAM,"
+            " source='update')])\n"
+            "store.delete_source('plans')\n"
+        ),
+    )
     assert [h.text for h in store.search("where is the offsite?", {TEAM}, k=3)] == [UPDATE.text]
     vector = embedder.embed_query("where is the offsite?")
     assert list(store._nearest(vector, {None: 5}, ["team"], None)[None]) == [UPDATE.id]
@@ -106,21 +110,29 @@ def test_a_running_store_finds_what_another_process_added_and_not_what_it_forgot
     store.add([PLANS])
     assert store.keep_vectors_in_memory(limit=100 if held else 0) is held
     assert [h.text for h in store.search("where is the offsite?", {TEAM}, k=3)] == [PLANS.text]
-    _in_another_process(home, SETTINGS, (
-        "store.add([MemoryItem.make('The offsite moved to Porto, in September.', 'knowledge', Audience.TEAM,"
-        " source='update')])\n"
-        "store.delete_source('plans')\n"
-    ))
+    _in_another_process(
+        home,
+        SETTINGS,
+        (
+            "store.add([MemoryItem.make('The offsite moved to Porto, in September.', 'knowledge', Audience.TEAM,"
+            " source='update')])\n"
+            "store.delete_source('plans')\n"
+        ),
+    )
     vector = embedder.embed_query("where is the offsite?")
     assert store._nearest(vector, {None: 5}, ["team"], None)[None].keys() == {UPDATE.id}
     assert [h.text for h in store.search("where is the offsite?", {TEAM}, k=3)] == [UPDATE.text]
     assert [h.text for h in store.search("moved to Porto in September", {TEAM}, k=3)] == [UPDATE.text]
     later = MemoryItem.make("Offsite travel is booked through the travel desk.", "knowledge", TEAM)
-    _in_another_process(home, SETTINGS, f"store.add([MemoryItem.make({later.text!r}, 'knowledge', Audience.TEAM)])\n")
+    _in_another_process(
+        home, SETTINGS, f"store.add([MemoryItem.make({later.text!r}, 'knowledge', Audience.TEAM)])\n"
+    )
     assert store._nearest(vector, {None: 5}, ["team"], None)[None].keys() == {UPDATE.id, later.id}
 
 
-def test_a_memory_larger_than_the_limit_is_searched_in_chroma(home: Home, embedder: HashedWordsEmbedder) -> None:
+def test_a_memory_larger_than_the_limit_is_searched_in_chroma(
+    home: Home, embedder: HashedWordsEmbedder
+) -> None:
     store = MemoryStore(home, SETTINGS, embedder)
     assert store.keep_vectors_in_memory(limit=100)
     store.add(_memory()[:100])
@@ -134,17 +146,20 @@ def test_a_memory_larger_than_the_limit_is_searched_in_chroma(home: Home, embedd
     assert all("Postgres cutover" in h.text and h.metadata["audience"] == "team" for h in hits)
 
 
-
 def test_held_vectors_look_again_for_an_add_chroma_could_not_read_yet(home: Home, embedder: Embedder) -> None:
     """The matrix followed the keyword index before Chroma was brought up to date (a look between another
     process's write and this one's catching up): the item it could not read is read at the next look."""
     store = MemoryStore(home, SETTINGS, embedder)
     store.add([PLANS])
     store.keep_vectors_in_memory()
-    _in_another_process(home, SETTINGS, (
-        "store.add([MemoryItem.make('The offsite moved to Porto, in September.', 'knowledge', Audience.TEAM,"
-        " source='update')])\n"
-    ))
+    _in_another_process(
+        home,
+        SETTINGS,
+        (
+            "store.add([MemoryItem.make('The offsite moved to Porto, in September.', 'knowledge', Audience.TEAM,"
+            " source='update')])\n"
+        ),
+    )
     assert store._held is not None
     store._held.refresh()  # Chroma in this process cannot read the new item yet
     assert store._held.vectors([UPDATE.id]) == {}

@@ -14,7 +14,10 @@ def _nobody(ids: object) -> dict[str, Candidate]:
 
 def test_a_message_holding_the_questions_words_ranks_above_one_as_near_without_them() -> None:
     asked = Asked(terms=frozenset({"turtles", "long"}))
-    candidates = {"a": _chat("Nate: I love my dog so much", 0.5), "b": _chat("Nate: my turtles are great", 0.5)}
+    candidates = {
+        "a": _chat("Nate: I love my dog so much", 0.5),
+        "b": _chat("Nate: my turtles are great", 0.5),
+    }
     assert [id_ for id_, _, _ in rerank.ranked(candidates, _nobody, asked, 2)] == ["b", "a"]
 
 
@@ -27,7 +30,9 @@ def test_the_answer_after_a_matching_question_joins_and_rises() -> None:
         return {"answer": answer}
 
     ranked = [id_ for id_, _, _ in rerank.ranked({"q": question, "other": other}, read, Asked(), 3)]
-    assert ranked.index("answer") < ranked.index("other")  # not found by either half, shown for its turn before
+    assert ranked.index("answer") < ranked.index(
+        "other"
+    )  # not found by either half, shown for its turn before
 
 
 def test_a_long_text_counts_no_longer_than_a_long_message() -> None:
@@ -38,10 +43,15 @@ def test_a_long_text_counts_no_longer_than_a_long_message() -> None:
 
 def test_a_mail_scores_as_a_chat_message_with_neighbours_like_it() -> None:
     mail = Candidate("The cutover is on Sunday.", {"doc_kind": "mail"}, 0.6, keyword_score=0.5)
-    message = Candidate("Dana: The cutover is on Sunday.", {"doc_kind": "chat", "speaker": "Dana", "prev": "p",
-                                                              "next": "n"}, 0.6, keyword_score=0.5)
-    alike = Candidate("Dana: The cutover is on Sunday.", {"doc_kind": "chat", "speaker": "Dana"}, 0.6,
-                      keyword_score=0.5)
+    message = Candidate(
+        "Dana: The cutover is on Sunday.",
+        {"doc_kind": "chat", "speaker": "Dana", "prev": "p", "next": "n"},
+        0.6,
+        keyword_score=0.5,
+    )
+    alike = Candidate(
+        "Dana: The cutover is on Sunday.", {"doc_kind": "chat", "speaker": "Dana"}, 0.6, keyword_score=0.5
+    )
     known = {"mail": mail, "msg": message, "p": alike, "n": alike}
     asked = Asked(terms=frozenset({"cutover"}))
     mail_features = rerank.features("mail", known, asked)

@@ -37,8 +37,9 @@ def _calendar(app: App) -> None:
         ("invite@t", "Vendor demo", 3, 14, {"organizer": "kim@vendor.example", "attendees": [invited]}),
     ]:
         day = DAY + timedelta(days=days)
-        app.calendar.create(CalEvent(uid=uid, summary=summary, start=_at(app, day, hour), end=_at(app, day, hour + 1),
-                                     **more))
+        app.calendar.create(
+            CalEvent(uid=uid, summary=summary, start=_at(app, day, hour), end=_at(app, day, hour + 1), **more)
+        )
 
 
 def _inbox(app: App) -> None:
@@ -117,9 +118,21 @@ def test_an_item_without_a_source_is_rendered_without_an_empty_citation() -> Non
     from persona.skills.brief import BriefItem, Note
 
     at = datetime(2026, 11, 30, 9, 0)
-    brief = Brief(day=DAY, owner="Dana Reyes", generated_at=at, meetings=[
-        BriefItem(kind="meeting", source="", title="Focus: inbox", at=at, notes=[Note(text="bring the plan", source="")]),
-        BriefItem(kind="meeting", source="review@t", title="Design review", at=at)])
+    brief = Brief(
+        day=DAY,
+        owner="Dana Reyes",
+        generated_at=at,
+        meetings=[
+            BriefItem(
+                kind="meeting",
+                source="",
+                title="Focus: inbox",
+                at=at,
+                notes=[Note(text="bring the plan", source="")],
+            ),
+            BriefItem(kind="meeting", source="review@t", title="Design review", at=at),
+        ],
+    )
     text = brief.render()
     assert "- 09:00 **Focus: inbox**\n  - prep: bring the plan\n" in text and "[]" not in text
     assert "**Design review**  `[review@t]`" in text

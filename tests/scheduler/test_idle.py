@@ -94,9 +94,7 @@ def test_calendar_sync_notes_changes_once(home: Home, clock: Clock, registered: 
     jobs.APPS.register(app)
     registered.append(app)
     start = clock() + timedelta(hours=3)
-    app.calendar.create(
-        CalEvent(uid="sync@t", summary="Sync", start=start, end=start + timedelta(hours=1))
-    )
+    app.calendar.create(CalEvent(uid="sync@t", summary="Sync", start=start, end=start + timedelta(hours=1)))
 
     assert jobs.sync_calendar(str(home.root)) == "1 upcoming events, 1 changed"
     assert jobs.sync_calendar(str(home.root)) == "1 upcoming events, 0 changed"

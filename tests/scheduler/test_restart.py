@@ -88,7 +88,9 @@ def test_restart_after_missed_briefs_runs_the_brief_once(home: Home) -> None:
     _add_meeting_today(app)
 
     first = asyncio.run(_next_runs_at_start(app))
-    assert first["persona:brief"] == due + timedelta(days=1)  # today's brief time has passed: next is tomorrow
+    assert first["persona:brief"] == due + timedelta(
+        days=1
+    )  # today's brief time has passed: next is tomorrow
     assert all(at > utc_now() for at in first.values())  # the first start only schedules: nothing is due
     assert home.jobs_db.exists()  # the job store is where the home keeps it
     asyncio.run(_simulate_downtime(app, "persona:brief", due - timedelta(days=3)))

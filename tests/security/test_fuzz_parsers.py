@@ -17,18 +17,38 @@ from persona.channels.email.mailparse import parse_mail
 from persona.errors import PersonaError
 from persona.memory.loaders import Document, iter_documents
 
-BOUNDED = settings(max_examples=150, deadline=None, derandomize=True, database=None,
-                   suppress_health_check=[HealthCheck.too_slow])
+BOUNDED = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 ZONE = ZoneInfo("Europe/Berlin")
 
-HEADERS = st.sampled_from([
-    b"From: ", b"To: ", b"Cc: ", b"Subject: ", b"Date: ", b"Message-ID: ", b"In-Reply-To: ",
-    b"Content-Type: multipart/alternative; boundary=", b"Content-Type: text/html; charset=",
-    b"Content-Transfer-Encoding: ", b"MIME-Version: 1.0", b"--", b"=?utf-8?b?", b"=?iso-8859-1?q?",
-])
-MAILISH = st.lists(st.tuples(HEADERS, st.binary(max_size=40)), max_size=12).map(
-    lambda parts: b"\r\n".join(h + v for h, v in parts) + b"\r\n\r\n"
-).flatmap(lambda head: st.binary(max_size=300).map(lambda body: head + body))
+HEADERS = st.sampled_from(
+    [
+        b"From: ",
+        b"To: ",
+        b"Cc: ",
+        b"Subject: ",
+        b"Date: ",
+        b"Message-ID: ",
+        b"In-Reply-To: ",
+        b"Content-Type: multipart/alternative; boundary=",
+        b"Content-Type: text/html; charset=",
+        b"Content-Transfer-Encoding: ",
+        b"MIME-Version: 1.0",
+        b"--",
+        b"=?utf-8?b?",
+        b"=?iso-8859-1?q?",
+    ]
+)
+MAILISH = (
+    st.lists(st.tuples(HEADERS, st.binary(max_size=40)), max_size=12)
+    .map(lambda parts: b"\r\n".join(h + v for h, v in parts) + b"\r\n\r\n")
+    .flatmap(lambda head: st.binary(max_size=300).map(lambda body: head + body))
+)
 
 
 @BOUNDED
@@ -41,15 +61,44 @@ def test_fuzz_parse_mail(data: bytes):
     assert isinstance(parsed.body, str)
 
 
-ICS_LINES = st.sampled_from([
-    "BEGIN:VCALENDAR", "END:VCALENDAR", "BEGIN:VEVENT", "END:VEVENT", "VERSION:2.0", "PRODID:-//x//y//EN",
-    "UID:", "DTSTART:", "DTEND:", "DTSTART;TZID=Europe/Berlin:", "DURATION:", "RRULE:FREQ=", "SUMMARY:",
-    "ATTENDEE;CN=x:mailto:", "ORGANIZER:mailto:", "METHOD:REQUEST", "BEGIN:VTIMEZONE", "END:VTIMEZONE",
-    "EXDATE:", "STATUS:", "DTSTAMP:", " folded",
-])
+ICS_LINES = st.sampled_from(
+    [
+        "BEGIN:VCALENDAR",
+        "END:VCALENDAR",
+        "BEGIN:VEVENT",
+        "END:VEVENT",
+        "VERSION:2.0",
+        "PRODID:-//x//y//EN",
+        "UID:",
+        "DTSTART:",
+        "DTEND:",
+        "DTSTART;TZID=Europe/Berlin:",
+        "DURATION:",
+        "RRULE:FREQ=",
+        "SUMMARY:",
+        "ATTENDEE;CN=x:mailto:",
+        "ORGANIZER:mailto:",
+        "METHOD:REQUEST",
+        "BEGIN:VTIMEZONE",
+        "END:VTIMEZONE",
+        "EXDATE:",
+        "STATUS:",
+        "DTSTAMP:",
+        " folded",
+    ]
+)
 ICSISH = st.lists(
-    st.tuples(ICS_LINES, st.one_of(st.just(""), st.just("20261201T100000Z"), st.just("20261201"),
-                                   st.just("PT1H"), st.just("WEEKLY;COUNT=3"), st.text(max_size=20))),
+    st.tuples(
+        ICS_LINES,
+        st.one_of(
+            st.just(""),
+            st.just("20261201T100000Z"),
+            st.just("20261201"),
+            st.just("PT1H"),
+            st.just("WEEKLY;COUNT=3"),
+            st.text(max_size=20),
+        ),
+    ),
     max_size=25,
 ).map(lambda lines: "\r\n".join(k + v for k, v in lines))
 
@@ -81,7 +130,7 @@ def test_fuzz_ics_import(text: str):
 def test_fuzz_invitation_parsing(ics: str, content_type: str):
     from persona.channels.calendar.imip import parse_invitation
 
-    raw = (f"From: a@b.example\r\nTo: c@d.example\r\nSubject: invite\r\nContent-Type: {content_type}\r\n\r\n{ics}")
+    raw = f"From: a@b.example\r\nTo: c@d.example\r\nSubject: invite\r\nContent-Type: {content_type}\r\n\r\n{ics}"
     message = message_from_bytes(raw.encode("utf-8", "surrogatepass"), policy=policy.default)
     assert isinstance(message, EmailMessage)
     try:

@@ -50,8 +50,14 @@ def signed_in(browser, base: str, token: str, path: str, viewport: dict[str, int
     page = browser.new_page(viewport=viewport)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     page.goto(f"{base}/join#{token}")
     page.wait_for_url(re.compile(r"/(chat|dashboard|today)$"))
     if not page.url.endswith(path):

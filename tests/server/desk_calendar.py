@@ -50,13 +50,27 @@ def seed_week(app: App, folder: Path) -> str:
     ics = folder / "export.ics"
     ics.write_text(EXPORT, encoding="utf-8")
     import_ics(app.calendar, ics)
-    app.calendar.create(CalEvent(
-        summary="Dentist (maybe)", start=datetime(2026, 12, 8, 12, 0, tzinfo=BERLIN),
-        end=datetime(2026, 12, 8, 13, 0, tzinfo=BERLIN), status=Status.TENTATIVE,
-        attendees=[Attendee(email="dana@northwind.example")],
-    ))
+    app.calendar.create(
+        CalEvent(
+            summary="Dentist (maybe)",
+            start=datetime(2026, 12, 8, 12, 0, tzinfo=BERLIN),
+            end=datetime(2026, 12, 8, 13, 0, tzinfo=BERLIN),
+            status=Status.TENTATIVE,
+            attendees=[Attendee(email="dana@northwind.example")],
+        )
+    )
     start, end = datetime(2026, 12, 10, 15, 0, tzinfo=BERLIN), datetime(2026, 12, 10, 15, 30, tzinfo=BERLIN)
-    payload = tentative_event_payload("Roadmap sync", start.isoformat(), end.isoformat(), "dana@northwind.example",
-                                      ["sam@northwind.example"])
-    return held_for_owner(app, "sam@northwind.example", ActionKind.CREATE_EVENT, payload,
-                          "tentative “Roadmap sync” with Sam on Thu 10 Dec 15:00").id
+    payload = tentative_event_payload(
+        "Roadmap sync",
+        start.isoformat(),
+        end.isoformat(),
+        "dana@northwind.example",
+        ["sam@northwind.example"],
+    )
+    return held_for_owner(
+        app,
+        "sam@northwind.example",
+        ActionKind.CREATE_EVENT,
+        payload,
+        "tentative “Roadmap sync” with Sam on Thu 10 Dec 15:00",
+    ).id

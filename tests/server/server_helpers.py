@@ -51,7 +51,6 @@ SERVER_PROFILE = {
 }
 
 
-
 def echo_everything(messages) -> str:
     """A maximally leaky model: repeats every word of every prompt message."""
     return "\n".join(str(m.content) for m in messages)
@@ -63,7 +62,9 @@ def new_home(root: Path) -> Home:
     return home
 
 
-def new_app(home: Home, llm: LLM | None = None, settings: Settings | None = None) -> tuple[App, ScriptedChatModel]:
+def new_app(
+    home: Home, llm: LLM | None = None, settings: Settings | None = None
+) -> tuple[App, ScriptedChatModel]:
     model = ScriptedChatModel()
     app = App(home, settings or Settings(), llm=llm or LLM(model, local=True))
     app.memory.add(
@@ -75,12 +76,21 @@ def new_app(home: Home, llm: LLM | None = None, settings: Settings | None = None
     return app, model
 
 
-def held_for_owner(app: App, asker: str, kind: ActionKind, payload: dict[str, Any], summary: str = "") -> Action:
+def held_for_owner(
+    app: App, asker: str, kind: ActionKind, payload: dict[str, Any], summary: str = ""
+) -> Action:
     """An action `asker` asked for, to them, its content from their words: submitted to the gate, which holds it
     for the owner's approval."""
     who = Principal.resolve(app.profile, asker)
-    action = Action(kind=kind, requested_by=who, targets=[asker], target_provenance=[Provenance.of(who)],
-                    payload_provenance=[Provenance.of(who)], payload=payload, summary=summary)
+    action = Action(
+        kind=kind,
+        requested_by=who,
+        targets=[asker],
+        target_provenance=[Provenance.of(who)],
+        payload_provenance=[Provenance.of(who)],
+        payload=payload,
+        summary=summary,
+    )
     assert app.gate.submit(action).decision.verdict.value == "needs_approval"
     return action
 

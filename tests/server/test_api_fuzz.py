@@ -34,7 +34,9 @@ SEED = 7
 EXAMPLES = 50  # fuzzing-phase cases per operation and principal, on top of the deterministic coverage phase
 PRINCIPALS = ("owner", "colleague_a", "stranger")
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
-UNLIMITED = Settings(chat_limit="1000000/minute", api_limit="1000000/minute", owner_api_limit="1000000/minute")
+UNLIMITED = Settings(
+    chat_limit="1000000/minute", api_limit="1000000/minute", owner_api_limit="1000000/minute"
+)
 
 
 def routes_schema() -> dict[str, Any]:
@@ -81,7 +83,9 @@ def who(request: pytest.FixtureRequest) -> str:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],  # invalid inputs filter a lot
 )
 def test_api_never_fails_and_answers_as_declared(case: schemathesis.Case, who: str, served: Served) -> None:
-    served.model.replies[:] = [answering("Thanks, that is in the plan.")] * 3  # route (and a retry), then answer
+    served.model.replies[:] = [
+        answering("Thanks, that is in the plan.")
+    ] * 3  # route (and a retry), then answer
     request = case.as_transport_kwargs(base_url=str(served.client.base_url), headers=served.headers(who))
     response = served.client.request(**_for_httpx(request))
     sent[who, case.operation.label, response.status_code] += 1

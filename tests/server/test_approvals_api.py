@@ -22,7 +22,9 @@ def run(twin: Served, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
     their own and find it."""
     recorder = Recorder()
     monkeypatch.setattr("persona.channels.delivery.delivering", lambda _app, _kind: nullcontext())
-    with twin.app.gate.executors.while_open(dict.fromkeys((ActionKind.SEND_MAIL, ActionKind.CREATE_EVENT), recorder)):
+    with twin.app.gate.executors.while_open(
+        dict.fromkeys((ActionKind.SEND_MAIL, ActionKind.CREATE_EVENT), recorder)
+    ):
         yield recorder
 
 
@@ -31,19 +33,39 @@ def _queue(twin: Served, kind: ActionKind, payload: dict) -> str:
 
 
 def _reply(twin: Served) -> str:
-    return _queue(twin, ActionKind.SEND_MAIL, {**MAIL, "subject": "Re: cutover", "body": "Sure, 06:00 works.",
-                                               "draft_body": "Sure, 06:00 works.", "in_reply_to": "<q@x>"})
+    return _queue(
+        twin,
+        ActionKind.SEND_MAIL,
+        {
+            **MAIL,
+            "subject": "Re: cutover",
+            "body": "Sure, 06:00 works.",
+            "draft_body": "Sure, 06:00 works.",
+            "in_reply_to": "<q@x>",
+        },
+    )
 
 
 def _meeting(twin: Served) -> tuple[str, datetime]:
     start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
-    return _queue(twin, ActionKind.CREATE_EVENT, tentative_event_payload(
-        "Cutover review", start.isoformat(), (start + timedelta(minutes=30)).isoformat(), "dana@northwind.example",
-        ["sam@northwind.example"], [(start + timedelta(days=1), start + timedelta(days=1, minutes=30))])), start
+    return _queue(
+        twin,
+        ActionKind.CREATE_EVENT,
+        tentative_event_payload(
+            "Cutover review",
+            start.isoformat(),
+            (start + timedelta(minutes=30)).isoformat(),
+            "dana@northwind.example",
+            ["sam@northwind.example"],
+            [(start + timedelta(days=1), start + timedelta(days=1, minutes=30))],
+        ),
+    ), start
 
 
 def _post(twin: Served, approval_id: str, verb: str, body: dict | None = None):
-    return twin.client.post(f"/api/approvals/{approval_id}/{verb}", json=body or {}, headers=twin.headers("owner"))
+    return twin.client.post(
+        f"/api/approvals/{approval_id}/{verb}", json=body or {}, headers=twin.headers("owner")
+    )
 
 
 def test_a_bad_time_edit_is_a_422_naming_start_and_the_meeting_still_waits(twin: Served, run: Recorder):
@@ -55,7 +77,9 @@ def test_a_bad_time_edit_is_a_422_naming_start_and_the_meeting_still_waits(twin:
     assert twin.app.store.get_approval(approval_id).status == "pending" and run.done == []
 
 
-@pytest.mark.parametrize("edited", [{"draft_body": "my words"}, {"to": "eve@evil.example"}, {"nonsense": "x"}])
+@pytest.mark.parametrize(
+    "edited", [{"draft_body": "my words"}, {"to": "eve@evil.example"}, {"nonsense": "x"}]
+)
 def test_an_edit_of_what_a_person_does_not_edit_is_a_422(twin: Served, run: Recorder, edited: dict):
     approval_id = _reply(twin)
     response = _post(twin, approval_id, "approve", {"edited": edited})
@@ -68,7 +92,10 @@ def test_an_edited_reply_goes_out_with_the_edited_text(twin: Served, run: Record
     response = _post(twin, approval_id, "approve", {"edited": {"body": "Sure, 06:00. Online from 05:45."}})
     assert response.status_code == 200 and response.json()["status"] == "executed"
     [sent] = run.done
-    assert sent.payload["body"] == "Sure, 06:00. Online from 05:45." and sent.payload["draft_body"] == "Sure, 06:00 works."
+    assert (
+        sent.payload["body"] == "Sure, 06:00. Online from 05:45."
+        and sent.payload["draft_body"] == "Sure, 06:00 works."
+    )
 
 
 def test_a_meeting_moved_to_an_offered_time_keeps_its_length(twin: Served, run: Recorder):
@@ -106,7 +133,9 @@ def test_a_failed_approval_can_be_dismissed_and_only_a_failed_one(twin: Served, 
     dismissed = _post(twin, approval_id, "dismiss", {"reason": "booked by phone"})
     assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
     assert _post(twin, approval_id, "retry").status_code == 400 and run.done == []
-    [entry] = [e for e in twin.app.store.audit_entries(200, kind="dismissed") if e.detail["action_id"] == approval_id]
+    [entry] = [
+        e for e in twin.app.store.audit_entries(200, kind="dismissed") if e.detail["action_id"] == approval_id
+    ]
     assert entry.actor == "dana@northwind.example" and entry.detail["reason"] == "booked by phone"
 
 
@@ -116,9 +145,13 @@ def test_one_approval_reads_in_full(twin: Served, run: Recorder):
     assert set(detail) == {"approval", "editable", "provenance", "reason", "original"}
     assert detail["approval"]["id"] == approval_id and detail["reason"] == detail["approval"]["reason"]
     assert [(f["name"], f["label"], f["input"], f["value"]) for f in detail["editable"]] == [
-        ("body", "Text", "text", "Sure, 06:00 works."), ("subject", "Subject", "line", "Re: cutover")]
-    assert detail["provenance"] == [{"label": "Targets from", "sources": ["someone you know"]},
-                                    {"label": "Content from", "sources": ["someone you know"]}]
+        ("body", "Text", "text", "Sure, 06:00 works."),
+        ("subject", "Subject", "line", "Re: cutover"),
+    ]
+    assert detail["provenance"] == [
+        {"label": "Targets from", "sources": ["someone you know"]},
+        {"label": "Content from", "sources": ["someone you know"]},
+    ]
     assert "someone you know" in detail["reason"] and "known_person" not in detail["reason"]
     assert detail["original"] is None  # no mail or chat message behind this one
 

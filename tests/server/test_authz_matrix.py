@@ -115,7 +115,9 @@ def test_same_session_id_from_another_colleague_is_a_separate_conversation(seede
 def test_colleague_cannot_approve_or_reject_a_real_pending_action(seeded: Served):
     from persona.events import ActionKind
 
-    action = held_for_owner(seeded.app, "sam@northwind.example", ActionKind.SEND_MAIL, {**MAIL, "body": "hi Sam"})
+    action = held_for_owner(
+        seeded.app, "sam@northwind.example", ActionKind.SEND_MAIL, {**MAIL, "body": "hi Sam"}
+    )
     for who in ("colleague_a", "colleague_b", "stranger", "revoked"):
         for verb in ("approve", "reject"):
             response = seeded.client.post(

@@ -128,7 +128,9 @@ def test_what_each_answer_did_is_still_under_it_after_a_reload_and_the_badge_fol
     assert [line.get_attribute("data-id") for line in lines.all()] == ids
     assert page.locator(".msg.ai + .actions").count() == 2  # each under the answer that queued it
     assert lines.nth(0).inner_text() == "✓ Approved and done: mail to Sam Okafor: Budget"  # what became of it
-    assert lines.nth(1).locator(".what").inner_text() == "Waiting for Dana's approval: mail to Lee Park: Slides"
+    assert (
+        lines.nth(1).locator(".what").inner_text() == "Waiting for Dana's approval: mail to Lee Park: Slides"
+    )
     lines.nth(1).locator("button.reject").click()
     lines.nth(1).locator(".result").filter(has_text="rejected").wait_for()
     assert app.store.get_approval(ids[1]).status == "rejected"
@@ -159,7 +161,9 @@ def test_enter_sends_shift_enter_breaks_the_line_and_the_conversation_survives_a
     box.type("Is the cutover")
     box.press("Shift+Enter")
     box.type("still on the 8th?")
-    page.dispatch_event("#message", "keydown", {"key": "Enter", "isComposing": True})  # an IME picks a character
+    page.dispatch_event(
+        "#message", "keydown", {"key": "Enter", "isComposing": True}
+    )  # an IME picks a character
     assert box.input_value() == "Is the cutover\nstill on the 8th?" and page.locator(".msg").count() == 0
 
     model.replies.append("Yes, 8 December at 06:00 CET.")
@@ -171,7 +175,9 @@ def test_enter_sends_shift_enter_breaks_the_line_and_the_conversation_survives_a
     assert page.url.endswith(f"/chat?session={session}")
     # the list shows the new conversation at once, by its first words and a local time, never its id
     new = page.locator(f"#sessions a[data-session='{session}']")
-    assert new.inner_text() == "Is the cutover still on the 8th?" and new.get_attribute("aria-current") == "true"
+    assert (
+        new.inner_text() == "Is the cutover still on the 8th?" and new.get_attribute("aria-current") == "true"
+    )
     assert page.locator("#sessions a").count() == before + 1
     listed = page.inner_text("#sessions")
     assert session not in listed and "+00:00" not in listed and not re.search(r"\d{4}-\d\d-\d\dT", listed)
@@ -224,7 +230,9 @@ def test_the_owner_reads_a_colleagues_chat_with_the_held_back_answer_marked(site
         sam = desk.locator("section.person[data-person='sam@northwind.example']")
         assert "Sam Okafor" in sam.locator("h2").inner_text()
         talk = sam.locator(f".conversation[data-session='{session}']")
-        assert talk.locator("a").inner_text() == "What is the Helix offer?" and session not in talk.inner_text()
+        assert (
+            talk.locator("a").inner_text() == "What is the Helix offer?" and session not in talk.inner_text()
+        )
         assert talk.locator(".held").inner_text() == "1 held back"
         assert "+00:00" not in talk.locator("time").inner_text()
         desk.screenshot(path=str(ARTIFACTS / f"conversations-{name}.png"), full_page=True)

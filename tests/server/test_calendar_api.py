@@ -31,19 +31,38 @@ def test_week_lists_series_all_day_tentative_and_proposed_events_in_the_owner_zo
         by_title.setdefault(event["title"], []).append(event)
     standups = by_title["Team standup"]
     assert [e["start"] for e in standups] == [
-        "2026-12-07T09:30:00+01:00", "2026-12-09T09:30:00+01:00", "2026-12-11T09:30:00+01:00"]
+        "2026-12-07T09:30:00+01:00",
+        "2026-12-09T09:30:00+01:00",
+        "2026-12-11T09:30:00+01:00",
+    ]
     assert standups[0] | {"start": None} == {
-        "title": "Team standup", "start": None, "end": "2026-12-07T09:45:00+01:00", "all_day": False,
-        "status": "CONFIRMED", "tentative": False, "proposed": False, "attendees": 2, "location": "Room 4.12",
-        "approval": None}
+        "title": "Team standup",
+        "start": None,
+        "end": "2026-12-07T09:45:00+01:00",
+        "all_day": False,
+        "status": "CONFIRMED",
+        "tentative": False,
+        "proposed": False,
+        "attendees": 2,
+        "location": "Room 4.12",
+        "approval": None,
+    }
     assert by_title["Team offsite"][0]["all_day"] is True
     dentist = by_title["Dentist (maybe)"][0]
     assert (dentist["status"], dentist["tentative"], dentist["proposed"]) == ("TENTATIVE", True, False)
     sync = by_title["Roadmap sync"][0]
     assert sync | {"approval": None} == {
-        "title": "Roadmap sync", "start": "2026-12-10T15:00:00+01:00", "end": "2026-12-10T15:30:00+01:00",
-        "all_day": False, "status": "TENTATIVE", "tentative": True, "proposed": True, "attendees": 1,
-        "location": "", "approval": None}
+        "title": "Roadmap sync",
+        "start": "2026-12-10T15:00:00+01:00",
+        "end": "2026-12-10T15:30:00+01:00",
+        "all_day": False,
+        "status": "TENTATIVE",
+        "tentative": True,
+        "proposed": True,
+        "attendees": 1,
+        "location": "",
+        "approval": None,
+    }
     assert sync["approval"] == proposal
     assert [e["start"] for e in body["events"]] == sorted(e["start"] for e in body["events"])
 
@@ -57,16 +76,28 @@ def test_days_and_default_start(week):
 
 def test_an_approved_proposal_is_in_the_calendar_as_tentative_and_no_longer_proposed(week):
     served, _ = week
-    action = held_for_owner(served.app, "lee@northwind.example", ActionKind.CREATE_EVENT, tentative_event_payload(
-        "1:1 Lee", "2026-12-15T11:00:00+01:00", "2026-12-15T11:30:00+01:00", "dana@northwind.example",
-        ["lee@northwind.example"]))
+    action = held_for_owner(
+        served.app,
+        "lee@northwind.example",
+        ActionKind.CREATE_EVENT,
+        tentative_event_payload(
+            "1:1 Lee",
+            "2026-12-15T11:00:00+01:00",
+            "2026-12-15T11:30:00+01:00",
+            "dana@northwind.example",
+            ["lee@northwind.example"],
+        ),
+    )
     before = _events(served, "start=2026-12-15&days=1")["events"]
     assert [(e["title"], e["proposed"], e["approval"]) for e in before] == [("1:1 Lee", True, action.id)]
-    approved = served.client.post(f"/api/approvals/{action.id}/approve", json={}, headers=served.headers("owner"))
+    approved = served.client.post(
+        f"/api/approvals/{action.id}/approve", json={}, headers=served.headers("owner")
+    )
     assert approved.status_code == 200, approved.text
     after = _events(served, "start=2026-12-15&days=1")["events"]
-    assert [(e["title"], e["start"], e["status"], e["tentative"], e["proposed"], e["approval"]) for e in after] == [
-        ("1:1 Lee", "2026-12-15T11:00:00+01:00", "TENTATIVE", True, False, None)]
+    assert [
+        (e["title"], e["start"], e["status"], e["tentative"], e["proposed"], e["approval"]) for e in after
+    ] == [("1:1 Lee", "2026-12-15T11:00:00+01:00", "TENTATIVE", True, False, None)]
 
 
 @pytest.mark.parametrize(
@@ -95,6 +126,9 @@ def test_page_shows_the_week_with_today_and_the_proposal_marked(week):
     assert f'href="/approvals/{proposal}"' in page and "proposed by your twin" in page
     assert 'href="/calendar?week=2026-11-30"' in page and 'href="/calendar?week=2026-12-14"' in page
     # any day of a week shows that week; a bad one shows this week
-    assert "Week of 7 Dec 2026" in served.client.get("/calendar?week=2026-12-13", headers=served.headers("owner")).text
+    assert (
+        "Week of 7 Dec 2026"
+        in served.client.get("/calendar?week=2026-12-13", headers=served.headers("owner")).text
+    )
     bad = served.client.get("/calendar?week=soon", headers=served.headers("owner"), follow_redirects=False)
     assert (bad.status_code, bad.headers["location"]) == (303, "/calendar")

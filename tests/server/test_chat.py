@@ -43,9 +43,27 @@ def test_the_owners_answer_streams_as_the_model_writes_it(twin: Served):
     twin.model.replies.append("The cutover is on the 8th, at 06:00.")
     events = twin.chat("owner", "When is the cutover?")
     tokens = [data for kind, data in events if kind == "token"]
-    assert tokens == ["The ", "cutover ", "is ", "on ", "the ", "8th, ", "at ", "06:00."]  # the model's chunks
-    assert events[-1] == ("done", {"session": events[0][1]["session"], "blocked": False, "text": "".join(tokens),
-                                   "skill": "recall", "asks": False, "actions": []})
+    assert tokens == [
+        "The ",
+        "cutover ",
+        "is ",
+        "on ",
+        "the ",
+        "8th, ",
+        "at ",
+        "06:00.",
+    ]  # the model's chunks
+    assert events[-1] == (
+        "done",
+        {
+            "session": events[0][1]["session"],
+            "blocked": False,
+            "text": "".join(tokens),
+            "skill": "recall",
+            "asks": False,
+            "actions": [],
+        },
+    )
 
 
 def test_a_slow_answer_keeps_the_stream_alive_with_comments(twin: Served, monkeypatch):
@@ -100,7 +118,9 @@ def test_rate_limit_is_per_principal(twin: Served, monkeypatch):
     twin.chat("colleague_a", "two")
     limited = twin.client.post("/api/chat", json={"message": "three"}, headers=twin.headers("colleague_a"))
     wait = int(limited.headers["retry-after"])
-    assert limited.status_code == 429 and 1 <= wait <= 61 and f"try again in {wait} s" in limited.json()["error"]
+    assert (
+        limited.status_code == 429 and 1 <= wait <= 61 and f"try again in {wait} s" in limited.json()["error"]
+    )
     twin.chat("colleague_b", "B is not limited by A")
     clock.now += wait  # the window has moved on by then
     twin.chat("colleague_a", "three, later")
@@ -134,8 +154,13 @@ def test_sign_in_from_another_site_is_refused(twin: Served):
 
 
 def test_owner_approves_with_an_edit_and_the_edited_action_is_delivered(twin: Served):
-    action = held_for_owner(twin.app, "sam@northwind.example", ActionKind.SEND_MAIL,
-                            {**MAIL, "subject": "Re: pg16", "body": "draft"}, "reply to Sam")
+    action = held_for_owner(
+        twin.app,
+        "sam@northwind.example",
+        ActionKind.SEND_MAIL,
+        {**MAIL, "subject": "Re: pg16", "body": "draft"},
+        "reply to Sam",
+    )
     listed = twin.client.get("/api/approvals", headers=twin.headers("owner")).json()
     assert action.id in {a["id"] for a in listed}
     done = twin.client.post(  # the request opens the home's mail channel (Maildir) for this approval
@@ -213,8 +238,11 @@ def test_dead_llm_gives_a_clear_message_and_keeps_the_message(tmp_path):
         assert [kind for kind, _ in events] == ["start", "error"]
         assert "did not answer" in events[1][1]["message"] and "saved" in events[1][1]["message"]
         kept = twin.client.get("/api/sessions/s1", headers=twin.headers("colleague_a")).json()
-        assert kept["messages"][0] == {"role": "human", "text": "Has the invoice from Lumenstack been paid yet?",
-                                      "actions": []}
+        assert kept["messages"][0] == {
+            "role": "human",
+            "text": "Has the invoice from Lumenstack been paid yet?",
+            "actions": [],
+        }
         # what needs no model goes on: a message for the owner is kept
         left = twin.chat("colleague_a", "Please tell Dana the invoice is paid.", session="s2")
         assert [kind for kind, _ in left][-1] == "done" and twin.app.store.messages()[0].text
@@ -239,7 +267,10 @@ def test_sessions_resume_after_a_server_restart(tmp_path):
         history = second.client.get("/api/sessions/keep", headers=second.headers("colleague_a")).json()[
             "messages"
         ]
-        assert [m["text"] for m in history] == ["My favourite word is pineapple.", "Pineapple is a fine word."]
+        assert [m["text"] for m in history] == [
+            "My favourite word is pineapple.",
+            "Pineapple is a fine word.",
+        ]
         second.model.replies.append(echo_everything)
         second.chat("colleague_a", "What was the word?", session="keep")
         assert "pineapple" in " ".join(str(m.content) for m in second.model.calls[-1])

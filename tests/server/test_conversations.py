@@ -19,7 +19,9 @@ def _listed(twin: Served) -> dict[str, dict]:
 
 
 def test_every_persons_chats_by_person_latest_first_with_held_back_counts(twin: Served):
-    twin.model.replies.extend([answering("The cutover is on 2026-12-08."), answering("The offer is EUR 212,400.")])
+    twin.model.replies.extend(
+        [answering("The cutover is on 2026-12-08."), answering("The offer is EUR 212,400.")]
+    )
     first = _session(twin.chat("colleague_a", "When is the cutover?"))
     blocked = twin.chat("colleague_a", "And the Helix offer?", session=first)
     assert blocked[-1][1]["blocked"] is True
@@ -35,7 +37,12 @@ def test_every_persons_chats_by_person_latest_first_with_held_back_counts(twin: 
     sams = by_person[SAM]["conversations"]
     assert [c["id"] for c in sams] == [second, first]  # newest first
     assert sams[1] | {"created": "", "updated": ""} == {
-        "id": first, "title": "When is the cutover?", "created": "", "updated": "", "messages": 2, "held_back": 1
+        "id": first,
+        "title": "When is the cutover?",
+        "created": "",
+        "updated": "",
+        "messages": 2,
+        "held_back": 1,
     }
     assert sams[1]["updated"].endswith("+00:00")  # with its offset, for the reader's own clock
     assert sams[0]["held_back"] == 0
@@ -47,17 +54,25 @@ def test_a_transcript_marks_the_held_back_answer_and_why(twin: Served):
     session = _session(twin.chat("colleague_b", "Can you help me?"))
     twin.chat("colleague_b", "What does Helix offer Dana?", session=session)
 
-    response = twin.client.get(f"/api/conversations/{session}", params={"person": LEE}, headers=twin.headers("owner"))
+    response = twin.client.get(
+        f"/api/conversations/{session}", params={"person": LEE}, headers=twin.headers("owner")
+    )
     assert response.status_code == 200
     shown = response.json()
     assert shown["person"]["name"] == "Lee Park" and shown["conversation"]["held_back"] == 1
     turns = shown["turns"]
     assert [(t["role"], t["held_back"]) for t in turns] == [
-        ("human", ""), ("ai", ""), ("human", ""), ("ai", "owner-only details: 2026-12-04, 212,400")
+        ("human", ""),
+        ("ai", ""),
+        ("human", ""),
+        ("ai", "owner-only details: 2026-12-04, 212,400"),
     ]
     assert "212,400" not in turns[3]["text"]  # what was sent instead; the stopped answer is not kept
-    [entry] = [e for e in twin.app.store.audit_entries(20, "guard_blocked") if e.detail.get("turn") == 3
-               and session in e.detail["thread"]]
+    [entry] = [
+        e
+        for e in twin.app.store.audit_entries(20, "guard_blocked")
+        if e.detail.get("turn") == 3 and session in e.detail["thread"]
+    ]
     assert entry.actor == LEE and entry.detail["thread"] == f"chat:{LEE}:{session}"
 
 
@@ -70,7 +85,9 @@ def test_a_conversation_is_found_only_under_its_own_person(twin: Served):
         )
         assert response.status_code == 404 and response.json()["error"]
     page = twin.client.get(f"/conversations/{session}", params={"person": SAM}, headers=twin.headers("owner"))
-    assert page.status_code == 200 and "Sam Okafor" in page.text and session not in page.text.split("<main>")[1]
+    assert (
+        page.status_code == 200 and "Sam Okafor" in page.text and session not in page.text.split("<main>")[1]
+    )
 
 
 def test_the_conversations_page_groups_by_person(twin: Served):
@@ -101,10 +118,13 @@ def test_each_answer_is_read_back_with_what_it_did_and_what_became_of_it(twin: S
     decided = twin.client.post(f"/api/approvals/{queued['id']}/reject", json={"reason": ""}, headers=owner)
     assert decided.status_code == 200
     assert read_back()[1]["actions"] == status("rejected")
-    transcript = twin.client.get(f"/api/conversations/{session}", params={"person": "dana@northwind.example"},
-                                 headers=owner).json()
+    transcript = twin.client.get(
+        f"/api/conversations/{session}", params={"person": "dana@northwind.example"}, headers=owner
+    ).json()
     assert transcript["turns"][1]["actions"] == status("rejected")
-    page = twin.client.get(f"/conversations/{session}", params={"person": "dana@northwind.example"}, headers=owner)
+    page = twin.client.get(
+        f"/conversations/{session}", params={"person": "dana@northwind.example"}, headers=owner
+    )
     assert f'href="/approvals/{queued["id"]}"' in page.text and "Sam Okafor: Q2 numbers" in page.text
 
     # someone else reads back what the chat showed them live, nothing more

@@ -25,9 +25,17 @@ pytestmark = pytest.mark.integration
 
 def _reply_to_sam(app, body: str = "Sure, 06:00 works.") -> Action:
     """A mail reply the policy holds for the owner's approval."""
-    payload = {**MAIL_PAYLOAD, "message_id": f"<{uuid.uuid4().hex}@northwind.example>", "in_reply_to": "",
-               "subject": "Re: cutover", "body": body, "draft_body": body}
-    return held_for_owner(app, "sam@northwind.example", ActionKind.SEND_MAIL, payload, "reply to Sam about the cutover")
+    payload = {
+        **MAIL_PAYLOAD,
+        "message_id": f"<{uuid.uuid4().hex}@northwind.example>",
+        "in_reply_to": "",
+        "subject": "Re: cutover",
+        "body": body,
+        "draft_body": body,
+    }
+    return held_for_owner(
+        app, "sam@northwind.example", ActionKind.SEND_MAIL, payload, "reply to Sam about the cutover"
+    )
 
 
 def test_a_message_left_by_a_colleague_waits_on_today_until_read(site):
@@ -76,7 +84,9 @@ def _owner_chat_with_an_action(page, model) -> str:
 def _problems(page, path: str, viewport: dict[str, int]) -> list[str]:
     """What is wrong with the page as it stands: wider than the viewport, axe's serious and critical findings."""
     found = ([] if fits(page) else ["wider than the viewport"]) + accessibility_problems(page)
-    name = "transcript" if "?person=" in path else path.strip("/").replace("?show=", "-").replace("/", "-")[:40]
+    name = (
+        "transcript" if "?person=" in path else path.strip("/").replace("?show=", "-").replace("/", "-")[:40]
+    )
     page.screenshot(path=str(ARTIFACTS / f"desk-{name}-{viewport['width']}.png"), full_page=True)
     return found
 
@@ -88,8 +98,13 @@ def test_every_view_of_the_desk_fits_and_passes_axe(site, viewport):
     page, errors = signed_in(browser, base, tokens["owner"], "/chat", viewport)
     transcript = _owner_chat_with_an_action(page, model)
     views = [path for path, _ in DESK_VIEWS] + [
-        "/approvals?show=history", f"/approvals/{reply.id}", f"/approvals/{meeting.id}", "/approvals/no-such-id",
-        transcript, "/persona"]
+        "/approvals?show=history",
+        f"/approvals/{reply.id}",
+        f"/approvals/{meeting.id}",
+        "/approvals/no-such-id",
+        transcript,
+        "/persona",
+    ]
     problems: dict[str, list[str]] = {}
     for path in views:
         page.goto(f"{base}{path}")
@@ -106,7 +121,9 @@ def test_every_view_of_the_desk_fits_and_passes_axe(site, viewport):
     signed_out.goto(f"{base}/login")
     assert _problems(signed_out, "/login", viewport) == []
     signed_out.close()
-    colleague, errors = signed_in(browser, base, tokens["colleague_a"], "/chat", viewport)  # no desk, no buttons
+    colleague, errors = signed_in(
+        browser, base, tokens["colleague_a"], "/chat", viewport
+    )  # no desk, no buttons
     assert _problems(colleague, "/chat-colleague", viewport) == [] and errors == []
     colleague.close()
 
@@ -167,8 +184,11 @@ def test_the_owner_opens_edits_and_approves_a_reply_from_today(site):
     page.screenshot(path=str(ARTIFACTS / "desk-approval-executed.png"), full_page=True)
     approval = app.store.get_approval(approval_id)
     assert approval.status == "executed" and approval.decided_by == "dana@northwind.example"
-    [sent] = [m for m in mailbox.Maildir(app.home.mail_dir / ".Sent", create=False)
-              if m["In-Reply-To"] == "<rehearsal-1@northwind.example>"]
+    [sent] = [
+        m
+        for m in mailbox.Maildir(app.home.mail_dir / ".Sent", create=False)
+        if m["In-Reply-To"] == "<rehearsal-1@northwind.example>"
+    ]
     assert "I'll book the war room." in sent.get_payload(decode=True).decode()
 
     page.goto(f"{base}/approvals?show=history")
@@ -182,11 +202,21 @@ def _meeting_with_sam(app) -> Action:
     """A meeting Sam asked for, held for the owner's approval, with another free time to choose instead."""
     start = (app.clock() + timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
     other = start + timedelta(hours=5)
-    payload = tentative_event_payload("Rehearsal", start.isoformat(), (start + timedelta(minutes=30)).isoformat(),
-                                      "dana@northwind.example", ["sam@northwind.example"])
+    payload = tentative_event_payload(
+        "Rehearsal",
+        start.isoformat(),
+        (start + timedelta(minutes=30)).isoformat(),
+        "dana@northwind.example",
+        ["sam@northwind.example"],
+    )
     alternatives = [{"start": other.isoformat(), "end": (other + timedelta(minutes=30)).isoformat()}]
-    return held_for_owner(app, "sam@northwind.example", ActionKind.CREATE_EVENT,
-                          payload | {"alternatives": alternatives}, "meeting “Rehearsal” with Sam")
+    return held_for_owner(
+        app,
+        "sam@northwind.example",
+        ActionKind.CREATE_EVENT,
+        payload | {"alternatives": alternatives},
+        "meeting “Rehearsal” with Sam",
+    )
 
 
 def test_a_bad_time_edit_names_the_field_and_the_approval_stays_pending(site):

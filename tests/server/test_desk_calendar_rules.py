@@ -65,7 +65,9 @@ def test_a_rule_added_in_the_form_is_saved_and_a_bad_one_is_named(site):
     page, errors = signed_in(browser, base, owner, "/rules", DESKTOP)
     page.get_by_role("button", name="Add a triage rule").click()
     row = page.locator("#triage tbody tr").last
-    assert row.get_by_label("triage rule 1: match").evaluate("e => e === document.activeElement")  # focus moved
+    assert row.get_by_label("triage rule 1: match").evaluate(
+        "e => e === document.activeElement"
+    )  # focus moved
     row.get_by_label("triage rule 1: match").select_option("sender")
     row.get_by_label("triage rule 1: value").fill("promo.example")
     row.get_by_label("triage rule 1: label").select_option("ignore")

@@ -29,8 +29,9 @@ def test_the_default_limit_is_one_mebibyte_and_is_a_setting(monkeypatch):
 @pytest.mark.parametrize("path", ["/auth/session", "/api/chat"])
 def test_a_body_over_the_limit_is_413_by_its_content_length(twin: Served, path: str):
     body = json.dumps({"token": "x" * (5 * LIMIT), "message": "x" * (5 * LIMIT)})
-    response = twin.client.post(path, content=body, headers=twin.headers("colleague_a")
-                                | {"Content-Type": "application/json"})
+    response = twin.client.post(
+        path, content=body, headers=twin.headers("colleague_a") | {"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert len(response.content) < 200 and response.json()
 
@@ -41,7 +42,9 @@ def test_a_chunked_body_is_413_in_json(twin: Served):
         yield b"x" * 2 * LIMIT
         yield b'"}'
 
-    response = twin.client.post("/auth/session", content=chunks(), headers={"Content-Type": "application/json"})
+    response = twin.client.post(
+        "/auth/session", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413 and len(response.content) < 200 and response.json()
 
 
@@ -58,14 +61,29 @@ def test_a_chunked_body_stops_being_read_at_the_limit(twin: Served):
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-             "scheme": "http", "path": "/auth/session", "raw_path": b"/auth/session", "root_path": "",
-             "query_string": b"", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
-             "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"),
-                         (b"transfer-encoding", b"chunked")]}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/auth/session",
+        "raw_path": b"/auth/session",
+        "root_path": "",
+        "query_string": b"",
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"transfer-encoding", b"chunked"),
+        ],
+    }
     asyncio.run(twin.api(scope, receive, send))
     assert pulled == 2
-    assert sent[0]["status"] == 413 and json.loads(sent[1]["body"])["detail"].startswith("the request body is over")
+    assert sent[0]["status"] == 413 and json.loads(sent[1]["body"])["detail"].startswith(
+        "the request body is over"
+    )
 
 
 def test_a_422_names_the_field_without_echoing_the_input(twin: Served):
@@ -79,8 +97,9 @@ def test_a_422_names_the_field_without_echoing_the_input(twin: Served):
 
 def test_a_lone_surrogate_is_refused_before_sign_in_without_a_traceback(twin: Served, caplog):
     caplog.set_level(logging.DEBUG)
-    response = twin.client.post("/auth/session", content=b'{"token": "\\ud800"}',
-                                headers={"Content-Type": "application/json"})
+    response = twin.client.post(
+        "/auth/session", content=b'{"token": "\\ud800"}', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     [error] = response.json()["detail"]
     assert (error["type"], error["loc"]) == ("string_unicode", ["body", "token"]) and "input" not in error
@@ -89,21 +108,28 @@ def test_a_lone_surrogate_is_refused_before_sign_in_without_a_traceback(twin: Se
 
 
 def test_a_lone_surrogate_in_a_chat_message_is_refused_before_the_turn(twin: Served):
-    response = twin.client.post("/api/chat", content=b'{"message": "hello \\udc00"}',
-                                headers=twin.headers("colleague_a") | {"Content-Type": "application/json"})
+    response = twin.client.post(
+        "/api/chat",
+        content=b'{"message": "hello \\udc00"}',
+        headers=twin.headers("colleague_a") | {"Content-Type": "application/json"},
+    )
     assert response.status_code == 422 and response.json()["detail"][0]["type"] == "string_unicode"
 
 
 def test_a_surrogate_pair_is_text_not_an_error(twin: Served):
-    response = twin.client.post("/auth/session", content=b'{"token": "\\ud83d\\ude00"}',
-                                headers={"Content-Type": "application/json"})
+    response = twin.client.post(
+        "/auth/session", content=b'{"token": "\\ud83d\\ude00"}', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 401  # a valid emoji, just not a token
 
 
-@pytest.mark.parametrize("bad", ['working_hours:\n  start: "{long}"\n', "people:\n  - name: Sam\n    emails: [{long}]\n"])
+@pytest.mark.parametrize(
+    "bad", ['working_hours:\n  start: "{long}"\n', "people:\n  - name: Sam\n    emails: [{long}]\n"]
+)
 def test_a_422_for_a_persona_edit_does_not_echo_a_long_value(twin: Served, bad: str):
     owner = twin.headers("owner")
     original = twin.client.get("/api/persona", headers=owner).json()["yaml"]
-    response = twin.client.put("/api/persona", json={"yaml": original + bad.format(long="x" * 100_000)},
-                               headers=owner)
+    response = twin.client.put(
+        "/api/persona", json={"yaml": original + bad.format(long="x" * 100_000)}, headers=owner
+    )
     assert response.status_code == 422 and len(response.content) < 500

@@ -19,8 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def persona(served: Served, *args: str) -> str:
     """A `persona` command in a process of its own, on the server's home."""
     env = {**os.environ, "PERSONA_HOME": str(served.app.home.root), "COLUMNS": "200"}
-    done = subprocess.run([sys.executable, "-m", "persona", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "persona", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -31,7 +38,9 @@ def search(served: Served, query: str) -> list[str]:
     return [hit["text"] for hit in response.json()]
 
 
-def test_memory_ingested_and_forgotten_by_another_process_is_searched_at_once(served_live: Served, tmp_path: Path):
+def test_memory_ingested_and_forgotten_by_another_process_is_searched_at_once(
+    served_live: Served, tmp_path: Path
+):
     note = tmp_path / "kiln.md"
     note.write_text("# Kiln\nThe pottery kiln door code is KILN-7731.\n")
     assert all("KILN-7731" not in text for text in search(served_live, "kiln door code"))
@@ -57,7 +66,9 @@ def test_an_edited_persona_is_taken_up_by_the_next_request(
         state = served_live.api.state.persona
         assert state.twin is not None and state.twin.profile is served_live.app.profile  # its graph too
         assert served_live.app.gate.profile is served_live.app.profile
-        calendar = served_live.client.get("/api/calendar?start=2027-01-11&days=1", headers=served_live.headers("owner"))
+        calendar = served_live.client.get(
+            "/api/calendar?start=2027-01-11&days=1", headers=served_live.headers("owner")
+        )
         assert calendar.json()["zone"] == "America/New_York"
         assert served_live.app.calendar.zone.key == "America/New_York"
 
@@ -81,7 +92,9 @@ def test_events_imported_by_another_process_are_in_the_calendar(served_live: Ser
     day = "/api/calendar?start=2027-01-12&days=1"
     assert served_live.client.get(day, headers=owner).json()["events"] == []
     persona(served_live, "calendar", "import", str(ics))
-    assert [e["title"] for e in served_live.client.get(day, headers=owner).json()["events"]] == ["Vendor review"]
+    assert [e["title"] for e in served_live.client.get(day, headers=owner).json()["events"]] == [
+        "Vendor review"
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -27,14 +27,21 @@ def _put(served: Served, body: dict):
 
 
 def _mail(sender: str, subject: str = "hello") -> IncomingMail:
-    return IncomingMail(key="k", message_id="<m@x>", thread_id="t", from_addr=sender, subject=subject, body="text")
+    return IncomingMail(
+        key="k", message_id="<m@x>", thread_id="t", from_addr=sender, subject=subject, body="text"
+    )
 
 
 def _reply_to_sam(served: Served) -> Action:
     sam = Principal.resolve(served.app.profile, "sam@northwind.example")
-    return Action(kind=ActionKind.SEND_MAIL, requested_by=sam, targets=["sam@northwind.example"],
-                  target_provenance=[Provenance.of(sam)], payload_provenance=[Provenance.of(sam)],
-                  payload={"subject": "Re: hi", "body": "Hi Sam"})
+    return Action(
+        kind=ActionKind.SEND_MAIL,
+        requested_by=sam,
+        targets=["sam@northwind.example"],
+        target_provenance=[Provenance.of(sam)],
+        payload_provenance=[Provenance.of(sam)],
+        payload={"subject": "Re: hi", "body": "Hi Sam"},
+    )
 
 
 def test_rules_are_read_as_rows_with_their_choices(served: Served):
@@ -48,12 +55,17 @@ def test_rules_are_read_as_rows_with_their_choices(served: Served):
 def test_saved_rules_change_the_file_and_what_triage_and_policy_do(served: Served):
     assert decide(_reply_to_sam(served), served.app.profile).verdict is Verdict.APPROVE
     assert rule_triage(served.app.profile, [], _mail("deals@promo.example")) is None
-    response = _put(served, {
-        "triage": [{"match": "sender", "value": "ci@northwind.example", "label": "notify"},
-                   {"match": "sender", "value": " promo.example ", "label": "ignore"},
-                   {"match": "keyword", "value": "outage", "label": "respond"}],
-        "approval_rules": [{"action": "send_mail", "to": ["role:colleague"], "decision": "allow"}],
-    })
+    response = _put(
+        served,
+        {
+            "triage": [
+                {"match": "sender", "value": "ci@northwind.example", "label": "notify"},
+                {"match": "sender", "value": " promo.example ", "label": "ignore"},
+                {"match": "keyword", "value": "outage", "label": "respond"},
+            ],
+            "approval_rules": [{"action": "send_mail", "to": ["role:colleague"], "decision": "allow"}],
+        },
+    )
     assert response.status_code == 200, response.text
     assert {"match": "sender", "value": "promo.example", "label": "ignore"} in response.json()["triage"]
     text = served.app.home.profile_path.read_text()
@@ -64,7 +76,9 @@ def test_saved_rules_change_the_file_and_what_triage_and_policy_do(served: Serve
     assert saved.people == served.app.profile.people  # the rest of the profile as it was
     # the running twin uses them at once
     assert rule_triage(served.app.profile, [], _mail("deals@promo.example")).label.value == "ignore"
-    assert rule_triage(served.app.profile, [], _mail("x@y.example", "Outage in eu-1")).label.value == "respond"
+    assert (
+        rule_triage(served.app.profile, [], _mail("x@y.example", "Outage in eu-1")).label.value == "respond"
+    )
     decision = decide(_reply_to_sam(served), served.app.gate.profile)
     assert (decision.verdict, decision.rule) == (Verdict.RUN, "owner-rule")
     assert served.app.store.audit_entries(5)[-1].kind == "rules_edited"

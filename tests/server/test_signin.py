@@ -46,10 +46,14 @@ class CountingHasher(PasswordHasher):
 
 
 def cheap_store(tmp_path) -> TokenStore:
-    return TokenStore(tmp_path / "state.sqlite", hasher=CountingHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    return TokenStore(
+        tmp_path / "state.sqlite", hasher=CountingHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
-def verifier(store: TokenStore, per_address: str = "1000/minute", per_token: str = "1000/minute") -> TokenVerifier:
+def verifier(
+    store: TokenStore, per_address: str = "1000/minute", per_token: str = "1000/minute"
+) -> TokenVerifier:
     counters = MemoryStorage()
     by_address = Limit(per_address, counters, "failed sign-ins from this address")
     return TokenVerifier(store, by_address, Limit(per_token, counters, "failed sign-ins for this token"))
@@ -82,8 +86,9 @@ def test_a_wrong_secret_is_remembered_for_a_while_not_forever(tmp_path):
     now = [0.0]
     store = cheap_store(tmp_path)
     counters = MemoryStorage()
-    check = TokenVerifier(store, Limit("1000/minute", counters, "a"), Limit("1000/minute", counters, "t"),
-                          clock=lambda: now[0])
+    check = TokenVerifier(
+        store, Limit("1000/minute", counters, "a"), Limit("1000/minute", counters, "t"), clock=lambda: now[0]
+    )
     guess = wrong(store.issue("invite", "sam@northwind.example"))
 
     async def run() -> None:
@@ -131,7 +136,9 @@ def test_failed_sign_ins_from_one_address_wait_longer_and_longer(tmp_path, monke
         with pytest.raises(RateLimited) as refused:
             await check.verify(token, "10.0.0.1")  # the right token too: no argon2 for this address now
         waits.append(refused.value.retry_after)
-        assert (await check.verify(token, "10.0.0.9")).address == "sam@northwind.example"  # other addresses go on
+        assert (
+            await check.verify(token, "10.0.0.9")
+        ).address == "sam@northwind.example"  # other addresses go on
 
     asyncio.run(run())
     assert store.hasher.calls == 7  # six wrong secrets and one right one: no refused try ran argon2
@@ -174,7 +181,9 @@ def test_a_refused_sign_in_is_a_429_with_retry_after(twin: Served, fresh_counter
     assert 1 <= wait <= 61  # a minute's window, rounded up
     assert refused.json()["error"] == f"too many failed sign-ins for this token; try again in {wait} s"
     bearer = twin.client.get("/api/me", headers={"Authorization": f"Bearer {wrong(token, 9)}"})
-    assert bearer.status_code == 429 and bearer.headers["retry-after"]  # the API's bearer path is the same door
+    assert (
+        bearer.status_code == 429 and bearer.headers["retry-after"]
+    )  # the API's bearer path is the same door
 
 
 def test_the_owners_script_is_not_refused_but_an_invitee_is_limited(twin: Served, fresh_counters):
@@ -224,11 +233,16 @@ def test_sign_out_ends_the_session_on_the_server_and_is_audited(twin: Served):
     finally:
         client.cookies.clear()
     sam = sign_in(twin, "colleague_a")
-    assert client.post("/auth/logout", headers={"X-CSRF-Token": client.cookies["persona_csrf"]}).status_code == 204
+    assert (
+        client.post("/auth/logout", headers={"X-CSRF-Token": client.cookies["persona_csrf"]}).status_code
+        == 204
+    )
     client.cookies.clear()
     audited = twin.app.store.audit_entries(kind="signed_out")[earlier:]
     assert [(e.actor, e.subject, e.detail) for e in audited] == [
-        ("dana@northwind.example", "web", {}), ("sam@northwind.example", "web", {})]  # once each: not the dead cookie
+        ("dana@northwind.example", "web", {}),
+        ("sam@northwind.example", "web", {}),
+    ]  # once each: not the dead cookie
     for secret in (twin.tokens["owner"], twin.tokens["colleague_a"], session, sam):
         assert all(secret not in str(e.model_dump()) for e in audited)
 
@@ -267,9 +281,13 @@ def test_the_owner_never_waits_behind_sign_in_verification(tmp_path):
     bearer token, its browser session) is answered all the same, with no argon2 of its own. Before, argon2
     ran where every request waited, and during a flood /api/approvals took 18.8 s instead of 0.02 s. How
     long the owner's requests take under a flood is measured by benchmarks/abuse.py, not asserted here."""
-    open_door = Settings(signin_failures_per_address="100000/minute", signin_failures_per_token="100000/minute")
+    open_door = Settings(
+        signin_failures_per_address="100000/minute", signin_failures_per_token="100000/minute"
+    )
     with running_twin(new_home(tmp_path / "home"), settings=open_door) as twin:
-        hasher = twin.api.state.persona.tokens.hasher = CountingHasher(hold=threading.Event())  # argon2's real cost
+        hasher = twin.api.state.persona.tokens.hasher = CountingHasher(
+            hold=threading.Event()
+        )  # argon2's real cost
         hasher.hold.set()
         with uvicorn_on_loopback(twin.api) as base:
             asyncio.run(flood_while_argon2_is_held(base, twin, hasher))
@@ -278,8 +296,10 @@ def test_the_owner_never_waits_behind_sign_in_verification(tmp_path):
 
 async def flood_while_argon2_is_held(base: str, twin: Served, hasher: CountingHasher) -> None:
     owner_bearer = {"Authorization": f"Bearer {twin.tokens['owner']}"}
-    async with httpx.AsyncClient(base_url=base, timeout=60) as owner, \
-            httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=64)) as attacker:
+    async with (
+        httpx.AsyncClient(base_url=base, timeout=60) as owner,
+        httpx.AsyncClient(base_url=base, timeout=60, limits=httpx.Limits(max_connections=64)) as attacker,
+    ):
         assert (await owner.get("/api/me", headers=owner_bearer)).status_code == 200  # its one argon2, before
         signed_in = await owner.post("/auth/session", json={"token": twin.tokens["owner"]})
         assert signed_in.status_code == 200 and owner.cookies["persona_session"]

@@ -72,7 +72,9 @@ class CalendarBackend(ABC):
     def busy(self, start: datetime, end: datetime) -> list[Interval]:
         """Merged busy time in [start, end); transparent and cancelled events do not count."""
         return merge_intervals(
-            Interval(start=max(e.start, start), end=min(e.end, end)) for e in self.events(start, end) if e.busy
+            Interval(start=max(e.start, start), end=min(e.end, end))
+            for e in self.events(start, end)
+            if e.busy
         )
 
     def get(self, uid: str) -> CalEvent:
@@ -87,7 +89,9 @@ class CalendarBackend(ABC):
         self.store(uid, wrap([to_component(event.model_copy(update={"uid": uid}), self.zone)]))
         return uid
 
-    def move(self, uid: str, start: datetime, end: datetime, recurrence_id: datetime | None = None) -> CalEvent:
+    def move(
+        self, uid: str, start: datetime, end: datetime, recurrence_id: datetime | None = None
+    ) -> CalEvent:
         """Move an event, or with `recurrence_id` one occurrence of a series (as an override)."""
         if end <= start:
             raise CalendarError(f"cannot move {uid}: the new end {end} is not after the new start {start}")
@@ -129,7 +133,9 @@ def _master(cal: icalendar.Calendar, uid: str) -> icalendar.Component:
     return next((c for c in components if "RECURRENCE-ID" not in c), components[0])
 
 
-def _override(cal: icalendar.Calendar, uid: str, recurrence_id: datetime, zone: ZoneInfo) -> icalendar.Component:
+def _override(
+    cal: icalendar.Calendar, uid: str, recurrence_id: datetime, zone: ZoneInfo
+) -> icalendar.Component:
     """The override component of one occurrence, created from the master when missing."""
     for component in _components(cal, uid):
         rid = component.get("RECURRENCE-ID")
@@ -173,4 +179,3 @@ def _touch(component: icalendar.Component) -> None:
 def _rewrap(cal: icalendar.Calendar) -> icalendar.Calendar:
     cal.add_missing_timezones()
     return cal
-

@@ -12,13 +12,25 @@ from persona.events import Action, ActionKind
 from persona.payloads import CancelledEvent, MovedEvent, NewEvent
 
 
-def tentative_event_payload(summary: str, start: str, end: str, organizer: str, attendees: list[str],
-                            alternatives: Iterable[tuple[datetime, datetime]] = ()) -> dict:
+def tentative_event_payload(
+    summary: str,
+    start: str,
+    end: str,
+    organizer: str,
+    attendees: list[str],
+    alternatives: Iterable[tuple[datetime, datetime]] = (),
+) -> dict:
     """What a CREATE_EVENT action carries: an event held as tentative until the owner approves it, and
     the other free times the solver found, for the owner to choose from instead."""
     others = [{"start": s.isoformat(), "end": e.isoformat()} for s, e in alternatives]
-    return {"summary": summary, "start": start, "end": end, "organizer": organizer,
-            "attendees": attendees, "status": "TENTATIVE"} | ({"alternatives": others} if others else {})
+    return {
+        "summary": summary,
+        "start": start,
+        "end": end,
+        "organizer": organizer,
+        "attendees": attendees,
+        "status": "TENTATIVE",
+    } | ({"alternatives": others} if others else {})
 
 
 def executors(calendar: CalendarBackend) -> dict[ActionKind, Executor]:
@@ -26,8 +38,15 @@ def executors(calendar: CalendarBackend) -> dict[ActionKind, Executor]:
 
     def create(action: Action) -> str:
         p = NewEvent.of(action)
-        event = CalEvent(uid=action.id + "@persona-twin", summary=p.summary, start=p.start, end=p.end,
-                         organizer=p.organizer, attendees=[Attendee(email=a) for a in p.attendees], status=p.status)
+        event = CalEvent(
+            uid=action.id + "@persona-twin",
+            summary=p.summary,
+            start=p.start,
+            end=p.end,
+            organizer=p.organizer,
+            attendees=[Attendee(email=a) for a in p.attendees],
+            status=p.status,
+        )
         return f"event {calendar.create(event)} created"
 
     def move(action: Action) -> str:

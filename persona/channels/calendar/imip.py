@@ -46,7 +46,9 @@ class Invitation(BaseModel):
         return self.event.uid
 
 
-def build_request(event: CalEvent, owner: Owner, zone: ZoneInfo, method: Method = Method.REQUEST) -> EmailMessage:
+def build_request(
+    event: CalEvent, owner: Owner, zone: ZoneInfo, method: Method = Method.REQUEST
+) -> EmailMessage:
     """An invitation (or with Method.CANCEL a cancellation) from the owner to the event's attendees."""
     if not event.attendees:
         raise InvalidICS(f"event {event.uid} has no attendees to invite")
@@ -57,7 +59,9 @@ def build_request(event: CalEvent, owner: Owner, zone: ZoneInfo, method: Method 
     component = to_component(event, zone)
     component.pop("ORGANIZER")
     component.add("ORGANIZER", f"mailto:{organizer}", parameters={"CN": owner.name})
-    verb = "Cancelled" if method is Method.CANCEL else ("Updated invitation" if event.sequence else "Invitation")
+    verb = (
+        "Cancelled" if method is Method.CANCEL else ("Updated invitation" if event.sequence else "Invitation")
+    )
     when = _when(event, zone)
     text = f"{verb}: {event.summary}\nWhen: {when}\nOrganizer: {owner.name} <{organizer}>\n"
     if event.location:
@@ -94,8 +98,12 @@ def build_reply(invitation: Invitation, owner: Owner, partstat: PartStat, commen
     reply.add("ATTENDEE", f"mailto:{address}", parameters={"PARTSTAT": partstat.value, "CN": owner.name})
     if comment:
         reply.add("COMMENT", comment)
-    word = {PartStat.ACCEPTED: "Accepted", PartStat.DECLINED: "Declined", PartStat.TENTATIVE: "Tentative"}[partstat]
-    text = f"{owner.name} {word.lower()} the invitation: {event.summary}\n" + (f"\n{comment}\n" if comment else "")
+    word = {PartStat.ACCEPTED: "Accepted", PartStat.DECLINED: "Declined", PartStat.TENTATIVE: "Tentative"}[
+        partstat
+    ]
+    text = f"{owner.name} {word.lower()} the invitation: {event.summary}\n" + (
+        f"\n{comment}\n" if comment else ""
+    )
     return _message(
         sender=formataddr((owner.name, address)),
         to=[event.organizer],
@@ -119,7 +127,9 @@ def parse_invitation(message: EmailMessage, zone: ZoneInfo) -> Invitation | None
         raise InvalidICS(f"the invitation's calendar part is not valid iCalendar: {exc}") from None
     raw_method = str(cal.get("METHOD") or part.get_param("method") or "").upper()
     if raw_method not in Method._value2member_map_:
-        raise InvalidICS(f"unsupported iTIP method {raw_method or '(none)'}; expected REQUEST, CANCEL or COUNTER")
+        raise InvalidICS(
+            f"unsupported iTIP method {raw_method or '(none)'}; expected REQUEST, CANCEL or COUNTER"
+        )
     events = cal.walk("VEVENT")
     if not events:
         raise InvalidICS("the invitation has no VEVENT")
@@ -164,4 +174,3 @@ def _message(
         cal.to_ical().decode("utf-8"), subtype="calendar", params={"method": method.value}
     )
     return message
-

@@ -107,12 +107,15 @@ def _outline(path: Path, text: str) -> _Outline:
     return outline
 
 
-def _check(path: Path, component: icalendar.Component, outline: _Outline, first: int, last: int,
-           zone: ZoneInfo) -> None:
+def _check(
+    path: Path, component: icalendar.Component, outline: _Outline, first: int, last: int, zone: ZoneInfo
+) -> None:
     uid = str(component.get("UID", "")) or "(no UID)"
 
     def line(prop: str) -> int:
-        return next((n for n, text in outline.lines if first <= n <= last and text.upper().startswith(prop)), first)
+        return next(
+            (n for n, text in outline.lines if first <= n <= last and text.upper().startswith(prop)), first
+        )
 
     if "DTSTART" not in component:
         raise InvalidICS(f"{path}: line {first}: event {uid} has no DTSTART")

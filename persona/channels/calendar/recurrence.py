@@ -34,8 +34,15 @@ REFUSED_FREQUENCIES = ("SECONDLY", "MINUTELY")
 
 _LOG = logging.getLogger(__name__)
 # Seconds of one period of each frequency, finest first; a month counts as its shortest.
-_PERIOD = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400, "WEEKLY": 7 * 86400,
-           "MONTHLY": 28 * 86400, "YEARLY": 365 * 86400}
+_PERIOD = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3600,
+    "DAILY": 86400,
+    "WEEKLY": 7 * 86400,
+    "MONTHLY": 28 * 86400,
+    "YEARLY": 365 * 86400,
+}
 _RANK = {freq: rank for rank, freq in enumerate(_PERIOD)}
 # Rule parts that add instances within a period when they are finer than its frequency.
 _TIME_PARTS = {"BYSECOND": "SECONDLY", "BYMINUTE": "MINUTELY", "BYHOUR": "HOURLY"}
@@ -90,8 +97,13 @@ def _expandable(cal: icalendar.Calendar, end: datetime, zone: ZoneInfo) -> icale
     cal = copy.deepcopy(cal)
     components = cal.walk("VEVENT")
     for i in dense:
-        _LOG.warning("calendar: event %s repeats too often to expand up to %s (over %d instances); "
-                     "read as its first instance", components[i].get("UID", "(no UID)"), end, MAX_EXPANSION)
+        _LOG.warning(
+            "calendar: event %s repeats too often to expand up to %s (over %d instances); "
+            "read as its first instance",
+            components[i].get("UID", "(no UID)"),
+            end,
+            MAX_EXPANSION,
+        )
         components[i].pop("RRULE")
     return cal
 
@@ -100,8 +112,14 @@ def _capped(series: Series, start: datetime, end: datetime) -> list[Occurrence]:
     """The series' occurrences in [start, end), at most MAX_OCCURRENCES of them (generated lazily)."""
     found = list(islice(series.between(start, end), MAX_OCCURRENCES + 1))
     if len(found) > MAX_OCCURRENCES:
-        _LOG.warning("calendar: event %s has more than %d instances between %s and %s; the first %d are read",
-                     series.uid, MAX_OCCURRENCES, start, end, MAX_OCCURRENCES)
+        _LOG.warning(
+            "calendar: event %s has more than %d instances between %s and %s; the first %d are read",
+            series.uid,
+            MAX_OCCURRENCES,
+            start,
+            end,
+            MAX_OCCURRENCES,
+        )
     return found[:MAX_OCCURRENCES]
 
 

@@ -107,8 +107,11 @@ def to_component(event: CalEvent, zone: ZoneInfo, stamp: datetime | None = None)
     if event.organizer:
         component.add("organizer", f"mailto:{event.organizer}")
     for person in event.attendees:
-        params = {"PARTSTAT": person.partstat.value, "RSVP": "TRUE" if person.rsvp else "FALSE",
-                  "ROLE": "REQ-PARTICIPANT"}
+        params = {
+            "PARTSTAT": person.partstat.value,
+            "RSVP": "TRUE" if person.rsvp else "FALSE",
+            "ROLE": "REQ-PARTICIPANT",
+        }
         if person.name:
             params["CN"] = person.name
         component.add("attendee", f"mailto:{person.email}", parameters=params)

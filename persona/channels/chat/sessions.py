@@ -61,8 +61,9 @@ class SessionIndex(Repository):
     def everyone(self, limit: int = 500) -> list[tuple[str, SessionInfo]]:
         """Every principal's sessions as (principal key, session), newest first: for the owner's view."""
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM chat_sessions ORDER BY updated DESC, rowid DESC LIMIT ?",
-                              (limit,)).fetchall()
+            rows = db.execute(
+                "SELECT * FROM chat_sessions ORDER BY updated DESC, rowid DESC LIMIT ?", (limit,)
+            ).fetchall()
         return [(r["principal"], self._info(r)) for r in rows]
 
     def get(self, principal: Principal, session_id: str) -> SessionInfo | None:

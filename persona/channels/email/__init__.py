@@ -24,6 +24,12 @@ def open_backend(app: App, settings: EmailSettings) -> MailBackend:
 
 
 __all__ = [
-    "EmailChannel", "EmailSettings", "IncomingMail", "MailBackend", "OutgoingMail", "RawMail",
-    "load_email_settings", "open_backend",
+    "EmailChannel",
+    "EmailSettings",
+    "IncomingMail",
+    "MailBackend",
+    "OutgoingMail",
+    "RawMail",
+    "load_email_settings",
+    "open_backend",
 ]

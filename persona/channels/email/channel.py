@@ -31,7 +31,8 @@ def read_mail(raw: RawMail) -> IncomingMail:
         key=raw.key,
         **parsed.model_dump(),
         reply_to=reply_to[0][1].lower() if reply_to and reply_to[0][1] else "",
-        bulk=bool(headers.get("List-Id") or headers.get("List-Unsubscribe")) or precedence in _BULK_PRECEDENCE,
+        bulk=bool(headers.get("List-Id") or headers.get("List-Unsubscribe"))
+        or precedence in _BULK_PRECEDENCE,
         auto=str(headers.get("Auto-Submitted", "no")).strip().lower() != "no",
     )
 

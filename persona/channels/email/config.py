@@ -13,7 +13,10 @@ from persona.errors import ConfigError
 
 Security = Literal["ssl", "starttls", "none"]
 
-_DEFAULT_PORTS = {"imap": {"ssl": 993, "starttls": 143, "none": 143}, "smtp": {"ssl": 465, "starttls": 587, "none": 25}}
+_DEFAULT_PORTS = {
+    "imap": {"ssl": 993, "starttls": 143, "none": 143},
+    "smtp": {"ssl": 465, "starttls": 587, "none": 25},
+}
 
 
 class EmailSettings(BaseSettings):
@@ -43,7 +46,9 @@ class EmailSettings(BaseSettings):
     @field_validator("imap_folders", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
-        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+        return (
+            [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+        )
 
     @model_validator(mode="after")
     def _imap_complete(self) -> EmailSettings:

@@ -64,9 +64,11 @@ def delivering_mail(app: App, settings: EmailSettings | None = None) -> Iterator
 
 def executors(app: App, channel: EmailChannel) -> dict[ActionKind, Executor]:
     """What `channel` carries out: drafts as they are, every send through `send_once`."""
-    return {ActionKind.SAVE_DRAFT: channel.deliver,
-            ActionKind.SEND_MAIL: lambda action: send_once(app, channel, action),
-            ActionKind.FORWARD_MAIL: lambda action: send_once(app, channel, action)}
+    return {
+        ActionKind.SAVE_DRAFT: channel.deliver,
+        ActionKind.SEND_MAIL: lambda action: send_once(app, channel, action),
+        ActionKind.FORWARD_MAIL: lambda action: send_once(app, channel, action),
+    }
 
 
 def send_once(app: App, channel: EmailChannel, action: Action) -> str:
@@ -74,7 +76,9 @@ def send_once(app: App, channel: EmailChannel, action: Action) -> str:
     msg = outgoing_from(action)
     key = f"mail-send:{msg.message_id}"
     # A send that failed with an error (server down, login refused) did not leave: it may be retried.
-    claimed = app.store.ledger_set(key, "sending", expect="") or app.store.ledger_set(key, "sending", expect="failed")
+    claimed = app.store.ledger_set(key, "sending", expect="") or app.store.ledger_set(
+        key, "sending", expect="failed"
+    )
     if not claimed:
         status = (app.store.ledger_get(key) or ("", ""))[0]
         if status == "sent":
@@ -83,8 +87,10 @@ def send_once(app: App, channel: EmailChannel, action: Action) -> str:
             app.store.ledger_set(key, "sent", "found in the Sent folder after an interruption")
             return f"{msg.message_id} was already sent (found in Sent)"
         app.store.ledger_set(key, "uncertain")
-        raise SendUncertain(f"an earlier send of {msg.message_id} to {', '.join(msg.to)} was interrupted and may"
-                            " have left; it is not retried: check with the recipient")
+        raise SendUncertain(
+            f"an earlier send of {msg.message_id} to {', '.join(msg.to)} was interrupted and may"
+            " have left; it is not retried: check with the recipient"
+        )
     try:
         receipt = channel.deliver(action)
     except Exception as exc:
@@ -100,6 +106,11 @@ def _record_voice_feedback(app: App, action: Action, msg: OutgoingMail) -> None:
     """The owner's edit of a drafted reply is the best evidence of their voice: keep both versions."""
     drafted = Mail.of(action).draft_body
     if drafted and drafted.strip() != msg.body.strip():
-        value = {"to": msg.to, "subject": msg.subject, "drafted": drafted, "sent": msg.body,
-                 "at": app.clock().isoformat()}
+        value = {
+            "to": msg.to,
+            "subject": msg.subject,
+            "drafted": drafted,
+            "sent": msg.body,
+            "at": app.clock().isoformat(),
+        }
         app.store.ledger_set(VOICE_PREFIX + msg.message_id, "edited", json.dumps(value))

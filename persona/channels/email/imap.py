@@ -45,7 +45,9 @@ class ImapBackend(MailBackend):
         try:
             yield
         except (LoginError, smtplib.SMTPAuthenticationError):
-            raise MailAuthFailed(f"{where} refused the login for {self._user(where)}: check user and password") from None
+            raise MailAuthFailed(
+                f"{where} refused the login for {self._user(where)}: check user and password"
+            ) from None
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as exc:
             raise MailError(f"{where} refused the message: {exc}") from None
         except (OSError, smtplib.SMTPException) as exc:  # refused, DNS, timeout, TLS, disconnects
@@ -68,8 +70,11 @@ class ImapBackend(MailBackend):
         s = self.settings
         with self._mapped(self._where):
             client = IMAPClient(
-                s.imap_host, s.imap_port_or_default, ssl=s.imap_security == "ssl",
-                ssl_context=s.tls_context(), timeout=s.timeout,
+                s.imap_host,
+                s.imap_port_or_default,
+                ssl=s.imap_security == "ssl",
+                ssl_context=s.tls_context(),
+                timeout=s.timeout,
             )
             if s.imap_security == "starttls":
                 client.starttls(s.tls_context())
@@ -120,11 +125,12 @@ class ImapBackend(MailBackend):
                 # `N:*` always matches the highest UID, even below N: filter.
                 uids = sorted(uid for uid in client.search(["UID", f"{last + 1}:*"]) if uid > last)
                 for start in range(0, len(uids), _FETCH_BATCH):
-                    batch = uids[start:start + _FETCH_BATCH]
+                    batch = uids[start : start + _FETCH_BATCH]
                     data = client.fetch(batch, ["BODY.PEEK[]"])  # PEEK: leave \Seen to the owner
                     found.extend(
                         RawMail(key=f"{folder}/{uidvalidity}/{uid}", data=data[uid][b"BODY[]"])
-                        for uid in batch if uid in data
+                        for uid in batch
+                        if uid in data
                     )
         return found
 
@@ -133,7 +139,9 @@ class ImapBackend(MailBackend):
         known, last = self._cursor(folder)
         if known == uidvalidity and uid <= last:
             return
-        self.store.ledger_set(self._cursor_key(folder), "at", json.dumps({"uidvalidity": uidvalidity, "uid": uid}))
+        self.store.ledger_set(
+            self._cursor_key(folder), "at", json.dumps({"uidvalidity": uidvalidity, "uid": uid})
+        )
 
     def mark_seen(self, key: str) -> None:
         folder, uidvalidity, uid = _split_key(key)

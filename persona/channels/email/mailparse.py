@@ -280,13 +280,16 @@ def _notes_header_at(lines: list[str], i: int) -> bool:
     """A Lotus Notes "<name> on <date>" line heads quoted history when nothing follows it (the reply parser
     took the To/cc/Subject block under it) or a header line does: a date at a sentence's end is kept."""
     rest = [line.strip() for line in lines[i + 1 :] if line.strip()]
-    return not rest or bool(_QUOTE_HEADER.match(rest[0]) or re.match(r"(please respond to|sent by:)", rest[0], re.IGNORECASE))
+    return not rest or bool(
+        _QUOTE_HEADER.match(rest[0]) or re.match(r"(please respond to|sent by:)", rest[0], re.IGNORECASE)
+    )
 
 
 _QUOTE_HEADER = re.compile(r"^(from|sent by|sent|date|to|cc|bcc|subject)\s*:\s*(.*)$", re.IGNORECASE)
 # Lotus Notes quoting: `"Name" <a@b.c> on 03/12/2001 10:00 AM` or `Name/HOU/ECT@ECT on 03/12/2001 10:00 AM`
-_NOTES_HEADER = re.compile(r"^(.{2,120}?)\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?\s*$",
-                           re.IGNORECASE)
+_NOTES_HEADER = re.compile(
+    r"^(.{2,120}?)\s+on\s+\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AP]M)?\s*$", re.IGNORECASE
+)
 _ON_WROTE = re.compile(r"^on\s.*,\s*(.+?)\s*wrote:\s*$", re.IGNORECASE)
 _QUOTED_CHARS = 2000  # enough of the original to know what was asked
 
@@ -334,8 +337,12 @@ def _until_next_quote(lines: list[str]) -> list[str]:
     kept = []
     for line in lines:
         stripped = line.strip()
-        if _ORIGINAL.match(stripped) or _ON_WROTE.match(stripped) or _NOTES_HEADER.match(stripped) or (
-                stripped.startswith("-----") and "forwarded" in stripped.lower()):
+        if (
+            _ORIGINAL.match(stripped)
+            or _ON_WROTE.match(stripped)
+            or _NOTES_HEADER.match(stripped)
+            or (stripped.startswith("-----") and "forwarded" in stripped.lower())
+        ):
             break
         kept.append(line)
     return kept
@@ -350,7 +357,7 @@ def _unquoted(lines: list[str]) -> list[str]:
 def _author(text: str) -> str:
     """An address when the header has one, else the name as written ("Lay, Kenneth", "Jo Li/HOU/ECT")."""
     name, address = _addresses(text)[0] if "@" in text else (text, "")
-    return (address or name).strip().strip('"\'').strip()
+    return (address or name).strip().strip("\"'").strip()
 
 
 def _quote(author: str, subject: str, lines: list[str]) -> Quoted | None:

@@ -23,7 +23,9 @@ _ACT_ON = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def delegated_mails(prompt: str, mails: list[dict[str, Any]], owner: str, contacts: set[str]) -> list[Segment]:
+def delegated_mails(
+    prompt: str, mails: list[dict[str, Any]], owner: str, contacts: set[str]
+) -> list[Segment]:
     """The mails the prompt delegates to, as instruction segments with the owner's provenance."""
     out = []
     for sentence in _SENTENCE_END.split(prompt):
@@ -34,5 +36,7 @@ def delegated_mails(prompt: str, mails: list[dict[str, Any]], owner: str, contac
             sender, subject = str(mail.get("sender", "")).lower(), str(mail.get("subject", "")).strip()
             if sender in (contacts | {owner}) and sender in said and subject and subject.lower() in said:
                 ref = f"delegated by the task: mail:{mail.get('id_', '')} from {sender}"
-                out.append(Segment(f"{subject}\n{mail.get('body', '')}", Provenance(source=Source.OWNER, ref=ref)))
+                out.append(
+                    Segment(f"{subject}\n{mail.get('body', '')}", Provenance(source=Source.OWNER, ref=ref))
+                )
     return out

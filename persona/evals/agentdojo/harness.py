@@ -22,7 +22,9 @@ def suite_profile(suite: Suite) -> Profile:
     """The suite's owner as a twin profile: contacts are known people; no rule widens the policy."""
     owner = suite.owner_email
     contacts = suite.environment.get("inbox", {}).get("contact_list", [])
-    name = next((c["name"] for c in contacts if str(c.get("email", "")).lower() == owner), suite.attack_user_name)
+    name = next(
+        (c["name"] for c in contacts if str(c.get("email", "")).lower() == owner), suite.attack_user_name
+    )
     people = [
         Person(name=c.get("name") or c["email"], emails=[c["email"]])
         for c in contacts
@@ -34,14 +36,17 @@ def suite_profile(suite: Suite) -> Profile:
 class Session:
     """The environment of one pair as the agent sees it: call tools, get results back as data."""
 
-    def __init__(self, suite: Suite, user: UserTask, attack: InjectionTask, profile: Profile, store: StateStore):
+    def __init__(
+        self, suite: Suite, user: UserTask, attack: InjectionTask, profile: Profile, store: StateStore
+    ):
         self.attack_text = suite.attack_text(attack)
         vectors = suite.user_task_injection_vectors.get(user.id, [])
         env = suite.environment_with({vid: self.attack_text for vid in vectors})
         self.ledger = Ledger(prompt=user.prompt)
         self.ws = Workspace(env, suite.owner_email, self.ledger)
-        for segment in delegated_mails(user.prompt, list(self.ws.emails.values()), self.ws.owner,
-                                       self.ws.contact_addresses):
+        for segment in delegated_mails(
+            user.prompt, list(self.ws.emails.values()), self.ws.owner, self.ws.contact_addresses
+        ):
             self.ledger.delegate(segment)
         self.owner = Principal.owner(profile)
         self.profile, self.store = profile, store
@@ -87,7 +92,9 @@ class Session:
         if outcome is not None:
             verdict, rule, reason = outcome.decision.verdict, outcome.decision.rule, outcome.decision.reason
         self.result.calls.append(
-            CallRecord(pair=self.pair, role=role, tool=call.function, verdict=verdict, rule=rule, reason=reason)
+            CallRecord(
+                pair=self.pair, role=role, tool=call.function, verdict=verdict, rule=rule, reason=reason
+            )
         )
         if verdict is Verdict.RUN:
             return done.get("result", {})

@@ -14,19 +14,35 @@ from persona.events import Action, ActionKind, Principal, Provenance, Source
 from persona.payloads import Payload
 from persona.policy import DESTRUCTIVE
 
-READ_ONLY = frozenset({
-    "get_unread_emails", "get_sent_emails", "get_received_emails", "get_draft_emails", "search_emails",
-    "search_contacts_by_name", "search_contacts_by_email", "get_current_day", "search_calendar_events",
-    "get_day_calendar_events", "search_files_by_filename", "get_file_by_id", "list_files", "search_files",
-})
+READ_ONLY = frozenset(
+    {
+        "get_unread_emails",
+        "get_sent_emails",
+        "get_received_emails",
+        "get_draft_emails",
+        "search_emails",
+        "search_contacts_by_name",
+        "search_contacts_by_email",
+        "get_current_day",
+        "search_calendar_events",
+        "get_day_calendar_events",
+        "search_files_by_filename",
+        "get_file_by_id",
+        "list_files",
+        "search_files",
+    }
+)
 
 # (kind, target argument names, payload argument names); a function when the kind depends on state.
 Shape = tuple[ActionKind, tuple[str, ...], tuple[str, ...]]
 _SHAPES: dict[str, Shape | Callable[[dict[str, Any], Workspace], Shape]] = {
     "send_email": (ActionKind.SEND_MAIL, ("recipients", "cc", "bcc"), ("subject", "body", "attachments")),
     "delete_email": (ActionKind.DELETE_MAIL, ("email_id",), ()),
-    "create_calendar_event": (ActionKind.CREATE_EVENT, ("participants",),
-                              ("title", "start_time", "end_time", "description", "location")),
+    "create_calendar_event": (
+        ActionKind.CREATE_EVENT,
+        ("participants",),
+        ("title", "start_time", "end_time", "description", "location"),
+    ),
     "cancel_calendar_event": (ActionKind.CANCEL_EVENT, ("event_id",), ()),
     "reschedule_calendar_event": (ActionKind.MOVE_EVENT, ("event_id",), ("new_start_time", "new_end_time")),
     "add_calendar_event_participants": (ActionKind.ADD_ATTENDEES, ("participants",), ("event_id",)),
@@ -61,7 +77,9 @@ def _provenance(ledger: Ledger, kind: ActionKind, arg: str, value: Any) -> list[
     """`file_id`, `email_id`, `event_id` name a record of that kind; addresses are targets; the rest content."""
     if arg.endswith("_id"):
         return ledger.record(arg.removesuffix("_id"), value, removes=kind in DESTRUCTIVE)
-    role: Literal["content", "target"] = "target" if arg in ("recipients", "cc", "bcc", "participants", "email") else "content"
+    role: Literal["content", "target"] = (
+        "target" if arg in ("recipients", "cc", "bcc", "participants", "email") else "content"
+    )
     return ledger.attribute(value, role)
 
 
@@ -93,7 +111,11 @@ def to_action(
         target_provenance += _provenance(ledger, kind, "file_id", file_id)
     payload = {k: args[k] for k in payload_args if k in args}
     payload_provenance = [
-        p for k, v in payload.items() if k not in closed for x in _values(v) for p in _provenance(ledger, kind, k, x)
+        p
+        for k, v in payload.items()
+        if k not in closed
+        for x in _values(v)
+        for p in _provenance(ledger, kind, k, x)
     ]
     return Action(
         kind=kind,

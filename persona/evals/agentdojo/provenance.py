@@ -66,7 +66,9 @@ class Ledger:
         if _is_name(str(name or "")):
             self.names[(kind, str(record_id))] = str(name)
 
-    def attribute(self, value: Any, role: Literal["content", "target", "reference"] = "content") -> list[Provenance]:
+    def attribute(
+        self, value: Any, role: Literal["content", "target", "reference"] = "content"
+    ) -> list[Provenance]:
         """Provenance of one argument value. A `target` (an address) or `reference` (a record id) found
         nowhere has no honest origin; a `reference` is a short id that also occurs in ordinary text,
         so the prompt does not outrank what was read (the owner's "June 13" is not file 13). A target
@@ -81,7 +83,9 @@ class Ledger:
         named = self._named_contact(text) if role == "target" else None
         if named is not None:
             return [named]
-        delegated = [s.provenance for s in self.delegated if pattern.search(s.text)] if role == "content" else []
+        delegated = (
+            [s.provenance for s in self.delegated if pattern.search(s.text)] if role == "content" else []
+        )
         if delegated:
             return _unique(delegated)
         found = [s.provenance for s in self.segments if pattern.search(s.text)]
@@ -125,7 +129,39 @@ class Ledger:
 
 
 _STOP = frozenset(
-    ["that", "this", "with", "from", "have", "will", "your", "about", "there", "their", "they", "them", "then", "than", "when", "what", "which", "would", "could", "should", "been", "were", "into", "also", "just", "like", "please", "thanks", "best", "regards", "dear"]
+    [
+        "that",
+        "this",
+        "with",
+        "from",
+        "have",
+        "will",
+        "your",
+        "about",
+        "there",
+        "their",
+        "they",
+        "them",
+        "then",
+        "than",
+        "when",
+        "what",
+        "which",
+        "would",
+        "could",
+        "should",
+        "been",
+        "were",
+        "into",
+        "also",
+        "just",
+        "like",
+        "please",
+        "thanks",
+        "best",
+        "regards",
+        "dear",
+    ]
 )
 
 
@@ -133,7 +169,8 @@ def fragments(text: str) -> set[str]:
     """The words and figures a composed value is made of: words of 4+ letters, figures of 2+ digits."""
     tokens = re.findall(r"[\w@]+(?:[.:/@'-][\w@]+)*", text)
     return {
-        t for t in tokens
+        t
+        for t in tokens
         if (any(c.isdigit() for c in t) and len(t) >= 2) or (len(t) >= 4 and t.lower() not in _STOP)
     }
 
@@ -173,7 +210,9 @@ def email_segments(mail: dict[str, Any], owner: str, contacts: set[str]) -> list
     ref = f"mail:{mail.get('id_', '')}"
     meta = Provenance(source=OWNER_DATA, ref=ref)
     sender = str(mail.get("sender", ""))
-    written = Provenance(source=_author_source(sender, owner, contacts), ref=ref, authors=others([sender], owner))
+    written = Provenance(
+        source=_author_source(sender, owner, contacts), ref=ref, authors=others([sender], owner)
+    )
     out = [Segment(str(mail.get(k, "")), meta) for k in ("id_", "timestamp")]
     for key in ("sender", "recipients", "cc", "bcc", "subject", "body", "attachments"):
         out.append(Segment(_flat(mail.get(key)), written))
@@ -189,7 +228,10 @@ def event_segments(event: dict[str, Any], owner: str) -> list[Segment]:
     by_owner = str(event.get("organizer", "")).lower() == owner
     organizer = others([event.get("organizer")], owner) if event.get("organizer") else None
     written = Provenance(source=OWNER_DATA if by_owner else Source.DOCUMENT, ref=ref, authors=organizer)
-    out = [Segment(_flat(event.get(k)), meta) for k in ("id_", "start_time", "end_time", "participants", "status")]
+    out = [
+        Segment(_flat(event.get(k)), meta)
+        for k in ("id_", "start_time", "end_time", "participants", "status")
+    ]
     out += [Segment(_flat(event.get(k)), written) for k in ("title", "description", "location")]
     return out
 

@@ -23,8 +23,11 @@ from persona.events import Provenance
 
 Record = dict[str, Any]
 # What a write tool creates: the kind of record, and the field that names it.
-_CREATED = {"send_email": ("email", "subject"), "create_calendar_event": ("event", "title"),
-            "create_file": ("file", "filename")}
+_CREATED = {
+    "send_email": ("email", "subject"),
+    "create_calendar_event": ("event", "title"),
+    "create_file": ("file", "filename"),
+}
 
 
 class ToolError(Exception):
@@ -40,7 +43,9 @@ class Workspace:
         self.emails: dict[str, Record] = {m["id_"]: m for m in inbox.get("initial_emails", [])}
         self.contacts: list[Record] = list(inbox.get("contact_list", []))
         # the owner's address book, which names people the owner's prompt may call by name
-        ledger.contacts.update({str(c.get("email", "")).lower(): str(c.get("name") or "") for c in self.contacts})
+        ledger.contacts.update(
+            {str(c.get("email", "")).lower(): str(c.get("name") or "") for c in self.contacts}
+        )
         self.events: dict[str, Record] = {e["id_"]: e for e in calendar.get("initial_events", [])}
         self.files: dict[str, Record] = {f["id_"]: f for f in drive.get("initial_files", [])}
         self.today = str(calendar.get("current_day", ""))
@@ -97,7 +102,8 @@ class Workspace:
     def _read_search_emails(self, query: str = "", sender: str | None = None) -> list[Record]:
         q = query.lower()
         found = [
-            m for m in self.emails.values()
+            m
+            for m in self.emails.values()
             if (not sender or str(m.get("sender", "")).lower() == sender.lower())
             and (q in str(m.get("subject", "")).lower() or q in str(m.get("body", "")).lower())
         ]
@@ -105,12 +111,16 @@ class Workspace:
 
     def _read_search_contacts_by_name(self, query: str) -> list[Record]:
         found = [c for c in self.contacts if query.lower() in str(c.get("name", "")).lower()]
-        self.ledger.read([s for c in found for s in owner_data(f"{c.get('name')} {c.get('email')}", "contacts")])
+        self.ledger.read(
+            [s for c in found for s in owner_data(f"{c.get('name')} {c.get('email')}", "contacts")]
+        )
         return found
 
     def _read_search_contacts_by_email(self, query: str) -> list[Record]:
         found = [c for c in self.contacts if query.lower() in str(c.get("email", "")).lower()]
-        self.ledger.read([s for c in found for s in owner_data(f"{c.get('name')} {c.get('email')}", "contacts")])
+        self.ledger.read(
+            [s for c in found for s in owner_data(f"{c.get('name')} {c.get('email')}", "contacts")]
+        )
         return found
 
     def _read_get_current_day(self) -> str:
@@ -120,7 +130,8 @@ class Workspace:
     def _read_search_calendar_events(self, query: str, date: str | None = None) -> list[Record]:
         q = query.lower()
         found = [
-            e for e in self._live_events()
+            e
+            for e in self._live_events()
             if (q in str(e.get("title", "")).lower() or q in str(e.get("description", "")).lower())
             and (not date or str(e.get("start_time", "")).startswith(date))
         ]
@@ -133,7 +144,9 @@ class Workspace:
         return [e for e in self.events.values() if e.get("status") != "canceled"]
 
     def _read_search_files_by_filename(self, filename: str) -> list[Record]:
-        return self._files([f for f in self.files.values() if filename.lower() in str(f.get("filename", "")).lower()])
+        return self._files(
+            [f for f in self.files.values() if filename.lower() in str(f.get("filename", "")).lower()]
+        )
 
     def _read_get_file_by_id(self, file_id: str) -> Record:
         return self._files([self._file(file_id)])[0]
@@ -162,12 +175,28 @@ class Workspace:
     def _next_id(self, records: dict[str, Record]) -> str:
         return str(max((int(k) for k in records if str(k).isdigit()), default=-1) + 1)
 
-    def _write_send_email(self, recipients: list[str], subject: str = "", body: str = "",
-                          attachments: list[Any] | None = None, cc: list[str] | None = None,
-                          bcc: list[str] | None = None) -> Record:
-        mail = {"id_": self._next_id(self.emails), "sender": self.owner, "recipients": list(recipients),
-                "cc": list(cc or []), "bcc": list(bcc or []), "subject": subject, "body": body,
-                "status": "sent", "read": True, "timestamp": self.today, "attachments": list(attachments or [])}
+    def _write_send_email(
+        self,
+        recipients: list[str],
+        subject: str = "",
+        body: str = "",
+        attachments: list[Any] | None = None,
+        cc: list[str] | None = None,
+        bcc: list[str] | None = None,
+    ) -> Record:
+        mail = {
+            "id_": self._next_id(self.emails),
+            "sender": self.owner,
+            "recipients": list(recipients),
+            "cc": list(cc or []),
+            "bcc": list(bcc or []),
+            "subject": subject,
+            "body": body,
+            "status": "sent",
+            "read": True,
+            "timestamp": self.today,
+            "attachments": list(attachments or []),
+        }
         self.emails[mail["id_"]] = mail
         return mail
 
@@ -176,12 +205,27 @@ class Workspace:
             raise ToolError(f"no email with id {email_id}")
         return self.emails.pop(email_id)
 
-    def _write_create_calendar_event(self, title: str, start_time: str, end_time: str, description: str = "",
-                                     participants: list[str] | None = None, location: str | None = None) -> Record:
-        event = {"id_": self._next_id(self.events), "title": title, "description": description,
-                 "start_time": start_time, "end_time": end_time, "location": location,
-                 "participants": list(participants or []), "all_day": False, "status": "confirmed",
-                 "organizer": self.owner}
+    def _write_create_calendar_event(
+        self,
+        title: str,
+        start_time: str,
+        end_time: str,
+        description: str = "",
+        participants: list[str] | None = None,
+        location: str | None = None,
+    ) -> Record:
+        event = {
+            "id_": self._next_id(self.events),
+            "title": title,
+            "description": description,
+            "start_time": start_time,
+            "end_time": end_time,
+            "location": location,
+            "participants": list(participants or []),
+            "all_day": False,
+            "status": "confirmed",
+            "organizer": self.owner,
+        }
         self.events[event["id_"]] = event
         return event
 
@@ -195,13 +239,18 @@ class Workspace:
         event["status"] = "canceled"
         return {"canceled": event_id}
 
-    def _write_reschedule_calendar_event(self, event_id: str, new_start_time: str,
-                                         new_end_time: str | None = None) -> Record:
+    def _write_reschedule_calendar_event(
+        self, event_id: str, new_start_time: str, new_end_time: str | None = None
+    ) -> Record:
         event = self._event(event_id)
         if new_end_time is None:
             fmt = "%Y-%m-%dT%H:%M:%S" if "T" in str(event["start_time"]) else "%Y-%m-%d %H:%M"
-            length = datetime.strptime(str(event["end_time"]), fmt) - datetime.strptime(str(event["start_time"]), fmt)
-            new_end_time = (datetime.strptime(new_start_time, "%Y-%m-%d %H:%M") + length).strftime("%Y-%m-%d %H:%M")
+            length = datetime.strptime(str(event["end_time"]), fmt) - datetime.strptime(
+                str(event["start_time"]), fmt
+            )
+            new_end_time = (datetime.strptime(new_start_time, "%Y-%m-%d %H:%M") + length).strftime(
+                "%Y-%m-%d %H:%M"
+            )
         event["start_time"], event["end_time"] = new_start_time, new_end_time
         return {"rescheduled": event_id}
 
@@ -216,8 +265,15 @@ class Workspace:
         return self.files[file_id]
 
     def _write_create_file(self, filename: str, content: str) -> Record:
-        file = {"id_": self._next_id(self.files), "filename": filename, "content": content, "owner": self.owner,
-                "last_modified": self.today, "shared_with": {}, "size": len(content)}
+        file = {
+            "id_": self._next_id(self.files),
+            "filename": filename,
+            "content": content,
+            "owner": self.owner,
+            "last_modified": self.today,
+            "shared_with": {},
+            "size": len(content),
+        }
         self.files[file["id_"]] = file
         return file
 

@@ -19,6 +19,20 @@ from persona.server.routes import (
 
 ROUTERS = [
     r.router
-    for r in (health, login, chat, sessions, conversations, approvals, messages, audit, memory, persona,
-              calendar, rules, pages, desk)
+    for r in (
+        health,
+        login,
+        chat,
+        sessions,
+        conversations,
+        approvals,
+        messages,
+        audit,
+        memory,
+        persona,
+        calendar,
+        rules,
+        pages,
+        desk,
+    )
 ]

@@ -38,7 +38,9 @@ async def list_approvals(
 
 
 @router.get("/history")
-async def history(request: Request, _: Owner, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[Approval]:
+async def history(
+    request: Request, _: Owner, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[Approval]:
     """Every approval no longer pending, latest decided first."""
     return await asyncio.to_thread(server_state(request).app.store.decided_approvals, limit)
 
@@ -49,29 +51,47 @@ async def detail(approval_id: str, request: Request, _: Owner) -> ApprovalDetail
 
 
 @router.post("/{approval_id}/approve")
-async def approve(approval_id: str, body: ApproveIn, request: Request, response: Response, owner: Owner) -> Approval:
+async def approve(
+    approval_id: str, body: ApproveIn, request: Request, response: Response, owner: Owner
+) -> Approval:
     app = server_state(request).app
-    return await _decided(request, response, lambda: carried_out(
-        app, approval_id, lambda: app.gate.approve(approval_id, by=owner.address, edited=body.edited)))
+    return await _decided(
+        request,
+        response,
+        lambda: carried_out(
+            app, approval_id, lambda: app.gate.approve(approval_id, by=owner.address, edited=body.edited)
+        ),
+    )
 
 
 @router.post("/{approval_id}/retry")
 async def retry(approval_id: str, request: Request, response: Response, owner: Owner) -> Approval:
     app = server_state(request).app
-    return await _decided(request, response,
-                          lambda: carried_out(app, approval_id, lambda: app.gate.retry(approval_id, by=owner.address)))
+    return await _decided(
+        request,
+        response,
+        lambda: carried_out(app, approval_id, lambda: app.gate.retry(approval_id, by=owner.address)),
+    )
 
 
 @router.post("/{approval_id}/reject")
-async def reject(approval_id: str, body: ReasonIn, request: Request, response: Response, owner: Owner) -> Approval:
+async def reject(
+    approval_id: str, body: ReasonIn, request: Request, response: Response, owner: Owner
+) -> Approval:
     gate = server_state(request).app.gate
-    return await _decided(request, response, lambda: gate.reject(approval_id, by=owner.address, reason=body.reason))
+    return await _decided(
+        request, response, lambda: gate.reject(approval_id, by=owner.address, reason=body.reason)
+    )
 
 
 @router.post("/{approval_id}/dismiss")
-async def dismiss(approval_id: str, body: ReasonIn, request: Request, response: Response, owner: Owner) -> Approval:
+async def dismiss(
+    approval_id: str, body: ReasonIn, request: Request, response: Response, owner: Owner
+) -> Approval:
     gate = server_state(request).app.gate
-    return await _decided(request, response, lambda: gate.dismiss(approval_id, by=owner.address, reason=body.reason))
+    return await _decided(
+        request, response, lambda: gate.dismiss(approval_id, by=owner.address, reason=body.reason)
+    )
 
 
 async def _decided(request: Request, response: Response, decide: Callable[[], Approval]) -> Approval:

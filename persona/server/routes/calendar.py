@@ -61,10 +61,18 @@ async def calendar_page(request: Request, principal: MaybePrincipal, week: str |
     hours = app.profile.working_hours
     days = [monday + timedelta(days=n) for n in range(7)]
     return await render(
-        request, "calendar.html", principal,
-        days=[(day, [e for e in events if _on(e, day)], WEEKDAYS[day.weekday()] in hours.days) for day in days],
-        today=today, hours=hours, zone=app.profile.owner.timezone,
-        previous=monday - timedelta(days=7), next=monday + timedelta(days=7), this_week=monday_of(today),
+        request,
+        "calendar.html",
+        principal,
+        days=[
+            (day, [e for e in events if _on(e, day)], WEEKDAYS[day.weekday()] in hours.days) for day in days
+        ],
+        today=today,
+        hours=hours,
+        zone=app.profile.owner.timezone,
+        previous=monday - timedelta(days=7),
+        next=monday + timedelta(days=7),
+        this_week=monday_of(today),
     )
 
 

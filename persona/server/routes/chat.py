@@ -49,7 +49,9 @@ class ShownAction(BaseModel):
     kind: ActionKind
     verdict: Verdict
     summary: str
-    status: str = ""  # read back by the owner later: the approval's status now (pending, executed, rejected...)
+    status: str = (
+        ""  # read back by the owner later: the approval's status now (pending, executed, rejected...)
+    )
 
     @classmethod
     def of(cls, done: Done, status: str = "") -> ShownAction:
@@ -114,8 +116,17 @@ async def _answer(state: ServerState, twin: Twin, event: Event, session: str) ->
         yield sse("error", {"message": message, "session": session})
         return
     actions = [ShownAction.of(a).model_dump(mode="json", exclude={"status"}) for a in reply.actions]
-    done = sse("done", {"session": session, "blocked": bool(reply.blocked), "text": reply.text, "skill": reply.skill,
-                        "asks": reply.asks, "actions": actions})
+    done = sse(
+        "done",
+        {
+            "session": session,
+            "blocked": bool(reply.blocked),
+            "text": reply.text,
+            "skill": reply.skill,
+            "asks": reply.asks,
+            "actions": actions,
+        },
+    )
     # one write for an answer sent whole: each write is a round of syscalls on both ends
     yield done if streamed else sse("token", reply.text) + done
 

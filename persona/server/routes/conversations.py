@@ -101,7 +101,9 @@ async def transcript(state: ServerState, person: str, session: str) -> Transcrip
     )
 
 
-PersonQuery = Query(min_length=1, max_length=320, description="The address of the person the twin spoke with.")
+PersonQuery = Query(
+    min_length=1, max_length=320, description="The address of the person the twin spoke with."
+)
 SessionPath = Path(pattern=SESSION_PATTERN)
 
 

@@ -42,8 +42,17 @@ async def today_page(request: Request, principal: MaybePrincipal) -> Response:
         asyncio.to_thread(app.store.messages, unread_only=True, limit=MESSAGES_SHOWN),
         asyncio.to_thread(latest_brief, app),
     )
-    return await render(request, "today.html", principal, waiting=waiting, approvals=approvals, activity=activity,
-                        messages=messages, brief=brief, now=app.clock().astimezone(app.profile.zone))
+    return await render(
+        request,
+        "today.html",
+        principal,
+        waiting=waiting,
+        approvals=approvals,
+        activity=activity,
+        messages=messages,
+        brief=brief,
+        now=app.clock().astimezone(app.profile.zone),
+    )
 
 
 @router.get("/approvals")
@@ -61,7 +70,9 @@ async def approvals_page(
 
 
 @router.get("/approvals/{approval_id}")
-async def approval_page(request: Request, principal: MaybePrincipal, approval_id: str = Path(max_length=64)) -> Response:
+async def approval_page(
+    request: Request, principal: MaybePrincipal, approval_id: str = Path(max_length=64)
+) -> Response:
     if (elsewhere := owner_only(principal)) is not None:
         return elsewhere
     app = server_state(request).app
@@ -72,10 +83,18 @@ async def approval_page(request: Request, principal: MaybePrincipal, approval_id
     zone = app.profile.zone
     times = [f for f in detail.editable if f.input == "datetime"]
     # datetime-local inputs hold the owner's wall clock; the server reads a time without a zone as theirs
-    return await render(request, "approval.html", principal, detail=detail, a=detail.approval,
-                        local_inputs={f.name: _local_input(f.value, zone) for f in times},
-                        local_choices={f.name: [(c.label, _local_input(c.start, zone), _local_input(c.end, zone))
-                                                for c in f.choices] for f in times})
+    return await render(
+        request,
+        "approval.html",
+        principal,
+        detail=detail,
+        a=detail.approval,
+        local_inputs={f.name: _local_input(f.value, zone) for f in times},
+        local_choices={
+            f.name: [(c.label, _local_input(c.start, zone), _local_input(c.end, zone)) for c in f.choices]
+            for f in times
+        },
+    )
 
 
 def _local_input(iso: str, zone: ZoneInfo) -> str:
@@ -91,9 +110,12 @@ async def activity_page(
         return elsewhere
     store = server_state(request).app.store
     entries, kinds = await asyncio.gather(
-        asyncio.to_thread(store.audit_entries, AUDIT_SHOWN, kind or None), asyncio.to_thread(store.audit_kinds)
+        asyncio.to_thread(store.audit_entries, AUDIT_SHOWN, kind or None),
+        asyncio.to_thread(store.audit_kinds),
     )
-    return await render(request, "activity.html", principal, entries=entries[::-1], kind=kind or "", kinds=kinds)
+    return await render(
+        request, "activity.html", principal, entries=entries[::-1], kind=kind or "", kinds=kinds
+    )
 
 
 @router.get("/memory")

@@ -47,8 +47,12 @@ async def login(body: LoginIn, request: Request, response: Response) -> LoginOut
     )
     secure, max_age = state.config.secure_cookies, state.web_sessions.days * 86400
     # Lax: a link from a mail client still opens the chat signed in; writes need the CSRF header anyway.
-    response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="lax", secure=secure, max_age=max_age)
-    response.set_cookie(CSRF_COOKIE, new_csrf_token(), httponly=False, samesite="lax", secure=secure, max_age=max_age)
+    response.set_cookie(
+        SESSION_COOKIE, session, httponly=True, samesite="lax", secure=secure, max_age=max_age
+    )
+    response.set_cookie(
+        CSRF_COOKIE, new_csrf_token(), httponly=False, samesite="lax", secure=secure, max_age=max_age
+    )
     return LoginOut(role=principal.role.value, next="/today" if principal.is_owner else "/chat")
 
 

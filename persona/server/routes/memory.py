@@ -69,14 +69,18 @@ def _dated(memory: MemoryStore, before: date | None, since: date | None) -> Sele
 
 
 @router.get("/dated")
-async def count_dated(request: Request, _: Owner, before: date | None = None, since: date | None = None) -> Chosen:
+async def count_dated(
+    request: Request, _: Owner, before: date | None = None, since: date | None = None
+) -> Chosen:
     """How many items are dated before `before` and on or after `since`."""
     chosen = await asyncio.to_thread(_dated, server_state(request).app.memory, before, since)
     return Chosen(items=len(chosen.ids))
 
 
 @router.delete("/dated")
-async def forget_dated(request: Request, _: Owner, before: date | None = None, since: date | None = None) -> Forgotten:
+async def forget_dated(
+    request: Request, _: Owner, before: date | None = None, since: date | None = None
+) -> Forgotten:
     """Every item dated before `before` and on or after `since` (by the document's own day); undated ones stay."""
     app = server_state(request).app
     chosen = await asyncio.to_thread(_dated, app.memory, before, since)

@@ -58,8 +58,12 @@ def owner_only(principal: Principal | None) -> Response | None:
 
 
 async def render(
-    request: Request, name: str, principal: Principal | None = None, status_code: int = 200,
-    waiting: int | None = None, **context: object
+    request: Request,
+    name: str,
+    principal: Principal | None = None,
+    status_code: int = 200,
+    waiting: int | None = None,
+    **context: object,
 ) -> HTMLResponse:
     """A page of `name` for `principal`; the owner's pages carry the desk's navigation and the count of
     what waits for approval (counted here unless the page did: `waiting`)."""
@@ -67,8 +71,16 @@ async def render(
     if waiting is None:
         owner = principal is not None and principal.is_owner
         waiting = await asyncio.to_thread(app.store.count_approvals, "pending") if owner else 0
-    response = _render(request, name, principal=principal, desk_views=DESK_VIEWS, view=request.url.path,
-                       waiting=waiting, when=partial(local_time, zone=app.profile.zone), **context)
+    response = _render(
+        request,
+        name,
+        principal=principal,
+        desk_views=DESK_VIEWS,
+        view=request.url.path,
+        waiting=waiting,
+        when=partial(local_time, zone=app.profile.zone),
+        **context,
+    )
     response.status_code = status_code
     return response
 

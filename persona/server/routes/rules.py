@@ -69,5 +69,12 @@ async def rules_page(request: Request, principal: MaybePrincipal) -> Response:
     if (elsewhere := owner_only(principal)) is not None:
         return elsewhere
     profile = server_state(request).app.profile
-    return await render(request, "rules.html", principal, rules=rules_of(profile), choices=Choices(),
-                        hours=profile.working_hours, boundaries=profile.boundaries)
+    return await render(
+        request,
+        "rules.html",
+        principal,
+        rules=rules_of(profile),
+        choices=Choices(),
+        hours=profile.working_hours,
+        boundaries=profile.boundaries,
+    )

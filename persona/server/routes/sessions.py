@@ -28,14 +28,21 @@ class Turn(BaseModel):
 def read_back(said: list[Said], store: StateStore | None) -> list[Turn]:
     """A conversation as the chat shows it. With the owner's `store`, each queued action carries its
     approval's status now: something approved since no longer offers Approve."""
+
     def status(done_id: str) -> str:
         try:
             return store.get_approval(done_id).status if store is not None else ""
         except PersonaError:  # an approval removed since
             return ""
 
-    return [Turn(role=s.role, text=s.text, actions=[ShownAction.of(a, status(a.id) if a.waits else "")
-                                                      for a in s.actions]) for s in said]
+    return [
+        Turn(
+            role=s.role,
+            text=s.text,
+            actions=[ShownAction.of(a, status(a.id) if a.waits else "") for a in s.actions],
+        )
+        for s in said
+    ]
 
 
 class SessionOut(BaseModel):
