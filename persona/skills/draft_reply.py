@@ -145,14 +145,17 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
         problem = reply_problem(body, mail, me, who, sources, declining) or plan_problem(body, plan)
     # greeting, one sign-off and length are the owner's by construction, whatever the model wrote
     body = "" if problem else finish_reply(body, them=them, owner_name=profile.owner.name, style=style)
+    # a no the rules or the owner's habit decided is said plainly; the model's own pick, which its writing
+    # would not carry out twice, may be wrong, so that draft only promises an answer
+    plain_no = declining and plan.by != "llm"
     standby = (
-        declining_reply(me, them, style, meeting is not None) if declining else holding_reply(me, them, style)
+        declining_reply(me, them, style, meeting is not None) if plain_no else holding_reply(me, them, style)
     )
     subject = mail.subject if mail.subject.lower().startswith("re:") else f"Re: {mail.subject}".strip()
     return Draft(
         to=mail.reply_to or principal.address,  # where the sender asked replies to go; the policy checks it
         subject=subject,
-        body=body or standby,  # the decided "no" stays a no; anything else waits for the owner
+        body=body or standby,
         in_reply_to=mail.message_id,
         references=list(dict.fromkeys([*mail.references, mail.message_id])),
         fallback=not body,
@@ -319,6 +322,8 @@ def reply_problem(
         rf"\b(?:as|on behalf of) {re.escape(me)}\b", body, re.IGNORECASE
     ):
         return f"speaks of {me} as someone else; {me} writes it, in the first person"
+    if re.search(rf"\b(?:my name is|i'?m|i am) {re.escape(me)}\b", body, re.IGNORECASE):
+        return f"introduces {me}, whom {them} wrote to and knows: leave the introduction out"
     greeted = _GREETING.match(body)
     if greeted and greeted.group(2) and greeted.group(2).lower() == me.lower() and me.lower() != them.lower():
         return f"is addressed to {me}; it must be addressed to {them}"

@@ -384,24 +384,53 @@ def test_split_past_replies_order_the_options_and_the_model_picks(make_app, make
     assert "mostly with:" in deciding[-1].text
 
 
-def test_a_decided_no_that_the_writer_never_says_becomes_a_plain_no(make_app, make_mail):
-    """A decline written as a thank-you is sent back; twice, and the draft says the decided no in plain words
-    (never a holding reply that promises an answer)."""
+def test_a_no_the_habit_decided_that_the_writer_never_says_becomes_a_plain_no(
+    make_app, make_mail, list_memory
+):
+    """A decline written as a thank-you is sent back; twice, and the draft says the owner's usual no in plain
+    words (never a holding reply that promises an answer)."""
+    memory = list_memory(
+        [
+            (
+                f"Seminar {n}\nYou are invited to our seminar.",
+                "situation",
+                "owner",
+                {
+                    "author": f"host{n}@x.example",
+                    "subject": f"Seminar {n}",
+                    "reply": "Regretfully I can't make it.",
+                },
+            )
+            for n in range(3)
+        ]
+    )
     thanks = "Hi Sam,\n\nThank you for the kind invitation to the seminar.\n\nBest,\nDana"
-    app, model = make_app([decided("decline"), thanks, thanks])
+    app, model = make_app([thanks, thanks], memory=memory)
     mail = _incoming(make_mail, body="You are invited to our breakfast seminar. Would you like to join us?")
     draft = draft_reply(app, mail, sender_principal(app.profile, mail))
-    assert "does not say no" in model.calls[2][-1].text
+    assert draft.plan.by == "habit" and "does not say no" in model.calls[1][-1].text
     assert draft.fallback and "won't be able to" in draft.body and "get back to you" not in draft.body
     assert draft.body.startswith("Hi Sam,") and draft.body.rstrip().endswith("Dana")
 
 
+def test_a_no_only_the_model_picked_that_the_writer_never_says_waits_for_the_owner(make_app, make_mail):
+    """The model's own pick may be the wrong one (a thank-you read as an invitation to refuse): when its
+    writing does not carry it out twice, the draft only promises an answer."""
+    thanks = "Hi Sam,\n\nThanks, that is good to hear.\n\nBest,\nDana"
+    app, model = make_app([decided("decline"), thanks, thanks])
+    mail = _incoming(make_mail, body="The slides are done and uploaded, thanks for the help!")
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.plan.by == "llm" and "does not say no" in model.calls[2][-1].text
+    assert draft.fallback and "get back to you" in draft.body and "won't be able to" not in draft.body
+
+
 def test_a_reply_that_speaks_of_the_owner_as_someone_else_is_written_again(make_app, make_mail):
-    for stand_in in (
-        "As a personal assistant for Dana Reyes, I don't have her calendar.",
-        "I appreciate your message but as Dana, I am unable to say.",
+    for stand_in, why in (
+        ("As a personal assistant for Dana Reyes, I don't have her calendar.", "in the first person"),
+        ("I appreciate your message but as Dana, I am unable to say.", "in the first person"),
+        ("I'm Dana, and I am responsible for the budget. It is 120k.", "leave the introduction out"),
     ):
         app, model = make_app([decided("answer"), f"Hi Sam,\n\n{stand_in}\n\nBest,\nDana", GOOD])
         mail = _incoming(make_mail)
         draft = draft_reply(app, mail, sender_principal(app.profile, mail))
-        assert draft.body == GOOD and "in the first person" in model.calls[2][-1].text
+        assert draft.body == GOOD and why in model.calls[2][-1].text
