@@ -182,7 +182,11 @@ def source_bytes(source: str) -> bytes | None:
         if key and Path(path).is_dir():
             return mailbox.Maildir(path, create=False).get_bytes(key)
         if key:
-            return mailbox.mbox(path, create=False).get_bytes(int(key))
+            box = mailbox.mbox(path, create=False)
+            try:
+                return box.get_bytes(int(key))
+            finally:
+                box.close()  # an mbox keeps its file open until closed
         return Path(path).read_bytes()
     except (OSError, KeyError, ValueError):
         return None
