@@ -282,8 +282,16 @@ def test_bad_chroma_url_is_a_config_error(home: Home, embedder: HashedWordsEmbed
         MemoryStore(home, Settings(chroma_url="not a url"), embedder)
 
 
-def test_nearest_items_outside_the_audience_do_not_crowd_out_the_rest(store: MemoryStore) -> None:
-    """Most neighbours of the query are owner-only: the public item is still found, nothing private is."""
+@pytest.mark.parametrize("held", [False, True])
+def test_nearest_items_outside_the_audience_do_not_crowd_out_the_rest(
+    home: Home, real_embedder: Embedder, held: bool
+) -> None:
+    """Most neighbours of the query are owner-only: the public item is still found, nothing private is.
+    With the real model: Chroma's filtered index search is approximate, and on hashed vectors among 120
+    near-identical notes it sometimes found one of the two public items."""
+    store = MemoryStore(home, Settings(embedding_model=None, chroma_url=None), real_embedder)
+    if held:
+        store.keep_vectors_in_memory()
     private = [
         f"Offsite in Lisbon, private note {i}: my own budget worries and travel plans." for i in range(120)
     ]
