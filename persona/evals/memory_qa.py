@@ -10,6 +10,7 @@ date, whether the answer names the same date (every part the gold one gives: yea
 from __future__ import annotations
 
 import asyncio
+import calendar
 import re
 import string
 import uuid
@@ -27,20 +28,6 @@ if TYPE_CHECKING:
     from persona.evals.memory import Question
 
 _ARTICLES = re.compile(r"\b(?:a|an|the|and)\b")
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
 _MONTH = r"(?P<{}>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATES = re.compile(
     r"\b(?:(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH.format("m1") + r",?\s+(?P<y1>\d{4})"
@@ -100,7 +87,7 @@ def dates_in(text: str) -> set[Day]:
             continue
         year = int(m.group("y1") or m.group("y2") or m.group("y3") or m.group("y4"))
         name = (m.group("m1") or m.group("m2") or m.group("m3") or "").lower()[:3]
-        month = next((i + 1 for i, full in enumerate(_MONTHS) if name and full.startswith(name)), None)
+        month = [m.lower() for m in calendar.month_abbr].index(name) if name else None
         number = m.group("d1") or m.group("d2")
         found.add((year, month, int(number) if number else None))
     return found
