@@ -6,6 +6,7 @@ checks are the second wall, for what a model could still produce (hallucinated o
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
 
@@ -15,20 +16,6 @@ from persona.profile import Boundary, Profile
 # Figures, amounts, dates and codes: the details whose leak matters and whose match is unambiguous.
 _DETAIL = re.compile(r"[€$£]?\d[\d,.:/\-]*\d(?:k\b)?|\b[A-Z]{2,}-?\d+\b")
 _MIN_DIGITS = 3  # "1:1" or "10" are everyday words; "148,500", "2026-12-04" and "HR-7741" are details
-_MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-)
 
 
 def _words(text: str) -> set[str]:
@@ -77,5 +64,5 @@ def _day_named(detail: str, lowered: str) -> bool:
         day = date.fromisoformat(detail)
     except ValueError:
         return False
-    month = _MONTHS[day.month - 1]
+    month = calendar.month_name[day.month].lower()
     return f"{day.day} {month}" in lowered or f"{month} {day.day}" in lowered

@@ -11,6 +11,7 @@ Two checks keep the twin truthful:
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -73,20 +74,7 @@ _OFFER = re.compile(
 _LENGTH = re.compile(r"\b\d+\s*(?:min|mins|minutes|hours?)\b|\b(?:half an|an) hour\b")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
+_MONTH_NUMBERS = {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}  # "jan": 1
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _RELATIVE = (
@@ -178,7 +166,7 @@ def _day_month(match: re.Match[str]) -> tuple[int, int] | None:
         return month, day
     day = int(match.group("d1") or match.group("d2"))
     name = (match.group("m1") or match.group("m2")).lower()[:3]
-    month = next((i + 1 for i, m in enumerate(_MONTHS) if m.startswith(name)), 0)
+    month = _MONTH_NUMBERS.get(name, 0)
     return (month, day) if month and 1 <= day <= 31 else None
 
 

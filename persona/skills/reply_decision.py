@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, create_model
@@ -143,7 +143,7 @@ def decide(
     options = by_precedent(allowed(facts), tally)
     if len(options) == 1:
         return Plan(decision=options[0], reason=_rule_reason(facts), by="rule", evidence=evidence)
-    if (usual := habit(options, precedents)) is not None:
+    if (usual := habit(options, tally)) is not None:
         return Plan(
             decision=usual,
             reason="what the owner's replies to the most similar mail mostly did",
@@ -166,31 +166,43 @@ def decide(
     )
 
 
-def past_decisions(precedents: list[Situation]) -> dict[Decision, float]:
-    """What the owner's replies to the past mail did, each weighted by how like the present mail it is."""
-    tally: dict[Decision, float] = {}
+class Precedent(NamedTuple):
+    """What the owner's replies to similar past mail did with one decision: their similarity summed, and how many."""
+
+    weight: float
+    replies: int
+
+
+Tally = dict[Decision, Precedent]
+_NONE = Precedent(0.0, 0)
+
+
+def past_decisions(precedents: list[Situation]) -> Tally:
+    """What the owner's replies to the past mail did, each weighted by how like the present mail it is: one
+    reading of each reply serves both the options' order and the habit."""
+    tally: Tally = {}
     for past in precedents:
         if (decision := decision_in(past.reply)) is not None:
-            tally[decision] = tally.get(decision, 0.0) + max(past.similarity, 0.0)
+            weight, replies = tally.get(decision, _NONE)
+            tally[decision] = Precedent(weight + max(past.similarity, 0.0), replies + 1)
     return tally
 
 
-def habit(options: list[Decision], precedents: list[Situation]) -> Decision | None:
+def habit(options: list[Decision], tally: Tally) -> Decision | None:
     """The allowed decision the owner's replies to similar mail mostly took (by similarity-weighted share,
     and by at least two replies); None when their replies were split or too few."""
-    done = [(d, max(p.similarity, 0.0)) for p in precedents if (d := decision_in(p.reply)) in options]
-    total = sum(weight for _, weight in done)
+    total = sum(tally.get(d, _NONE).weight for d in options)
     for decision in options:
-        weight = sum(w for d, w in done if d is decision)
-        if total and weight >= _HABIT_SHARE * total and sum(d is decision for d, _ in done) >= _HABIT_REPLIES:
+        weight, replies = tally.get(decision, _NONE)
+        if total and weight >= _HABIT_SHARE * total and replies >= _HABIT_REPLIES:
             return decision
     return None
 
 
-def by_precedent(options: list[Decision], tally: dict[Decision, float]) -> list[Decision]:
+def by_precedent(options: list[Decision], tally: Tally) -> list[Decision]:
     """`options` with what the owner did most in similar mail first; the rules' order breaks ties. A small
     model tends to take the first option it is offered, so the order carries the owner's habit."""
-    return sorted(options, key=lambda o: -tally.get(o, 0.0))
+    return sorted(options, key=lambda o: -tally.get(o, _NONE).weight)
 
 
 def _rule_reason(facts: Facts) -> str:
@@ -207,7 +219,7 @@ def decision_prompt(
     facts: Facts,
     options: list[Decision],
     situations: list[Situation],
-    tally: dict[Decision, float] | None = None,
+    tally: Tally | None = None,
 ) -> list[BaseMessage]:
     me = first_name(app.profile.owner.name)
     listed = "\n".join(f"- {o.value}: {MEANING[o]}" for o in options)
@@ -240,10 +252,10 @@ def decision_prompt(
     ]
 
 
-def _habit(me: str, tally: dict[Decision, float]) -> str:
+def _habit(me: str, tally: Tally) -> str:
     if not tally:
         return ""
-    usual = sorted(tally, key=lambda d: -tally[d])[:3]
+    usual = sorted(tally, key=lambda d: -tally[d].weight)[:3]
     return f"To the most similar mail {me} replied mostly with: {', '.join(d.value for d in usual)}."
 
 

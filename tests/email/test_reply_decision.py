@@ -110,8 +110,10 @@ def test_a_clear_habit_decides_and_a_split_one_does_not() -> None:
         _past("Unfortunately, Ken will not be able to attend.", 0.8),
         _past("Ken can't make it, he will be out of the country.", 0.7),
     ]
-    assert habit(options, [*declines, _past("Count me in!", 0.4)]) is Decision.DECLINE  # 1.5 of 1.9
-    assert habit(options, [*declines, _past("Count me in!", 0.75), _past("See you there!", 0.5)]) is None
-    assert habit(options, declines[:1]) is None  # one reply is an anecdote
+    clear = past_decisions([*declines, _past("Count me in!", 0.4)])
+    assert habit(options, clear) is Decision.DECLINE  # 1.5 of 1.9
+    split = past_decisions([*declines, _past("Count me in!", 0.75), _past("See you there!", 0.5)])
+    assert habit(options, split) is None
+    assert habit(options, past_decisions(declines[:1])) is None  # one reply is an anecdote
     # a decision the facts do not allow is no habit here: the cold sender is only ever acknowledged
-    assert habit([Decision.ACKNOWLEDGE], declines) is None
+    assert habit([Decision.ACKNOWLEDGE], past_decisions(declines)) is None
