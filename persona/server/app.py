@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import math
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -16,11 +15,10 @@ from fastapi.responses import JSONResponse, Response
 
 from persona.agent.runner import Twin
 from persona.app import App
-from persona.errors import ActionFailed, ConfigError, InvalidEdit, LLMUnavailable, NotReady, PersonaError
+from persona.errors import InvalidEdit, PersonaError
 from persona.events import ActionKind
 from persona.profile import Audience
 from persona.server.config import ServerConfig
-from persona.server.errors import Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
 from persona.server.follow import FollowProfile
 from persona.server.lanes import SignedInFirst
 from persona.server.limits import BodyLimit
@@ -35,32 +33,14 @@ SWITCH_INTERVAL = 0.001
 
 LifespanHook = Callable[[App, ServerState], AbstractAsyncContextManager[None]]
 
-_STATUS: list[tuple[type[PersonaError], int]] = [  # most specific first
-    (Unauthorized, 401),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (RateLimited, 429),
-    (ConfigError, 422),
-    (InvalidEdit, 422),
-    (ActionFailed, 502),  # the owner's decision stands; the mail or calendar server failed
-    (InvalidInput, 422),
-    (LLMUnavailable, 503),
-    (NotReady, 503),
-    (PersonaError, 400),
-]
 _MAX_ERRORS = 20  # a list of a million bad items is one body, not a million errors
 
 
 def _persona_error(_: Request, exc: Exception) -> Response:
-    """Every user-facing error, mapped once: a status code and a one-line message."""
-    status = next(code for cls, code in _STATUS if isinstance(exc, cls))
-    headers = (
-        {"Retry-After": str(max(1, math.ceil(exc.retry_after)))} if isinstance(exc, RateLimited) else None
-    )
-    if isinstance(exc, Unauthorized):
-        headers = {"WWW-Authenticate": "Bearer"}
+    """Every user-facing error: its class's status code (persona.errors) and its one-line message."""
+    assert isinstance(exc, PersonaError)  # registered for PersonaError only
     body = {"error": str(exc)} | ({"field": exc.field} if isinstance(exc, InvalidEdit) else {})
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=exc.http_status, headers=exc.http_headers())
 
 
 def _invalid_request(_: Request, exc: RequestValidationError) -> Response:

@@ -14,6 +14,10 @@ class InvalidICS(CalendarError):
 class EventNotFound(CalendarError):
     """No event with the given UID in this calendar."""
 
+    http_status = 404
+
 
 class CalendarUnavailable(CalendarError):
     """The calendar server is unreachable or refused the login."""
+
+    http_status = 502  # the request was fine; the calendar server behind it failed

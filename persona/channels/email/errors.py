@@ -8,6 +8,8 @@ from persona.errors import PersonaError
 class MailError(PersonaError):
     """Something went wrong talking to the mail store or server."""
 
+    http_status = 502  # the request was fine; the mail server behind it failed
+
 
 class MailAuthFailed(MailError):
     """The server refused the user name or password."""
