@@ -45,7 +45,8 @@ class LLM:
     """Text, streamed text and schema-checked JSON from one chat model, with usage per tag.
 
     `local` selects how JSON output is constrained: llama.cpp's server takes a JSON schema
-    inside `{"type": "json_object"}` (it answers `json_schema` with HTTP 500); hosted
+    inside `{"type": "json_object"}`, which every version of it reads (llama-cpp-python's answered
+    `json_schema` with HTTP 500), without the length limits its grammar cannot hold; hosted
     endpoints take the standard `json_schema` response format.
     """
 
@@ -89,7 +90,7 @@ class LLM:
         temperature: float = 0.3,
         max_retries: int = 1,
     ) -> LLM:
-        """An LLM for one OpenAI-compatible endpoint (`local`: a llama-cpp-python server)."""
+        """An LLM for one OpenAI-compatible endpoint (`local`: the packaged llama.cpp server)."""
         chat_model = ChatOpenAI(
             base_url=url,
             api_key=api_key or SecretStr(LOCAL_API_KEY),
@@ -110,9 +111,17 @@ class LLM:
         return cls(chat_model, local=local, url=url)
 
     def text(
-        self, messages: LanguageModelInput, *, max_tokens: int | None = None, tag: str = "default"
+        self,
+        messages: LanguageModelInput,
+        *,
+        max_tokens: int | None = None,
+        tag: str = "default",
+        temperature: float | None = None,
     ) -> str:
-        reply = self._invoke(messages, **self._limits(max_tokens))
+        """The answer's text; `temperature` overrides the model's own for this call (0: the same
+        prompt gets the same answer)."""
+        sampling = {} if temperature is None else {"temperature": temperature}
+        reply = self._invoke(messages, **self._limits(max_tokens), **sampling)
         self._count(tag, reply)
         return reply.text
 
@@ -135,7 +144,7 @@ class LLM:
                 if chunk.text:
                     chunks += 1
                     yield chunk.text
-        # llama-cpp-python's server sends no usage when streaming; it streams one token per chunk.
+        # A server that sends no usage when streaming streams one token per chunk (llama.cpp does).
         self._count(tag, AIMessage(content="", usage_metadata=usage or _output_only(chunks)))
 
     def json(
@@ -240,8 +249,8 @@ class LLM:
     def _limits(self, max_tokens: int | None) -> dict[str, Any]:
         if max_tokens is None:
             return {}
-        # langchain-openai sends max_tokens as max_completion_tokens, which llama-cpp-python's
-        # server ignores (it would generate up to n_ctx); put the old name in the body directly.
+        # langchain-openai sends max_tokens as max_completion_tokens, which older llama.cpp servers
+        # ignore (they would generate up to n_ctx); the old name in the body works for every version.
         return {"extra_body": {"max_tokens": max_tokens}} if self.local else {"max_tokens": max_tokens}
 
     def _response_format(self, schema: type[BaseModel]) -> dict[str, Any]:

@@ -272,3 +272,14 @@ def test_length_limits_llama_cpp_cannot_compile_are_left_to_the_check():
         "properties"
     ]
     assert hosted["body"]["maxLength"] == 3000  # a hosted endpoint gets the whole schema
+
+
+def test_a_call_may_ask_for_its_own_temperature_over_the_wire(stub_endpoint: StubEndpoint) -> None:
+    for _ in range(2):
+        stub_endpoint.answers.append(lambda _body: (200, completion("ok", 3, 1)))
+    llm = LLM.for_endpoint(stub_endpoint.url, local=True, temperature=0.3, max_retries=0)
+
+    llm.text("write a reply", temperature=0.0)
+    llm.text("write another")
+
+    assert [sent["temperature"] for sent in stub_endpoint.requests] == [0.0, 0.3]
