@@ -5,8 +5,6 @@ counts) so CI runs them in seconds."""
 from __future__ import annotations
 
 import tempfile
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -123,22 +121,6 @@ def test_fuzz_ics_import(text: str):
         assert (first.created, first.updated) == (len(stored), 0)
         again = import_ics(backend, source)
         assert (again.created, again.updated) == (0, first.created) and backend.uids() == stored
-
-
-@BOUNDED
-@given(ICSISH, st.sampled_from(["text/calendar; method=REQUEST", "text/calendar", "application/ics"]))
-def test_fuzz_invitation_parsing(ics: str, content_type: str):
-    from persona.channels.calendar.imip import parse_invitation
-
-    raw = f"From: a@b.example\r\nTo: c@d.example\r\nSubject: invite\r\nContent-Type: {content_type}\r\n\r\n{ics}"
-    message = message_from_bytes(raw.encode("utf-8", "surrogatepass"), policy=policy.default)
-    assert isinstance(message, EmailMessage)
-    try:
-        invitation = parse_invitation(message, ZONE)
-    except PersonaError:
-        return
-    assert invitation is not None  # the mail has a calendar part: an invitation or an error, never ignored
-    assert invitation.sender == "a@b.example" and invitation.event.uid
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)

@@ -20,18 +20,11 @@ def as_aware(value: date | datetime, zone: ZoneInfo) -> datetime:
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
 
 
-def new_calendar(method: str | None = None) -> icalendar.Calendar:
+def wrap(components: list[icalendar.Component]) -> icalendar.Calendar:
+    """One VCALENDAR holding the components plus the VTIMEZONEs they refer to."""
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
-    if method:
-        cal.add("method", method)
-    return cal
-
-
-def wrap(components: list[icalendar.Component], method: str | None = None) -> icalendar.Calendar:
-    """One VCALENDAR holding the components plus the VTIMEZONEs they refer to."""
-    cal = new_calendar(method)
     for component in components:
         cal.add_component(component)
     cal.add_missing_timezones()
