@@ -75,14 +75,16 @@ def serve(root: Path, failure_limit: str | None, ready_file: Path) -> None:
     from persona.memory.store import MemoryItem
     from persona.profile import Audience, Profile, save_profile
     from persona.server import create_app
-    from persona.settings import Settings
+    from persona.settings import LimitSettings, Settings
 
     home = Home(root).ensure()
     people = [{"name": a.split("@")[0].title(), "emails": [a], "role": "colleague"} for a in COLLEAGUES]
     profile = {"owner": {"name": "Dana Reyes", "emails": ["dana@northwind.example"]}, "people": people}
     save_profile(Profile.model_validate(profile), home.profile_path)
     limits = {"signin_failures_per_address": failure_limit, "signin_failures_per_token": failure_limit}
-    settings = Settings(**{key: value for key, value in limits.items() if failure_limit})
+    settings = Settings(
+        limits=LimitSettings(**{key: value for key, value in limits.items() if failure_limit})
+    )
     app = App(home, settings, llm=LLM(ScriptedChatModel(), local=True))
     app.memory.add(
         [

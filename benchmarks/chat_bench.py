@@ -131,7 +131,7 @@ def serve(
     from persona.memory.store import MemoryItem
     from persona.profile import Audience, Profile, save_profile
     from persona.server import create_app
-    from persona.settings import Settings
+    from persona.settings import LimitSettings, Settings
 
     home = Home(root).ensure()
     people = [
@@ -148,7 +148,7 @@ def serve(
         sessions * turns + 10
     )
     # Limits sized for the load: the benchmark measures the twin, not the rate limiter saying no.
-    limits = Settings(chat_limit=f"{60 * turns}/minute", api_limit="6000/minute")
+    limits = Settings(limits=LimitSettings(chat_limit=f"{60 * turns}/minute", api_limit="6000/minute"))
     app = App(home, limits, llm=LLM(ScriptedChatModel(replies=replies, latency=latency), local=True))
     if retrieval == "off":
         app.__dict__["memory"] = NoRetrieval()  # App caches memory as a property; this takes its place

@@ -117,15 +117,11 @@ class App:
         """The owner's calendar: a CalDAV server when configured, else ICS files in the home."""
         from persona.channels.calendar import CalDAVBackend, ICSBackend
 
-        s = self.settings
-        if s.caldav_url:
-            password = s.caldav_password.get_secret_value() if s.caldav_password else None
+        dav = self.settings.caldav
+        if dav.url:
+            password = dav.password.get_secret_value() if dav.password else None
             return CalDAVBackend(
-                s.caldav_url,
-                self.profile.zone,
-                username=s.caldav_username,
-                password=password,
-                calendar=s.caldav_calendar,
+                dav.url, self.profile.zone, username=dav.username, password=password, calendar=dav.calendar
             )
         return ICSBackend(self.home.calendar_dir, self.profile.zone)
 

@@ -384,7 +384,7 @@ def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
                 prepare_model(progress=False),
                 state_path=Path(tmp) / "server.json",
                 log_path=Path(tmp) / "server.log",
-                threads=settings.llm_threads,
+                threads=settings.llm.threads,
             ) as server,
         ):  # private: no other process queues requests on it or stops it mid-measurement
             step("llm: raw llama.cpp prefill and generation")
@@ -470,7 +470,9 @@ async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float
         profile = load_profile(DEFAULT_DATA / "persona.yaml")
         profile.voice.notes.append(f"bench run {uuid.uuid4()}")
         save_profile(profile, home.profile_path)
-        endpoint = LLM.from_settings(settings.model_copy(update={"llm_base_url": url}), home)
+        endpoint = LLM.from_settings(
+            settings.model_copy(update={"llm": settings.llm.model_copy(update={"base_url": url})}), home
+        )
         llm = LLM(endpoint.chat_model, local=True, url=url)  # our own llama.cpp server: local request shapes
         app = App(home, settings.model_copy(update={"chroma_url": None}), llm=llm)
         owner = Principal.owner(app.profile)

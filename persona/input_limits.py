@@ -24,11 +24,11 @@ _TEXT_CONTROLS = frozenset("\t\n\r\f\b\x1b")
 
 
 class IngestLimits(BaseModel):
-    mail_bytes: int = Field(MAIL_BYTES, ge=1)
-    mbox_bytes: int = Field(MBOX_BYTES, ge=1)
-    note_bytes: int = Field(NOTE_BYTES, ge=1)
-    chat_bytes: int = Field(CHAT_BYTES, ge=1)
-    mime_parts: int = Field(MIME_PARTS, ge=1)
+    mail_bytes: int = Field(default=MAIL_BYTES, ge=1)
+    mbox_bytes: int = Field(default=MBOX_BYTES, ge=1)
+    note_bytes: int = Field(default=NOTE_BYTES, ge=1)
+    chat_bytes: int = Field(default=CHAT_BYTES, ge=1)
+    mime_parts: int = Field(default=MIME_PARTS, ge=1)
 
 
 def too_big(size: int, limit: int, what: str) -> str | None:

@@ -82,7 +82,7 @@ def ingest(
             profile=app.profile,
             audience=audience,
             progress=console,
-            limits=app.settings.ingest_limits(),
+            limits=app.settings.ingest,
             run=run,
         )
     except BaseException as exc:  # Ctrl-C too; a kill -9 leaves the run started only

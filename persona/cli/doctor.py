@@ -79,7 +79,7 @@ def _style(app: App) -> str:
 
 def _llm(app: App) -> str:
     answer = app.llm.text([("user", "Reply with the single word: ready")], max_tokens=5, tag="doctor")
-    where = app.settings.llm_base_url or "the packaged local model"
+    where = app.settings.llm.base_url or "the packaged local model"
     return f"{where} answered {answer.strip()[:20]!r}"
 
 

@@ -62,17 +62,17 @@ class LLM:
 
     @classmethod
     def from_settings(cls, settings: Settings, home: Home) -> LLM:
-        """A hosted endpoint when `llm_base_url` is set, else the packaged model on a local server."""
-        if settings.llm_base_url is None:
+        """A hosted endpoint when `llm.base_url` is set, else the packaged model on a local server."""
+        if settings.llm.base_url is None:
             url, local = ensure_local_server(settings, home), True
         else:
-            url, local = settings.llm_base_url, False
+            url, local = settings.llm.base_url, False
         llm = cls.for_endpoint(
             url,
             local=local,
-            api_key=settings.llm_api_key,
-            model=settings.llm_model,
-            timeout=settings.llm_timeout,
+            api_key=settings.llm.api_key,
+            model=settings.llm.model,
+            timeout=settings.llm.timeout,
         )
         if local:
             llm.revive = lambda: cls.from_settings(settings, home)

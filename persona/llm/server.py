@@ -200,16 +200,16 @@ class LocalServer:
 def ensure_local_server(settings: Settings, home: Home, cache_dir: Path | None = None) -> str:
     """Start (or reuse) the local server for the configured model; return its OpenAI base URL.
 
-    This process uses the server until it exits; the server outlives it by `llm_idle_timeout` seconds.
+    This process uses the server until it exits; the server outlives it by `llm.idle_timeout` seconds.
     """
     cache = cache_dir or default_cache_dir()
-    model = resolve_model(settings.model_path, cache, progress=sys.stderr.isatty())
+    model = resolve_model(settings.llm.model_path, cache, progress=sys.stderr.isatty())
     server = LocalServer(
         model,
         state_path=cache / "server.json",
         log_path=home.logs_dir / "llama-server.log",
-        threads=settings.llm_threads,
-        idle_timeout=settings.llm_idle_timeout,
+        threads=settings.llm.threads,
+        idle_timeout=settings.llm.idle_timeout,
     )
     url = server.start()
     atexit.register(server.release)  # also keeps `server`, and so its users lock, alive until then

@@ -94,7 +94,7 @@ def create_app(
     api.add_middleware(FollowProfile, state=state)  # inside the line: a flood does not stat the file
     api.add_middleware(SignedInFirst, state=state)
     api.add_middleware(
-        BodyLimit, max_bytes=app.settings.max_request_bytes
+        BodyLimit, max_bytes=app.settings.limits.max_request_bytes
     )  # before the line: a 413 never waits
     api.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: it counts the 413s too
     for router in ROUTERS:

@@ -44,25 +44,23 @@ class ServerState:
 
     @classmethod
     def build(cls, app: App, config: ServerConfig) -> ServerState:
-        settings, counters = app.settings, MemoryStorage()
+        limits, counters = app.settings.limits, MemoryStorage()
         tokens = TokenStore(app.home.state_db, clock=app.clock)
-        by_address = Limit(
-            settings.signin_failures_per_address, counters, "failed sign-ins from this address"
-        )
-        by_token = Limit(settings.signin_failures_per_token, counters, "failed sign-ins for this token")
+        by_address = Limit(limits.signin_failures_per_address, counters, "failed sign-ins from this address")
+        by_token = Limit(limits.signin_failures_per_token, counters, "failed sign-ins for this token")
         return cls(
             app=app,
             config=config,
             tokens=tokens,
             verifier=TokenVerifier(tokens, by_address, by_token),
-            web_sessions=WebSessions(tokens, settings.session_days),
+            web_sessions=WebSessions(tokens, limits.session_days),
             sessions=SessionIndex(app.home.state_db, app.clock),
             channel=ChatChannel(),
             metrics=Metrics(app),
             counters=counters,
-            chat_limit=Limit(settings.chat_limit, counters, "chat messages"),
-            api_limit=Limit(settings.api_limit, counters),
-            owner_api_limit=Limit(settings.owner_api_limit, counters),
+            chat_limit=Limit(limits.chat_limit, counters, "chat messages"),
+            api_limit=Limit(limits.api_limit, counters),
+            owner_api_limit=Limit(limits.owner_api_limit, counters),
             templates=Jinja2Templates(directory=Path(__file__).parent / "templates"),
         )
 

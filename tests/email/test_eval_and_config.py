@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from persona.channels.email.config import load_email_settings
 from persona.errors import ConfigError
 from persona.evals.triage import Label, covers, run_triage_eval
+from persona.settings import MailSettings, load_settings
 
 
 def _dataset(tmp_path):
@@ -102,19 +102,23 @@ def test_eval_cli_prints_matrix(tmp_path, home, make_app, monkeypatch):
 
 
 def test_mail_settings_hide_passwords_and_name_the_bad_key(monkeypatch, tmp_path):
-    settings = load_email_settings(imap_password="hunter2", imap_folders="INBOX, Work")
+    settings = MailSettings(imap_password="hunter2", imap_folders="INBOX, Work")
     assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
     assert settings.imap_folders == ["INBOX", "Work"]
     assert settings.imap_secret() == "hunter2"
     secret = tmp_path / "pw"
     secret.write_text("from-file\n")
-    assert load_email_settings(imap_password_file=secret).imap_secret() == "from-file"
-    assert load_email_settings(imap_password_file=secret).smtp_secret() == "from-file"
-    with pytest.raises(ConfigError, match="PERSONA_MAIL_IMAP_HOST is required"):
-        load_email_settings(backend="imap")
+    assert MailSettings(imap_password_file=secret).imap_secret() == "from-file"
+    assert MailSettings(imap_password_file=secret).smtp_secret() == "from-file"
+    monkeypatch.setenv("PERSONA_MAIL_BACKEND", "imap")
+    with pytest.raises(
+        ConfigError, match="^PERSONA_MAIL_IMAP_HOST is required when PERSONA_MAIL_BACKEND=imap$"
+    ):
+        load_settings()
+    monkeypatch.setenv("PERSONA_MAIL_BACKEND", "maildir")
     monkeypatch.setenv("PERSONA_MAIL_IMAP_SECURITY", "tls-please")
     with pytest.raises(ConfigError, match="^PERSONA_MAIL_IMAP_SECURITY: "):
-        load_email_settings()
+        load_settings()
 
 
 def test_a_case_the_model_fails_is_reported_not_scored(tmp_path, make_app):

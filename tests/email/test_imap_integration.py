@@ -11,10 +11,11 @@ import pytest
 from imapclient import IMAPClient
 
 from persona.agent.inbox import process_inbox
-from persona.channels.email import EmailChannel, load_email_settings
+from persona.channels.email import EmailChannel
 from persona.channels.email.delivery import executors
 from persona.channels.email.errors import MailAuthFailed, MailUnreachable
 from persona.channels.email.imap import ImapBackend
+from persona.settings import MailSettings
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +49,7 @@ def _env(imap, mail) -> dict[str, str]:
 
 def _settings(imap, mail, **overrides):
     env = {k.removeprefix("PERSONA_MAIL_").lower(): v for k, v in _env(imap, mail).items()}
-    return load_email_settings(**(env | overrides))
+    return MailSettings(**(env | overrides))
 
 
 def _send_as(mail, sender: str, data: bytes) -> None:
@@ -191,9 +192,9 @@ def test_tls_verifies_the_server_certificate(dovecot, make_app, security):
         "imap_password": USERS["dana"],
         "smtp_host": "127.0.0.1",
     }
-    trusted = ImapBackend(load_email_settings(**base, tls_ca_file=imap.cert), app.store)
+    trusted = ImapBackend(MailSettings(**base, tls_ca_file=imap.cert), app.store)
     trusted.open()
     assert trusted.fetch_new() == []
     trusted.close()
     with pytest.raises(MailUnreachable, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
-        ImapBackend(load_email_settings(**base), app.store).open()
+        ImapBackend(MailSettings(**base), app.store).open()

@@ -13,7 +13,7 @@ from persona.app import App
 from persona.home import Home
 from persona.llm.usage import UsageLedger
 from persona.scheduler import jobs
-from persona.settings import Settings
+from persona.settings import LLMSettings, Settings
 
 TRIAGE = '{"kind": "notice, alert or reminder"}'
 
@@ -63,7 +63,9 @@ def test_idle_hour_makes_no_llm_call_and_new_mail_is_booked(
 
 
 def test_idle_ticks_never_build_the_llm(home: Home, clock: Clock, registered: list[App]) -> None:
-    app = App(home, Settings(llm_base_url="http://127.0.0.1:9/v1"), clock=clock)  # no model given
+    app = App(
+        home, Settings(llm=LLMSettings(base_url="http://127.0.0.1:9/v1")), clock=clock
+    )  # no model given
     jobs.APPS.register(app)
     registered.append(app)
     _tick_for_an_hour(home, clock)

@@ -28,14 +28,16 @@ from schemathesis.config import SchemathesisConfig
 from server_helpers import Served, answering, new_home, running_twin
 
 from persona.server.routes import ROUTERS
-from persona.settings import Settings
+from persona.settings import LimitSettings, Settings
 
 SEED = 7
 EXAMPLES = 50  # fuzzing-phase cases per operation and principal, on top of the deterministic coverage phase
 PRINCIPALS = ("owner", "colleague_a", "stranger")
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 UNLIMITED = Settings(
-    chat_limit="1000000/minute", api_limit="1000000/minute", owner_api_limit="1000000/minute"
+    limits=LimitSettings(
+        chat_limit="1000000/minute", api_limit="1000000/minute", owner_api_limit="1000000/minute"
+    )
 )
 
 

@@ -18,9 +18,9 @@ LIMIT = 1024 * 1024  # the documented default
 
 
 def test_the_default_limit_is_one_mebibyte_and_is_a_setting(monkeypatch):
-    assert Settings().max_request_bytes == LIMIT
+    assert Settings().limits.max_request_bytes == LIMIT
     monkeypatch.setenv("PERSONA_MAX_REQUEST_BYTES", "4096")
-    assert load_settings().max_request_bytes == 4096
+    assert load_settings().limits.max_request_bytes == 4096
     monkeypatch.setenv("PERSONA_MAX_REQUEST_BYTES", "lots")
     with pytest.raises(ConfigError, match="PERSONA_MAX_REQUEST_BYTES"):
         load_settings()

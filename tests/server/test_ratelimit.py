@@ -38,7 +38,7 @@ def test_retry_after_is_exactly_long_enough(monkeypatch, spec: str):
 
 
 def test_the_owners_default_lets_a_script_run_1536_requests_at_once():
-    limit = Limit(Settings().owner_api_limit, MemoryStorage())
+    limit = Limit(Settings().limits.owner_api_limit, MemoryStorage())
     for _ in range(1536):
         limit.hit("owner")
 

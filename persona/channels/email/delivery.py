@@ -16,13 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from persona.actions import Executor
-from persona.channels.email import (
-    EmailChannel,
-    EmailSettings,
-    OutgoingMail,
-    load_email_settings,
-    open_backend,
-)
+from persona.channels.email import EmailChannel, OutgoingMail, open_backend
 from persona.channels.email.channel import outgoing_from
 from persona.channels.email.errors import SendUncertain
 from persona.events import Action, ActionKind
@@ -41,20 +35,20 @@ def crash_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def open_email_channel(app: App, settings: EmailSettings | None = None) -> EmailChannel:
+def open_email_channel(app: App) -> EmailChannel:
     """The configured channel, started; the caller stops it. Its executors are on the gate only inside
     `delivering_mail` (or `agent.inbox.process_inbox`), never after it stops."""
-    channel = EmailChannel(open_backend(app, settings or load_email_settings()), app.profile)
+    channel = EmailChannel(open_backend(app), app.profile)
     channel.start()
     return channel
 
 
 @contextmanager
-def delivering_mail(app: App, settings: EmailSettings | None = None) -> Iterator[EmailChannel]:
+def delivering_mail(app: App) -> Iterator[EmailChannel]:
     """The configured channel, started, its executors on the gate until the block ends; then they are gone
     and the connection closed. Whoever approves a queued send in another process (the approvals CLI, the
     server) opens this, so the approved Action is delivered by the same backend, and only while open."""
-    channel = open_email_channel(app, settings)
+    channel = open_email_channel(app)
     try:
         with app.gate.executors.while_open(executors(app, channel)):
             yield channel

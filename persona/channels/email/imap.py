@@ -17,8 +17,8 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import DRAFTS, SENT
 
 from persona.channels.email.base import MailBackend, OutgoingMail, RawMail
-from persona.channels.email.config import EmailSettings
 from persona.channels.email.errors import MailAuthFailed, MailError, MailUnreachable
+from persona.settings import MailSettings
 from persona.store import StateStore
 
 _FETCH_BATCH = 50
@@ -27,7 +27,7 @@ _FETCH_BATCH = 50
 class ImapBackend(MailBackend):
     name = "imap"
 
-    def __init__(self, settings: EmailSettings, store: StateStore):
+    def __init__(self, settings: MailSettings, store: StateStore):
         self.settings = settings
         self.store = store
         self._imap: IMAPClient | None = None
