@@ -48,7 +48,8 @@ _PREFETCHED = 64  # searches started ahead and not asked for yet; the oldest bey
 _CONTEXT_WEIGHT = (
     0.5  # how far an item's context draws its vector from its own text's (LoCoMo: 0.5 ≈ 0.8 > 0)
 )
-_HELD_ITEMS = 10_000  # the most items whose vectors `keep_vectors_in_memory` holds (15 MB at 384 dims)
+_HELD_ITEMS = 2_000_000  # the most items whose vectors `keep_vectors_in_memory` holds (3 GB at 384 dims)
+_EXACT_ITEMS = 10_000  # above this, held vectors are searched a few groups at a time (persona.memory.groups)
 _NO_ITEM = "no-such-item"  # deleted to bring embedded Chroma up to date with other processes (`_caught_up`)
 
 
@@ -152,12 +153,12 @@ class MemoryStore:
                 for id_, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])
             )
 
-    def keep_vectors_in_memory(self, limit: int = _HELD_ITEMS) -> bool:
+    def keep_vectors_in_memory(self, limit: int = _HELD_ITEMS, exact: int = _EXACT_ITEMS) -> bool:
         """For a long-running process: nearest neighbours come from a matrix of every item's vector
-        (persona.memory.vectors), read now, while the memory holds at most `limit` items. Whether it
-        does now."""
+        (persona.memory.vectors), read now, while the memory holds at most `limit` items; exactly up to
+        `exact` items, above that from the nearest groups of vectors. Whether it holds them now."""
         self._caught_up()
-        self._held = VectorMatrix(self._keywords, self._collection, limit)
+        self._held = VectorMatrix(self._keywords, self._collection, limit, exact)
         self._held.refresh()
         return self._held.holding
 

@@ -1,4 +1,4 @@
-"""Every memory item's vector in one matrix, for exact nearest-neighbour search in a long-running process.
+"""Every memory item's vector in one matrix, for nearest-neighbour search in a long-running process.
 
 A query of Chroma's local index costs ~1.5 ms whatever it asks for (its Rust side hands each call to
 worker threads and reads SQLite), and 3-5 ms of CPU a chat turn under a server's load. One matrix
@@ -8,10 +8,11 @@ on every add and delete, in this process or another. When that index changed sin
 next search first reads the ids it holds, fetches the vectors of new ones from Chroma and drops the
 rest. Embedded Chroma reads another process's adds only after this process next writes: a search first
 brings it up to date when the index changed (`MemoryStore._caught_up`), and an add it still cannot read
-is left out, as it is from Chroma's own answers. Above `limit`
-items the matrix is let go, and searches ask Chroma's HNSW index: exact search grows with the memory
-(0.03 ms at 1k items, 0.2 ms at 10k, 1.2 ms at 20k, on both cores), and so does the time to read it
-in (0.4 s at 10k).
+is left out, as it is from Chroma's own answers. Exact search grows with the memory (0.03 ms at 1k
+items, 0.2 ms at 10k, 1.2 ms at 20k, on both cores; ~40 ms at 1M), so above the `exact` limit the rows
+are kept sorted by group (persona.memory.groups) and a search reads only the nearest groups. Above
+`limit` items the matrix is let go, and searches ask Chroma's HNSW index. Every audience and kind is
+filtered here exactly, where Chroma's filtered query first lists every item its filter admits.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 from chromadb.errors import ChromaError
 
+from persona.memory.groups import Groups
 from persona.memory.keywords import KeywordIndex
 
 _FETCH_BATCH = 5000
@@ -34,15 +36,24 @@ class _Matrix:
     ids: list[str]
     rows: dict[str, int]  # id -> its row
     vectors: np.ndarray  # (items, dim), float32, unit length
-    audiences: np.ndarray  # (items,) str
-    kinds: np.ndarray  # (items,) str
+    scopes: np.ndarray  # (items,) int: the row's (audience, kind) as an index into `names`
+    names: list[tuple[str, str]]  # every (audience, kind) the memory holds
+    groups: Groups | None  # above the exact limit: the rows sorted by group, searched a few groups at a time
+
+    def admitted(self, allowed: Collection[str], kind: Any) -> np.ndarray:
+        """Whether a search among these audiences, for this kind (None: any), may show each scope."""
+        return np.array([audience in allowed and kind in (None, k) for audience, k in self.names], dtype=bool)
+
+
+_EMPTY = _Matrix([], {}, np.empty((0, 0), dtype=np.float32), np.empty(0, dtype=np.int64), [], None)
 
 
 class VectorMatrix:
-    def __init__(self, keywords: KeywordIndex, collection: Any, limit: int) -> None:
+    def __init__(self, keywords: KeywordIndex, collection: Any, limit: int, exact: int) -> None:
         self._keywords = keywords
         self._collection = collection
         self._limit = limit
+        self._exact = exact
         self._matrix: _Matrix | None = None
         self._version: int | None = None
         self._unreadable: set[str] = set()  # ids Chroma could not read when asked for alone
@@ -63,26 +74,39 @@ class VectorMatrix:
         """Whether the vectors are held: the memory was within the limit at the last look."""
         return self._matrix is not None
 
+    @property
+    def grouped(self) -> bool:
+        """Whether the vectors held are searched a few groups at a time (above the exact limit)."""
+        return self._matrix is not None and self._matrix.groups is not None
+
     def nearest(
         self, vector: list[float], pools: Mapping[Any, int], allowed: Collection[str]
     ) -> dict[Any, dict[str, float]] | None:
         """For each kind (None: any kind), its `pools[kind]` nearest items among the allowed audiences,
-        nearest first, with their similarity; None while the memory is too large to hold."""
+        nearest first, with their similarity; None while the memory is too large to hold. Exact up to
+        the exact limit; above it, among the nearest groups (persona.memory.groups)."""
         self.refresh()
         matrix = self._matrix
         if matrix is None:
             return None
         if not matrix.ids:
             return {kind: {} for kind in pools}
-        similarities = matrix.vectors @ np.asarray(vector, dtype=np.float32)
-        in_audience = np.isin(matrix.audiences, list(allowed))
+        query = np.asarray(vector, dtype=np.float32)
+        admitted = {kind: matrix.admitted(allowed, kind) for kind in pools}
+        if matrix.groups is None:
+            rows, similarities = np.arange(len(matrix.ids)), matrix.vectors @ query
+        else:
+            rows, similarities = matrix.groups.probe(
+                query, matrix.vectors, list(admitted.values()), list(pools.values())
+            )
+        scopes = matrix.scopes[rows]
         found: dict[Any, dict[str, float]] = {}
         for kind, pool in pools.items():
-            rows = np.flatnonzero(in_audience if kind is None else in_audience & (matrix.kinds == kind))
-            if len(rows) > pool:
-                rows = rows[np.argpartition(-similarities[rows], pool - 1)[:pool]]
-            rows = rows[np.argsort(-similarities[rows], kind="stable")]
-            found[kind] = {matrix.ids[row]: float(similarities[row]) for row in rows}
+            picked = np.flatnonzero(admitted[kind][scopes])
+            if len(picked) > pool:
+                picked = picked[np.argpartition(-similarities[picked], pool - 1)[:pool]]
+            picked = picked[np.argsort(-similarities[picked], kind="stable")]
+            found[kind] = {matrix.ids[rows[i]]: float(similarities[i]) for i in picked}
         return found
 
     def vectors(self, ids: Collection[str]) -> dict[str, np.ndarray]:
@@ -107,7 +131,7 @@ class VectorMatrix:
                 }
             self._unreadable.update(ids)
             return {}
-        return dict(zip(got["ids"], got["embeddings"]))
+        return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))  # Chroma's are float64
 
     def _synced(self, old: _Matrix | None) -> tuple[_Matrix | None, bool]:
         """The matrix as the index now is, and whether it holds every item the index does."""
@@ -126,18 +150,44 @@ class VectorMatrix:
         added = [row for row in scopes if row[0] not in known and row[0] in fetched]
         whole = len(kept) + len(added) == len(scopes)
         if not kept and not added:
-            return _Matrix([], {}, np.empty((0, 0), dtype=np.float32), np.array([]), np.array([])), whole
-        parts = []
-        if kept:
-            assert old is not None
-            parts.append(old.vectors[[known[id_] for id_, _, _ in kept]])
+            return _EMPTY, whole
+        kept_rows = np.array([known[id_] for id_, _, _ in kept], dtype=np.int64)
+        added_vectors = np.asarray([fetched[id_] for id_, _, _ in added], dtype=np.float32)
+        del fetched
+        parts = [old.vectors[kept_rows]] if old is not None and kept else []
         if added:
-            parts.append(np.asarray([fetched[id_] for id_, _, _ in added], dtype=np.float32))
+            parts.append(added_vectors)
+        else:
+            added_vectors = np.empty((0, parts[0].shape[1]), dtype=np.float32)
         ids, audiences, kinds = (list(column) for column in zip(*kept, *added))
-        return _Matrix(
+        names = sorted(set(zip(audiences, kinds)))
+        code = {name: i for i, name in enumerate(names)}
+        matrix = _Matrix(
             ids=ids,
-            rows={id_: row for row, id_ in enumerate(ids)},
-            vectors=np.concatenate(parts),
-            audiences=np.array(audiences),
-            kinds=np.array(kinds),
-        ), whole
+            rows={},
+            vectors=parts[0] if len(parts) == 1 else np.concatenate(parts),
+            scopes=np.array([code[name] for name in zip(audiences, kinds)], dtype=np.int64),
+            names=names,
+            groups=None,
+        )
+        if len(ids) > self._exact:
+            matrix = _grouped(matrix, old.groups if old is not None else None, kept_rows, added_vectors)
+        matrix.rows.update((id_, row) for row, id_ in enumerate(matrix.ids))
+        return matrix, whole
+
+
+def _grouped(matrix: _Matrix, groups: Groups | None, kept: np.ndarray, added: np.ndarray) -> _Matrix:
+    """The matrix (rows `kept` of the last one, then `added`) sorted by group: around the centroids it was
+    grouped by before, unless there were none or the memory has grown fourfold since (a group holds ~√N)."""
+    if groups is not None and len(matrix.ids) <= 4 * len(groups.centroids) ** 2:
+        found, order = groups.regroup(kept, added, matrix.scopes, len(matrix.names))
+    else:
+        found, order = Groups.build(matrix.vectors, matrix.scopes, len(matrix.names))
+    return _Matrix(
+        ids=[matrix.ids[row] for row in order],
+        rows={},
+        vectors=matrix.vectors[order],
+        scopes=matrix.scopes[order],
+        names=matrix.names,
+        groups=found,
+    )

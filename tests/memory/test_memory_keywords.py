@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,3 +101,51 @@ def test_reads_go_on_while_a_large_add_is_being_written(tmp_path: Path) -> None:
         finish.set()
         writer.join()
     assert set(index.items(["old", "new"])) == {"old", "new"} and index.count() == 5
+
+
+def test_an_index_from_before_the_side_tables_gets_them_on_opening(tmp_path: Path) -> None:
+    path = tmp_path / "k.sqlite"
+    KeywordIndex(path).add(
+        [
+            ("cut", "team", "knowledge", "", "dana reyes", "The cutover is on Sunday.", "{}"),
+            ("other", "public", "exemplar", "", "", "Thanks!", "{}"),
+        ]
+    )
+    with sqlite3.connect(path) as db:  # as an index written before `scopes` and `names` were kept
+        db.execute("DROP TABLE scopes")
+        db.execute("DROP TABLE names")
+    index = KeywordIndex(path)
+    assert sorted(index.every_scope()) == [("cut", "team", "knowledge"), ("other", "public", "exemplar")]
+    assert index.people(["dana", "cutover"], ["team"]) == {"dana"}
+    assert list(index.search(["cutover"], ["team"], {"knowledge": 5})["knowledge"]) == ["cut"]
+
+
+def test_a_forgotten_item_names_nobody_and_is_in_no_scope(tmp_path: Path) -> None:
+    index = KeywordIndex(tmp_path / "k.sqlite")
+    index.add(
+        [
+            ("a", "team", "knowledge", "", "dana reyes", "The cutover is on Sunday.", "{}"),
+            ("b", "public", "exemplar", "", "sam", "Thanks, noted.", "{}"),
+        ]
+    )
+    index.add([("a", "owner", "knowledge", "", "lena", "The cutover is on Sunday.", "{}")])  # replaced
+    assert index.people(["dana", "lena", "sam"], ["owner", "team", "public"]) == {"lena", "sam"}
+    assert index.scopes(["a", "b"]) == {"a": ("owner", "knowledge"), "b": ("public", "exemplar")}
+    index.delete(["a"])
+    assert index.people(["lena", "sam"], ["owner", "team", "public"]) == {"sam"}
+    assert index.every_scope() == [("b", "public", "exemplar")]
+
+
+def test_a_large_memory_ranks_by_its_rarest_terms_within_a_budget(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(keywords, "_LARGE", 10)
+    monkeypatch.setattr(keywords, "_POSTINGS", 5)
+    index = KeywordIndex(tmp_path / "k.sqlite")
+    rows = [(f"n{i}", "team", "knowledge", "", "", f"note {i} on the platform", "{}") for i in range(8)]
+    rows += [(f"r{i}", "team", "knowledge", "", "", f"the platform release {i}", "{}") for i in range(4)]
+    rows += [("x", "team", "exemplar", "", "", "the platform release of OPS-7", "{}")]
+    index.add(rows)
+    # "ops-7" (1 item) and "release" (5) fit in 5 postings only one at a time: the rarer is taken
+    found = index.search(["release", "ops-7"], ["team"], {None: 5, "knowledge": 5})
+    assert found == {None: {"x": found[None]["x"]}, "knowledge": {}}
+    monkeypatch.setattr(keywords, "_LARGE", 100)  # a memory this size ranks by every term as before
+    assert set(index.search(["release", "ops-7"], ["team"], {None: 9})[None]) == {"x", "r0", "r1", "r2", "r3"}

@@ -11,8 +11,10 @@ import pytest
 from fake_embedder import HashedWordsEmbedder
 
 from persona.home import Home
+from persona.memory import groups
 from persona.memory.embedding import Embedder
 from persona.memory.store import MemoryItem, MemoryStore
+from persona.memory.vectors import VectorMatrix
 from persona.profile import Audience
 from persona.settings import Settings
 
@@ -165,3 +167,45 @@ def test_held_vectors_look_again_for_an_add_chroma_could_not_read_yet(home: Home
     assert store._held.vectors([UPDATE.id]) == {}
     vector = embedder.embed_query("where is the offsite?")
     assert store._nearest(vector, {None: 5}, ["team"], None)[None].keys() == {UPDATE.id, PLANS.id}
+
+
+def test_above_the_exact_limit_the_nearest_groups_find_what_exact_search_finds(
+    home: Home, embedder: HashedWordsEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(groups, "_LEAST", 4)  # a few of the 15 groups, as of the 1,000 at 1M items
+    store = MemoryStore(home, SETTINGS, embedder)
+    store.add(_memory())
+    exact = VectorMatrix(store._keywords, store._collection, limit=1000, exact=1000)
+    assert store.keep_vectors_in_memory(exact=50) and store._held is not None and store._held.grouped
+    for question in ("When is the Postgres cutover?", "Q3 budget day 4", "the hiring loop step 2"):
+        vector = embedder.embed_query(question)
+        pools = {None: 5, "knowledge": 5, "exemplar": 3}
+        for allowed in (["team"], ["public", "team"], ["owner", "public", "team"]):
+            grouped, whole = (
+                store._held.nearest(vector, pools, allowed),
+                exact.nearest(vector, pools, allowed),
+            )
+            assert grouped is not None and whole is not None
+            # as near, one for one (hashed words tie often, and ties come in the matrix's row order)
+            assert {kind: [round(s, 5) for s in found.values()] for kind, found in grouped.items()} == {
+                kind: [round(s, 5) for s in found.values()] for kind, found in whole.items()
+            }
+    assert not exact.grouped
+
+
+def test_grouped_vectors_follow_adds_and_deletes_around_the_same_centroids(
+    home: Home, embedder: HashedWordsEmbedder
+) -> None:
+    store = MemoryStore(home, SETTINGS, embedder)
+    store.add(_memory()[:200])
+    assert (
+        store.keep_vectors_in_memory(exact=50) and store._held is not None and store._held._matrix is not None
+    )
+    centroids = store._held._matrix.groups.centroids  # type: ignore[union-attr]
+    store.add([UPDATE])
+    vector = embedder.embed_query(UPDATE.text)
+    assert next(iter(store._nearest(vector, {None: 5}, ["team"], None)[None])) == UPDATE.id
+    assert store._held._matrix.groups.centroids is centroids  # type: ignore[union-attr]
+    store.delete([UPDATE.id])
+    assert UPDATE.id not in store._nearest(vector, {None: 5}, ["team"], None)[None]
+    assert len(store._held._matrix.ids) == 200
