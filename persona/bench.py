@@ -73,6 +73,8 @@ class Plan(BaseModel):
     hnswlib_from: int  # sizes from this on are indexed with hnswlib, Chroma's HNSW library, on both cores
     queries: int
     hybrid_size: int
+    scale_sizes: list[int]  # memories MemoryStore.search is timed on, through the product's own code
+    scale_queries: int
     prompt_tokens: int  # the prompt the prefill rate is measured on
     prefix_tokens: int
     gen_tokens: int
@@ -91,6 +93,8 @@ class Plan(BaseModel):
                 hnswlib_from=100_000,
                 queries=50,
                 hybrid_size=5_000,
+                scale_sizes=[10_000],
+                scale_queries=60,
                 prompt_tokens=300,
                 prefix_tokens=400,
                 gen_tokens=32,
@@ -106,6 +110,8 @@ class Plan(BaseModel):
             hnswlib_from=1_000_000,
             queries=300,
             hybrid_size=100_000,
+            scale_sizes=[100_000, MILLION],
+            scale_queries=300,
             prompt_tokens=500,
             prefix_tokens=1000,
             gen_tokens=128,
@@ -138,6 +144,7 @@ def run_bench(settings: Settings, *, quick: bool, step: Step = lambda _: None) -
     for name, section in (
         ("ingest", ingest_section),
         ("retrieval", retrieval_section),
+        ("search at scale", scale_section),
         ("llm", llm_section),
         ("first answer", ask_section),
         ("twin overhead", overhead_section),
@@ -366,6 +373,51 @@ def retrieval_section(report: BenchReport, settings: Settings, plan: Plan, step:
             "(about 10 min on 2 cores, once); it stops at 100,000 until then"
         )
     report.raw["retrieval"] = results.model_dump()
+
+
+def scale_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
+    """`MemoryStore.search` as a chat turn runs it, on a memory built through `MemoryStore.add` (kept in
+    the cache dir), on embedded Chroma and on a Chroma server, beside raw hnswlib on the same vectors."""
+    results = load_benchmark("search_scale").run(
+        plan.scale_sizes, ["embedded", "server"], plan.scale_queries, step
+    )
+    for r in results:
+        where = f"{r.items:,} items, {r.backend} Chroma"
+        big = r.items >= MILLION
+        for name, value, ratio, target in (
+            ("p50", r.p50_ms, r.p50_ratio, "<= 10" if big else ""),
+            ("p99", r.p99_ms, r.p99_ratio, "<= 50" if big else ""),
+        ):
+            _add(
+                report,
+                "search at scale",
+                f"MemoryStore.search {name} ({where})",
+                value,
+                "ms",
+                target,
+                f"{ratio:.0f}x raw hnswlib's {name} in this run; a chat turn's search_kinds for an owner, a "
+                f"colleague and a stranger in turn; CPU {r.cpu_ms} ms a search; load {r.load}",
+            )
+        _add(
+            report,
+            "search at scale",
+            f"writing through MemoryStore.add ({r.items:,} items)",
+            r.written / r.build_s if r.written else None,
+            "items/s",
+            "",
+            f"{r.written:,} items in {r.build_s} s" + (", by an earlier run" if r.reused else ""),
+        )
+        _add(
+            report,
+            "search at scale",
+            f"RSS ({where})",
+            r.rss_mb,
+            "MB",
+            "",
+            f"this process after the searches, vectors held: {r.holding} (read in {r.hold_s} s)"
+            + (f"; the Chroma server {r.server_rss_mb} MB" if r.server_rss_mb is not None else ""),
+        )
+    report.raw["search_scale"] = [r.model_dump() for r in results]
 
 
 def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step) -> None:
