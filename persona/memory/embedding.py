@@ -1,8 +1,8 @@
 """Sentence embeddings from a local sentence-transformers model; nothing is fetched from a hub.
 
-The usual layout runs on OpenVINO (persona.memory.onnx_encoder: ingest ~4x faster than torch, in
-bfloat16 on CPUs that have it); any other runs on sentence-transformers itself. Documents get the same
-vectors either way (within 1e-4 cosine in bfloat16).
+The usual layout runs on OpenVINO (persona.memory.onnx_encoder: ingest 3-4x faster than torch, in
+bfloat16 on CPUs that have it; questions on an int8 copy); any other runs on sentence-transformers
+itself. Documents get the same vectors either way (within 1e-4 cosine in bfloat16).
 """
 
 from __future__ import annotations
