@@ -166,7 +166,14 @@ def _query_copy(export: Path) -> Path | None:
 
 
 class OnnxEncoder:
-    def __init__(self, onnx_file: Path, tokenizer_file: Path, layout: Layout, query_file: Path | None = None):
+    def __init__(
+        self,
+        onnx_file: Path,
+        tokenizer_file: Path,
+        layout: Layout,
+        query_file: Path | None = None,
+        compiled_dir: Path | None = None,
+    ) -> None:
         import onnxruntime
         import openvino
         from tokenizers import Tokenizer
@@ -182,6 +189,8 @@ class OnnxEncoder:
                 "NUM_STREAMS": self.streams,
                 "INFERENCE_NUM_THREADS": self.streams,
                 "ENABLE_CPU_PINNING": False,
+                # the compiled model is kept: a later start loads it in ~0.2 s instead of ~0.8 s
+                **({"CACHE_DIR": str(compiled_dir)} if compiled_dir else {}),
             },
         )
         self._inputs = [i.get_any_name() for i in self._model.inputs]
@@ -215,7 +224,9 @@ class OnnxEncoder:
             if not onnx_file.exists():
                 export(model, onnx_file)
                 _remove_earlier_exports(model, onnx_file)
-            return cls(onnx_file, model / "tokenizer.json", layout, _query_copy(onnx_file))
+            return cls(
+                onnx_file, model / "tokenizer.json", layout, _query_copy(onnx_file), cache_dir / "openvino"
+            )
         except Exception as exc:  # noqa: BLE001 - any failure here only costs speed, never the answer
             _log.warning(
                 "embedding model %s runs on sentence-transformers: its ONNX export failed (%s); "

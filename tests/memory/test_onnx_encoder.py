@@ -60,8 +60,11 @@ def test_export_is_kept_and_redone_when_the_model_changes(tmp_path: Path) -> Non
     assert first is not None
     onnx_file = export_path(model, cache)
     written = onnx_file.stat().st_mtime_ns
+    compiled = sorted((cache / "openvino").rglob("*"))
+    assert compiled  # OpenVINO's compiled model, kept for the next start
     assert OnnxEncoder.load(model, cache) is not None
     assert onnx_file.stat().st_mtime_ns == written  # reused, not exported again
+    assert sorted((cache / "openvino").rglob("*")) == compiled  # and the compiled model too
     # the export and its int8 copy for questions, no partial files
     written_files = sorted(p.name for p in (cache / "embedding").iterdir())
     assert written_files == [onnx_file.name, query_path(onnx_file).name]
