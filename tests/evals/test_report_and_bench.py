@@ -209,3 +209,18 @@ def test_the_memory_eval_names_a_file_that_is_not_locomo(tmp_path: Path) -> None
         (tmp_path / name).write_text(content)
         with pytest.raises(PersonaError, match=f"{name}: not LoCoMo-format conversations"):
             load(tmp_path / name)
+
+
+def test_the_ingest_bench_reports_the_product_beside_raw_sentence_transformers() -> None:
+    from persona.bench import BenchReport, ingest_section
+
+    report = BenchReport(quick=True, machine="test")
+    plan = Plan.of(quick=True).model_copy(update={"embed_chunks": 8, "mails": 2})
+    ingest_section(report, Settings(embedding_model=None, chroma_url=None), plan, lambda _: None)
+    figures = {f.name: f for f in report.figures}
+    throughput, ratio = figures["embedding throughput"], figures["embedding / raw sentence-transformers"]
+    assert throughput.value is not None and throughput.value > 0 and "OpenVINO" in throughput.meaning
+    anchor_rate = float(ratio.meaning.rsplit(", ", 1)[1].split()[0])
+    assert ratio.value is not None and ratio.value > 0  # the anchor's rate is printed rounded to a chunk/s
+    assert abs(ratio.value * anchor_rate - throughput.value) <= ratio.value * 0.5 + 0.01 * throughput.value
+    assert figures["full ingest throughput"].value
