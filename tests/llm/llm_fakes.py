@@ -29,7 +29,6 @@ class StubEndpoint:
     url: str
     port: int = 0
     model_ids: list[str] = field(default_factory=list)  # what GET /v1/models lists
-    title: str = "🦙 llama.cpp Python API"  # what GET /openapi.json names
     requests: list[dict] = field(default_factory=list)
     answers: list[Callable[[dict], tuple[int, dict]]] = field(default_factory=list)
 

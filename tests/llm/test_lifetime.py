@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
-from persona.llm.lifetime import Activity, Watchdog, hold_users_lock
+from persona.llm.lifetime import Activity, Usage, Watchdog, hold_users_lock
 
 
 class Clock:
@@ -17,21 +15,50 @@ class Clock:
         return self.now
 
 
-def test_activity_counts_a_request_in_flight_as_busy_and_idles_from_its_end() -> None:
-    clock = Clock()
-    seen: list[float] = []
+class Counters:
+    """What the server's /metrics would say next; None while it cannot answer."""
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        clock.now += 30  # a long streamed answer
-        seen.append(activity.idle_for())
+    def __init__(self) -> None:
+        self.usage: Usage | None = Usage(busy=False, decoded=0)
 
-    activity = Activity(app, clock)
-    asyncio.run(activity({"type": "http"}, None, None))
+    def __call__(self) -> Usage | None:
+        return self.usage
+
+
+def test_activity_idles_from_the_last_time_the_server_was_seen_working() -> None:
+    clock, counters = Clock(), Counters()
+    activity = Activity(counters, clock)
+
     clock.now += 5
-
-    assert seen == [0.0]
-    assert activity.in_flight == 0
     assert activity.idle_for() == 5
+    counters.usage = Usage(busy=True, decoded=3)  # a long streamed answer
+    clock.now += 30
+    assert activity.idle_for() == 0
+    counters.usage = Usage(busy=False, decoded=9)  # it ended
+    clock.now += 2
+    assert activity.idle_for() == 0
+    clock.now += 4
+    assert activity.idle_for() == 4
+
+
+def test_a_short_request_between_two_looks_counts_as_use() -> None:
+    clock, counters = Clock(), Counters()
+    activity = Activity(counters, clock)
+    clock.now += 50
+    assert activity.idle_for() == 50
+
+    counters.usage = Usage(busy=False, decoded=1)  # answered entirely between the two reads
+    clock.now += 10
+    assert activity.idle_for() == 0
+
+
+def test_a_server_that_cannot_say_counts_as_busy() -> None:
+    clock, counters = Clock(), Counters()
+    activity = Activity(counters, clock)
+    counters.usage = None
+    clock.now += 3600
+
+    assert activity.idle_for() == 0
 
 
 class Exits:
@@ -43,10 +70,7 @@ class Exits:
 
 
 def watchdog(tmp_path: Path, clock: Clock, exits: Exits) -> Watchdog:
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        pass
-
-    return Watchdog(Activity(app, clock), tmp_path / "server.users", idle_timeout=60, exit=exits)
+    return Watchdog(Activity(Counters(), clock), tmp_path / "server.users", idle_timeout=60, exit=exits)
 
 
 def test_an_unused_server_exits_once_idle_for_the_timeout(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ def model(tmp_path: Path) -> Path:
 def test_a_live_server_for_the_same_model_is_reused(
     stub_endpoint: StubEndpoint, model: Path, tmp_path: Path
 ) -> None:
+    stub_endpoint.model_ids = [str(model)]
     record(tmp_path / "server.json", pid=os.getpid(), port=stub_endpoint.port, model=model)
     server = FailingServer(model, state_path=tmp_path / "server.json", log_path=tmp_path / "llama.log")
 
@@ -55,11 +56,12 @@ def dead_pid() -> int:
     return process.pid
 
 
-@pytest.mark.parametrize("case", ["another model", "process gone", "nothing listening", "another program"])
+@pytest.mark.parametrize("case", ["another model", "process gone", "nothing listening", "model not loaded"])
 def test_a_stale_record_is_not_reused(
     case: str, stub_endpoint: StubEndpoint, model: Path, tmp_path: Path
 ) -> None:
     pid, port, recorded = os.getpid(), stub_endpoint.port, model
+    stub_endpoint.model_ids = [str(model)]
     if case == "another model":
         recorded = tmp_path / "other.gguf"
     elif case == "process gone":
@@ -67,7 +69,7 @@ def test_a_stale_record_is_not_reused(
     elif case == "nothing listening":
         port = 9  # discard port: nothing answers HTTP there
     else:
-        stub_endpoint.title = "Some other API"
+        stub_endpoint.model_ids = [str(tmp_path / "other.gguf")]  # a server that serves another file
     record(tmp_path / "server.json", pid=pid, port=port, model=recorded)
     server = FailingServer(model, state_path=tmp_path / "server.json", log_path=tmp_path / "llama.log")
 
