@@ -42,13 +42,13 @@ class Ask(BaseModel):
 
 @contextmanager
 def private_cache() -> Iterator[Path]:
-    """A cache dir holding the user's model and embedding files by link, and its own server record;
+    """A cache dir holding the user's model, embedding and llama.cpp files by link, and its own server record;
     the server started in it is stopped on the way out."""
     shared = default_cache_dir()
     with tempfile.TemporaryDirectory(prefix="persona-ask-bench-") as tmp:
         cache = Path(tmp) / "persona-twin"
         cache.mkdir()
-        for name in ("models", "embedding"):
+        for name in ("models", "embedding", "openvino", "llama.cpp"):
             if (shared / name).exists():
                 (cache / name).symlink_to(shared / name)
         try:

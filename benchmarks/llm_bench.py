@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import subprocess
 import tempfile
 import time
@@ -69,11 +70,11 @@ def anchor(model: Path, prompt_tokens: int, gen_tokens: int, threads: int, repet
     )  # fmt: skip
     rows = json.loads(run.stdout)
     rate = {("prefill" if row["n_gen"] == 0 else "generation"): row["avg_ts"] for row in rows}
-    variant = next((w for w in run.stderr.split() if w.startswith("libggml-cpu-")), "libggml-cpu-?.so")
+    variant = re.search(r"libggml-cpu-(\w+)\.so", run.stderr)  # "load_backend: loaded CPU backend from …"
     return Anchor(
         prefill_tok_s=rate["prefill"],
         generation_tok_s=rate["generation"],
-        cpu_variant=Path(variant).name.removeprefix("libggml-cpu-").removesuffix(".so"),
+        cpu_variant=variant[1] if variant else "?",
     )
 
 
