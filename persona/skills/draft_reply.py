@@ -326,6 +326,14 @@ def reply_problem(
         return f"speaks of {me} as someone else; {me} writes it, in the first person"
     if re.search(rf"\b(?:my name is|i'?m|i am) {re.escape(me)}\b", body, re.IGNORECASE):
         return f"introduces {me}, whom {them} wrote to and knows: leave the introduction out"
+    # a small model copies the sender's own introduction ("I'm Jim Sikes, Project Coordinator …")
+    sender = first_name(mail.from_name)
+    if (
+        sender
+        and sender.lower() != first_name(me).lower()
+        and re.search(rf"\b(?:my name is|i'?m|i am) {re.escape(sender)}\b", body, re.IGNORECASE)
+    ):
+        return f"is written as {mail.from_name}, who wrote the mail; {me} is the writer"
     greeted = _GREETING.match(body)
     if greeted and greeted.group(2) and greeted.group(2).lower() == me.lower() and me.lower() != them.lower():
         return f"is addressed to {me}; it must be addressed to {them}"

@@ -429,6 +429,7 @@ def test_a_reply_that_speaks_of_the_owner_as_someone_else_is_written_again(make_
         ("As a personal assistant for Dana Reyes, I don't have her calendar.", "in the first person"),
         ("I appreciate your message but as Dana, I am unable to say.", "in the first person"),
         ("I'm Dana, and I am responsible for the budget. It is 120k.", "leave the introduction out"),
+        ("I'm Sam Okafor, project coordinator. I'm here to help with the budget.", "who wrote the mail"),
     ):
         app, model = make_app([decided("answer"), f"Hi Sam,\n\n{stand_in}\n\nBest,\nDana", GOOD])
         mail = _incoming(make_mail)
