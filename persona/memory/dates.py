@@ -16,7 +16,8 @@ from datetime import date, datetime, timedelta
 
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _MONTHS = [m.lower() for m in calendar.month_name[1:]]
-_NUMBERS = {
+# Number words as people write counts and durations; each pattern below reads only the ones it expects.
+NUMBER_WORDS = {
     "a": 1,
     "an": 1,
     "one": 1,
@@ -29,6 +30,12 @@ _NUMBERS = {
     "eight": 8,
     "nine": 9,
     "ten": 10,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "forty-five": 45,
+    "forty five": 45,
+    "ninety": 90,
     "a couple of": 2,
     "couple of": 2,
 }
@@ -133,10 +140,10 @@ def _resolve(match: re.Match[str], day: date) -> Span | None:
     if found["n"]:
         sign = -1 if found["dir"].lower() == "ago" else 1
         return _shifted(
-            day, sign * _NUMBERS.get(found["n"].lower(), 0) or sign * int(found["n"]), found["unit"]
+            day, sign * NUMBER_WORDS.get(found["n"].lower(), 0) or sign * int(found["n"]), found["unit"]
         )
     if found["n2"]:
-        return _shifted(day, _NUMBERS.get(found["n2"].lower(), 0) or int(found["n2"]), found["unit2"])
+        return _shifted(day, NUMBER_WORDS.get(found["n2"].lower(), 0) or int(found["n2"]), found["unit2"])
     return None
 
 

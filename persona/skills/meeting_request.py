@@ -35,6 +35,7 @@ import dateparser
 from pydantic import BaseModel, Field, create_model
 
 from persona.channels.calendar.models import Interval
+from persona.memory.dates import NUMBER_WORDS
 from persona.profile import Person
 from persona.skills.schedule import PART_BOUNDS, PartOfDay, SlotQuery, local_time
 
@@ -85,23 +86,6 @@ _CITY_ZONES = {
 }
 _WEEKDAY = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _WEEKDAY_RE = r"(?P<wd>mon(?:day)?|tue(?:s|sday)?|wed(?:s|nesday)?|thu(?:rs?|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)"
-_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "ten": 10,
-    "fifteen": 15,
-    "twenty": 20,
-    "thirty": 30,
-    "forty-five": 45,
-    "forty five": 45,
-    "ninety": 90,
-    "a": 1,
-    "an": 1,
-}
 _NUM = r"(?P<n>\d+(?:\.\d+)?|one|two|three|four|five|six|ten|fifteen|twenty|thirty|forty[- ]five|ninety|an?)"
 # (phrase, start minute, end minute), longest phrases first so "late afternoon" beats "afternoon".
 _PARTS = [
@@ -332,7 +316,7 @@ def _named_zone(text: str) -> ZoneInfo | None:
 
 
 def _number(word: str) -> float:
-    return float(_NUMBERS.get(word, word))
+    return float(NUMBER_WORDS.get(word, word))
 
 
 def _duration(text: str) -> tuple[int | None, str]:
