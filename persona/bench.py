@@ -453,7 +453,11 @@ def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
                 prompt_tokens=plan.prompt_tokens,
             )
             step("llm: chat turns through the twin")
-            turns = asyncio.run(_twin_turns(settings, server.base_url))
+            try:
+                turns = asyncio.run(_twin_turns(settings, server.base_url))
+            except NotReady as exc:
+                turns = {}
+                report.notes.append(f"twin chat turn figures missing: {exc}")
     except (PersonaError, httpx.HTTPError) as exc:
         report.notes.append(f"LLM figures missing: {exc}")
         return
@@ -498,8 +502,9 @@ def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
         f"{raw.prefix_tokens}-token prefix seen before + {raw.new_tokens} new tokens (cold: {raw.cold_prefix_s:.2f} s)",
     )
     for name, turn in turns.items():
-        new = max(turn["prompt_tokens"] - (turn["prefix_tokens"] if name == "cached" else 0), 1)
-        ideal = new / raw.prefill_tok_s + turn["completion_tokens"] / raw.generation_tok_s
+        ideal = (
+            max(turn["new_tokens"], 1) / raw.prefill_tok_s + turn["completion_tokens"] / raw.generation_tok_s
+        )
         _add(
             report,
             "llm",
@@ -507,7 +512,9 @@ def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
             turn["seconds"],
             "s",
             "",
-            f"{turn['prompt_tokens']} prompt ({turn['prefix_tokens']} persona prefix) + {turn['completion_tokens']} generated tokens",
+            f"an answer from memory in {turn['calls']:.0f} model call(s): {turn['new_tokens']:.0f} prompt tokens "
+            f"read + {turn['cached_tokens']:.0f} reused from the server's cache, {turn['completion_tokens']:.0f} "
+            "generated",
         )
         _add(
             report,
@@ -521,23 +528,39 @@ def llm_section(report: BenchReport, settings: Settings, plan: Plan, step: Step)
     report.raw["llm"] = {"raw": raw.model_dump(), "anchor": anchor.model_dump(), "turns": turns}
 
 
-async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float]]:
-    """Two owner turns through Twin.respond on an empty memory: the persona prefix cold, then cached.
-    A nonce in the voice notes makes the prefix new to the server's cache."""
-    from langchain_core.messages import SystemMessage
+TWIN_QUESTIONS = (
+    ("cold", "What should I focus on this week?"),
+    ("cached", "What did Priya say about the holiday cover?"),
+)
 
+
+async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float]]:
+    """Two owner questions answered from memory through Twin.respond, on a home with the demo's profile
+    and an empty memory: the first with its persona prefix new to the server, the second on the same
+    prefix. A nonce in the owner's role, in the prompt's first line, makes the prefix new to the server's
+    cache. Tokens are the server's own counters over every call of the turn: prompt tokens read anew,
+    prompt tokens reused from its cache, tokens generated."""
     from persona.agent.runner import Twin
+    from persona.agent.understand import RECALL
     from persona.app import App
     from persona.cli.demo import DEFAULT_DATA
     from persona.events import Event, Principal, Provenance
     from persona.llm.client import LLM
+    from persona.llm.serve import read_counters
     from persona.profile import load_profile, save_profile
-    from persona.skills.prompt import persona_prefix
+
+    base = url.removesuffix("/v1")
+
+    def counters() -> dict[str, float]:
+        values = read_counters(base)
+        if values is None:
+            raise NotReady(f"the LLM server at {base} did not say what it did")
+        return values
 
     with tempfile.TemporaryDirectory(prefix="persona-bench-twin-") as tmp:
         home = Home(Path(tmp)).ensure()
         profile = load_profile(DEFAULT_DATA / "persona.yaml")
-        profile.voice.notes.append(f"bench run {uuid.uuid4()}")
+        profile.owner.role = f"{profile.owner.role}, bench run {uuid.uuid4().hex[:12]}"
         save_profile(profile, home.profile_path)
         endpoint = LLM.from_settings(
             settings.model_copy(update={"llm": settings.llm.model_copy(update={"base_url": url})}), home
@@ -545,21 +568,12 @@ async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float
         llm = LLM(endpoint.chat_model, local=True, url=url)  # our own llama.cpp server: local request shapes
         app = App(home, settings.model_copy(update={"chroma_url": None}), llm=llm)
         owner = Principal.owner(app.profile)
-        app.llm.text([SystemMessage(persona_prefix(app.profile, None))], max_tokens=1, tag="prefix")
-        prefix_tokens = app.llm.usage["prefix"].prompt_tokens
-        app.profile.voice.notes[-1] = (
-            f"bench run {uuid.uuid4()}"  # the call above cached it: start cold again
-        )
         turns: dict[str, dict[str, float]] = {}
         async with Twin.open(app) as twin:
-            for name, question in (
-                ("cold", "What should I focus on this week?"),
-                ("cached", "Anything due today?"),
-            ):
-                before = app.llm.usage.get("chat")
-                done = (before.prompt_tokens, before.completion_tokens) if before else (0, 0)
+            for name, question in TWIN_QUESTIONS:
+                before, calls = counters(), sum(u.calls for u in app.llm.usage.values())
                 t0 = time.perf_counter()
-                await twin.respond(
+                reply = await twin.respond(
                     Event(
                         channel="cli",
                         principal=owner,
@@ -569,12 +583,22 @@ async def _twin_turns(settings: Settings, url: str) -> dict[str, dict[str, float
                     )
                 )
                 seconds = time.perf_counter() - t0
-                usage = app.llm.usage["chat"]
+                if reply.skill != RECALL:
+                    raise NotReady(
+                        f"{question!r} was not answered from memory but by {reply.skill or 'no skill'}"
+                    )
+                after = counters()
                 turns[name] = {
                     "seconds": seconds,
-                    "prompt_tokens": usage.prompt_tokens - done[0],
-                    "completion_tokens": usage.completion_tokens - done[1],
-                    "prefix_tokens": prefix_tokens,
+                    "calls": sum(u.calls for u in app.llm.usage.values()) - calls,
+                    **{
+                        key: after[counter] - before[counter]
+                        for key, counter in (
+                            ("new_tokens", "prompt_tokens_total"),
+                            ("cached_tokens", "prompt_tokens_cached_total"),
+                            ("completion_tokens", "tokens_predicted_total"),
+                        )
+                    },
                 }
     return turns
 

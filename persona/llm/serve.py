@@ -53,8 +53,9 @@ def llama_server_command(args: argparse.Namespace) -> list[str]:
     ]  # fmt: skip
 
 
-def read_usage(base: str) -> Usage | None:
-    """The server's own counters, or None while it cannot say (starting, or too busy to answer)."""
+def read_counters(base: str) -> dict[str, float] | None:
+    """The server's own counters (its `llamacpp:` metrics, without the prefix), or None while it cannot
+    say (starting, or too busy to answer)."""
     try:
         text = httpx.get(f"{base}/metrics", timeout=5.0).text
     except httpx.HTTPError:
@@ -63,11 +64,20 @@ def read_usage(base: str) -> Usage | None:
     for line in text.splitlines():
         name, _, value = line.partition(" ")
         if name.startswith("llamacpp:"):
-            values[name.removeprefix("llamacpp:")] = value
+            try:
+                values[name.removeprefix("llamacpp:")] = float(value)
+            except ValueError:
+                continue
+    return values
+
+
+def read_usage(base: str) -> Usage | None:
+    """Whether the server is busy and how much it has decoded, or None while it cannot say."""
+    values = read_counters(base) or {}
     try:
-        waiting = float(values["requests_processing"]) + float(values["requests_deferred"])
-        return Usage(busy=waiting > 0, decoded=float(values["n_decode_total"]))
-    except (KeyError, ValueError):
+        waiting = values["requests_processing"] + values["requests_deferred"]
+        return Usage(busy=waiting > 0, decoded=values["n_decode_total"])
+    except KeyError:
         return None
 
 

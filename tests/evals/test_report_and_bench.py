@@ -224,3 +224,37 @@ def test_the_ingest_bench_reports_the_product_beside_raw_sentence_transformers()
     assert ratio.value is not None and ratio.value > 0  # the anchor's rate is printed rounded to a chunk/s
     assert abs(ratio.value * anchor_rate - throughput.value) <= ratio.value * 0.5 + 0.01 * throughput.value
     assert figures["full ingest throughput"].value
+
+
+def test_the_benchs_twin_turns_are_answers_from_memory_in_one_model_call(tmp_path: Path) -> None:
+    """The bench compares a cold and a cached persona prefix: both turns must take the same path, the
+    owner's question answered from memory, so their tokens and times compare."""
+    import asyncio
+
+    from persona.agent.runner import Twin
+    from persona.bench import TWIN_QUESTIONS
+    from persona.cli.demo import DEFAULT_DATA
+    from persona.events import Event, Principal, Provenance
+    from persona.profile import load_profile, save_profile
+
+    home = Home(tmp_path / "home").ensure()
+    save_profile(load_profile(DEFAULT_DATA / "persona.yaml"), home.profile_path)
+    model = ScriptedChatModel(replies=["You have nothing in memory about that."] * len(TWIN_QUESTIONS))
+    app = App(home, Settings(chroma_url=None), llm=LLM(model, local=True))
+    owner = Principal.owner(app.profile)
+
+    async def turns() -> list:
+        async with Twin.open(app) as twin:
+            return [
+                await twin.respond(
+                    Event(
+                        channel="cli", principal=owner, text=q, session_id=n, provenance=Provenance.of(owner)
+                    )
+                )
+                for n, q in TWIN_QUESTIONS
+            ]
+
+    replies = asyncio.run(turns())
+    assert [r.skill for r in replies] == ["recall"] * len(TWIN_QUESTIONS)
+    assert len(model.calls) == len(TWIN_QUESTIONS)
+    assert [str(call[-1].content).count(q) for call, (_, q) in zip(model.calls, TWIN_QUESTIONS)] == [1, 1]
