@@ -204,7 +204,7 @@ def _deliver_reply(
         Verdict.APPROVE: f"draft saved; send awaits approval {outcome.action_id[:8]}",
         Verdict.REFUSE: f"draft saved; send refused: {outcome.decision.reason}",
     }
-    note = notes[outcome.decision.verdict] + (" (holding reply)" if state.fallback else "")
+    note = notes[outcome.decision.verdict] + (" (written by rule)" if state.fallback else "")
     return state.model_copy(
         update={"approval_id": outcome.action_id, "verdict": outcome.decision.verdict.value, "note": note}
     )

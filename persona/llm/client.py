@@ -154,9 +154,13 @@ class LLM:
         *,
         max_tokens: int | None = None,
         tag: str = "default",
+        temperature: float | None = None,
     ) -> T:
-        """An instance of `schema` generated under that schema; one retry if the output is invalid."""
+        """An instance of `schema` generated under that schema; one retry if the output is invalid.
+        `temperature` as in `text`."""
         attempts, options = _JsonAttempts(messages, schema), self._json_options(schema, max_tokens)
+        if temperature is not None:
+            options["temperature"] = temperature
         while attempts.prompt is not None:
             attempts.read(self._counted(tag, self._json_reply(attempts.prompt, options)))
         return self._parsed(attempts)

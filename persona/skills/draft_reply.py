@@ -3,7 +3,9 @@
 Prompt: the stable persona prefix, the audience line, the owner's past mail as earlier turns (similar
 mail and mail to the same person), facts the sender may see, the incoming mail in <message> tags, and
 a last line naming who writes to whom. The output is checked; one retry with a note on what was
-wrong, then a short holding reply (`fallback=True`) that promises an answer and commits to nothing.
+wrong, then a reply written by rule (`fallback=True`): a plain proposal of the free time the calendar
+solver found, a plain no when the rules or the owner's habit decided one, else a holding reply that
+promises an answer and commits to nothing.
 """
 
 from __future__ import annotations
@@ -23,12 +25,18 @@ from persona.events import Principal
 from persona.profile import Audience
 from persona.skills.claims import unsourced_times
 from persona.skills.cold_outreach import is_cold_outreach
-from persona.skills.mail_signals import mail_history
+from persona.skills.mail_signals import asks_in, mail_history
 from persona.skills.meeting_request import MeetingConstraints, parse_meeting_request
 from persona.skills.prompt import audience_line, context_block, exemplar_turns, first_name, persona_prefix
 from persona.skills.propose_meeting import slots_or_alternatives
 from persona.skills.reply_decision import Decision, Facts, Plan, Situation, decide, plan_problem
-from persona.skills.reply_style import finish_reply, greeting_name, usual_greeting, usual_signoff
+from persona.skills.reply_style import (
+    finish_reply,
+    greeting_name,
+    reply_content,
+    usual_greeting,
+    usual_signoff,
+)
 from persona.skills.schedule import Slot
 
 if TYPE_CHECKING:
@@ -41,10 +49,18 @@ _PRECEDENTS = (
     8  # past mail like this one whose replies' decisions order the options (the habit, not the words)
 )
 _PAST_CHARS = 600  # of each side of a past situation in the writing prompt
+_COPIED_SHARE = 0.8  # of a sentence found word for word in the mail: the sender's sentence, not a reply
+_COPY_BLOCK_CHARS = 12  # runs of the mail's text shorter than this are shared words, not copying
+_COPY_MIN_WORDS = 6  # a shorter one is copied only word for word: "Thanks for the update." fits any reply
 _AS_AI = re.compile(r"\b(as an AI\b|language model)", re.IGNORECASE)
-# the model refusing the task; when the decision is to decline, the same words are the owner's "no"
+# the model refusing the task; when the decision is to decline, the same words are the owner's "no",
+# unless they refuse nothing named: "I can't assist with that" is the model's, a person says what
 _REFUSAL = re.compile(
     r"\b(I can(?:'|no)t (?:assist|help) with|I'?m (?:sorry|unable)[^.]{0,40}\b(?:assist|help))", re.IGNORECASE
+)
+_BARE_REFUSAL = re.compile(
+    r"\b(?:can(?:'|no)t|unable to) (?:assist|help)(?: you)?(?: with (?:that|this|it|your request))?\s*[.!]",
+    re.IGNORECASE,
 )
 # the writer speaking as a stand-in for the owner: "as a personal assistant for…", "as Dana's assistant"
 _AS_STAND_IN = re.compile(
@@ -73,7 +89,7 @@ class Draft(BaseModel):
     body: str
     in_reply_to: str = ""
     references: list[str] = []
-    fallback: bool = False  # the model's answers failed the checks twice: a holding reply was used
+    fallback: bool = False  # the model's answers failed the checks twice: the reply was written by rule
     # What the mail asks for when it asks to meet, and the free slot the draft proposes.
     meeting: MeetingConstraints | None = None
     slot: Slot | None = None
@@ -124,35 +140,43 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
     plan = decide(app, mail, facts, situations, precedents)
     offered = {Decision.ACCEPT: in_window, Decision.RESCHEDULE: later}.get(plan.decision)
     slot = offered[0] if offered else None
-    prompt = _prompt(
-        app, mail, principal, me, who, greeting_hint(me, them, style), plan, situations, meeting, slot
-    )
-    # Greedy: the decision is made already, and sampling only moved drafts between carrying it out and a
-    # holding reply from one run to the next (Enron lay-k, 12 pairs: 67% and 50% agreement).
-    body = _clean(app.llm.text(prompt, max_tokens=350, tag="draft", temperature=0.0))
+    writing = (app, mail, principal, me, who, greeting_hint(me, them, style), plan, situations, meeting, slot)
+    prompt = _prompt(*writing)
+    body, copied = without_copies(_write(app, prompt), mail, me)
     # what the model was given to answer from: the mail, facts, the slot, and the owner's own past mail
     sources = "\n".join(str(m.content) for m in prompt[1:])
     declining = plan.decision is Decision.DECLINE
     problem = reply_problem(body, mail, me, who, sources, declining) or plan_problem(body, plan)
     if problem:
-        retry = [
-            *prompt,
-            AIMessage(body),
-            HumanMessage(
-                f"That reply {problem}. Write {me}'s reply to {who} again:"
-                f" only the reply body, from {me} to {who}."
-            ),
-        ]
-        body = _clean(app.llm.text(retry, max_tokens=350, tag="draft", temperature=0.0))
+        if copied and (problem == "is empty" or problem.startswith("repeats")):
+            # A small model that copied the mail once copies it again, shown its copy or not (greedy or
+            # sampled): the second try sees only what the mail asks, which leaves it nothing to copy.
+            retry = _prompt(*writing, shown=" ".join(asks_in(mail.text)) or mail.subject)
+        else:
+            retry = [
+                *prompt,
+                AIMessage(body),
+                HumanMessage(
+                    f"That reply {problem}. Write {me}'s reply to {who} again:"
+                    f" only the reply body, from {me} to {who}."
+                ),
+            ]
+        body, _ = without_copies(_write(app, retry), mail, me)
         problem = reply_problem(body, mail, me, who, sources, declining) or plan_problem(body, plan)
     # greeting, one sign-off and length are the owner's by construction, whatever the model wrote
     body = "" if problem else finish_reply(body, them=them, owner_name=profile.owner.name, style=style)
     # a no the rules or the owner's habit decided is said plainly; the model's own pick, which its writing
     # would not carry out twice, may be wrong, so that draft only promises an answer
     plain_no = declining and plan.by != "llm"
-    standby = (
-        declining_reply(me, them, style, meeting is not None) if plain_no else holding_reply(me, them, style)
-    )
+    # a free time the solver found is a real result: when the model cannot write around it, a plain
+    # proposal of that time carries the decision out, not a promise to answer later
+    proposing = slot is not None and not body
+    if plain_no:
+        standby = declining_reply(me, them, style, meeting is not None)
+    elif slot is not None:
+        standby = proposing_reply(me, them, style, slot, profile.zone, plan.decision is Decision.RESCHEDULE)
+    else:
+        standby = holding_reply(me, them, style)
     subject = mail.subject if mail.subject.lower().startswith("re:") else f"Re: {mail.subject}".strip()
     return Draft(
         to=mail.reply_to or principal.address,  # where the sender asked replies to go; the policy checks it
@@ -162,10 +186,55 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
         references=list(dict.fromkeys([*mail.references, mail.message_id])),
         fallback=not body,
         meeting=meeting,
-        slot=slot if body else None,  # a holding reply proposes no time, so none is held
-        alternatives=offered[1:] if body and offered else [],
+        slot=slot if body or proposing else None,  # a holding reply proposes no time, so none is held
+        alternatives=offered[1:] if (body or proposing) and offered else [],
         plan=plan,
     )
+
+
+def _write(app: App, prompt: list[BaseMessage]) -> str:
+    # Greedy: the decision is made already, and sampling only moved drafts between carrying it out and a
+    # holding reply from one run to the next (Enron lay-k, 12 pairs: 67% and 50% agreement).
+    return _clean(app.llm.text(prompt, max_tokens=350, tag="draft", temperature=0.0))
+
+
+def without_copies(body: str, mail: IncomingMail, me: str) -> tuple[str, bool]:
+    """`body` without the sentences the model copied from the mail it answers ("I'd like to walk you
+    through the runbook", the sender's words in the owner's reply) and without a line that is the sender's
+    own signature; "" when only a greeting and a thanks are left; and whether anything was dropped."""
+    said = " ".join(mail.text.split()).lower()
+    # what the sender stated, not asked: an answer may take up a question's words ("Yes, the window is
+    # 05:00-07:00"), restating the sender's statements is copying
+    stated = " | ".join(s for s in _SENTENCE.split(said) if not s.rstrip().endswith("?"))
+    names = {n.lower() for n in (mail.from_name, first_name(mail.from_name)) if n}
+    kept: list[str] = []
+    copied = False
+    for line in body.split("\n"):
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", line.strip()) if s]
+        own = [s for s in sentences if not _copied(s, said, stated)]
+        if line.strip().rstrip(".,!").lower() in names or (sentences and not own):
+            copied = True
+            continue
+        copied = copied or len(own) < len(sentences)
+        kept.append(" ".join(own) if own else line)
+    left = "\n".join(kept).strip()
+    if copied and len(reply_content(left, owner_name=me)[0].split()) < 3:
+        return "", True
+    return left, copied
+
+
+def _copied(sentence: str, said: str, stated: str) -> bool:
+    """Whether `sentence` is the mail's own: most of it found in what the mail `said`, and either much of
+    it in what the sender `stated` or itself a question (the sender's question asked back)."""
+    flat = " ".join(sentence.split()).lower()
+    if len(flat.split()) < _COPY_MIN_WORDS:
+        return len(flat.split()) >= 3 and flat in said
+    return _covered(flat, said) >= _COPIED_SHARE and (flat.endswith("?") or _covered(flat, stated) >= 0.5)
+
+
+def _covered(flat: str, text: str) -> float:
+    blocks = SequenceMatcher(None, flat, text, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks if b.size >= _COPY_BLOCK_CHARS) / len(flat)
 
 
 def _query(mail: IncomingMail) -> str:
@@ -238,7 +307,9 @@ def _prompt(
     situations: list[Situation],
     meeting: MeetingConstraints | None,
     slot: Slot | None,
+    shown: str | None = None,
 ) -> list[BaseMessage]:
+    """The writing prompt; `shown`: what of the mail's text the model sees, by default all of it."""
     style = app.style_card
     query = _query(mail)
     to_them = _search(
@@ -261,7 +332,7 @@ def _prompt(
         *_situation_turns(situations, me),
         HumanMessage(
             f"{context_block(facts)}\n<message>\nFrom: {sender}\nSubject: {mail.subject}\n\n"
-            f"{mail.text[:_BODY_CHARS]}\n</message>\n{task}"
+            f"{(mail.text if shown is None else shown)[:_BODY_CHARS]}\n</message>\n{task}"
         ),
     ]
 
@@ -301,6 +372,20 @@ def holding_reply(me: str, them: str, style: StyleCard | None) -> str:
     return finish_reply(text, them=them, owner_name=me, style=style)
 
 
+def proposing_reply(
+    me: str, them: str, style: StyleCard | None, slot: Slot, zone: ZoneInfo, moved: bool
+) -> str:
+    """Used when the model's drafts fail the checks and a free time was found: proposes that time only."""
+    start, end = slot.start.astimezone(zone), slot.end.astimezone(zone)
+    when = f"{start:%A %-d %B} from {start:%H:%M} to {end:%H:%M}"
+    text = (
+        f"Thanks for getting in touch. The time you asked for doesn't work for me; how about {when}?"
+        if moved
+        else f"Thanks for getting in touch. {when[0].upper()}{when[1:]} works for me."
+    )
+    return finish_reply(f"{text} I've pencilled it in.", them=them, owner_name=me, style=style)
+
+
 def declining_reply(me: str, them: str, style: StyleCard | None, meeting: bool) -> str:
     """Used when the model's drafts fail the checks and the decision is no: says no, commits to nothing."""
     text = (
@@ -318,7 +403,7 @@ def reply_problem(
     `sources`: what the model was given; a date or time the reply names must be found there."""
     if len(body.split()) < 3:
         return "is empty"
-    if _AS_AI.search(body) or (_REFUSAL.search(body) and not declining):
+    if _AS_AI.search(body) or _BARE_REFUSAL.search(body) or (_REFUSAL.search(body) and not declining):
         return "refuses instead of answering; a polite reply that says what happens next is fine"
     if _AS_STAND_IN.search(body) or re.search(
         rf"\b(?:as|on behalf of) {re.escape(me)}\b", body, re.IGNORECASE

@@ -155,8 +155,14 @@ def decide(
         reason=(str, Field(max_length=200)),
         decision=(Literal[tuple(o.value for o in options)], ...),
     )  # type: ignore[valid-type]
+    # Greedy: the same mail and history get the same decision on every run; a sampled pick moved one demo
+    # draft between a decline and an answer from run to run.
     answer = app.llm.json(
-        decision_prompt(app, mail, facts, options, situations, tally), schema, max_tokens=120, tag="decide"
+        decision_prompt(app, mail, facts, options, situations, tally),
+        schema,
+        max_tokens=120,
+        tag="decide",
+        temperature=0.0,
     )
     return Plan(
         decision=Decision(answer.decision),

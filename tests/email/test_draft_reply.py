@@ -73,6 +73,7 @@ def test_meeting_request_gets_the_first_free_slot_of_the_owners_calendar(make_ap
     )
     options = model.options[0]["response_format"]["schema"]["properties"]["decision"]["enum"]
     assert options == ["accept", "decline", "redirect"]  # a free slot: nothing to move, nothing to ask
+    assert model.options[0]["temperature"] == 0.0  # greedy: the same mail gets the same decision each run
     task = model.calls[1][-1].text
     assert "free on Thursday 26 November from 14:00 to 14:45" in task and "pencilled" in task
 
@@ -411,6 +412,90 @@ def test_a_no_the_habit_decided_that_the_writer_never_says_becomes_a_plain_no(
     assert draft.plan.by == "habit" and "does not say no" in model.calls[1][-1].text
     assert draft.fallback and "won't be able to" in draft.body and "get back to you" not in draft.body
     assert draft.body.startswith("Hi Sam,") and draft.body.rstrip().endswith("Dana")
+
+
+def test_a_meeting_the_writer_cannot_word_is_proposed_plainly_at_the_free_time(make_app, make_mail):
+    """The free slot is the solver's result, not the model's: when both drafts fail the checks, the reply
+    proposes exactly that time and it is held, instead of a promise to answer later."""
+    no = "Hi Sam,\n\nSorry, I can't make Thursday.\n\nBest,\nDana"
+    app, model = make_app([decided("accept"), no, no])
+    berlin = app.profile.zone
+    mail = _incoming(make_mail, body="Could we meet Thursday afternoon for 45 minutes to go over the budget?")
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert "declines, but the decision is to say yes" in model.calls[2][-1].text
+    assert draft.fallback and draft.slot is not None
+    assert draft.slot.start.astimezone(berlin) == datetime(2026, 11, 26, 12, 0, tzinfo=berlin)
+    assert "Thursday 26 November from 12:00 to 12:45 works for me" in draft.body
+    assert "pencilled" in draft.body and "get back to you" not in draft.body
+    assert draft.body.startswith("Hi Sam,") and draft.body.rstrip().endswith("Dana")
+
+
+def test_sentences_copied_from_the_mail_are_the_senders_not_the_reply(make_app, make_mail):
+    """A small model answers "Sure, Thursday works" and then goes on in the sender's words and signature:
+    those sentences are dropped, what the owner says stays."""
+    body = (
+        "Could we meet Thursday afternoon for 45 minutes? I'd like to walk you through the final runbook"
+        " and the rollback steps. Priya said she can join either day.\n\nSam"
+    )
+    parrot = (
+        "Hi Sam,\n\nSure, Thursday at 12:00 works for me. I'll be there to walk you through the final runbook"
+        " and the rollback steps. Priya said she can join either day.\n\nSam\n\nBest,\nDana"
+    )
+    app, model = make_app([decided("accept"), parrot])
+    mail = _incoming(make_mail, body=body)
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert len(model.calls) == 2 and not draft.fallback
+    assert "Sure, Thursday at 12:00 works for me." in draft.body
+    assert "runbook" not in draft.body and "Priya" not in draft.body and "\nSam" not in draft.body
+
+
+def test_an_answer_may_take_up_the_question_but_not_restate_the_mail(make_mail):
+    from persona.skills.draft_reply import without_copies
+
+    mail = _incoming(
+        make_mail,
+        body="Is the window on Sunday from 05:00 to 07:00? The API goes read-only for about 40 minutes then.",
+    )
+    answer = "Hi Sam,\n\nYes, the window on Sunday is from 05:00 to 07:00.\n\nBest,\nDana"
+    assert without_copies(answer, mail, "Dana") == (answer, False)
+    restated = "Hi Sam,\n\nYes. The API goes read-only for about 40 minutes then.\n\nBest,\nDana"
+    assert without_copies(restated, mail, "Dana") == ("", True)  # a bare "Yes." is too little of its own
+    asked_back = (
+        "Hi Sam,\n\nIs the window on Sunday from 05:00 to 07:00? I'll check with Lars today.\n\nBest,\nDana"
+    )
+    assert (
+        without_copies(asked_back, mail, "Dana")[0] == "Hi Sam,\n\nI'll check with Lars today.\n\nBest,\nDana"
+    )
+
+
+def test_a_reply_that_is_all_copy_is_written_again_from_what_the_mail_asks(make_app, make_mail):
+    """Shown its copy and told so, a small model copies again: the second try sees the mail's asking
+    sentences only."""
+    body = (
+        "Martin's office asked me for the status of the action items for the review. AI-1 to AI-3 are done."
+        " What should I say about AI-4? It was due 27 November and I remember it was moved."
+    )
+    app, model = make_app([decided("answer"), f"Hi Sam,\n\n{body}\n\nThanks,\nSam", GOOD])
+    mail = _incoming(make_mail, body=body)
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.body == GOOD and not draft.fallback
+    second = model.calls[2]
+    shown = second[-1].text.split("<message>")[1].split("</message>")[0]
+    assert "What should I say about AI-4?" in shown and "Martin's office" not in shown
+    assert not any(isinstance(m, AIMessage) and "Martin's office" in m.text for m in second)
+
+
+def test_the_models_own_refusal_is_no_owners_no(make_app, make_mail):
+    """ "I can't assist with that" refuses nothing named: it is the model's refusal even when the decision
+    is to decline, so it is written again; a no that names what it refuses is the owner's."""
+    app, model = make_app([decided("decline"), "I'm sorry, but I can't assist with that.", GOOD])
+    mail = _incoming(make_mail, body="Could you review the vendor contract by Friday?")
+    draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert "refuses instead of answering" in model.calls[2][-1].text
+    no = "Hi Sam,\n\nSorry, I can't help with the contract review.\n\nBest,\nDana"
+    app, model = make_app([decided("decline"), no])
+    draft = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert draft.body == no and not draft.fallback and len(model.calls) == 2
 
 
 def test_a_no_only_the_model_picked_that_the_writer_never_says_waits_for_the_owner(make_app, make_mail):
