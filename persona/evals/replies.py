@@ -13,7 +13,8 @@ Scores per draft against the real reply:
   sentence starts and emoji, capped at 1);
 - decision agreement: both texts classified by the same rules into unsubscribe / forward (redirect to
   someone) / reschedule / decline / accept / thank / inform / other (`decision_of`); rules, not the LLM,
-  so the judge is not the model under test (and not the product's own decision step);
+  so the judge is not the model under test (and not the product's own decision step); a holding reply
+  (the drafts failed the checks, the reply only promises an answer) is `hold`, which agrees with nothing;
 - sign-off ok: the draft closes the way the owner usually does (one of their usual closings, or none
   when they mostly sign nothing); length ok: its word count lies within the 10th-90th percentile of the
   owner's replies. Both habits come from what the owner wrote before the split (`habits_of`).
@@ -51,7 +52,9 @@ if TYPE_CHECKING:
     from persona.memory.store import Hit, MemoryStore
     from persona.memory.style import StyleCard
 
-Decision = Literal["unsubscribe", "forward", "reschedule", "decline", "accept", "thank", "inform", "other"]
+Decision = Literal[
+    "unsubscribe", "forward", "reschedule", "decline", "accept", "thank", "inform", "other", "hold"
+]
 CLASSIFIER = "rules (persona.evals.replies.decision_of), the same for real replies and drafts"
 BASELINE = "same LLM and draft_reply, persona reduced to the owner's name and address, no memory"
 
@@ -484,7 +487,7 @@ class RepliesReport(BaseModel):
             ("decision agreement", f"{t.agreement:.0%}", f"{b.agreement:.0%}"),
             ("sign-off as the owner's", f"{t.signoff_ok:.0%}", f"{b.signoff_ok:.0%}"),
             ("length within the owner's range", f"{t.length_ok:.0%}", f"{b.length_ok:.0%}"),
-            ("holding replies (drafts failed checks)", str(t.fallbacks), str(b.fallbacks)),
+            ("drafts that failed the checks (reply written by rule)", str(t.fallbacks), str(b.fallbacks)),
         ]
 
 
@@ -548,7 +551,8 @@ def _run_pair(twin: App, base: App, pair: Pair, habits: Habits) -> PairResult:
     scores = []
     for draft, vector in zip(drafts, vectors):
         style, parts = style_distance(pair.reply.body, draft.body)
-        decision = decision_of(draft.body)
+        # a holding reply decides nothing, whatever its words read as ("Thanks for your message…")
+        decision: Decision = "hold" if draft.holding else decision_of(draft.body)
         scores.append(
             DraftScore(
                 draft=draft.body,

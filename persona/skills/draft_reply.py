@@ -90,6 +90,7 @@ class Draft(BaseModel):
     in_reply_to: str = ""
     references: list[str] = []
     fallback: bool = False  # the model's answers failed the checks twice: the reply was written by rule
+    holding: bool = False  # that reply only promises an answer: it carries out no decision
     # What the mail asks for when it asks to meet, and the free slot the draft proposes.
     meeting: MeetingConstraints | None = None
     slot: Slot | None = None
@@ -185,6 +186,7 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
         in_reply_to=mail.message_id,
         references=list(dict.fromkeys([*mail.references, mail.message_id])),
         fallback=not body,
+        holding=not body and not plain_no and not proposing,
         meeting=meeting,
         slot=slot if body or proposing else None,  # a holding reply proposes no time, so none is held
         alternatives=offered[1:] if (body or proposing) and offered else [],

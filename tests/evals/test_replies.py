@@ -220,6 +220,29 @@ def test_run_scores_twin_and_baseline_and_writes_its_files(mail_home: Home, embe
     assert json.loads((out / "report.json").read_text())["twin"]["agreement"] == 1.0
 
 
+def test_a_holding_reply_agrees_with_no_decision(mail_home: Home, embedder, tmp_path: Path) -> None:
+    """The baseline's drafts fail the checks, so it promises an answer ("Thanks for your message…"): that
+    decides nothing, although its words read as a thank-you."""
+    app, model = scripted_app(mail_home, embedder, [])
+    pairs, _ = pairs_from_home(app, SPLIT_AT)
+    real = {p.incoming.subject: p.reply.body for p in pairs}
+
+    def answer(messages) -> str:
+        if "JSON" in messages[0].text:
+            return structured(messages)
+        if "Typical length" not in messages[0].text:  # the baseline: nothing to write, twice
+            return ""
+        return real[next(s for s in real if s in messages[-1].text)]
+
+    model.replies = [answer] * 24
+    report = run_replies(held_out(app, SPLIT_AT), baseline(app), pairs, memory="before split", out=tmp_path)
+    assert report.baseline.fallbacks == len(pairs) and report.baseline.agreement == 0
+    assert all(
+        r.baseline.decision == "hold" and "get back to you" in r.baseline.draft for r in report.results
+    )
+    assert report.twin.agreement == 1.0 and report.twin.fallbacks == 0
+
+
 def test_load_pairs_reports_the_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "pairs.jsonl"
     path.write_text(
