@@ -86,6 +86,9 @@ class NoRetrieval:
     async def asearch_kinds(self, query: str, audiences: object, ks: dict[str, int]) -> dict[str, list]:
         return {kind: [] for kind in ks}
 
+    def focused(self, query: str, hits: list) -> list:
+        return hits
+
     def texts_holding(self, *args: object, **kwargs: object) -> list[str]:
         return []
 

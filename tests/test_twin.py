@@ -329,3 +329,24 @@ def test_a_figure_from_memory_written_another_way_is_no_invention():
     assert unsupported_details("6 Dec, 05:00-07:00, decision at 06:30, budget 1400 EUR", sources) == set()
     assert unsupported_details("On 2026-12-06, from 05:00.", sources) == set()
     assert unsupported_details("On 2026-12-07, €2,400 budget.", sources) == {"2026-12-07", "€2,400"}
+
+
+def test_a_long_memory_reaches_the_prompt_as_its_lines_about_the_question(home):
+    """The model reads the lines of a long item that bear on the question, not the whole item."""
+    lines = [
+        "Platform staff meeting, 19 November",
+        "On-call: fourteen pages last week, down from twenty-one; Felix retunes the noisy disk alerts.",
+        "Hiring: Lena Vogt starts on 11 January and Priya is her onboarding buddy for the first month.",
+        "Lumenstack: Rachel came back with a new offer for two years, year two capped at five percent.",
+        "Offsite: the Lisbon venue is booked, flights are for everyone to book through the travel portal.",
+        "Migration: the pg16 cutover moves to Sunday 6 December, 05:00 to 07:00 Berlin time.",
+    ]
+    model = ScriptedChatModel(replies=[echo_everything])
+    app = App(home, Settings(), llm=LLM(model, local=True))
+    app.memory.add([MemoryItem.make("\n".join(lines), "knowledge", Audience.OWNER, subject="staff meeting")])
+    reply = ask(app, None, "When is the pg16 cutover?")
+    prompt = str(model.calls[0][-1].content)
+    assert "the pg16 cutover moves to Sunday 6 December" in prompt and "Sunday 6 December" in reply.text
+    shown = [line for line in lines if line in prompt]
+    assert 1 < len(shown) < len(lines) and lines[0] not in shown  # within FOCUS_TOKENS, the title left out
+    assert "…" in prompt  # the model is told lines were left out

@@ -142,8 +142,10 @@ def build_graph(app: App) -> StateGraph:
         """What memory holds for the question, as this principal may see it (the search began as the
         message arrived: Twin.prefetch)."""
         found = await app.memory.asearch_kinds(question, principal.audiences, memory_wanted(principal))
+        # the model reads each fact's lines that bear on the question; the checks read what it read
+        facts = await asyncio.to_thread(app.memory.focused, question, found["knowledge"])
         return {
-            "facts": [_plain(h) for h in found["knowledge"]],
+            "facts": [_plain(h) for h in facts],
             "exemplars": [_plain(h) for h in found["exemplar"]],
         }
 

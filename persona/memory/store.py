@@ -32,6 +32,7 @@ from persona.home import Home
 from persona.memory import rerank
 from persona.memory.dates import asked_span
 from persona.memory.embedding import Embedder
+from persona.memory.focus import FOCUS_TOKENS, focused
 from persona.memory.keywords import KeywordIndex
 from persona.memory.vectors import VectorMatrix
 from persona.profile import Audience
@@ -278,6 +279,11 @@ class MemoryStore:
         """`search_kinds` for the event loop: it waits for the search thread without a thread of its own."""
         started = self._take_prefetched(query, audiences, ks) or self._start(query, audiences, ks)
         return await asyncio.wrap_future(started)  # type: ignore[return-value]
+
+    def focused(self, query: str, hits: list[Hit], tokens: int = FOCUS_TOKENS) -> list[Hit]:
+        """`hits` with each long text cut to its lines closest to `query`, for a prompt (persona.memory.focus)."""
+        texts = focused([h.text for h in hits], self.embedder.embed_query(query), self.embedder.embed, tokens)
+        return [h if h.text == text else h.model_copy(update={"text": text}) for h, text in zip(hits, texts)]
 
     def _take_prefetched(
         self, query: str, audiences: Collection[Audience], ks: Mapping[ItemKind, int]
