@@ -3,6 +3,10 @@
 - One sure cue (or several, the first said wins): that skill, no model call.
 - An open question the twin asked is answered first: a yes, a choice among its options, or more
   words that complete the request (the words are joined and read again).
+- A question about an action ("by when do I have to reply…?", "should I accept…?", "did I book…?") does
+  not order it: the cues of skills that change something count only outside such sentences, and a
+  message of questions only lets the model pick among skills that read. How to answer ("be specific",
+  "in detail") is read past.
 - No cue and a question: the answer from memory, no model call.
 - Otherwise the model picks from an enum of the skills this principal may use (schema-constrained
   JSON on the local model; native tool calling on a hosted one). A model's pick that agrees with a
@@ -40,7 +44,6 @@ _SCHEDULING = {
     names.MOVE,
     names.REQUEST_MEETING,
 }  # their questions ask for a day, time, length or person
-_PAST = re.compile(r"^\s*(?:did|have|had|was|were|has)\s+(?:i|we|you)\b")
 
 
 class Choice(BaseModel):
@@ -110,10 +113,12 @@ def by_rules(
 ) -> tuple[Choice | None, list[str]]:
     """The rules' choice when they are sure, else None and the weak candidates."""
     names_allowed = {t.name for t in allowed}
-    if _PAST.match(reading.text.lower()):  # "did I book…?" asks, it does not order
-        reading = reading.model_copy(
-            update={"cues": {s: c for s, c in reading.cues.items() if not BY_NAME[s].acts}}
-        )
+    # "did I book…?", "by when do I have to reply…?" ask about an action: they do not order it
+    reading = reading.model_copy(
+        update={
+            "cues": {s: c for s, c in reading.cues.items() if not (s in reading.asked and BY_NAME[s].acts)}
+        }
+    )
     strong = [s for s in reading.strong() if s in names_allowed]
     if strong:
         first = min(strong, key=lambda s: reading.positions.get(s, 0))
@@ -240,8 +245,10 @@ async def choose(app: Any, principal: Principal, reading: Reading, pending: Ques
         return Choice(
             skill=names.MESSAGES, text=reading.text
         )  # "what did Kwame want?" and Kwame left a message
+    if reading.asks:  # only questions: answered, whatever the model would pick
+        allowed = [t for t in allowed if not t.acts]
     try:
-        picked = await by_model(app, principal, allowed, reading.text)
+        picked = await by_model(app, principal, allowed, reading.request or reading.text)
     except LLMUnavailable:  # down, or no valid pick twice: the rules alone, asking before any change
         picked = ""
     if picked:

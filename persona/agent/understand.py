@@ -69,6 +69,37 @@ _QUESTION = re.compile(
     r"\?\s*$|^\s*(?:what|who|whom|when|where|why|how|which|whose|did|do|does|is|are|was|were|has|have|had|"
     r"can you tell|could you tell|tell me|any idea|remind me)\b"
 )
+# How to answer, not what is asked: read past, so "…? Be specific." is the same question ("be brief" is
+# no request for the brief)
+_MANNER = re.compile(
+    r"\b(?:please\s+)?(?:be\s+(?:more\s+|very\s+|as\s+)?(?:specific|precise|concise|brief|detailed|thorough|"
+    r"exact|explicit|clear)(?:\s+as\s+(?:you\s+can|possible))?|in\s+(?:more\s+|full\s+|great\s+|some\s+)?"
+    r"detail|with\s+(?:more\s+|full\s+|all\s+the\s+)?details|(?:keep|make)\s+it\s+(?:short|brief|quick|"
+    r"concise)|briefly|in short|in a nutshell|step by step|tl;?dr)\b(?:\s*,?\s*please)?[.!,;:]?",
+    re.IGNORECASE,
+)
+# A sentence that asks about something done, not for it to be done: "did I book…?", "have you sent…?"
+_PAST = re.compile(r"^\s*(?:did|have|had|was|were|has)\s+(?:i|we|you)\b")
+# The owner asking about their own doing: a question whose subject is "I" or "we" ("by when do I have to
+# reply…", "should I accept…", "what should I tell…", "is it ok to decline…", "tell me whether I…"). A
+# request put politely ("could you reply…", "can you book…", "can I get 30 min with…") is not one.
+_ASKS = re.compile(
+    r"^\s*(?:(?:and|so|but|ok|okay|also|hmm|quick question)[,:\s]+)*(?:"
+    r"(?:(?:by|until|till|before|from|for|at|since)\s+)?(?:what|when|which|who|whom|whose|where|why|how)\b"
+    r"(?:\s+[\w':]+){0,3}?\s+(?:do|does|did|should|shall|must|have|has|had|need|am|was|were|will|would|can|"
+    r"could|ought)\s+(?:i|we)\b"
+    r"|(?:do|did|should|shall|must|need|ought|have|had|am|was|were|will)\s+(?:i|we)\b"
+    r"|(?:did|have|has|had)\s+you\b"
+    r"|(?:is|was|would|will)\s+it\s+(?:\w+\s+){0,2}?(?:ok|okay|fine|alright|wise|worth|a good idea|too late|"
+    r"necessary|rude|better|urgent)\b"
+    r"|(?:(?:can|could|would) you\s+)?(?:tell me|remind me|any idea|do you know)\s*,?\s+(?:if|whether|when|"
+    r"what|which|who|by when|how)\b"
+    r")"
+)
+_WH = re.compile(
+    r"^\s*(?:(?:by|until|till|before|from|for|since)\s+)?(?:what|when|which|who|whom|whose|where|why|how)\b"
+)
+_SENTENCE = re.compile(r"[^.?!]+[.?!]*")
 _YES = re.compile(
     r"^\s*(?:(?:yes|yep|yeah|yup|sure|ok|okay|k|fine|go ahead|do it|please do|please|correct|right|"
     r"sounds good|that works|works for me|perfect|great|confirm(?:ed)?|book it|send it|approved?|"
@@ -281,7 +312,7 @@ OWNER_CUES = [
     _cue(
         WRITE_MAIL,
         Sure.STRONG,
-        r"\b(?:tell|let)\s+\w+(?:\s+\w+)?\s+(?:know|that)\b|\b(?:tell|inform|notify|remind|"
+        r"\b(?:tell|telling|let|letting)\s+\w+(?:\s+\w+)?\s+(?:know|that)\b|\b(?:tell|inform|notify|remind|"
         r"warn|thank|update|ask)\s+(?!me\b|you\b)\w+",
     ),
     _cue(
@@ -493,10 +524,13 @@ class Reading(BaseModel):
     """What the rules see in one message."""
 
     text: str
+    request: str = ""  # the text without how to answer ("be specific", "in detail"): what the model reads
     cues: dict[str, Sure] = {}  # skill -> the surest cue that points to it
     positions: dict[str, int] = {}  # skill -> where its first sure cue starts: the first said leads
     people: list[Named] = []  # named people other than the speaker and the owner
     question: bool = False
+    asked: set[str] = set()  # skills whose every cue is in a sentence asking about it, not for it
+    asks: bool = False  # every sentence of the owner's is a question: an answer, nothing done
     social: bool = False  # a greeting or thanks: nothing to do
     yes: bool = False
     no: bool = False
@@ -509,7 +543,8 @@ class Reading(BaseModel):
 
 def read(text: str, principal: Principal, profile: Profile) -> Reading:
     """The cues of `text` said by `principal`; skills outside what they may use are not considered here."""
-    lowered = " ".join(text.lower().split())
+    request = " ".join(_MANNER.sub(" ", text).split())
+    lowered = request.lower()
     me = re.escape(first_name(profile.owner.name).lower())
     named = [
         n
@@ -522,12 +557,25 @@ def read(text: str, principal: Principal, profile: Profile) -> Reading:
         table = OWNER_CUES
     else:
         table = [Cue(c.skill, c.sure, re.compile(c.pattern.pattern.replace("{me}", me))) for c in OTHERS_CUES]
+    asking = _ASKS if principal.is_owner else _PAST  # others' "when could we meet?" asks for a meeting
+    sentences = [(m.start(), m.end(), bool(asking.match(m.group(0)))) for m in _SENTENCE.finditer(lowered)]
+    ordered: set[str] = set()  # skills some cue points to outside an asking sentence
     for cue in table:
         if match := cue.pattern.search(lowered):
             cues[cue.skill] = max(cues.get(cue.skill, Sure.WEAK), cue.sure)
             if cue.sure is Sure.STRONG:  # where it starts; at one start, the longer cue is the more specific
                 at = match.start() * 1000 - min(len(match.group(0)), 999)
                 positions[cue.skill] = min(positions.get(cue.skill, at), at)
+            if any(
+                not asks_here and start <= m.start() < end
+                for m in cue.pattern.finditer(lowered)
+                for start, end, asks_here in sentences
+            ):
+                ordered.add(cue.skill)
+    # every sentence a question: the model may pick only what reads ("what did Sam ask me?")
+    asks = principal.is_owner and all(
+        asks_here or _WH.match(lowered[start:end]) for start, end, asks_here in sentences
+    )
     owner_only = (
         not principal.is_owner
         and any(c.pattern.search(lowered) for c in OWNER_ONLY_CUES)
@@ -539,10 +587,13 @@ def read(text: str, principal: Principal, profile: Profile) -> Reading:
         ordinal = _ORDINALS.get(word) or (int(word) if word.isdigit() else None)
     return Reading(
         text=text,
+        request=request,
         cues=cues,
         positions=positions,
         people=named,
-        question=bool(_QUESTION.search(lowered)),
+        question=asks or bool(_QUESTION.search(lowered)),
+        asked=set(cues) - ordered,
+        asks=asks,
         social=bool(_SOCIAL.match(lowered)) and not cues,
         yes=bool(_YES.match(lowered)),
         no=bool(_NO.match(lowered)) and not _YES.match(lowered),
