@@ -20,11 +20,12 @@ from persona.events import Action, ActionKind, Provenance, Source, Verdict
 from persona.profile import Profile
 from persona.skills.claims import action_claims, unsourced_times
 from persona.skills.draft_reply import greeting_hint, reply_message_id
-from persona.skills.mailbox import MailState, find_mail
+from persona.skills.mailbox import MailState, find_mail, handled, mail_date, scored_mail
 from persona.skills.people import Named, name_of, people_named, resolve
 from persona.skills.prompt import first_name, persona_prefix
 from persona.skills.reply_style import finish_reply, greeting_name
-from persona.skills.turn import Done, Outcome, Question, Turn
+from persona.skills.triage import Label
+from persona.skills.turn import Done, Option, Outcome, Question, Turn
 
 _COMMAND = re.compile(
     r"^\s*(?:(?:please|pls|can you|could you|would you|kindly)\s+)*(?:send|e-?mail|mail|write(?: to)?|shoot|drop|"
@@ -37,6 +38,7 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _INCOMING_CHARS = 1500
+MAX_OFFERED = 4  # mails offered when the owner is asked which one they mean
 
 
 class WriteMailArgs(BaseModel):
@@ -265,9 +267,42 @@ def _which_mail(turn: Turn, person: str, words: str) -> tuple[str, MailState] | 
     return found[0]
 
 
+def _reply_which(turn: Turn, args: ReplyMailArgs) -> tuple[str, MailState] | Outcome:
+    """The mail the owner means: a named person's (the one the words name, else their latest), or the one
+    mail the words name best. Several as good, or none: the owner is asked which, never guessed."""
+    profile = turn.app.profile
+    if args.person or any(
+        not profile.is_owner(c) for n in people_named(profile, turn.text) for c in n.candidates
+    ):
+        return _which_mail(turn, args.person, args.mail)
+    found = scored_mail(turn.app.store, set(), args.mail or turn.text)
+    if found and (len(found) == 1 or found[0][0] > found[1][0]):
+        return found[0][1], found[0][2]
+    offered = [(m, s) for _, m, s in found] or _awaiting_reply(turn)
+    if not offered:
+        return Outcome(reply="I can't find a mail in what the inbox has handled.")
+    options = [
+        Option(
+            label=f"{name_of(profile, state.sender)}: {state.subject}",
+            args=args.model_dump() | {"person": state.sender, "mail": state.subject},
+        )
+        for _, state in offered[:MAX_OFFERED]
+    ]
+    ask = "Which mail do you mean? " if found else "I can't find a mail about that. Which one do you mean? "
+    ask += "; ".join(f"{i}. {o.label}" for i, o in enumerate(options, 1))
+    question = Question(skill="reply_mail", args=args.model_dump(), text=turn.text, ask=ask, options=options)
+    return Outcome(reply=ask, question=question)
+
+
+def _awaiting_reply(turn: Turn) -> list[tuple[str, MailState]]:
+    """Handled mail the inbox sorted as wanting an answer, latest first."""
+    waiting = [(m, s) for m, s in handled(turn.app.store) if s.label == Label.RESPOND]
+    return sorted(waiting, key=lambda f: mail_date(f[1]), reverse=True)
+
+
 def reply_mail(turn: Turn, args: ReplyMailArgs) -> Outcome:
     profile = turn.app.profile
-    found = _which_mail(turn, args.person, args.mail)
+    found = _reply_which(turn, args)
     if isinstance(found, Outcome):
         return found
     message_id, state = found

@@ -60,25 +60,75 @@ def handled(store: StateStore) -> list[tuple[str, MailState]]:
     ]
 
 
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]{3,}", text.lower())) - _COMMON
+
+
 def find_mail(store: StateStore, senders: set[str], words: str) -> list[tuple[str, MailState]]:
-    """Handled mail from `senders` (any sender when empty) whose subject shares the most words with
-    `words`, latest first among equals."""
-    wanted = set(re.findall(r"[a-z0-9]{3,}", words.lower())) - _COMMON
+    """Handled mail from `senders` (any sender when empty) that `words` name best, latest first among
+    equals."""
+    return [(message_id, state) for _, message_id, state in scored_mail(store, senders, words)]
+
+
+def scored_mail(store: StateStore, senders: set[str], words: str) -> list[tuple[int, str, MailState]]:
+    """`find_mail` with how well the words name each mail: a word of its subject counts twice a word of
+    its opening lines. Without senders only mail the words name is kept: a word of its subject or two of
+    its opening ("the job offer" is not a mail that asks "what exactly is my job?")."""
+    wanted = _words(words)
     found = []
     for message_id, state in handled(store):
         if senders and state.sender not in senders:
             continue
-        subject = set(re.findall(r"[a-z0-9]{3,}", f"{state.subject} {state.snippet[:120]}".lower()))
-        date = state.mail.date.isoformat() if state.mail and state.mail.date else ""
-        found.append((len(wanted & subject), date, message_id, state))
+        subject = wanted & _words(state.subject)
+        score = 2 * len(subject) + len(wanted & _words(state.snippet[:120]) - subject)
+        if senders or score >= 2:
+            found.append((score, mail_date(state), message_id, state))
     found.sort(key=lambda f: (f[0], f[1]), reverse=True)
-    if found and found[0][0] == 0 and not senders:
-        return []  # nothing but "some mail": not a reference to any one
-    return [(message_id, state) for _, _, message_id, state in found]
+    return [(score, message_id, state) for score, _, message_id, state in found]
 
 
-_COMMON = {
+def mail_date(state: MailState) -> str:
+    return state.mail.date.isoformat() if state.mail and state.mail.date else ""
+
+
+_COMMON = {  # words that name no mail: a request's grammar, and what every mail says
     "the",
+    "have",
+    "has",
+    "had",
+    "when",
+    "what",
+    "which",
+    "who",
+    "why",
+    "how",
+    "need",
+    "must",
+    "should",
+    "would",
+    "will",
+    "was",
+    "were",
+    "are",
+    "not",
+    "but",
+    "just",
+    "did",
+    "does",
+    "your",
+    "our",
+    "him",
+    "them",
+    "they",
+    "she",
+    "answer",
+    "respond",
+    "write",
+    "back",
+    "get",
+    "hello",
+    "dear",
+    "thanks",
     "and",
     "for",
     "mail",
