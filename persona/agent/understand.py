@@ -559,22 +559,24 @@ def read(text: str, principal: Principal, profile: Profile) -> Reading:
         table = [Cue(c.skill, c.sure, re.compile(c.pattern.pattern.replace("{me}", me))) for c in OTHERS_CUES]
     asking = _ASKS if principal.is_owner else _PAST  # others' "when could we meet?" asks for a meeting
     sentences = [(m.start(), m.end(), bool(asking.match(m.group(0)))) for m in _SENTENCE.finditer(lowered)]
-    ordered: set[str] = set()  # skills some cue points to outside an asking sentence
+    asking_spans = [(start, end) for start, end, asks_here in sentences if asks_here]
+    ordered: set[str] = set()  # skills some cue points to outside the asking sentences
     for cue in table:
         if match := cue.pattern.search(lowered):
             cues[cue.skill] = max(cues.get(cue.skill, Sure.WEAK), cue.sure)
             if cue.sure is Sure.STRONG:  # where it starts; at one start, the longer cue is the more specific
                 at = match.start() * 1000 - min(len(match.group(0)), 999)
                 positions[cue.skill] = min(positions.get(cue.skill, at), at)
-            if any(
-                not asks_here and start <= m.start() < end
+            if asking_spans and any(
+                not any(start <= m.start() < end for start, end in asking_spans)
                 for m in cue.pattern.finditer(lowered)
-                for start, end, asks_here in sentences
             ):
                 ordered.add(cue.skill)
     # every sentence a question: the model may pick only what reads ("what did Sam ask me?")
-    asks = principal.is_owner and all(
-        asks_here or _WH.match(lowered[start:end]) for start, end, asks_here in sentences
+    asks = (
+        principal.is_owner
+        and bool(sentences)
+        and all(asks_here or _WH.match(lowered[start:end]) for start, end, asks_here in sentences)
     )
     owner_only = (
         not principal.is_owner
@@ -592,7 +594,7 @@ def read(text: str, principal: Principal, profile: Profile) -> Reading:
         positions=positions,
         people=named,
         question=asks or bool(_QUESTION.search(lowered)),
-        asked=set(cues) - ordered,
+        asked=set(cues) - ordered if asking_spans else set(),
         asks=asks,
         social=bool(_SOCIAL.match(lowered)) and not cues,
         yes=bool(_YES.match(lowered)),
