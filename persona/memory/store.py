@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Collection, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -319,25 +320,38 @@ class MemoryStore:
         by_keyword = self._keyword_searches.submit(self._keyword_half, query, allowed, pools)
         query_vector = self.embedder.embed_query(query)
         nearest = self._nearest(query_vector, pools, allowed, where)
-        asked, keyword = by_keyword.result()
+        asked, keyword, topic_vector = by_keyword.result()
         if where:  # the keyword index knows nothing of a caller's `where`: Chroma applies it to its finds
             keyword = {
                 kind: self._admitted(scores, nearest[kind], allowed, kind, where)
                 for kind, scores in keyword.items()
             }
-        return found | self._ranked(ks, nearest, keyword, query_vector, allowed, asked, where is None)
+        asked_of = _Query(np.asarray(query_vector, dtype=np.float32), None, {kind: {} for kind in ks})
+        if topic_vector is not None:
+            asked_of = _Query(
+                asked_of.vector,
+                np.asarray(topic_vector, dtype=np.float32),
+                self._nearest(topic_vector, pools, allowed, where),
+            )
+        return found | self._ranked(ks, nearest, keyword, asked_of, allowed, asked, where is None)
 
     def _keyword_half(
         self, query: str, allowed: list[str], pools: dict[Any, int]
-    ) -> tuple[rerank.Asked, dict[Any, dict[str, float]]]:
+    ) -> tuple[rerank.Asked, dict[Any, dict[str, float]], list[float] | None]:
         """Whom and when the query asks about, and the keyword finds for the rest of its words: a name
-        counts in the ranking as a person, not as a word every message of theirs would match."""
+        counts in the ranking as a person, not as a word every message of theirs would match. When it
+        names people, also the vector of its topic, the query without their names: every message of
+        theirs starts with a name, so the query's own vector is near all of them, and the topic's finds
+        what they said about the thing asked (embedded here, beside the query's own embedding)."""
         span, rest = asked_span(query, date.today())
         terms = _terms(rest)
         names = self._keywords.people(terms, allowed)
         words = [t for t in terms if t not in names]
-        return rerank.Asked(frozenset(names), span, frozenset(words)), self._keywords.search(
-            words, allowed, pools
+        topic = _without(query, names) if names else ""
+        return (
+            rerank.Asked.of(query, frozenset(names), span, frozenset(words)),
+            self._keywords.search(words, allowed, pools),
+            self.embedder.embed_query(topic) if topic else None,
         )
 
     def _nearest(
@@ -417,30 +431,33 @@ class MemoryStore:
         ks: dict[Any, int],
         nearest: dict[ItemKind | None, dict[str, float]],
         keyword: dict[Any, dict[str, float]],
-        query_vector: list[float],
+        query: _Query,
         allowed: list[str],
         asked: rerank.Asked,
         neighbours: bool,
     ) -> dict[ItemKind | None, list[Hit]]:
-        """Each kind's best `k` of the candidates both halves found, by `rerank.ranked`, shown only in
-        scope. Each is one Chroma holds: the vector finds are its neighbours, and the keyword-only finds
-        are read from it, for the vectors their similarity needs, unless they are held in memory. A chat
-        message's turns before and after it are read too (`neighbours`), unless a caller's `where` limits
-        the search: the keyword index cannot tell whether it admits them."""
-        keyword_only = {id_ for kind, found in keyword.items() for id_ in found if id_ not in nearest[kind]}
-        rows = self._read(
-            {id_ for kind in ks for id_ in (*nearest[kind], *keyword[kind])}, self._unheld(keyword_only)
-        )
-        vector = np.asarray(query_vector, dtype=np.float32)
+        """Each kind's best `k` of the candidates the search found, by `rerank.ranked`, shown only in
+        scope. Each is one Chroma holds: the vector finds are its neighbours, and the others are read
+        from it, for the vectors their similarity needs (every candidate's, when the question has a
+        topic of its own), unless they are held in memory. A chat message's turns before and after it
+        are read too (`neighbours`), unless a caller's `where` limits the search: the keyword index
+        cannot tell whether it admits them."""
+        finds = {kind: _Finds(nearest[kind], keyword[kind], query.topic_nearest[kind]) for kind in ks}
+        unscored = {
+            id_
+            for kind in ks
+            for id_ in finds[kind].ids()
+            if query.topic is not None or id_ not in nearest[kind]
+        }
+        rows = self._read({id_ for kind in ks for id_ in finds[kind].ids()}, self._unheld(unscored))
         hits: dict[ItemKind | None, list[Hit]] = {}
         for kind, k in ks.items():
-            finds = _Finds(nearest[kind], keyword[kind])
-            pool = self._candidates(finds.ids(), rows, finds, kind, vector, allowed)
+            pool = self._candidates(finds[kind].ids(), rows, finds[kind], kind, query, allowed)
 
             def read(
-                ids: Collection[str], finds: _Finds = finds, kind: ItemKind | None = kind
+                ids: Collection[str], finds: _Finds = finds[kind], kind: ItemKind | None = kind
             ) -> dict[str, rerank.Candidate]:
-                return self._candidates(ids, self._read(ids, self._unheld(ids)), finds, kind, vector, allowed)
+                return self._candidates(ids, self._read(ids, self._unheld(ids)), finds, kind, query, allowed)
 
             ranked = rerank.ranked(pool, read if neighbours else lambda ids: {}, asked, k)
             hits[kind] = [
@@ -455,7 +472,7 @@ class MemoryStore:
         rows: Mapping[str, tuple[str, dict[str, Any], Any]],
         finds: _Finds,
         kind: ItemKind | None,
-        vector: np.ndarray,
+        query: _Query,
         allowed: list[str],
     ) -> dict[str, rerank.Candidate]:
         """The candidates of these ids that were read and are in the search's scope."""
@@ -464,11 +481,14 @@ class MemoryStore:
             if id_ not in rows or not _in_scope(rows[id_][1], allowed, kind):
                 continue
             text, meta, stored = rows[id_]
-            similarity = finds.nearest.get(id_)
-            if similarity is None:
+            similarity, topic = finds.nearest.get(id_), finds.topic.get(id_)
+            if similarity is None or (query.topic is not None and topic is None):
                 held = self._held.vectors([id_]) if self._held is not None else {}
-                similarity = float(np.dot(vector, held.get(id_, stored)))
-            found[id_] = finds.candidate(id_, text, meta, similarity)
+                vector = held.get(id_, stored)
+                similarity = float(np.dot(query.vector, vector)) if similarity is None else similarity
+                if query.topic is not None and topic is None:
+                    topic = float(np.dot(query.topic, vector))
+            found[id_] = finds.candidate(id_, text, meta, similarity, topic)
         return found
 
     def _unheld(self, ids: Collection[str]) -> Collection[str]:
@@ -523,12 +543,23 @@ class MemoryStore:
         return list(got["documents"] or [])
 
 
-class _Finds:
-    """What the two halves of a search found for one kind: similarity of the nearest items, and BM25
-    scores of the keyword finds, each best first."""
+@dataclass(frozen=True)
+class _Query:
+    """A search's question as vectors: itself, and its topic (the question without the people it
+    names; None when it names none) with the topic's nearest items of each kind."""
 
-    def __init__(self, nearest: dict[str, float], keyword: dict[str, float]) -> None:
+    vector: np.ndarray
+    topic: np.ndarray | None
+    topic_nearest: dict[Any, dict[str, float]]
+
+
+class _Finds:
+    """What a search found for one kind: similarity of the nearest items (to the question and to its
+    topic), and BM25 scores of the keyword finds, each best first."""
+
+    def __init__(self, nearest: dict[str, float], keyword: dict[str, float], topic: dict[str, float]) -> None:
         self.nearest = nearest
+        self.topic = topic
         self._vector_rank = {
             id_: rank for rank, id_ in enumerate(sorted(nearest, key=nearest.__getitem__, reverse=True))
         }
@@ -537,9 +568,11 @@ class _Finds:
         self._best = max(keyword.values(), default=0.0) or 1.0
 
     def ids(self) -> set[str]:
-        return self._vector_rank.keys() | self._keyword_rank.keys()
+        return self._vector_rank.keys() | self._keyword_rank.keys() | self.topic.keys()
 
-    def candidate(self, id_: str, text: str, meta: dict[str, Any], similarity: float) -> rerank.Candidate:
+    def candidate(
+        self, id_: str, text: str, meta: dict[str, Any], similarity: float, topic: float | None
+    ) -> rerank.Candidate:
         return rerank.Candidate(
             text,
             meta,
@@ -547,6 +580,7 @@ class _Finds:
             self._vector_rank.get(id_),
             self._keyword_rank.get(id_),
             self._keyword.get(id_, 0.0) / self._best,
+            topic,
         )
 
 
@@ -633,6 +667,13 @@ _STOP = frozenset(
     "when where which who why will with would you your about any all also been into just more some than "
     "tell know".split()
 )
+
+
+def _without(query: str, names: Collection[str]) -> str:
+    """The query without these names (and their "'s"): "What did Dana's team decide?" → "What did team decide?"."""
+    for name in names:
+        query = re.sub(rf"\b{re.escape(name)}(?:['’]s)?\b", " ", query, flags=re.IGNORECASE)
+    return " ".join(query.split())
 
 
 def _terms(query: str) -> list[str]:

@@ -15,7 +15,7 @@ from fake_embedder import HashedWordsEmbedder
 from persona.errors import ConfigError
 from persona.home import Home
 from persona.memory.embedding import Embedder
-from persona.memory.store import MemoryItem, MemoryStore
+from persona.memory.store import MemoryItem, MemoryStore, _without
 from persona.profile import Audience
 from persona.settings import Settings
 
@@ -314,3 +314,27 @@ def test_keyword_index_follows_deletes_and_is_rebuilt_when_out_of_step(
     (home.memory_dir / "keywords.sqlite").unlink()  # a memory built before the index existed
     reopened = MemoryStore(home, Settings(chroma_url=None), embedder)
     assert reopened.search("OPS-4471", {TEAM}, k=3)[0].text == FACTS[3][0]
+
+
+def test_without_names_keeps_the_topic() -> None:
+    assert _without("What did Dana's team decide with Sam?", {"dana", "sam"}) == "What did team decide with ?"
+    assert _without("What did Samantha say?", {"sam"}) == "What did Samantha say?"  # whole words only
+
+
+def test_a_question_naming_someone_finds_their_message_on_its_topic_and_nothing_out_of_scope(
+    store: MemoryStore,
+) -> None:
+    """The question's topic (without the name) is searched too: what it finds is ranked, and shown only
+    within the search's audiences, as the rest is."""
+    chat = {"doc_kind": "chat", "speaker": "Nate", "people": "nate, joanna"}
+    small_talk = [
+        MemoryItem.make(f"Nate: Thanks Joanna, talk soon {i}!", "knowledge", TEAM, **chat) for i in range(30)
+    ]
+    told = MemoryItem.make("Nate: The harbour cleanup starts at nine on Saturday.", "knowledge", TEAM, **chat)
+    secret = MemoryItem.make("Nate: harbour cleanup budget, private", "knowledge", OWNER, **chat)
+    store.add([*small_talk, told, secret])
+    hits = store.search("What did Nate say about the harbour cleanup?", {TEAM, PUBLIC}, k=5)
+    assert hits[0].text == told.text
+    assert all(h.metadata["audience"] == TEAM.value for h in hits)
+    owner_hits = store.search("What did Nate say about the harbour cleanup?", {OWNER, TEAM}, k=2)
+    assert {h.text for h in owner_hits} == {told.text, secret.text}

@@ -58,3 +58,38 @@ def test_a_mail_scores_as_a_chat_message_with_neighbours_like_it() -> None:
     message_features = rerank.features("msg", known, asked)
     message_features.pop("before_question")  # a mail has no turn before it that asks
     assert mail_features == message_features
+
+
+def test_a_question_asking_when_or_how_many_prefers_a_message_that_holds_one() -> None:
+    when = Asked.of("When did Nate adopt the turtles?", frozenset({"nate"}), None, frozenset({"turtles"}))
+    count = Asked.of("How many turtles does Nate have?", frozenset({"nate"}), None, frozenset({"turtles"}))
+    what = Asked.of("What do Nate's turtles eat?", frozenset({"nate"}), None, frozenset({"turtles"}))
+    assert (when.wants_time, count.wants_count, what.wants_time, what.wants_count) == (
+        True,
+        True,
+        False,
+        False,
+    )
+    dated = _chat("Nate: I got the turtles two years ago.", 0.5)
+    undated = _chat("Nate: I got the turtles at the pet store.", 0.5)
+    counted = _chat("Nate: I have three turtles.", 0.5)
+    candidates = {"dated": dated, "undated": undated, "counted": counted}
+    assert rerank.ranked(candidates, _nobody, when, 1)[0][0] == "dated"
+    assert rerank.features("dated", candidates, what)["when_dated"] == 0.0  # it asks neither
+    del candidates["dated"]  # "two years ago" holds a number too
+    assert rerank.ranked(candidates, _nobody, count, 1)[0][0] == "counted"
+
+
+def test_the_topic_of_a_question_naming_someone_outweighs_the_name() -> None:
+    """Every message of Nate's starts "Nate: ", so the question's vector is near all of them: the topic's
+    similarity (the question without the name) tells the one about turtles."""
+    asked = Asked(names=frozenset({"nate"}))
+    about = Candidate(
+        "Nate: My turtles love the sun.", {"doc_kind": "chat", "speaker": "Nate"}, 0.6, topic=0.7
+    )
+    near_name = Candidate(
+        "Nate: Thanks, Joanna, see you soon!", {"doc_kind": "chat", "speaker": "Nate"}, 0.7, topic=0.2
+    )
+    ranked = rerank.ranked({"about": about, "name": near_name}, _nobody, asked, 2)
+    assert [id_ for id_, _, _ in ranked] == ["about", "name"]
+    assert Candidate("x", {}, 0.4).about == 0.4  # no topic of its own: its similarity
