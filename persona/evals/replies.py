@@ -302,7 +302,7 @@ _DECISION_RULES: list[tuple[Decision, re.Pattern[str]]] = [  # first match wins:
     (
         "forward",
         re.compile(
-            r"\b(loop(?:ing)? in|cc(?:'?ing|'d)|forward(?:ing|ed)?|(?:please|you (?:should|may|might|could|can)) (?:talk|speak|reach out)"
+            r"\b(loop(?:ing)? in|cc(?:'?ing|'d)|(?<!look )(?<!looks )(?<!looking )forward(?:ing|ed)?|(?:please|you (?:should|may|might|could|can)) (?:talk|speak|reach out)"
             r" to|(?:send|forward|direct|address) (?:it|this|them|your \w+) to"
             r"|ask \w+ (?:about|for|to)"
             r"|best person|hand(?:ing)? (?:this|it) (?:over|to)|over to \w+|pass(?:ed|ing)? (?:this|it|the \w+|your \w+) "
@@ -327,7 +327,7 @@ _DECISION_RULES: list[tuple[Decision, re.Pattern[str]]] = [  # first match wins:
             r"((?:^|[.!?]\s+)no\b[,.!]|\bnot (?:this time|able|going to)\b|\bcan(?:no|')t (?:make|do|join|commit|approve|take"
             r"|attend|participate|accept|be there)|\b(?:won'?t|will not|would not|wouldn'?t) (?:be able|make|approve|work|attend"
             r"|participate|be (?:attending|participating|available|in town|there|here))|\b(?:have|need|must) to (?:decline|pass|say no)"
-            r"|\bdecline\b|\bregrets?\b|\bnot interested\b|\bnot (?:be )?(?:attending|participating|good for)|\b(?:do(?:es)?n'?t|do(?:es)? not) work for\b|\bI'?ll pass\b|\bunable to\b|\bisn'?t going to work|\bnot (?:be )?available"
+            r"|\bdecline\b|\bregrets?\b|\bnot interested\b|\bno interest\b|\bnot (?:be )?(?:attending|participating|good for)|\b(?:do(?:es)?n'?t|do(?:es)? not) work for\b|\bI'?ll pass\b|\bunable to\b|\bisn'?t going to work|\bnot (?:be )?available"
             r"|\b(?:schedule|calendar) (?:will not|won't|does not|doesn't) (?:allow|permit)|\bconflict\b"
             r"|\bwill be (?:out of (?:town|the (?:office|city|country))|away|traveling|travelling|on (?:vacation|holiday)))",
             re.IGNORECASE | re.MULTILINE,
@@ -343,7 +343,7 @@ _DECISION_RULES: list[tuple[Decision, re.Pattern[str]]] = [  # first match wins:
             r"|see you (?:there|then)|will (?:be (?:there|here|on (?:the|this) call|attending|participating)|attend|work)"
             r"|(?:it'?s|it is|that'?s|that is|this is|will be|would be|is) (?:fine|ok(?:ay)?|o\.k\.)|fine to (?:proceed|go ahead)"
             r"|plan(?:s|ning)? (?:on|to) (?:attend|attending|participat\w+|be there|join\w*|do (?:it|this))|absolutely"
-            r"|will approve|(?:does|do) plan to)\b",
+            r"|will approve|(?:does|do) plan to|will be able to (?:do|attend|make|join|be there|participate|speak|meet))\b",
             re.IGNORECASE,
         ),
     ),
