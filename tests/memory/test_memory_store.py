@@ -321,20 +321,33 @@ def test_without_names_keeps_the_topic() -> None:
     assert _without("What did Samantha say?", {"sam"}) == "What did Samantha say?"  # whole words only
 
 
+@pytest.mark.parametrize("held", [False, True], ids=["chroma", "held"])
 def test_a_question_naming_someone_finds_their_message_on_its_topic_and_nothing_out_of_scope(
-    store: MemoryStore,
+    home: Home, real_embedder: Embedder, held: bool
 ) -> None:
-    """The question's topic (without the name) is searched too: what it finds is ranked, and shown only
-    within the search's audiences, as the rest is."""
+    """Each of Nate's messages starts "Nate: ", so with the real model his greetings are nearer the
+    question than what he said about the cleanup (in other words than the question's: no keyword finds
+    it). The question without his name finds and ranks it; what the topic finds is shown only within the
+    search's audiences, as the rest is."""
+    store = MemoryStore(home, Settings(embedding_model=None, chroma_url=None), real_embedder)
+    if held:
+        store.keep_vectors_in_memory()
     chat = {"doc_kind": "chat", "speaker": "Nate", "people": "nate, joanna"}
-    small_talk = [
-        MemoryItem.make(f"Nate: Thanks Joanna, talk soon {i}!", "knowledge", TEAM, **chat) for i in range(30)
+    greetings = [
+        "Nate here - what's up?",
+        "Nate here, long time no talk!",
+        "Hey, Nate speaking.",
+        "Hi, this is Nate.",
     ]
-    told = MemoryItem.make("Nate: The harbour cleanup starts at nine on Saturday.", "knowledge", TEAM, **chat)
-    secret = MemoryItem.make("Nate: harbour cleanup budget, private", "knowledge", OWNER, **chat)
-    store.add([*small_talk, told, secret])
-    hits = store.search("What did Nate say about the harbour cleanup?", {TEAM, PUBLIC}, k=5)
+    told = MemoryItem.make(
+        "Nate: We're picking up litter along the docks on Saturday.", "knowledge", TEAM, **chat
+    )
+    secret = MemoryItem.make(
+        "Nate: Litter pickers along the docks get paid from my pocket.", "knowledge", OWNER, **chat
+    )
+    store.add([*(MemoryItem.make(f"Nate: {g}", "knowledge", TEAM, **chat) for g in greetings), told, secret])
+    question = "What did Nate say about the harbour cleanup?"
+    hits = store.search(question, {TEAM, PUBLIC}, k=5)
     assert hits[0].text == told.text
     assert all(h.metadata["audience"] == TEAM.value for h in hits)
-    owner_hits = store.search("What did Nate say about the harbour cleanup?", {OWNER, TEAM}, k=2)
-    assert {h.text for h in owner_hits} == {told.text, secret.text}
+    assert {h.text for h in store.search(question, {OWNER, TEAM}, k=2)} == {told.text, secret.text}
