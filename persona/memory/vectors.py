@@ -94,7 +94,10 @@ class VectorMatrix:
         query = np.asarray(vector, dtype=np.float32)
         admitted = {kind: matrix.admitted(allowed, kind) for kind in pools}
         if matrix.groups is None:
-            rows, similarities = np.arange(len(matrix.ids)), matrix.vectors @ query
+            # einsum runs on this thread: BLAS (`@`) splits one matrix-vector product over every core,
+            # and on a busy machine waiting for the other thread cost 5-15 ms a search where the
+            # product itself takes 0.2 ms of CPU (3,000 items, 2 shared cores at load ~4)
+            rows, similarities = np.arange(len(matrix.ids)), np.einsum("ij,j->i", matrix.vectors, query)
         else:
             rows, similarities = matrix.groups.probe(
                 query, matrix.vectors, list(admitted.values()), list(pools.values())
