@@ -52,7 +52,12 @@ _PAST_CHARS = 600  # of each side of a past situation in the writing prompt
 _COPIED_SHARE = 0.8  # of a sentence found word for word in the mail: the sender's sentence, not a reply
 _COPY_BLOCK_CHARS = 12  # runs of the mail's text shorter than this are shared words, not copying
 _COPY_MIN_WORDS = 6  # a shorter one is copied only word for word: "Thanks for the update." fits any reply
-_AS_AI = re.compile(r"\b(as an AI\b|language model)", re.IGNORECASE)
+# the model speaking as an assistant: "I'm sorry, but I don't have any information about the dry cleaning"
+_AS_AI = re.compile(
+    r"\b(as an AI\b|language model|(?:I'?m|I am) sorry,? but I (?:don'?t|do not) have (?:any )?"
+    r"(?:information|access|details|knowledge))",
+    re.IGNORECASE,
+)
 # the model refusing the task; when the decision is to decline, the same words are the owner's "no",
 # unless they refuse nothing named: "I can't assist with that" is the model's, a person says what
 _REFUSAL = re.compile(
@@ -426,6 +431,13 @@ def reply_problem(
         return f"is addressed to {me}; it must be addressed to {them}"
     if re.match(rf"^\s*(from:|{re.escape(them)}\s*:)", body, re.IGNORECASE):
         return f"is written as {them}; {me} is the writer"
+    # "I don't have any information about Alex's dinner plans", written to Alex: not to them, about them
+    if (
+        re.fullmatch(r"[A-Z][\w-]+", them)
+        and them.lower() != me.lower()
+        and re.search(rf"\b{them}'s\b", body)
+    ):
+        return f"speaks of {them} as someone else; it is written to {them}: say 'you'"
     if sources and (unsourced := unsourced_times(body, sources)):
         return f"names {', '.join(sorted(unsourced))}, which neither the mail nor what {me} knows says: leave it out"
     incoming = " ".join(mail.text.split()).lower()

@@ -509,6 +509,18 @@ def test_a_no_only_the_model_picked_that_the_writer_never_says_waits_for_the_own
     assert draft.fallback and "get back to you" in draft.body and "won't be able to" not in draft.body
 
 
+def test_a_reply_that_speaks_of_its_reader_in_the_third_person_is_written_again(make_app, make_mail):
+    about = "Hi Sam,\n\nI don't have any information about Sam's budget numbers yet.\n\nBest,\nDana"
+    app, model = make_app([decided("answer"), about, GOOD])
+    mail = _incoming(make_mail)
+    assert draft_reply(app, mail, sender_principal(app.profile, mail)).body == GOOD
+    assert "speaks of Sam as someone else" in model.calls[2][-1].text
+    assistant = "Hi Sam,\n\nI'm sorry, but I don't have any information about the budget.\n\nBest,\nDana"
+    app, model = make_app([decided("answer"), assistant, GOOD])
+    assert draft_reply(app, mail, sender_principal(app.profile, mail)).body == GOOD
+    assert "refuses instead of answering" in model.calls[2][-1].text
+
+
 def test_a_reply_that_speaks_of_the_owner_as_someone_else_is_written_again(make_app, make_mail):
     for stand_in, why in (
         ("As a personal assistant for Dana Reyes, I don't have her calendar.", "in the first person"),
