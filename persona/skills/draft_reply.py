@@ -210,9 +210,12 @@ def without_copies(body: str, mail: IncomingMail, me: str) -> tuple[str, bool]:
     through the runbook", the sender's words in the owner's reply) and without a line that is the sender's
     own signature; "" when only a greeting and a thanks are left; and whether anything was dropped."""
     said = " ".join(mail.text.split()).lower()
-    # what the sender stated, not asked: an answer may take up a question's words ("Yes, the window is
-    # 05:00-07:00"), restating the sender's statements is copying
-    stated = " | ".join(s for s in _SENTENCE.split(said) if not s.rstrip().endswith("?"))
+    # what the sender stated, not asked: an answer may take up a question's or a request's words ("Yes,
+    # the window is 05:00-07:00", "I will review the contract by Friday"), restating statements is copying
+    asked = {" ".join(a.split()).lower() for a in asks_in(mail.text)}
+    stated = " | ".join(
+        s for s in _SENTENCE.split(said) if not s.rstrip().endswith("?") and s.strip() not in asked
+    )
     names = {n.lower() for n in (mail.from_name, first_name(mail.from_name)) if n}
     kept: list[str] = []
     copied = False
