@@ -171,6 +171,10 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
         problem = reply_problem(body, mail, me, who, sources, declining) or plan_problem(body, plan)
     # greeting, one sign-off and length are the owner's by construction, whatever the model wrote
     body = "" if problem else finish_reply(body, them=them, owner_name=profile.owner.name, style=style)
+    # a time is held only when the reply proposes it: a yes to something else ("the call on the 1st still
+    # stands") holds no slot the solver found for a day the mail named
+    if body and slot is not None and not _names_time(body, slot, profile.zone):
+        slot, offered = None, []
     # a no the rules or the owner's habit decided is said plainly; the model's own pick, which its writing
     # would not carry out twice, may be wrong, so that draft only promises an answer
     plain_no = declining and plan.by != "llm"
@@ -197,6 +201,18 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
         alternatives=offered[1:] if (body or proposing) and offered else [],
         plan=plan,
     )
+
+
+def _names_time(body: str, slot: Slot, zone: ZoneInfo) -> bool:
+    """Whether `body` names the slot's start: "14:00", "2pm", "2:00 p.m.", or "at 10" on the hour."""
+    start = slot.start.astimezone(zone)
+    hour, twelve, minutes = start.hour, start.hour % 12 or 12, f"{start.minute:02d}"
+    forms = [
+        rf"\b0?{hour}[:.]{minutes}\b",
+        rf"\b{twelve}(?:[:.]{minutes})?\s*(?:am|pm|a\.m\.|p\.m\.)",
+        *([rf"\bat {hour}\b", rf"\bat {twelve}\b"] if start.minute == 0 else []),
+    ]
+    return any(re.search(form, body, re.IGNORECASE) for form in forms)
 
 
 def _write(app: App, prompt: list[BaseMessage]) -> str:

@@ -52,7 +52,8 @@ def test_reply_is_threaded_and_addressed_to_the_sender_only(make_app, make_mail)
 def test_meeting_request_gets_the_first_free_slot_of_the_owners_calendar(make_app, make_mail):
     from persona.channels.calendar import CalEvent
 
-    app, model = make_app([decided("accept"), GOOD])
+    proposed = "Hi Sam,\n\nThursday at 14:00 works, I've pencilled it in.\n\nBest,\nDana"
+    app, model = make_app([decided("accept"), proposed])
     berlin = app.profile.zone
     # Thursday 26 November: busy 12:00-14:00 local, so the first 45 free afternoon minutes start at 14:00
     app.calendar.create(
@@ -76,13 +77,18 @@ def test_meeting_request_gets_the_first_free_slot_of_the_owners_calendar(make_ap
     assert model.options[0]["temperature"] == 0.0  # greedy: the same mail gets the same decision each run
     task = model.calls[1][-1].text
     assert "free on Thursday 26 November from 14:00 to 14:45" in task and "pencilled" in task
+    # a yes that proposes no time holds none: only what the reply offers is pencilled in
+    app, _ = make_app([decided("accept"), GOOD])  # the same home: its calendar still holds the lunch
+    unproposed = draft_reply(app, mail, sender_principal(app.profile, mail))
+    assert unproposed.body == GOOD and unproposed.slot is None and unproposed.alternatives == []
 
 
 def test_a_meeting_asked_at_a_full_time_is_moved_to_the_next_free_one_or_declined(make_app, make_mail):
     from persona.channels.calendar import CalEvent
 
     no = "Hi Sam,\n\nSorry, I can't make Thursday.\n\nBest,\nDana"
-    for decision, reply in (("reschedule", GOOD), ("decline", no)):
+    moved = "Hi Sam,\n\nThursday is full; how about Friday at 12:00?\n\nBest,\nDana"
+    for decision, reply in (("reschedule", moved), ("decline", no)):
         app, model = make_app([decided(decision), reply])
         berlin = app.profile.zone
         app.calendar.create(

@@ -39,7 +39,8 @@ def _channel(app) -> EmailChannel:
 
 
 def test_respond_mail_becomes_a_threaded_draft_and_a_queued_send(make_app, make_mail):
-    app, _ = make_app([ACCEPT, REPLY])
+    proposed = "Hi Sam,\n\nThursday at 9:00 works for me. I'll bring the numbers.\n\nBest,\nDana"
+    app, _ = make_app([ACCEPT, proposed])
     _deliver(
         app.home,
         make_mail(
@@ -65,7 +66,7 @@ def test_respond_mail_becomes_a_threaded_draft_and_a_queued_send(make_app, make_
     assert sorted(o.label for o in report.outcomes) == ["ignore", "respond"]
     [draft] = _folder(app.home, "Drafts")
     assert draft["To"] == "sam@northwind.example" and draft["In-Reply-To"] == "<b1@northwind.example>"
-    assert draft["Subject"] == "Re: Budget" and draft.get_content().strip() == REPLY
+    assert draft["Subject"] == "Re: Budget" and draft.get_content().strip() == proposed
     pending, held = app.store.approvals("pending")
     assert pending.action.kind is ActionKind.SEND_MAIL and pending.action.targets == ["sam@northwind.example"]
     # "meet Thursday?" also holds the proposed slot as a tentative event, for the owner to approve
