@@ -180,11 +180,16 @@ def _clock_minutes(match: re.Match[str]) -> int | None:
     return hour * 60 + minute if hour < 24 and minute < 60 else None
 
 
+def clock_times(text: str) -> set[int]:
+    """The clock times `text` names, as minutes after midnight ("3pm" and "15:00" alike)."""
+    return {c for m in _CLOCK.finditer(text) if (c := _clock_minutes(m)) is not None}
+
+
 def unsourced_times(text: str, sources: str) -> set[str]:
     """Dates, weekdays, relative days and clock times in `text` that `sources` never mentions, in any
     way of writing them ("15 December" = "Dec 15" = "2026-12-15"; "3pm" = "15:00")."""
     source_days = {d for m in _DATE.finditer(sources) if (d := _day_month(m))}
-    source_clocks = {c for m in _CLOCK.finditer(sources) if (c := _clock_minutes(m)) is not None}
+    source_clocks = clock_times(sources)
     source_named = {m.group(0).lower() for m in _NAMED.finditer(sources)}
     missing = set()
     for match in _DATE.finditer(text):

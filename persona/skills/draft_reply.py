@@ -23,7 +23,7 @@ from persona.channels.email.base import IncomingMail
 from persona.errors import PersonaError
 from persona.events import Principal
 from persona.profile import Audience
-from persona.skills.claims import unsourced_times
+from persona.skills.claims import clock_times, unsourced_times
 from persona.skills.cold_outreach import is_cold_outreach
 from persona.skills.mail_signals import asks_in, mail_history
 from persona.skills.meeting_request import MeetingConstraints, parse_meeting_request
@@ -206,13 +206,12 @@ def draft_reply(app: App, mail: IncomingMail, principal: Principal) -> Draft:
 def _names_time(body: str, slot: Slot, zone: ZoneInfo) -> bool:
     """Whether `body` names the slot's start: "14:00", "2pm", "2:00 p.m.", or "at 10" on the hour."""
     start = slot.start.astimezone(zone)
-    hour, twelve, minutes = start.hour, start.hour % 12 or 12, f"{start.minute:02d}"
-    forms = [
-        rf"\b0?{hour}[:.]{minutes}\b",
-        rf"\b{twelve}(?:[:.]{minutes})?\s*(?:am|pm|a\.m\.|p\.m\.)",
-        *([rf"\bat {hour}\b", rf"\bat {twelve}\b"] if start.minute == 0 else []),
-    ]
-    return any(re.search(form, body, re.IGNORECASE) for form in forms)
+    if start.hour * 60 + start.minute in clock_times(body):
+        return True
+    return (
+        start.minute == 0
+        and re.search(rf"\bat (?:{start.hour}|{start.hour % 12 or 12})\b", body, re.IGNORECASE) is not None
+    )
 
 
 def _write(app: App, prompt: list[BaseMessage]) -> str:
